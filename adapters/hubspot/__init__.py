@@ -1,0 +1,1 @@
+"""HubSpot adapter (hubspot-api-client)."""

@@ -1,0 +1,1 @@
+"""Local HTTP emulators of the Salesforce and HubSpot APIs, a data generator and fault injection."""

@@ -1,0 +1,170 @@
+"""Settings: the one place that reads the environment.
+
+Every setting is `CEM_<NAME>`; nested groups use `__` (`CEM_API__MAX_BODY_BYTES=...`,
+`CEM_CONNECTIONS__acme_sf__KIND=salesforce`). Secrets are `SecretStr`, so they never show in a repr
+or a log line, and can also come from files in a secrets directory (`CEM_SECRETS_DIR`, default
+`/run/secrets` when it exists), one file per setting named like the variable without its prefix
+(e.g. `database_url`).
+
+There is no module-level settings object: `load_settings()` builds one at start-up and the
+composition root (`service.main.create_app`, the CLI) passes it on.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "CEM_"
+DEFAULT_SECRETS_DIR = Path("/run/secrets")
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message is one line naming the setting."""
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    TEXT = "text"
+
+
+class CrmKind(StrEnum):
+    SALESFORCE = "salesforce"
+    HUBSPOT = "hubspot"
+
+
+class ApiSettings(BaseModel):
+    """HTTP API behaviour."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_body_bytes: Annotated[int, Field(gt=0)] = 1_048_576
+    rate_limit_per_minute: Annotated[int, Field(gt=0)] = 600
+    metrics_public: bool = True
+    docs_enabled: bool = True
+
+
+class ConnectionSettings(BaseModel):
+    """One CRM connection (a Salesforce org or a HubSpot portal)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: CrmKind
+    base_url: HttpUrl | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    access_token: SecretStr | None = None
+    refresh_token: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    mappings_dir: Path | None = None
+    sync_interval_seconds: Annotated[int, Field(ge=0)] = 0
+    ca_bundle: Path | None = None
+
+
+class Settings(BaseSettings):
+    """All of cem-bridge's settings, with their defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        case_sensitive=False,
+    )
+
+    database_url: SecretStr = SecretStr("sqlite:///./cem.db")
+    auto_migrate: bool = True
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.JSON
+    mappings_dir: Path | None = None
+    keep_message_text: bool = False
+    api: ApiSettings = ApiSettings()
+    connections: dict[str, ConnectionSettings] = {}
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if not url.startswith(("sqlite:", "postgresql+psycopg:")):
+            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        return value
+
+    def secret_values(self) -> list[str]:
+        """Every secret this configuration holds, for log redaction."""
+        found: list[str] = []
+        _collect_secrets(self, found)
+        return [s for s in found if len(s) >= 4]
+
+
+def _collect_secrets(value: Any, found: list[str]) -> None:
+    if isinstance(value, SecretStr):
+        found.append(value.get_secret_value())
+        found.extend(_password_of_url(value.get_secret_value()))
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            _collect_secrets(getattr(value, name), found)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect_secrets(item, found)
+
+
+def _password_of_url(url: str) -> list[str]:
+    # A database URL's password is the part an operator would not want printed.
+    if "://" not in url or "@" not in url:
+        return []
+    userinfo = url.split("://", 1)[1].split("@", 1)[0]
+    return [userinfo.split(":", 1)[1]] if ":" in userinfo else []
+
+
+def _setting_name(loc: tuple[int | str, ...]) -> str:
+    return ENV_PREFIX + "__".join(str(part).upper() for part in loc)
+
+
+def format_validation_error(error: ValidationError) -> str:
+    """One line naming the first bad setting, e.g. `CEM_PORT: Input should be ... (got 'x')`."""
+    first = error.errors()[0]
+    name = _setting_name(tuple(first["loc"])) if first["loc"] else "settings"
+    problem = first["msg"]
+    if first["type"] == "extra_forbidden":
+        problem = "unknown setting"
+    count = len(error.errors())
+    more = f" (and {count - 1} more)" if count > 1 else ""
+    return f"invalid setting {name}: {problem}{more}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment and the secrets directory; raise ConfigError on bad ones."""
+    secrets_dir = os.environ.get(ENV_PREFIX + "SECRETS_DIR")
+    secrets_path = Path(secrets_dir) if secrets_dir else DEFAULT_SECRETS_DIR
+    try:
+        if secrets_path.is_dir():
+            return Settings(_secrets_dir=secrets_path, **overrides)
+        if secrets_dir:
+            raise ConfigError(f"invalid setting {ENV_PREFIX}SECRETS_DIR: not a directory")
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigError(format_validation_error(error)) from None

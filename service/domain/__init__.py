@@ -1,0 +1,1 @@
+"""Canonical, frozen domain models shared by every layer (pure: no I/O)."""

@@ -1,0 +1,1 @@
+"""Multilingual sentiment and aspects, fully offline."""

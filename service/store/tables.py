@@ -1,0 +1,215 @@
+"""SQLModel tables: the service's operating state.
+
+The CRM stays the system of record; these tables hold what the loop needs between runs:
+canonical customers/accounts and their ids in each CRM, sync cursors, the push ledger, score
+history, jobs, the audit log of CRM writes and API keys. Portable types only, so the same tables
+(and Alembic migrations) run on SQLite and PostgreSQL. Times are stored as timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from service.store.types import UtcDateTime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def stamp(*, index: bool = False) -> Any:
+    """A required UTC timestamp column that defaults to now (a new Column per use)."""
+    return Field(
+        default_factory=utcnow,
+        sa_column=Column(UtcDateTime(), nullable=False, index=index),
+    )
+
+
+def optional_stamp() -> Any:
+    """A nullable UTC timestamp column."""
+    return Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+
+
+class EntityType(StrEnum):
+    CUSTOMER = "customer"
+    ACCOUNT = "account"
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    PAUSED = "paused"  # stopped cleanly (e.g. CRM quota spent); resumes from its cursor
+
+
+class Account(SQLModel, table=True):
+    """A canonical company/account."""
+
+    __tablename__ = "accounts"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    name: str = Field(default="", max_length=255)
+    domain: str | None = Field(default=None, max_length=255)
+    created_at: datetime = stamp()
+    updated_at: datetime = stamp()
+
+
+class Customer(SQLModel, table=True):
+    """A canonical person (CRM contact or lead)."""
+
+    __tablename__ = "customers"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    account_id: str | None = Field(default=None, foreign_key="accounts.id", index=True)
+    display_name: str = Field(default="", max_length=255)
+    email: str | None = Field(default=None, max_length=320, index=True)
+    language: str | None = Field(default=None, max_length=16)
+    owner_ref: str | None = Field(default=None, max_length=64)
+    segment: str | None = Field(default=None, max_length=32, index=True)
+    created_at: datetime = stamp()
+    updated_at: datetime = stamp()
+
+
+class CrmLink(SQLModel, table=True):
+    """Which record in which CRM connection a canonical customer or account is."""
+
+    __tablename__ = "crm_links"
+    __table_args__ = (
+        UniqueConstraint("connection", "crm_object", "crm_id", name="uq_crm_links_record"),
+        Index("ix_crm_links_entity", "entity_type", "entity_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity_type: str = Field(max_length=16)  # an EntityType value
+    entity_id: str = Field(max_length=32)
+    connection: str = Field(max_length=64)
+    crm_object: str = Field(max_length=64)
+    crm_id: str = Field(max_length=64)
+    linked_at: datetime = stamp()
+
+
+class SyncCursor(SQLModel, table=True):
+    """Where an incremental pull of one stream stopped: modification stamp + tie-breaking id."""
+
+    __tablename__ = "sync_cursors"
+
+    connection: str = Field(primary_key=True, max_length=64)
+    stream: str = Field(primary_key=True, max_length=64)
+    modified_at: datetime | None = optional_stamp()
+    last_id: str | None = Field(default=None, max_length=64)
+    updated_at: datetime = stamp()
+
+
+class PushLedger(SQLModel, table=True):
+    """What we last wrote to one field of one CRM record, so an unchanged value costs no call."""
+
+    __tablename__ = "push_ledger"
+    __table_args__ = (
+        UniqueConstraint(
+            "connection", "crm_object", "crm_id", "field", name="uq_push_ledger_field"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    connection: str = Field(max_length=64)
+    crm_object: str = Field(max_length=64)
+    crm_id: str = Field(max_length=64)
+    field: str = Field(max_length=128)
+    value_hash: str = Field(max_length=64)
+    customer_id: str | None = Field(default=None, max_length=32, index=True)
+    pushed_at: datetime = stamp()
+
+
+class TaskLedger(SQLModel, table=True):
+    """Next-best-action tasks we created, keyed so that no retry or rerun makes a second one."""
+
+    __tablename__ = "task_ledger"
+    __table_args__ = (UniqueConstraint("connection", "task_key", name="uq_task_ledger_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    connection: str = Field(max_length=64)
+    task_key: str = Field(max_length=128)  # hash of (customer, playbook, reason)
+    customer_id: str = Field(max_length=32, index=True)
+    playbook: str = Field(max_length=64)
+    crm_task_id: str | None = Field(default=None, max_length=64)
+    state: str = Field(default="open", max_length=16)
+    created_at: datetime = stamp()
+    closed_at: datetime | None = optional_stamp()
+
+
+class ScoreHistory(SQLModel, table=True):
+    """One scoring of one customer: the numbers and each factor's contribution."""
+
+    __tablename__ = "score_history"
+    __table_args__ = (Index("ix_score_history_customer_time", "customer_id", "as_of"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: str = Field(max_length=32)
+    as_of: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    experience_score: float | None = None
+    nps_class: str | None = Field(default=None, max_length=16)
+    churn_risk: float | None = None
+    churn_flag: bool = False
+    contributions: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    scoring_version: str = Field(max_length=32)
+
+
+class Job(SQLModel, table=True):
+    """A long-running piece of work (sync, rescoring) with persisted state and progress."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_connection_state", "connection", "state"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    kind: str = Field(max_length=32)
+    connection: str | None = Field(default=None, max_length=64)
+    state: str = Field(default=JobState.QUEUED.value, max_length=16)  # a JobState value
+    progress: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    error: str | None = None
+    created_at: datetime = stamp()
+    started_at: datetime | None = optional_stamp()
+    finished_at: datetime | None = optional_stamp()
+    heartbeat_at: datetime | None = optional_stamp()
+
+
+class AuditEntry(SQLModel, table=True):
+    """One write we made to a CRM (never holds field values or personal data)."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = stamp(index=True)
+    connection: str = Field(max_length=64)
+    operation: str = Field(max_length=32)  # upsert, create_task, close_task, clear_fields, erase
+    crm_object: str = Field(max_length=64)
+    crm_id: str | None = Field(default=None, max_length=64)
+    fields: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    outcome: str = Field(max_length=16)  # ok, rejected, failed
+    job_id: str | None = Field(default=None, max_length=32, index=True)
+    detail: str | None = Field(default=None, max_length=500)
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key: only its SHA-256 hash is stored; the key id is the public part."""
+
+    __tablename__ = "api_keys"
+
+    id: str = Field(primary_key=True, max_length=16)
+    name: str = Field(max_length=100)
+    key_hash: str = Field(max_length=64)
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    created_at: datetime = stamp()
+    revoked_at: datetime | None = optional_stamp()
+    last_used_at: datetime | None = optional_stamp()
