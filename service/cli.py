@@ -14,6 +14,7 @@ from typer._click.exceptions import NoArgsIsHelpError
 
 from service import __version__
 from service.config import ConfigError, Settings, load_settings
+from service.logs import configure_logging
 from service.store.database import make_engine, upgrade
 from service.store.keys import ApiKeyRepository, Scope
 
@@ -34,6 +35,13 @@ app.add_typer(openapi_app, name="openapi")
 
 class CliError(Exception):
     """A user-facing failure: printed as one line, exit code 1."""
+
+
+def _settings() -> Settings:
+    """Settings for a one-shot command: logs only warnings, still with secrets redacted."""
+    settings = load_settings()
+    configure_logging("WARNING", "text", settings.secret_values())
+    return settings
 
 
 def _engine(settings: Settings) -> Engine:
@@ -79,7 +87,7 @@ def keys_create(
 ) -> None:
     """Create a key and print it (the only time the full key is shown)."""
     try:
-        created = ApiKeyRepository(_engine(load_settings())).create(name, scope)
+        created = ApiKeyRepository(_engine(_settings())).create(name, scope)
     except ValueError as error:
         raise CliError(str(error)) from None
     if as_json:
@@ -96,7 +104,7 @@ def keys_list(
     include_revoked: Annotated[bool, typer.Option("--all", help="Include revoked keys")] = False,
 ) -> None:
     """List keys (ids, names, scopes; never the keys themselves)."""
-    for info in ApiKeyRepository(_engine(load_settings())).list(include_revoked=include_revoked):
+    for info in ApiKeyRepository(_engine(_settings())).list(include_revoked=include_revoked):
         state = "revoked" if info.revoked_at else "active"
         used = info.last_used_at.isoformat(timespec="seconds") if info.last_used_at else "never"
         typer.echo(f"{info.id}\t{info.name}\t{','.join(info.scopes)}\t{state}\tlast used {used}")
@@ -105,7 +113,7 @@ def keys_list(
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id")]) -> None:
     """Revoke a key; it stops working at once."""
-    if ApiKeyRepository(_engine(load_settings())).revoke(key_id) is None:
+    if ApiKeyRepository(_engine(_settings())).revoke(key_id) is None:
         raise CliError(f"no API key with id {key_id}")
     typer.echo(f"revoked {key_id}")
 
@@ -113,7 +121,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id")]) -> 
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply database migrations."""
-    settings = load_settings()
+    settings = _settings()
     upgrade(make_engine(settings.database_url.get_secret_value()), revision)
     typer.echo(f"database at {revision}")
 

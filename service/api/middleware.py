@@ -138,21 +138,33 @@ class BodyGuardMiddleware:
             await response(scope, receive, send)
             return
 
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        if declared is not None:
+            # The server enforces Content-Length, so a declared size within the limit is safe.
+            await self.app(scope, receive, send)
+            return
+        # A chunked body has no declared size: buffer it up to the limit, then replay it.
+        # (Raising from inside `receive` would be swallowed by the framework as a 400.)
+        body = bytearray()
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise _BodyTooLargeError
-            return message
+            if message["type"] != "http.request":
+                break
+            body.extend(message.get("body", b""))
+            if len(body) > self.max_body_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLargeError:
-            await self._too_large(scope, receive, send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
@@ -161,10 +173,6 @@ class BodyGuardMiddleware:
             max_bytes=self.max_body_bytes,
         )
         await response(scope, receive, send)
-
-
-class _BodyTooLargeError(Exception):
-    pass
 
 
 def _is_json(content_type: str) -> bool:
