@@ -21,6 +21,7 @@ from tenacity import (
     stop_after_attempt,
     stop_any,
 )
+from tenacity.stop import stop_base
 
 from service.ports import CrmError, CrmRateLimitedError
 
@@ -61,6 +62,18 @@ class _Wait:
         return self.rng.uniform(0, ceiling)
 
 
+class _OutOfTime(stop_base):
+    """Stop once the time budget is spent, on an injectable clock."""
+
+    def __init__(self, clock: Callable[[], float], started: float, budget: float) -> None:
+        self.clock = clock
+        self.started = started
+        self.budget = budget
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.clock() - self.started >= self.budget
+
+
 def _log_retry(state: RetryCallState) -> None:
     error = state.outcome.exception() if state.outcome else None
     wait = state.next_action.sleep if state.next_action else 0.0
@@ -88,12 +101,12 @@ def call_with_retry(
     chosen = policy or RetryPolicy()
     started = clock()
 
-    def out_of_time(_state: RetryCallState) -> bool:
-        return clock() - started >= chosen.max_elapsed_seconds
-
     retrying = Retrying(
         retry=retry_if_exception(_is_retryable),
-        stop=stop_any(stop_after_attempt(chosen.max_attempts), out_of_time),
+        stop=stop_any(
+            stop_after_attempt(chosen.max_attempts),
+            _OutOfTime(clock, started, chosen.max_elapsed_seconds),
+        ),
         wait=_Wait(chosen, rng or random.Random()),  # noqa: S311  (jitter, not cryptography)
         sleep=sleep,
         before_sleep=_log_retry,
