@@ -84,16 +84,28 @@ class CrmNotFoundError(CrmError):
     """The record does not exist in the CRM (deleted, merged, or never there)."""
 
 
-class Stream(StrEnum):
-    """What a reader can pull, each with its own cursor."""
+class Canonical(StrEnum):
+    """The canonical kinds a stream yields (a CRM may feed one kind from several objects)."""
 
-    OWNERS = "owners"
-    ACCOUNTS = "accounts"
-    CUSTOMERS = "customers"
-    TRANSACTIONS = "transactions"
-    INTERACTIONS = "interactions"
-    CASES = "cases"
-    SURVEYS = "surveys"
+    OWNER = "owner"
+    ACCOUNT = "account"
+    CUSTOMER = "customer"
+    TRANSACTION = "transaction"
+    INTERACTION = "interaction"
+    CASE = "case"
+    SURVEY = "survey"
+
+
+# Pull order: what later records refer to comes first (owners, accounts, then customers...).
+PULL_ORDER = tuple(Canonical)
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One pullable CRM object with its own cursor, e.g. ("Contact", customer)."""
+
+    name: str
+    canonical: Canonical
 
 
 class FieldUpdate(DomainModel):
@@ -131,7 +143,7 @@ class CrmReader(Protocol):
     connection: str
 
     def streams(self) -> Sequence[Stream]:
-        """The streams this connection can pull."""
+        """The streams this connection can pull, in `PULL_ORDER`."""
         ...
 
     def pull(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch[DomainModel]]:
