@@ -32,6 +32,25 @@ API_VERSION = "59.0"
 T = TypeVar("T")
 
 
+def restful(sf: Salesforce, *, path: str, method: str = "GET", body: Any = None) -> Any:
+    """A REST call relative to /services/data/vXX.X/ (used with `SalesforceClient.call`)."""
+    return sf.restful(path, method=method, json=body)
+
+
+def run_query(sf: Salesforce, *, query: str, include_deleted: bool = False) -> dict[str, Any]:
+    """The first page of a SOQL query (used with `SalesforceClient.call`)."""
+    result: dict[str, Any] = sf.query(query, include_deleted=include_deleted)
+    return result
+
+
+def next_page(sf: Salesforce, *, url: str, include_deleted: bool = False) -> dict[str, Any]:
+    """The page at a `nextRecordsUrl` (a path on the instance; the SDK adds https://host)."""
+    result: dict[str, Any] = sf.query_more(
+        url, identifier_is_url=True, include_deleted=include_deleted
+    )
+    return result
+
+
 class _TimeoutAdapter(HTTPAdapter):
     """Applies default (connect, read) timeouts; never retries on its own."""
 

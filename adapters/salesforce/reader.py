@@ -22,16 +22,16 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from simple_salesforce.api import Salesforce
-
 from adapters.mapping import Mapping, MappingSet, coerce
 from adapters.records import RecordRefusedError, build_record
 from adapters.salesforce import soql
-from adapters.salesforce.client import SalesforceClient
+from adapters.salesforce.client import SalesforceClient, next_page, run_query
 from service.domain import Batch, Cursor, DomainModel
 from service.ports import PULL_ORDER, Canonical, Stream
 
 log = logging.getLogger(__name__)
+
+MODSTAMP = "SystemModstamp"
 
 
 def _later(old: Cursor, new: Cursor) -> Cursor:
@@ -41,22 +41,6 @@ def _later(old: Cursor, new: Cursor) -> Cursor:
     return (
         new if (new.modified_at, new.last_id or "") > (old.modified_at, old.last_id or "") else old
     )
-
-
-def _first_page(sf: Salesforce, *, query: str, include_deleted: bool) -> dict[str, Any]:
-    result: dict[str, Any] = sf.query(query, include_deleted=include_deleted)
-    return result
-
-
-def _next_page(sf: Salesforce, *, url: str, include_deleted: bool) -> dict[str, Any]:
-    # nextRecordsUrl is a path on the instance; the SDK prefixes https://<instance>.
-    result: dict[str, Any] = sf.query_more(
-        url, identifier_is_url=True, include_deleted=include_deleted
-    )
-    return result
-
-
-MODSTAMP = "SystemModstamp"
 
 
 class SalesforceReader:
@@ -115,14 +99,12 @@ class SalesforceReader:
     def _pages(self, query: str, *, include_deleted: bool = False) -> Iterator[dict[str, Any]]:
         """The result pages of one query, each fetched through the client (retries, quota)."""
         page: dict[str, Any] = self.client.call(
-            partial(_first_page, query=query, include_deleted=include_deleted)
+            partial(run_query, query=query, include_deleted=include_deleted)
         )
         yield page
         while not page.get("done", True):
             page = self.client.call(
-                partial(
-                    _next_page, url=str(page["nextRecordsUrl"]), include_deleted=include_deleted
-                )
+                partial(next_page, url=str(page["nextRecordsUrl"]), include_deleted=include_deleted)
             )
             yield page
 

@@ -22,7 +22,7 @@ def test_salesforce_contact() -> None:
         "Email": "lan@saomai.vn",
         "AccountId": "001000000000001AAA",
         "OwnerId": "005000000000001AAA",
-        "CEM_Language__c": "Vietnamese",
+        "Language__c": "vi",
         "CreatedDate": "2025-02-01T08:00:00.000+0000",
         "SystemModstamp": "2026-03-01T12:30:00.000+0000",
     }
@@ -80,13 +80,13 @@ def test_survey_answer() -> None:
     raw = {
         "Id": "a0B000000000001AAA",
         "Contact__c": "003000000000001AAA",
-        "Kind__c": "NPS",
+        "Survey_Type__c": "NPS",
         "Score__c": 3,
         "Comment__c": "Giao hàng quá chậm",
-        "Answered_At__c": "2026-03-01T12:30:00.000+0000",
+        "Responded_At__c": "2026-03-01T12:30:00.000+0000",
     }
     answer = build_record(
-        MAPPINGS.get("salesforce", "CEM_Survey_Response__c"), raw, connection="sf", crm_id=raw["Id"]
+        MAPPINGS.get("salesforce", "Survey_Response__c"), raw, connection="sf", crm_id=raw["Id"]
     )
     assert isinstance(answer, SurveyResponse)
     assert answer.value == 3.0
