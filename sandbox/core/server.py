@@ -155,6 +155,9 @@ class SandboxServer:
         """Stop serving, join the thread and remove the generated key material."""
         if self._server is not None:
             self._server.should_exit = True
+            # Idle keep-alive (and TLS) connections would otherwise hold shutdown for the
+            # graceful timeout; a sandbox has nothing to drain.
+            self._server.force_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
         if self._socket is not None:

@@ -77,6 +77,8 @@ _LANGUAGE = [
     FieldDef("Time_Zone__c", F.STRING, length=60, custom=True, label="Time Zone"),
 ]
 _WHO = ("Contact", "Lead")
+# Present in multi-currency orgs; the generated data mixes VND, CNY, EUR and USD.
+_CURRENCY = _picklist("CurrencyIsoCode", ("USD", "EUR", "VND", "CNY", "GBP", "AUD"), "USD")
 _WHAT = ("Account", "Opportunity", "Case", "Order", "Survey_Response__c")
 
 
@@ -176,6 +178,7 @@ def standard_schema() -> Schema:
                     ),
                     FieldDef("CloseDate", F.DATE, required=True),
                     FieldDef("Amount", F.CURRENCY),
+                    _CURRENCY,
                     _ref("AccountId", ("Account",), "Account"),
                     _ref("ContactId", ("Contact",), "Contact"),
                     _read_only("IsClosed", F.BOOLEAN),
@@ -196,6 +199,7 @@ def standard_schema() -> Schema:
                     _picklist("Status", ("Draft", "Activated"), "Draft"),
                     _read_only("OrderNumber", F.STRING, length=30),
                     _read_only("TotalAmount", F.CURRENCY),
+                    _CURRENCY,
                     _ref("BillToContactId", ("Contact",), "BillToContact"),
                     FieldDef("Description", F.TEXTAREA),
                 ],

@@ -38,6 +38,7 @@ class PendingWrite:
     values: Record
     created: bool
     unique_keys: list[tuple[str, str]] = field(default_factory=list)
+    delete: bool = False
 
 
 class SalesforceStore:
@@ -56,6 +57,7 @@ class SalesforceStore:
         self._children: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(dict)
         self._last_stamp = datetime.min.replace(tzinfo=clock.now().tzinfo)
         self.autonumbers = AutoNumbers()
+        self._plans: dict[str, tuple[int, list[str], list[str]]] = {}
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -171,9 +173,17 @@ class SalesforceStore:
         self._check_unique(pending, reserved)
         return pending
 
+    def prepare_delete(self, obj: ObjectDef, record_id: str) -> PendingWrite:
+        """Validate a delete (the record must exist and not be deleted already)."""
+        current = self._existing(obj, record_id)
+        return PendingWrite(obj, current["Id"], {}, created=False, delete=True)
+
     def commit(self, pending: PendingWrite, user_id: str) -> str:
         """Apply a prepared write; returns the record id."""
         obj = pending.obj
+        if pending.delete:
+            self.delete(obj, pending.record_id, user_id)
+            return pending.record_id
         with self.lock:
             stamp = self.next_stamp()
             table = self._tables[obj.name]
@@ -311,26 +321,40 @@ class SalesforceStore:
             pending.unique_keys.append((f.name, key))
         reserved.update(pending.unique_keys)
 
+    def _index_plan(self, obj: ObjectDef) -> tuple[list[str], list[str]]:
+        # (key fields, reference fields) of `obj`; cached until a custom field is added.
+        cached = self._plans.get(obj.name)
+        if cached is not None and cached[0] == len(obj.fields):
+            return cached[1], cached[2]
+        keys = [f.name for f in obj.fields.values() if f.external_id or f.unique]
+        refs = [
+            f.name
+            for f in obj.fields.values()
+            if f.type is FieldType.REFERENCE and f.name not in _AUDIT and f.name not in keys
+        ]
+        self._plans[obj.name] = (len(obj.fields), keys, refs)
+        return keys, refs
+
     def _reindex(self, obj: ObjectDef, record: Record, old: Record) -> None:
         record_id = record["Id"]
         alive = not record.get("IsDeleted")
         was_alive = bool(old) and not old.get("IsDeleted")
-        for f in obj.fields.values():
-            if f.external_id or f.unique:
-                index = self._keys[(obj.name, f.name)]
-                before, after = old.get(f.name), record.get(f.name)
-                if was_alive and before is not None:
-                    ids = index.get(str(before).lower(), [])
-                    if record_id in ids:
-                        ids.remove(record_id)
-                if alive and after is not None:
-                    index.setdefault(str(after).lower(), []).append(record_id)
-            elif f.type is FieldType.REFERENCE and f.name not in _AUDIT:
-                before, after = old.get(f.name), record.get(f.name)
-                if before == after and old:
-                    continue
-                links = self._children[(obj.name, f.name)]
-                if before is not None and record_id in links.get(before, []):
-                    links[before].remove(record_id)
-                if after is not None:
-                    links.setdefault(after, []).append(record_id)
+        key_fields, ref_fields = self._index_plan(obj)
+        for name in key_fields:
+            index = self._keys[(obj.name, name)]
+            before, after = old.get(name), record.get(name)
+            if was_alive and before is not None:
+                ids = index.get(str(before).lower(), [])
+                if record_id in ids:
+                    ids.remove(record_id)
+            if alive and after is not None:
+                index.setdefault(str(after).lower(), []).append(record_id)
+        for name in ref_fields:
+            before, after = old.get(name), record.get(name)
+            if before == after and old:
+                continue
+            links = self._children[(obj.name, name)]
+            if before is not None and record_id in links.get(before, []):
+                links[before].remove(record_id)
+            if after is not None:
+                links.setdefault(after, []).append(record_id)
