@@ -1,0 +1,1 @@
+"""Deterministic, streamed, multilingual synthetic CRM data for the sandbox emulators."""
