@@ -24,7 +24,7 @@ from typing import Protocol, runtime_checkable
 
 from service.domain import ActionTask, Batch, Cursor, DomainModel
 
-FieldValue = str | int | float | bool | None
+FieldValue = str | int | float | bool | datetime | None
 
 
 class CrmError(Exception):

@@ -24,7 +24,7 @@ from simple_salesforce.exceptions import SalesforceExpiredSession
 
 from adapters.quota import QuotaGuard, Usage
 from adapters.retry import RetryPolicy, call_with_retry
-from adapters.salesforce.errors import first_error, map_error
+from adapters.salesforce.errors import first_error, map_error, map_status
 from service.config import ConnectionSettings
 from service.ports import CrmConfigError, CrmError
 
@@ -144,16 +144,18 @@ class SalesforceClient:
             )
         except requests.RequestException as error:
             raise map_error(error, self.name) from None
-        if response.status_code >= 500:
-            raise map_error(requests.ConnectionError(), self.name)
-        body = response.json() if response.content else {}
-        if response.status_code != 200 or "access_token" not in body:
-            code, message = first_error(body)
-            raise CrmConfigError(
-                f"Salesforce login failed ({response.status_code} {code}: {message})".strip(),
-                connection=self.name,
-            )
-        return _Login(str(body.get("instance_url") or self.base_url), str(body["access_token"]))
+        try:
+            body = response.json() if response.content else {}
+        except ValueError:
+            body = {}
+        if response.status_code == 200 and "access_token" in body:
+            return _Login(str(body.get("instance_url") or self.base_url), str(body["access_token"]))
+        code, message = first_error(body)
+        summary = f"Salesforce login failed ({response.status_code} {code}: {message})".strip()
+        if response.status_code in (400, 401) or code.startswith("invalid_"):
+            # invalid_grant / invalid_client: the credentials are wrong; retrying cannot help.
+            raise CrmConfigError(summary, connection=self.name)
+        raise map_status(response.status_code, code, summary, self.name)
 
     def _connect(self) -> Salesforce:
         with self._lock:

@@ -49,16 +49,21 @@ def map_error(error: Exception, connection: str) -> CrmError:
         return CrmUnavailableError(
             f"Salesforce call failed ({type(error).__name__})", connection=connection
         )
-    status = error.status
     code, message = first_error(error.content)
-    summary = f"Salesforce {status} {code}: {message}".strip()
+    summary = f"Salesforce {error.status} {code}: {message}".strip()
+    return map_status(int(error.status), code, summary, connection)
+
+
+def map_status(status: int, code: str, summary: str, connection: str) -> CrmError:
+    """The `CrmError` for an HTTP status and Salesforce error code."""
+    message = summary
     if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
         # Two flavours share the code (crm-api-facts §2.9): the daily allocation is gone
         # (stop the run) or too many concurrent long requests (wait and retry).
         if "ConcurrentPerOrgLongTxn" in message:
             return CrmRateLimitedError(summary, retry_after=None, connection=connection)
         return CrmQuotaExhaustedError(summary, connection=connection)
-    if status == 401 or status == 403:
+    if status in (401, 403):
         return CrmConfigError(summary, connection=connection)
     if status == 404:
         return CrmNotFoundError(summary, connection=connection)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -25,7 +26,8 @@ _CHUNK = 500
 
 def value_hash(value: FieldValue) -> str:
     """A stable hash of a field value (type-aware: 1 and "1" and True differ)."""
-    canonical = json.dumps([type(value).__name__, value], sort_keys=True, ensure_ascii=False)
+    plain = value.isoformat() if isinstance(value, datetime) else value
+    canonical = json.dumps([type(value).__name__, plain], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
