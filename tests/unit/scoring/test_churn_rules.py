@@ -127,7 +127,7 @@ def test_churn_flag_for_a_lapsed_repeat_buyer() -> None:
     assert flag.p_alive is not None
     assert (
         flag.drivers[0].text
-        == "Usually buys every ~5 weeks; last purchase 29 weeks ago (5.0x longer than usual)"
+        == "Usually buys every ~5 weeks; last purchase 29 weeks ago (6.0x longer than usual)"
     )
     assert "average customer: 30%" in flag.drivers[1].text
     assert flag.warnings == ("the last message was negative",)
