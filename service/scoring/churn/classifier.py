@@ -58,6 +58,7 @@ class ModelCard(BaseModel):
     base_rate_test: float
     metrics: dict[str, float]
     candidates: dict[str, dict[str, float]] = Field(default_factory=dict)
+    dropped_features: tuple[str, ...] = ()
     calibration: str = "platt"
     threshold: ThresholdChoice | None = None
     scoring_version: str = SCORING_VERSION
@@ -237,6 +238,10 @@ def train_churn_classifier(
                 classifier=None,
                 reason=f"the {name} period has fewer than 10 churned or retained customers",
             )
+    # A feature with no value in the training period cannot be learnt (and breaks histogram
+    # binning); it is dropped and named in the model card.
+    empty = [c for c in features.columns if features[c].iloc[idx_train].isna().all()]
+    features = features.drop(columns=empty)
     categorical = [
         c
         for c in features.columns
@@ -275,6 +280,7 @@ def train_churn_classifier(
         "base_rate_train": float(y[idx_train].mean()),
         "base_rate_test": float(y[idx_test].mean()),
         "candidates": scores,
+        "dropped_features": tuple(empty),
     }
     provisional = ChurnClassifier(pipe, ab, reference, ModelCard(**card_base, metrics={}))
     p_test = provisional.predict_proba(X.iloc[idx_test])
