@@ -19,6 +19,7 @@ from service.domain import (
     Direction,
     Interaction,
     Polarity,
+    SurveyKind,
     SurveyResponse,
     Transaction,
     TransactionStatus,
@@ -51,11 +52,13 @@ def days_before(moment: datetime, as_of: datetime) -> float:
 
 @dataclass(frozen=True, slots=True)
 class SurveyColumns:
-    """Survey answers: customer index, age in days, answer normalised to 0..1 (1 = best)."""
+    """Survey answers: customer index, age in days, answer normalised to 0..1 (1 = best), and
+    the raw 0-10 answer for NPS questions (NaN for CSAT/CES)."""
 
     cust: I64
     age_days: F64
     value01: F64
+    nps: F64
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +179,7 @@ def columns_from_records(
             cust=_i(index[r.customer_id] for r in sv),
             age_days=_f(days_before(r.occurred_at, as_of) for r in sv),
             value01=_f(_survey01(r) for r in sv),
+            nps=_f(r.value if r.kind is SurveyKind.NPS else float("nan") for r in sv),
         ),
         interactions=InteractionColumns(
             cust=_i(index[r.customer_id] for r in it),

@@ -77,7 +77,7 @@ def fit_bgnbd(
     unit_days: float = 7.0,
     initial: tuple[float, float, float, float] = (0.5, 5.0, 0.5, 2.0),
 ) -> BgNbdParams:
-    """Maximum-likelihood fit on log-parameters (Nelder-Mead polished by L-BFGS-B)."""
+    """Maximum-likelihood fit on log-parameters (L-BFGS-B, Nelder-Mead as a fallback)."""
     x, t_x, age = (np.asarray(v, dtype=np.float64) for v in (x, t_x, age))
     _validate(x, t_x, age)
     rows, weights = np.unique(np.column_stack([x, t_x, age]), axis=0, return_counts=True)
@@ -90,9 +90,12 @@ def fit_bgnbd(
         return value if math.isfinite(value) else 1e300
 
     start = np.log(np.asarray(initial, dtype=np.float64))
-    coarse = optimize.minimize(nll, start, method="Nelder-Mead", options={"maxiter": 4000})
-    fine = optimize.minimize(nll, coarse.x, method="L-BFGS-B")
-    best = fine if fine.fun <= coarse.fun else coarse
+    # L-BFGS-B converges in ~50 iterations here; Nelder-Mead needs thousands of evaluations
+    # (334 s on 100k customers), so it only runs as a fallback when L-BFGS-B fails.
+    best = optimize.minimize(nll, start, method="L-BFGS-B")
+    if not best.success:
+        simplex = optimize.minimize(nll, best.x, method="Nelder-Mead", options={"maxiter": 2000})
+        best = simplex if simplex.fun <= best.fun else best
     r, alpha, a, b = (float(v) for v in np.exp(best.x))
     return BgNbdParams(
         r=r,
@@ -102,7 +105,7 @@ def fit_bgnbd(
         log_likelihood=-float(best.fun),
         n_customers=len(x),
         unit_days=unit_days,
-        converged=bool(coarse.success or fine.success),
+        converged=bool(best.success),
     )
 
 
