@@ -20,10 +20,12 @@ from datetime import datetime, timedelta
 
 from sandbox.data.model import SurveyKind, Truth
 from sandbox.data.resources import ASPECTS
+from sandbox.data.seeding import Choice
 from sandbox.data.text import Polarity
 
 # Aspects people talk about most, with how often each is someone's main concern.
-_ASPECT_WEIGHTS: tuple[float, ...] = (26, 18, 20, 12, 10, 8, 6)
+_MAIN_ASPECT = Choice(ASPECTS, (26, 18, 20, 12, 10, 8, 6))
+_ASPECT_COUNT = Choice((1, 2, 3), (45, 40, 15))
 _DECLINE = timedelta(days=120)
 _DECLINE_DEPTH = 0.3
 _SCALES: dict[SurveyKind, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
@@ -67,10 +69,10 @@ def company_mood(rng: random.Random) -> float:
 def draw_profile(rng: random.Random, mood: float, active_from: datetime, end: datetime) -> Profile:
     """Draw a person's profile; ``active_from`` is when their history starts in the window."""
     experience = min(0.99, max(0.01, mood + rng.gauss(0.0, 0.12)))
-    count = rng.choices((1, 2, 3), (45, 40, 15))[0]
+    count = _ASPECT_COUNT(rng)
     aspects: list[str] = []
     while len(aspects) < count:
-        aspect = rng.choices(ASPECTS, _ASPECT_WEIGHTS)[0]
+        aspect = _MAIN_ASPECT(rng)
         if aspect not in aspects:
             aspects.append(aspect)
     # Churn probability over the window: ~4 % for delighted customers, ~70 % for the unhappiest.
@@ -81,19 +83,23 @@ def draw_profile(rng: random.Random, mood: float, active_from: datetime, end: da
     if rng.random() < churn_probability and earliest < latest:
         churned_at = earliest + (latest - earliest) * rng.random()
         churned_at = churned_at.replace(microsecond=0)
-    orders = rng.lognormvariate(1.0, 0.6) * (0.5 + experience)
+    # About two orders a year for the median customer; happier ones buy more.
+    orders = rng.lognormvariate(0.45, 0.6) * (0.5 + experience)
     return Profile(round(experience, 4), churned_at, tuple(aspects), orders)
 
 
 def pick_polarity(mood: float, rng: random.Random) -> Polarity:
     """The polarity of one message written in ``mood``."""
-    weights = (
-        mood**2,  # positive
-        (1.0 - mood) ** 2,  # negative
-        0.22,  # neutral: requests and questions happen in any mood
-        1.4 * mood * (1.0 - mood),  # mixed: likeliest in between
-    )
-    return rng.choices(("positive", "negative", "neutral", "mixed"), weights)[0]
+    positive = mood * mood
+    negative = (1.0 - mood) * (1.0 - mood)
+    neutral = 0.22  # requests and questions happen in any mood
+    mixed = 1.4 * mood * (1.0 - mood)  # likeliest in between
+    draw = rng.random() * (positive + negative + neutral + mixed)
+    if draw < positive:
+        return "positive"
+    if draw < positive + negative:
+        return "negative"
+    return "neutral" if draw < positive + negative + neutral else "mixed"
 
 
 def survey_score(kind: SurveyKind, mood: float, rng: random.Random) -> int:

@@ -35,15 +35,16 @@ from sandbox.data.markets import (
 from sandbox.data.model import Company, Owner, Person, Record, Truth
 from sandbox.data.people import ascii_fold, draw_company, draw_name, signature
 from sandbox.data.resources import name_bank
-from sandbox.data.seeding import rng_for
+from sandbox.data.seeding import Choice, rng_for
 from sandbox.data.text import Composer
 
 GENERATOR_VERSION = "1.0.0"
 DEFAULT_START = datetime(2024, 11, 1, tzinfo=UTC)
 WINDOW = timedelta(days=730)
 BLOCK = 8  # person slots per layout block; see _company_slots
-_COMPANY_SIZES = (1, 2, 3, 4, 5)
-_COMPANY_SIZE_WEIGHTS = (38, 27, 20, 10, 5)
+_COMPANY_SIZE = Choice((1, 2, 3, 4, 5), (38, 27, 20, 10, 5))
+_MARKET = Choice(MARKETS, MARKET_WEIGHTS)
+_INDUSTRY = Choice(INDUSTRIES, INDUSTRY_WEIGHTS)
 _CUSTOMERS_PER_OWNER = 2500
 _TENANT_DOMAIN = {
     "vn": "nordlight.vn",
@@ -73,7 +74,7 @@ def _company_slots(seed: int, customers: int) -> Iterator[tuple[int, int]]:
         rng = rng_for(seed, "block", block_first // BLOCK)
         first, block_end = block_first, min(block_first + BLOCK, customers)
         while first < block_end:
-            size = rng.choices(_COMPANY_SIZES, _COMPANY_SIZE_WEIGHTS)[0]
+            size = _COMPANY_SIZE(rng)
             size = min(size, block_end - first)
             yield first, size
             first += size
@@ -94,9 +95,9 @@ class _CompanyPlan:
 
 def _plan(seed: int, first: int, size: int, start: datetime) -> tuple[_CompanyPlan, random.Random]:
     rng = rng_for(seed, "company", first)
-    market = rng.choices(MARKETS, MARKET_WEIGHTS)[0]
-    country = market.pick_country(rng)
-    industry = rng.choices(INDUSTRIES, INDUSTRY_WEIGHTS)[0]
+    market = _MARKET(rng)
+    country = market.country(rng)
+    industry = _INDUSTRY(rng)
     mood = company_mood(rng)
     # Two thirds were customers before the window opened; the rest join during it.
     if rng.random() < 0.65:
@@ -206,7 +207,7 @@ def generate(seed: int, customers: int, *, start: datetime | None = None) -> Ite
             while local in emails:
                 local = f"{name.email_local}{rng.randint(2, 99)}"
             emails.add(local)
-            tz = rng.choices(country.timezones, country.timezone_weights)[0]
+            tz = country.timezone(rng)
             person = Person(
                 id=f"p{index:07d}",
                 company_id=company.id,
@@ -229,15 +230,12 @@ def generate(seed: int, customers: int, *, start: datetime | None = None) -> Ite
                 customer_name=name.signature,
                 profile=profile,
                 currency=country.currency,
-                channel_weights=tuple(market.channel_weights[c] for c in _CHANNEL_ORDER),
+                channel=market.channel,
                 buys_b2b=index == first and (size >= 2 or rng.random() < 0.3),
                 start=max(created, begin),
                 end=end,
             )
             yield from person_history(subject, rng, composers[language])
-
-
-_CHANNEL_ORDER = ("email", "chat", "call", "meeting", "note", "review")
 
 
 def truths(seed: int, customers: int, *, start: datetime | None = None) -> Iterator[Truth]:

@@ -12,6 +12,9 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sandbox.data.model import Channel
+from sandbox.data.seeding import Choice
+
 INDUSTRIES: tuple[str, ...] = (
     "Retail",
     "Technology",
@@ -57,8 +60,7 @@ class Country:
 
     code: str
     currency: str
-    timezones: tuple[str, ...]
-    timezone_weights: tuple[float, ...]
+    timezone: Choice[str]
     phone: str
     tld: str
     company_suffixes: tuple[str, ...]
@@ -70,90 +72,103 @@ class Market:
 
     key: str
     language: str
-    countries: tuple[Country, ...]
-    country_weights: tuple[float, ...]
+    country: Choice[Country]
     # Share of contacts in this market who write in English (expats, international teams).
     english_share: float
-    channel_weights: dict[str, float]
-
-    def pick_country(self, rng: random.Random) -> Country:
-        """Draw a country with the market's weights."""
-        return rng.choices(self.countries, self.country_weights)[0]
+    channel: Choice[Channel]
 
 
-def _one(code: str, currency: str, tz: str, phone: str, tld: str) -> Country:
-    return Country(code, currency, (tz,), (1.0,), phone, tld, ())
+def _single(
+    code: str, currency: str, tz: str, phone: str, tld: str, suffixes: tuple[str, ...] = ()
+) -> Country:
+    """A country with a single time zone (legal suffixes only where the name bank has none)."""
+    return Country(code, currency, Choice((tz,), (1,)), phone, tld, suffixes)
+
+
+def _channels(
+    *, email: int, chat: int, call: int, meeting: int, note: int, review: int
+) -> Choice[Channel]:
+    """How a market's customers spread their contacts over the channels."""
+    channels: tuple[Channel, ...] = ("email", "chat", "call", "meeting", "note", "review")
+    return Choice(channels, (email, chat, call, meeting, note, review))
 
 
 MARKETS: tuple[Market, ...] = (
     Market(
         "vn",
         "vi",
-        (_one("VN", "VND", "Asia/Ho_Chi_Minh", "+84 9# ### ####", "vn"),),
-        (1.0,),
+        Choice((_single("VN", "VND", "Asia/Ho_Chi_Minh", "+84 9# ### ####", "vn"),), (1,)),
         0.06,
         # Vietnamese shoppers message the shop (chat) far more than they e-mail it.
-        {"chat": 36, "email": 18, "call": 20, "review": 16, "meeting": 5, "note": 5},
+        _channels(email=18, chat=36, call=20, meeting=5, note=5, review=16),
     ),
     Market(
         "cn",
         "zh",
-        (_one("CN", "CNY", "Asia/Shanghai", "+86 13# #### ####", "cn"),),
-        (1.0,),
+        Choice((_single("CN", "CNY", "Asia/Shanghai", "+86 13# #### ####", "cn"),), (1,)),
         0.03,
-        {"chat": 42, "email": 12, "call": 18, "review": 18, "meeting": 5, "note": 5},
+        _channels(email=12, chat=42, call=18, meeting=5, note=5, review=18),
     ),
     Market(
         "ee",
         "et",
-        (_one("EE", "EUR", "Europe/Tallinn", "+372 5### ####", "ee"),),
-        (1.0,),
+        Choice((_single("EE", "EUR", "Europe/Tallinn", "+372 5### ####", "ee"),), (1,)),
         0.10,
-        {"email": 38, "chat": 16, "call": 16, "review": 15, "meeting": 8, "note": 7},
+        _channels(email=38, chat=16, call=16, meeting=8, note=7, review=15),
     ),
     Market(
         "en",
         "en",
-        (
-            Country(
-                "US",
-                "USD",
-                ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"),
-                (45, 30, 7, 18),
-                "+1 ### 555 01##",
-                "com",
-                ("Inc.", "LLC"),
-            ),
-            Country("GB", "GBP", ("Europe/London",), (1,), "+44 7700 900###", "co.uk", ("Ltd",)),
-            Country("IE", "EUR", ("Europe/Dublin",), (1,), "+353 8# ### ####", "ie", ("Ltd",)),
-            Country(
-                "AU",
-                "AUD",
-                (
-                    "Australia/Sydney",
-                    "Australia/Melbourne",
-                    "Australia/Brisbane",
-                    "Australia/Perth",
+        Choice(
+            (
+                Country(
+                    "US",
+                    "USD",
+                    Choice(
+                        (
+                            "America/New_York",
+                            "America/Chicago",
+                            "America/Denver",
+                            "America/Los_Angeles",
+                        ),
+                        (45, 30, 7, 18),
+                    ),
+                    "+1 ### 555 01##",
+                    "com",
+                    ("Inc.", "LLC"),
                 ),
-                (40, 35, 15, 10),
-                "+61 4## ### ###",
-                "com.au",
-                ("Pty Ltd",),
+                _single("GB", "GBP", "Europe/London", "+44 7700 900###", "co.uk", ("Ltd",)),
+                _single("IE", "EUR", "Europe/Dublin", "+353 8# ### ####", "ie", ("Ltd",)),
+                Country(
+                    "AU",
+                    "AUD",
+                    Choice(
+                        (
+                            "Australia/Sydney",
+                            "Australia/Melbourne",
+                            "Australia/Brisbane",
+                            "Australia/Perth",
+                        ),
+                        (40, 35, 15, 10),
+                    ),
+                    "+61 4## ### ###",
+                    "com.au",
+                    ("Pty Ltd",),
+                ),
+                Country(
+                    "CA",
+                    "CAD",
+                    Choice(("America/Toronto", "America/Vancouver"), (60, 40)),
+                    "+1 ### 555 01##",
+                    "ca",
+                    ("Inc.", "Ltd."),
+                ),
+                _single("NZ", "NZD", "Pacific/Auckland", "+64 2# ### ####", "co.nz", ("Ltd",)),
             ),
-            Country(
-                "CA",
-                "CAD",
-                ("America/Toronto", "America/Vancouver"),
-                (60, 40),
-                "+1 ### 555 01##",
-                "ca",
-                ("Inc.", "Ltd."),
-            ),
-            Country("NZ", "NZD", ("Pacific/Auckland",), (1,), "+64 2# ### ####", "co.nz", ("Ltd",)),
+            (40, 30, 6, 12, 8, 4),
         ),
-        (40, 30, 6, 12, 8, 4),
         0.0,
-        {"email": 36, "chat": 20, "call": 17, "review": 15, "meeting": 6, "note": 6},
+        _channels(email=36, chat=20, call=17, meeting=6, note=6, review=15),
     ),
 )
 MARKET_WEIGHTS: tuple[int, ...] = (30, 25, 15, 30)

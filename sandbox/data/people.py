@@ -52,7 +52,7 @@ def _latin(bank: NameBank, name: str) -> str:
 def draw_name(bank: NameBank, language: str, rng: random.Random) -> PersonName:
     """Draw a realistic full name for a person of ``language``."""
     female = rng.random() < 0.5
-    family = rng.choices(bank.family.values, cum_weights=bank.family.cum_weights)[0]
+    family = bank.family(rng)
     given = rng.choice(bank.given_female if female else bank.given_male)
     if language == "vi":
         # Vietnamese CRMs keep "middle given" as the first name; people go by the given name.

@@ -14,6 +14,8 @@ from typing import Any, cast
 
 import yaml
 
+from sandbox.data.seeding import Choice
+
 LANGUAGES: tuple[str, ...] = ("vi", "zh", "et", "en")
 ASPECTS: tuple[str, ...] = (
     "delivery",
@@ -28,18 +30,10 @@ POLARITY_KEYS: tuple[str, ...] = ("positive", "negative", "neutral", "not_negati
 
 
 @dataclass(frozen=True, slots=True)
-class Weighted:
-    """Values with cumulative weights, ready for ``random.choices(..., cum_weights=...)``."""
-
-    values: tuple[str, ...]
-    cum_weights: tuple[float, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class NameBank:
     """Given and family names of one language; ``romanized`` maps Hanzi to pinyin for e-mails."""
 
-    family: Weighted
+    family: Choice[str]
     given_male: tuple[str, ...]
     given_female: tuple[str, ...]
     middle_male: tuple[str, ...]
@@ -74,6 +68,7 @@ class PhraseBank:
     overall: dict[str, tuple[str, ...]]
     aspects: dict[str, AspectPhrases]
     requests: tuple[str, ...]
+    request_subjects: tuple[str, ...]
     review_titles: dict[str, tuple[str, ...]]
     staff: dict[str, tuple[str, ...]]
     code_switch: dict[str, tuple[str, ...]]
@@ -87,6 +82,7 @@ class PhraseBank:
             self.chat_openers,
             self.closers,
             self.requests,
+            self.request_subjects,
             *self.overall.values(),
             *self.review_titles.values(),
             *self.staff.values(),
@@ -140,18 +136,13 @@ def name_bank(language: str) -> NameBank:
     romanized: dict[str, str] | None = {} if raw.get("romanized_entries") else None
     family = raw["family"]
     family_names = _split_romanized(_strings(family.keys()), romanized)
-    total = 0.0
-    cum: list[float] = []
-    for weight in family.values():
-        total += float(weight)
-        cum.append(total)
     company = raw["company"]
     trades: dict[str, str] = {}
     for industry, trade in company["trades"].items():
         (word,) = _split_romanized((str(trade),), romanized)
         trades[str(industry)] = word
     return NameBank(
-        family=Weighted(family_names, tuple(cum)),
+        family=Choice(family_names, [float(w) for w in family.values()]),
         given_male=_split_romanized(_strings(raw["given_male"]), romanized),
         given_female=_split_romanized(_strings(raw["given_female"]), romanized),
         middle_male=_strings(raw.get("middle_male")),
@@ -190,6 +181,7 @@ def phrase_bank(language: str) -> PhraseBank:
         overall=_groups(raw["overall"]),
         aspects=aspects,
         requests=_strings(raw["requests"]),
+        request_subjects=_strings(raw["request_subjects"]),
         review_titles=_groups(raw["review_titles"]),
         staff=_groups(raw["staff"]),
         code_switch=_groups(raw.get("code_switch")),

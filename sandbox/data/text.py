@@ -11,6 +11,7 @@ prices in the customer's currency) and from occasional code-switching into Engli
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from typing import Literal, TypeAlias
 
@@ -37,11 +38,38 @@ class Slots(dict[str, str]):
     def __init__(self, makers: dict[str, Callable[[], str]], fixed: dict[str, str]) -> None:
         super().__init__(fixed)
         self._makers = makers
+        self._recase = False
 
     def __missing__(self, key: str) -> str:
         value = self._makers[key]()
+        if key == "product" and value[:1].islower():
+            self._recase = True
         self[key] = value
         return value
+
+    def fill(self, template: str) -> str:
+        """``template`` with its slots filled, sentence starts re-capitalised if a slot needs it."""
+        text = template.format_map(self)
+        return capitalize_sentences(text) if self._recase else text
+
+
+def product_in_sentence(name: str) -> str:
+    """A product name as it reads inside a sentence: "Standing desk" -> "standing desk".
+
+    Names led by an acronym or a number ("LED desk lamp", "USB-C cable", "A4 paper") keep
+    their case. Sentences that then start with the name are fixed by ``capitalize_sentences``.
+    """
+    if len(name) > 1 and name[1].islower():
+        return name[0].lower() + name[1:]
+    return name
+
+
+_SENTENCE_START = re.compile(r"(^|[.!?:]\s+|\n)(\w)")
+
+
+def capitalize_sentences(text: str) -> str:
+    """Upper-case the first letter of every sentence (for texts with a lower-cased slot)."""
+    return _SENTENCE_START.sub(lambda m: m.group(1) + m.group(2).upper(), text)
 
 
 def _lower_first(clause: str, language: str) -> str:
@@ -93,22 +121,23 @@ class Composer:
 
         ``aspect`` is what the message is mainly about; ``other`` is a second aspect, used for
         the praised side of a mixed message or an extra sentence. A neutral message is a
-        request or question, unless ``statement`` asks for a neutral verdict (reviews, surveys).
+        question about the aspect, unless ``statement`` asks for a neutral verdict (reviews,
+        surveys). Requests not tied to an aspect come from ``request``.
         """
         if polarity == "mixed":
             return self.contrast(other, aspect, rng)
         if polarity == "neutral":
-            if statement:
-                return self.sentence("overall", "neutral", rng)
-            if rng.random() < 0.5:
-                return rng.choice(self.bank.requests)
-            return self.sentence(aspect, "neutral", rng)
+            return self.sentence("overall" if statement else aspect, "neutral", rng)
         parts = [self.sentence(aspect, polarity, rng)]
         if rng.random() < 0.3:
             parts.append(self.sentence(other, polarity, rng))
         if rng.random() < 0.3:
             parts.append(self.sentence("overall", polarity, rng))
         return self._join(parts)
+
+    def request(self, rng: random.Random) -> tuple[str, str]:
+        """A practical request ("please send invoice 4521") and a subject line for it."""
+        return rng.choice(self.bank.requests), rng.choice(self.bank.request_subjects)
 
     def _join(self, parts: list[str]) -> str:
         return ("" if self.language == "zh" else " ").join(parts)
