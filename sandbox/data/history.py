@@ -100,7 +100,13 @@ class _Writer:
             second=rng.randrange(60),
             microsecond=0,
         )
-        return moment.astimezone(UTC)
+        moment = moment.astimezone(UTC)
+        # The local day may straddle the window's edges; keep every record inside the window.
+        if moment >= self.s.end:
+            moment = self.s.end - timedelta(seconds=rng.randint(60, 7200))
+        elif moment < self.s.start:
+            moment = self.s.start.replace(microsecond=0) + timedelta(seconds=rng.randint(60, 7200))
+        return moment
 
     def slots(self, *, staff_writes: bool = False) -> Slots:
         """Slot values for one text; ``staff_writes`` swaps who greets and who signs."""
