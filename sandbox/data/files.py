@@ -59,28 +59,58 @@ T = TypeVar("T")
 
 
 # --- encoding ------------------------------------------------------------------------------
-def _default(value: object) -> object:
-    """JSON for the values ``json`` does not know: datetimes, decimals, nested records."""
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, Decimal):
-        return str(value)
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in fields(value)}
-    raise TypeError(f"cannot encode {type(value).__name__}")
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+def _to_json(hint: Any) -> Callable[[Any], Any] | None:
+    """How to turn a value of a field with type ``hint`` into JSON (``None``: as it is)."""
+    if hint is datetime:
+        return _iso
+    if hint is Decimal:
+        return str
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (Union, types.UnionType) and type(None) in args:
+        (inner,) = [a for a in args if a is not type(None)]
+        convert = _to_json(inner)
+        if convert is None:
+            return None
+        return lambda v: None if v is None else convert(v)
+    if origin is tuple:
+        item = args[0]
+        if is_dataclass(item) and isinstance(item, type):
+            plan = _encoding_plan(item)
+            return lambda v: [_as_object(x, plan) for x in v]
+    return None  # str, int, float, bool, Literals and tuples of strings are JSON already
+
+
+_Plan = tuple[tuple[str, Callable[[Any], Any] | None], ...]
+_PLANS: dict[type, _Plan] = {}
+
+
+def _encoding_plan(cls: type) -> _Plan:
+    """Field names with their converters, worked out once per type from its annotations."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        hints = get_type_hints(cls)
+        plan = _PLANS[cls] = tuple((f.name, _to_json(hints[f.name])) for f in fields(cls))
+    return plan
+
+
+def _as_object(record: Any, plan: _Plan) -> dict[str, Any]:
+    return {
+        name: getattr(record, name) if convert is None else convert(getattr(record, name))
+        for name, convert in plan
+    }
+
+
+# Values are made JSON-ready up front, so the C encoder runs without a Python ``default`` hook.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def encode(record: Record | Truth) -> str:
     """One record as a compact JSON line (without the newline)."""
-    cls = type(record)
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in fields(record))
-    obj = {name: getattr(record, name) for name in names}
-    return json.dumps(obj, default=_default, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(_as_object(record, _encoding_plan(type(record))))
 
 
 # --- decoding ------------------------------------------------------------------------------
@@ -180,7 +210,7 @@ def write_dataset(
         "generator_version": GENERATOR_VERSION,
         "seed": seed,
         "customers": customers,
-        "window": {"start": _default(begin), "end": _default(end)},
+        "window": {"start": _iso(begin), "end": _iso(end)},
         "counts": {**counts, TRUTH_FILE: truth_count},
         "files": {cls.__name__: name for cls, name in FILES.items()} | {"Truth": TRUTH_FILE},
         "money": "decimal strings in the record's currency",

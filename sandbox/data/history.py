@@ -92,14 +92,11 @@ class _Writer:
 
     def local(self, when: datetime, first_hour: int = 8, last_hour: int = 21) -> datetime:
         """``when``'s day at a random time of day in the person's own time zone, in UTC."""
-        day = when.astimezone(self.tz)
         rng = self.rng
-        moment = day.replace(
-            hour=rng.randint(first_hour, last_hour),
-            minute=rng.randrange(60),
-            second=rng.randrange(60),
-            microsecond=0,
-        )
+        second = rng.randrange(first_hour * 3600, (last_hour + 1) * 3600)
+        hour, rest = divmod(second, 3600)
+        day = when.astimezone(self.tz)
+        moment = day.replace(hour=hour, minute=rest // 60, second=rest % 60, microsecond=0)
         moment = moment.astimezone(UTC)
         # The local day may straddle the window's edges; keep every record inside the window.
         if moment >= self.s.end:
