@@ -71,34 +71,14 @@ def _run(size: int, seed: int, keep: Path | None) -> dict[str, Any]:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--keep", type=Path, default=None, help="keep the datasets in DIR")
-    parser.add_argument("--out", type=Path, default=RESULT)
-    parser.add_argument("--note", default="", help="free text stored with the results")
-    args = parser.parse_args(argv)
-
-    from sandbox.data.generate import GENERATOR_VERSION
-
-    runs = []
-    for size in args.sizes:
-        print(f"generating {size:,} customers…", flush=True)
-        run = _run(size, args.seed, args.keep)
-        print(
-            f"  {run['seconds']} s, {run['customers_per_second']:,} customers/s, "
-            f"{run['records']:,} records, peak {run['peak_rss_mb']} MB",
-            flush=True,
-        )
-        runs.append(run)
+def _write(out: Path, runs: list[dict[str, Any]], seed: int, note: str, version: str) -> None:
     peaks = [r["peak_rss_mb"] for r in runs]
     per_customer = [r["microseconds_per_customer_cpu"] for r in runs]
     result = {
         "benchmark": "sandbox data generator: write_dataset to JSON-lines files",
         "command": "nice python -m bench.sandbox.generate " + " ".join(sys.argv[1:]),
-        "generator_version": GENERATOR_VERSION,
-        "seed": args.seed,
+        "generator_version": version,
+        "seed": seed,
         "machine": {
             "python": platform.python_version(),
             "platform": platform.platform(),
@@ -113,10 +93,35 @@ def main(argv: list[str] | None = None) -> int:
             # Linear scaling means constant CPU time per customer across sizes.
             "cpu_us_per_customer_min_max": [min(per_customer), max(per_customer)],
         },
-        "note": args.note,
+        "note": note,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", type=Path, default=None, help="keep the datasets in DIR")
+    parser.add_argument("--out", type=Path, default=RESULT)
+    parser.add_argument("--note", default="", help="free text stored with the results")
+    args = parser.parse_args(argv)
+
+    from sandbox.data.generate import GENERATOR_VERSION
+
+    runs: list[dict[str, Any]] = []
+    for size in args.sizes:
+        print(f"generating {size:,} customers…", flush=True)
+        run = _run(size, args.seed, args.keep)
+        print(
+            f"  {run['seconds']} s, {run['customers_per_second']:,} customers/s, "
+            f"{run['records']:,} records, peak {run['peak_rss_mb']} MB",
+            flush=True,
+        )
+        runs.append(run)
+        # Written after every size, so a long run that is stopped still leaves its results.
+        _write(args.out, runs, args.seed, args.note, GENERATOR_VERSION)
     print(f"wrote {args.out}")
     return 0
 
