@@ -397,7 +397,7 @@ class _Writer:
         buying_until = churned or s.end
         if s.person.created_at >= s.start:  # joined during the window: a welcome e-mail
             self.staff_message(
-                self.local(s.start + timedelta(days=rng.randint(1, 5))), "email", "follow_up"
+                self.local(s.start + timedelta(days=rng.randint(1, 5))), "email", "welcome"
             )
         if s.person.is_lead:
             # A lead has not bought yet: a few conversations and nothing else.

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sandbox.data.generate import DEFAULT_START, WINDOW, generate, truths
 from sandbox.data.model import (
@@ -19,6 +20,7 @@ from sandbox.data.model import (
     Transaction,
     Truth,
 )
+from sandbox.data.resources import phrase_bank
 from tests.sandbox.data.conftest import SIZE
 
 END = DEFAULT_START + WINDOW
@@ -177,3 +179,40 @@ def test_start_moves_the_window_and_naive_start_is_refused() -> None:
     else:
         raise AssertionError("a naive start must be refused")
     assert next(truths(3, 1)).person_id == "p0000000"
+
+
+def test_customers_write_in_their_own_daytime(records: Sequence[Record]) -> None:
+
+    zone = {r.id: ZoneInfo(r.timezone) for r in records if isinstance(r, Person)}
+    hours = [
+        r.occurred_at.astimezone(zone[r.person_id]).hour
+        for r in records
+        if isinstance(r, Interaction) and r.direction == "inbound"
+    ]
+    daytime = sum(8 <= h <= 21 for h in hours) / len(hours)
+    # Only the few moved back inside the window's edges may fall outside local daytime.
+    assert daytime > 0.99, daytime
+
+
+def test_new_customers_get_a_welcome_and_churned_ones_a_win_back(
+    records: Sequence[Record], truth_by_person: dict[str, Truth]
+) -> None:
+
+    subjects = {
+        kind: {s for lang in ("vi", "zh", "et", "en") for s in phrase_bank(lang).staff[kind]}
+        for kind in ("welcome_subject", "winback_subject")
+    }
+    welcomed = {
+        r.person_id
+        for r in records
+        if isinstance(r, Interaction) and r.subject in subjects["welcome_subject"]
+    }
+    new = {r.id for r in records if isinstance(r, Person) and r.created_at >= DEFAULT_START}
+    assert welcomed == new
+    won_back = {
+        r.person_id
+        for r in records
+        if isinstance(r, Interaction) and r.subject in subjects["winback_subject"]
+    }
+    assert won_back
+    assert all(truth_by_person[p].churned for p in won_back)
