@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import IO, Any, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
 from sandbox.data.generate import GENERATOR_VERSION, generate, truths, window
-from sandbox.data.history import History, history_key
 from sandbox.data.model import (
     Case,
     Company,
@@ -40,6 +39,7 @@ from sandbox.data.model import (
     Transaction,
     Truth,
 )
+from sandbox.data.timeline import History, history_key
 
 FORMAT = "cem-sandbox-dataset"
 FORMAT_VERSION = 1
