@@ -115,7 +115,8 @@ def test_mood_sours_before_churn(
     records: Sequence[Record], truth_by_person: dict[str, Truth]
 ) -> None:
     """Churn is predictable from the history: scores drop in the months before it."""
-    before, earlier = [], []
+    before: list[float] = []
+    earlier: list[float] = []
     for r in records:
         if not isinstance(r, SurveyAnswer):
             continue
@@ -125,7 +126,10 @@ def test_mood_sours_before_churn(
         low, high = SCALES[r.kind]
         score = (r.score - low) / (high - low)
         left = (churned_at - r.occurred_at).days
-        (before if left < 60 else earlier if left > 150 else []).append(score)
+        if left < 60:
+            before.append(score)
+        elif left > 150:
+            earlier.append(score)
     assert len(before) > 20
     assert len(earlier) > 20
     assert statistics.fmean(before) < statistics.fmean(earlier) - 0.05
