@@ -299,8 +299,8 @@ def read_dataset(folder: str | Path) -> Iterator[Record]:
             yield from own
     # Anything left over was not where stream order puts it: say so rather than drop it.
     sources: list[_Peekable[Person] | _Peekable[History]] = [persons, *histories]
-    for source in sources:
-        if (left := source.peek()) is not None:
+    for rest in sources:
+        if (left := rest.peek()) is not None:
             raise ValueError(f"{path}: records out of stream order, first: {left!r}")
 
 
