@@ -1,0 +1,144 @@
+"""`lexicon`: the fast, dependency-free backend (project-written CX term lists with negation,
+intensifiers, diminishers and contrast), for vi, zh, et and en.
+
+The rules follow VADER's (Hutto & Gilbert 2014) in spirit: a negator up to three units before a
+term flips it and damps it (x-0.75, so "not bad" is mildly positive, "not good" negative); a
+modifier near a term scales it ("rất", "非常", "väga", and also trailing ones such as "at all",
+"chút nào"); after a contrast word ("but", "nhưng", "但是", "aga") terms count 1.5x and before it
+0.5x. The sum is squashed to [-1, 1] with x / sqrt(x^2 + alpha).
+
+`certainty` is deliberately conservative, because the pipeline lets this backend answer alone
+only when it is sure: it drops when terms disagree, when negation or contrast is involved, and
+when few words of a long text are covered.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from service.sentiment.protocol import BackendUnavailableError, Polarity
+from service.sentiment.terms import Match, TermMatcher, is_boundary, load_term_file, tokenize
+
+NEGATION_WINDOW = 3
+MODIFIER_WINDOW = 2
+NEGATION_FACTOR = -0.75
+ALPHA = 4.0
+LEXICON_LANGUAGES = ("en", "vi", "zh", "et")
+_POLAR = ("positive", "negative")
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    matcher: TermMatcher
+
+
+def _build(data: dict[str, Any]) -> _Lexicon:
+    entries: dict[str, tuple[str, float]] = {}
+    for kind in ("intensifiers", "diminishers"):
+        entries.update({t: ("modifier", float(v)) for t, v in data.get(kind, {}).items()})
+    entries.update(dict.fromkeys(data.get("negators", []), ("negator", 0.0)))
+    entries.update(dict.fromkeys(data.get("contrast", []), ("contrast", 0.0)))
+    entries.update(dict.fromkeys(data.get("requests", []), ("request", 0.0)))
+    for kind in _POLAR:
+        entries.update({t: ("term", float(v)) for t, v in data.get(kind, {}).items()})
+    return _Lexicon(TermMatcher(entries))
+
+
+def _blocked(tokens: list[str], start: int, end: int) -> bool:
+    return any(is_boundary(t) for t in tokens[start:end])
+
+
+class LexiconModel:
+    """Rule-based scorer over the term lists in `service/sentiment/data/lexicon/`."""
+
+    name = "lexicon"
+    # One weak term ("ok", "được", "oota*") stays neutral; one clear one does not.
+    neutral_band = 0.3
+
+    def __init__(self, languages: Sequence[str] = LEXICON_LANGUAGES) -> None:
+        self._lexicons: dict[str, _Lexicon] = {}
+        for language in languages:
+            data = load_term_file("lexicon", language)
+            if data is None:
+                raise BackendUnavailableError(f"no lexicon for language {language!r}")
+            self._lexicons[language] = _build(data)
+
+    def supports(self, language: str) -> bool:
+        """Languages with a term list."""
+        return language in self._lexicons
+
+    def score_batch(self, texts: Sequence[str], language: str) -> list[Polarity]:
+        """Score each text with the language's rules."""
+        lexicon = self._lexicons[language]
+        return [self._score(lexicon, text) for text in texts]
+
+    def _score(self, lexicon: _Lexicon, text: str) -> Polarity:
+        tokens = tokenize(text)
+        matches = lexicon.matcher.scan(tokens)
+        contrast_at = next((m.start for m in matches if m.kind == "contrast"), None)
+        values: list[float] = []
+        evidence: list[str] = []
+        negated = False
+        for match in matches:
+            if match.kind != "term":
+                continue
+            value = match.value * self._modifier(matches, match, tokens)
+            negator = self._negator(matches, match, tokens)
+            if negator is not None:
+                value *= NEGATION_FACTOR
+                negated = True
+            if contrast_at is not None:
+                value *= 1.5 if match.start > contrast_at else 0.5
+            values.append(value)
+            evidence.append(f"{negator.term} {match.term}" if negator else match.term)
+        return self._polarity(values, evidence, tokens, matches, negated, contrast_at)
+
+    @staticmethod
+    def _modifier(matches: list[Match], term: Match, tokens: list[str]) -> float:
+        factor = 1.0
+        for other in matches:
+            if other.kind != "modifier":
+                continue
+            before = 0 <= term.start - other.end <= MODIFIER_WINDOW
+            after = 0 <= other.start - term.end <= MODIFIER_WINDOW
+            if (before and not _blocked(tokens, other.end, term.start)) or (
+                after and not _blocked(tokens, term.end, other.start)
+            ):
+                factor *= other.value
+        return factor
+
+    @staticmethod
+    def _negator(matches: list[Match], term: Match, tokens: list[str]) -> Match | None:
+        for other in reversed(matches):
+            near = 0 <= term.start - other.end <= NEGATION_WINDOW
+            if other.kind == "negator" and near and not _blocked(tokens, other.end, term.start):
+                return other
+        return None
+
+    @staticmethod
+    def _polarity(
+        values: list[float],
+        evidence: list[str],
+        tokens: list[str],
+        matches: list[Match],
+        negated: bool,
+        contrast_at: int | None,
+    ) -> Polarity:
+        words = max(1, sum(1 for t in tokens if not is_boundary(t)))
+        if not values:
+            # No opinion words. A short request ("please send invoice 4521") is neutral with
+            # some confidence; anything else may just be vocabulary we lack.
+            request = any(m.kind == "request" for m in matches) or "?" in tokens
+            return Polarity(0.0, 0.6 if request and words <= 20 else 0.15, ())
+        total = sum(values)
+        score = total / math.sqrt(total * total + ALPHA)
+        agree = all(v > 0 for v in values) or all(v < 0 for v in values)
+        coverage = min(1.0, 0.35 + 4.0 * len(values) / words)
+        certainty = abs(score) * coverage
+        certainty *= 1.0 if agree else 0.4
+        certainty *= 0.7 if negated else 1.0
+        certainty *= 0.6 if contrast_at is not None else 1.0
+        return Polarity(score, min(1.0, certainty), tuple(evidence))
