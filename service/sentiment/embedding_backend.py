@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from service.sentiment.head import LogisticHead, load_head
+from service.sentiment.lexicon_backend import LEXICON_LANGUAGES, LexiconModel
 from service.sentiment.protocol import BackendUnavailableError, Polarity
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ class EmbeddingHeadModel:
         batch_size: int = 16,
     ) -> None:
         self.head: LogisticHead = load_head(head_path)
+        # The head's second input; its term lists are data files, so this cannot fail to import.
+        self.lexicon = LexiconModel([lang for lang in LEXICON_LANGUAGES if lang in languages])
         self.languages = languages
         self.batch_size = batch_size
         self._model = load_e5(threads)
@@ -91,12 +94,12 @@ class EmbeddingHeadModel:
         ]
         return np.vstack(parts) if parts else np.zeros((0, 384), dtype=np.float32)
 
-    def probabilities(self, texts: Sequence[str]) -> NDArray[np.float64]:
+    def probabilities(self, texts: Sequence[str], language: str) -> NDArray[np.float64]:
         """P(positive) per text."""
-        return self.head.probability(self.embed(texts))
+        sums = np.asarray(self.lexicon.totals(texts, language), dtype=np.float64)
+        return self.head.probability(self.embed(texts), sums)
 
     def score_batch(self, texts: Sequence[str], language: str) -> list[Polarity]:
         """Score = 2*P(positive) - 1; certainty = |score| (distance from the undecided middle)."""
-        del language  # one multilingual model; the language only decided whether to call it
-        scores = 2.0 * self.probabilities(texts) - 1.0
+        scores = 2.0 * self.probabilities(texts, language) - 1.0
         return [Polarity(score=float(s), certainty=float(abs(s))) for s in scores]

@@ -30,14 +30,18 @@ class LogisticHead:
 
     weights: NDArray[np.float32]
     bias: float
+    lexicon_weight: float
     neutral_band: float
     embedding: str
     prefix: str
     meta: dict[str, Any]
 
-    def probability(self, embeddings: NDArray[np.float32]) -> NDArray[np.float64]:
-        """P(positive) for each row of `embeddings` (n x dim)."""
+    def probability(
+        self, embeddings: NDArray[np.float32], lexicon_sums: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """P(positive) for each row of `embeddings` (n x dim) with its lexicon sum."""
         logits = embeddings.astype(np.float64) @ self.weights.astype(np.float64) + self.bias
+        logits += self.lexicon_weight * lexicon_sums
         return 1.0 / (1.0 + np.exp(-logits))
 
     def to_json(self) -> dict[str, Any]:
@@ -48,6 +52,7 @@ class LogisticHead:
             "prefix": self.prefix,
             "neutral_band": round(self.neutral_band, 4),
             "bias": float(self.bias),
+            "lexicon_weight": round(float(self.lexicon_weight), 6),
             "weights": [round(float(w), 7) for w in self.weights],
             "meta": self.meta,
         }
@@ -63,6 +68,7 @@ def parse_head(data: dict[str, Any]) -> LogisticHead:
         head = LogisticHead(
             weights=weights,
             bias=float(data["bias"]),
+            lexicon_weight=float(data.get("lexicon_weight", 0.0)),
             neutral_band=band,
             embedding=str(data["embedding"]),
             prefix=str(data["prefix"]),

@@ -35,6 +35,16 @@ class _Lexicon:
     matcher: TermMatcher
 
 
+@dataclass(frozen=True)
+class _Analysis:
+    tokens: list[str]
+    matches: list[Match]
+    contrast_at: int | None
+    values: list[float]
+    evidence: list[str]
+    negated: bool
+
+
 def _build(data: dict[str, Any]) -> _Lexicon:
     entries: dict[str, tuple[str, float]] = {}
     for kind in ("intensifiers", "diminishers"):
@@ -75,7 +85,13 @@ class LexiconModel:
         lexicon = self._lexicons[language]
         return [self._score(lexicon, text) for text in texts]
 
-    def _score(self, lexicon: _Lexicon, text: str) -> Polarity:
+    def totals(self, texts: Sequence[str], language: str) -> list[float]:
+        """The raw (unsquashed) rule sums, used as a feature by the embedding head."""
+        if language not in self._lexicons:
+            return [0.0] * len(texts)
+        return [sum(self._analyse(self._lexicons[language], text).values) for text in texts]
+
+    def _analyse(self, lexicon: _Lexicon, text: str) -> _Analysis:
         tokens = tokenize(text)
         matches = lexicon.matcher.scan(tokens)
         contrast_at = next((m.start for m in matches if m.kind == "contrast"), None)
@@ -94,7 +110,11 @@ class LexiconModel:
                 value *= 1.5 if match.start > contrast_at else 0.5
             values.append(value)
             evidence.append(f"{negator.term} {match.term}" if negator else match.term)
-        return self._polarity(values, evidence, tokens, matches, negated, contrast_at)
+        return _Analysis(tokens, matches, contrast_at, values, evidence, negated)
+
+    def _score(self, lexicon: _Lexicon, text: str) -> Polarity:
+        a = self._analyse(lexicon, text)
+        return self._polarity(a.values, a.evidence, a.tokens, a.matches, a.negated, a.contrast_at)
 
     @staticmethod
     def _modifier(matches: list[Match], term: Match, tokens: list[str]) -> float:
