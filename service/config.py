@@ -3,8 +3,8 @@
 Every setting is `CEM_<NAME>`; nested groups use `__` (`CEM_API__MAX_BODY_BYTES=...`,
 `CEM_CONNECTIONS__acme_sf__KIND=salesforce`). Secrets are `SecretStr`, so they never show in a repr
 or a log line, and can also come from files in a secrets directory (`CEM_SECRETS_DIR`, default
-`/run/secrets` when it exists), one file per setting named like the variable without its prefix
-(e.g. `database_url`).
+`/run/secrets` when it exists), one file per setting named like its variable
+(e.g. a file `CEM_DATABASE_URL` holding the URL).
 
 There is no module-level settings object: `load_settings()` builds one at start-up and the
 composition root (`service.main.create_app`, the CLI) passes it on.
@@ -53,7 +53,6 @@ class ApiSettings(BaseModel):
 
     max_body_bytes: Annotated[int, Field(gt=0)] = 1_048_576
     rate_limit_per_minute: Annotated[int, Field(gt=0)] = 600
-    metrics_public: bool = True
     docs_enabled: bool = True
 
 
@@ -157,7 +156,7 @@ def format_validation_error(error: ValidationError) -> str:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read settings from the environment and the secrets directory; raise ConfigError on bad ones."""
+    """Read settings from the environment and secrets directory; ConfigError on bad ones."""
     secrets_dir = os.environ.get(ENV_PREFIX + "SECRETS_DIR")
     secrets_path = Path(secrets_dir) if secrets_dir else DEFAULT_SECRETS_DIR
     try:

@@ -1,0 +1,72 @@
+"""The composition root: `create_app(settings)` wires settings, storage, routes and middleware.
+
+This is the one module that picks concrete implementations (adapters, backends); everything
+else receives what it needs from here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from service import __version__
+from service.api.middleware import BodyGuardMiddleware, HttpMetrics, RequestContextMiddleware
+from service.api.problems import install_problem_handlers
+from service.api.ratelimit import RateLimiter
+from service.api.routes import health, keys
+from service.config import Settings
+from service.logs import configure_logging
+from service.store.database import make_engine, upgrade
+from service.store.keys import ApiKeyRepository
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Customer experience scores beside your CRM. Authenticate with an API key
+(`Authorization: Bearer cem_…` or `X-API-Key: cem_…`); scopes are `read` ⊂ `write` ⊂ `admin`.
+Every error is an RFC 9457 `application/problem+json` document.
+"""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the ASGI application for `settings`."""
+    configure_logging(settings.log_level, settings.log_format.value, settings.secret_values())
+    engine = make_engine(settings.database_url.get_secret_value())
+    if settings.auto_migrate:
+        upgrade(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        log.info("cem-bridge %s started", __version__)
+        yield
+        engine.dispose()
+
+    docs = settings.api.docs_enabled
+    app = FastAPI(
+        title="cem-bridge",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    registry = CollectorRegistry()
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.keys = ApiKeyRepository(engine)
+    app.state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute)
+    app.state.metrics_registry = registry
+
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(keys.router)
+
+    # Added last = runs first: the request context wraps everything, including the body guard.
+    app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.api.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
+    return app
