@@ -31,7 +31,7 @@ class SentimentSettings(BaseModel):
     )
     fast_path: bool = True
     fast_backend: str = "lexicon"
-    fast_certainty: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    fast_certainty: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
     cache_size: Annotated[int, Field(ge=0)] = 50_000
     long_text_chars: Annotated[int, Field(gt=0)] = 400
     long_text_sentences: Annotated[int, Field(gt=0)] = 3
