@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (CJK full-width punctuation is the point of these strings)
 """Rebuild `data/cx_eval.jsonl` from the hand-written phrase bank `data/cx_phrases.json`.
 
 `python -m bench.sentiment.build_cx_set`. Every clause, request, negation and code-switched
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).resolve().parent / "data"
-GREETING = {"en": "Hello,", "vi": "Chào shop,", "zh": "你好，", "et": "Tere,"}  # noqa: RUF001
+GREETING = {"en": "Hello,", "vi": "Chào shop,", "zh": "你好，", "et": "Tere,"}
 CALL_NOTE = {
     "en": "Customer says",
     "vi": "Khách hàng phản ánh rằng",

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (CJK full-width punctuation is the point of these strings)
 """Language identification: the caller's hint wins, then script rules, then py3langid.
 
 Short CX messages are where identifiers fail ("pole üldse halb" is only 51 % Estonian to
@@ -42,9 +43,12 @@ _VIETNAMESE_ONLY = re.compile(
 _HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
-_SEGMENT_SPLIT = re.compile(r"(?<=[.!?。！？；;,，、])\s*|\n+")  # noqa: RUF001
+_SEGMENT_SPLIT = re.compile(r"(?<=[.!?。！？；;,，、])\s*|\n+")
 _SHORT_TEXT_LETTERS = 40
 _SURE = 0.9
+# A segment's own language counts as a second language only when the identifier is this sure;
+# lower and every short clause would add noise languages.
+_SEGMENT_SURE = 0.75
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +100,7 @@ class LanguageDetector:
         for segment in segments:
             guess = self._detect_one(segment)
             if guess.language != UNDETERMINED and (
-                guess.confidence >= _SURE or guess.language == whole.language
+                guess.confidence >= _SEGMENT_SURE or guess.language == whole.language
             ):
                 weights[guess.language] += _letters(segment)
         seen = tuple(lang for lang, _ in weights.most_common())

@@ -23,6 +23,7 @@ from service.sentiment.registry import build_backends
 from service.sentiment.results import AspectSentiment, Label, SentenceScore, SentimentResult
 from service.sentiment.segments import is_long, split_clauses, split_sentences
 from service.sentiment.settings import SentimentSettings
+from service.sentiment.terms import is_boundary, tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,27 @@ class Scored:
     def label(self) -> Label:
         """The three-way label of this unit."""
         return label_for(self.polarity.score, self.band)
+
+
+# A mean over sentences is pulled toward zero by the sentences without opinion, so a long text's
+# band is narrower than a backend's. A choice, not a calibration: no labelled long CX texts yet.
+LONG_TEXT_BAND = 0.15
+# Negative sentences count double: in support triage one complaint outweighs one compliment
+# (and emails wrap complaints in pleasantries: "Hello team", "Regards, Anna").
+NEGATIVE_WEIGHT = 2.0
+SHORT_SENTENCE_WORDS = 4
+
+
+def _sentence_weight(text: str, scored: Scored) -> float:
+    """sqrt(length), so one long sentence does not drown the others; opinion-free sentences and
+    greetings or sign-offs (under four words) a quarter; negative sentences double."""
+    weight = math.sqrt(len(text))
+    words = sum(1 for t in tokenize(text) if not is_boundary(t))  # Han characters count singly
+    if scored.label is Label.NEUTRAL or words < SHORT_SENTENCE_WORDS:
+        weight *= 0.25
+    if scored.label is Label.NEGATIVE:
+        weight *= NEGATIVE_WEIGHT
+    return weight
 
 
 def label_for(score: float, band: float) -> Label:
@@ -205,21 +227,16 @@ class SentimentAnalyzer:
         units: list[tuple[Scored, bool]],
         scores: Mapping[tuple[str, str], tuple[Scored, bool]],
     ) -> SentimentResult:
-        # Length-weighted mean (sqrt, so one long sentence does not drown the others); sentences
-        # with no opinion ("I ordered a blender last month.") count a quarter, so a complaint in
-        # an email full of context still reads as a complaint.
-        weights = [
-            math.sqrt(len(u)) * (0.25 if s.label is Label.NEUTRAL else 1.0)
-            for u, (s, _) in zip(plan.units, units, strict=True)
-        ]
+        weights = [_sentence_weight(u, s) for u, (s, _) in zip(plan.units, units, strict=True)]
         total = sum(w * s.polarity.score for w, (s, _) in zip(weights, units, strict=True))
-        score = total / sum(weights)
+        score = max(-1.0, min(1.0, total / sum(weights)))
         sentences = tuple(
             SentenceScore(index=i, text=text, label=s.label, score=round(s.polarity.score, 4))
             for i, (text, (s, _)) in enumerate(zip(plan.units, units, strict=True))
         )
-        band = max(s.band for s, _ in units)
+        polar = any(s.label is not Label.NEUTRAL for s, _ in units)
         certainty = sum(w * s.polarity.certainty for w, (s, _) in zip(weights, units, strict=True))
+        band = LONG_TEXT_BAND if polar else 1.0
         merged = Scored(Polarity(score, certainty / sum(weights)), units[0][0].backend, band)
         label = merged.label
         worst = min(sentences, key=lambda s: s.score)

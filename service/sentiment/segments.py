@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (CJK full-width punctuation is the point of these strings)
 """Splitting text into sentences (for long texts) and clauses (for aspects), in all four scripts."""
 
 from __future__ import annotations
@@ -6,10 +7,12 @@ import re
 
 # Sentence ends: Latin punctuation followed by space, CJK full stops (no space follows them), and
 # line breaks (call notes and emails often have no punctuation at all).
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[。！？])|\n\s*\n|\n(?=\s*[-*•])|\r?\n")  # noqa: RUF001
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?…])\s+|(?<=[!?])(?=[\u4e00-\u9fff])|(?<=[。！？])|\n\s*\n|\n(?=\s*[-*•])|\r?\n"
+)
 # Clause breaks inside a sentence: commas, semicolons, dashes, and contrast words that join two
 # opinions ("Product great, delivery terrible"; "hàng đẹp nhưng giao chậm"; "质量好但是物流慢").
-_CLAUSE_PUNCT = r"[,;:，；：、]|\s[-–—]\s"  # noqa: RUF001
+_CLAUSE_PUNCT = r"[,;:，；：、]|\s[-–—]\s"
 _CONTRAST = (
     r"\bbut\b|\bhowever\b|\balthough\b|\bthough\b|\bwhereas\b|\bwhile\b|"
     r"\bnhưng\b|\btuy nhiên\b|\bmặc dù\b|"

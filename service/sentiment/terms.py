@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (CJK full-width punctuation is the point of these strings)
 """Tokenising and multi-word term matching shared by the lexicon backend and the aspect tagger.
 
 One tokenizer serves all four languages: each Han character is a unit (Chinese has no spaces and
@@ -20,15 +21,17 @@ from importlib import resources
 from typing import Any
 
 _TOKEN = re.compile(
-    r"[\u3400-\u4dbf\u4e00-\u9fff]|[^\W\d_]+(?:['’][^\W\d_]+)*|\d+|[,.;:!?，。；：！？、…]"  # noqa: RUF001
+    r"[\u3400-\u4dbf\u4e00-\u9fff]"
+    r"|[^\W\d_\u3400-\u4dbf\u4e00-\u9fff]+(?:['’][^\W\d_\u3400-\u4dbf\u4e00-\u9fff]+)*"
+    r"|\d+|[,.;:!?，。；：！？、…]"
 )
-BOUNDARY_CHARS = frozenset(",.;:!?，。；：！？、…")  # noqa: RUF001
+BOUNDARY_CHARS = frozenset(",.;:!?，。；：！？、…")
 _PREFIX_KEY = 3
 
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased units of `text` (see the module docstring)."""
-    normalized = unicodedata.normalize("NFC", text).lower().replace("’", "'")  # noqa: RUF001
+    normalized = unicodedata.normalize("NFC", text).lower().replace("’", "'")
     return _TOKEN.findall(normalized)
 
 
