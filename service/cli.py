@@ -15,6 +15,7 @@ from typer._click.exceptions import NoArgsIsHelpError
 from service import __version__
 from service.config import ConfigError, Settings, load_settings
 from service.logs import configure_logging
+from service.sentiment.schemas import MAX_BATCH
 from service.store.database import make_engine, upgrade
 from service.store.keys import ApiKeyRepository, Scope
 
@@ -138,6 +139,25 @@ def openapi_export(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_openapi(), encoding="utf-8")
     typer.echo(f"wrote {path}")
+
+
+@app.command("sentiment")
+def sentiment(
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=MAX_BATCH, help="Texts scored together.")
+    ] = 32,
+    fast_path: Annotated[
+        bool, typer.Option(help="Let the lexicon answer the texts it is sure about.")
+    ] = True,
+) -> None:
+    """Score JSON lines {"id","text","lang"?} from stdin; write results as JSON lines."""
+    from service.sentiment.cli import run
+    from service.sentiment.pipeline import SentimentAnalyzer
+
+    settings = _settings().sentiment.model_copy(update={"fast_path": fast_path})
+    bad = run(sys.stdin, sys.stdout, sys.stderr, SentimentAnalyzer(settings), batch_size)
+    if bad:
+        raise CliError(f"{bad} line(s) could not be scored (see the messages above)")
 
 
 @app.command()

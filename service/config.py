@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.sentiment.settings import SentimentSettings
+
 ENV_PREFIX = "CEM_"
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
 
@@ -101,6 +103,7 @@ class Settings(BaseSettings):
     mappings_dir: Path | None = None
     keep_message_text: bool = False
     api: ApiSettings = ApiSettings()
+    sentiment: SentimentSettings = SentimentSettings()
     connections: dict[str, ConnectionSettings] = {}
 
     @field_validator("log_level")

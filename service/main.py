@@ -17,7 +17,7 @@ from service import __version__
 from service.api.middleware import BodyGuardMiddleware, HttpMetrics, RequestContextMiddleware
 from service.api.problems import install_problem_handlers
 from service.api.ratelimit import RateLimiter
-from service.api.routes import health, keys
+from service.api.routes import health, keys, sentiment
 from service.config import Settings
 from service.logs import configure_logging
 from service.store.database import make_engine, upgrade
@@ -65,6 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(keys.router)
+    app.include_router(sentiment.router)
 
     # Added last = runs first: the request context wraps everything, including the body guard.
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.api.max_body_bytes)
