@@ -61,6 +61,11 @@ class SandboxServer:
         self._socket: socket.socket | None = None
 
     @property
+    def app(self) -> ASGIApp:
+        """The served application."""
+        return self._app
+
+    @property
     def port(self) -> int:
         """The bound port (after `start()`)."""
         if self._socket is None:
