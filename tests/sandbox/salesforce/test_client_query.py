@@ -70,7 +70,8 @@ def test_loaded_history_is_linked(sf: Salesforce, emulator: SalesforceEmulator) 
     contact = sf.query("SELECT Id, AccountId, Language__c FROM Contact LIMIT 1")["records"][0]
     assert contact["Language__c"] in {"vi", "zh", "et", "en"}
     tasks = sf.query(
-        f"SELECT Id, TaskSubtype, Status, IsClosed, AccountId FROM Task WHERE WhoId = '{contact['Id']}'"
+        "SELECT Id, TaskSubtype, Status, IsClosed, AccountId FROM Task "
+        f"WHERE WhoId = '{contact['Id']}'"
     )["records"]
     surveys = sf.query(
         "SELECT Score__c, Survey_Type__c, Contact__r.Id FROM Survey_Response__c "

@@ -175,8 +175,8 @@ def test_relationship_fields_subquery_and_count(engine: QueryEngine) -> None:
     assert rows[0]["Owner"]["LastName"] == "Owner"
     rows = run(
         engine,
-        "SELECT Name, (SELECT LastName FROM Contacts WHERE Email != null ORDER BY LastName LIMIT 2) "
-        "FROM Account",
+        "SELECT Name, (SELECT LastName FROM Contacts WHERE Email != null "
+        "ORDER BY LastName LIMIT 2) FROM Account",
     )
     nested = rows[0]["Contacts"]
     assert nested["totalSize"] == 2
