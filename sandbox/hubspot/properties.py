@@ -299,6 +299,8 @@ def _problem(name: str, code: str, message: str) -> dict[str, Any]:
 
 
 def _code_for(prop: PropertyDef) -> str:
+    if prop.name == "email":
+        return "INVALID_EMAIL"
     return {
         "number": "INVALID_DOUBLE",
         "bool": "INVALID_BOOLEAN",
@@ -333,6 +335,12 @@ def _coerce(prop: PropertyDef, raw: Any) -> str:
     if prop.type == "date":
         return parse_date(raw).isoformat()
     text = str(raw)
+    if prop.name == "email":
+        # HubSpot stores emails lower-cased and rejects ones without user@domain.
+        text = text.strip().lower()
+        user, _, domain = text.partition("@")
+        if not user or not domain or " " in text:
+            raise ValueError("not a valid email address")
     if prop.type == "enumeration" and prop.options:
         allowed = {o["value"] for o in prop.options}
         # checkbox enumerations hold several options separated by semicolons.
