@@ -39,11 +39,14 @@ def test_101_inputs_is_the_batch_limit_error_and_writes_nothing(
     assert raised.value.status == 400
     body = json.loads(raised.value.body)
     assert body["category"] == "VALIDATION_ERROR"
-    assert "100" in body["message"] and body["correlationId"]
+    assert "100" in body["message"]
+    assert body["correlationId"]
     assert hs.emu.store.table("contacts").objects == {}
 
     done = client.crm.contacts.batch_api.create(_creates(100))
-    assert done is not None and done.status == "COMPLETE" and len(done.results) == 100
+    assert done is not None
+    assert done.status == "COMPLETE"
+    assert len(done.results) == 100
 
 
 def test_batch_read_missing_ids_is_207_with_their_ids(client: HubSpot) -> None:
@@ -56,7 +59,8 @@ def test_batch_read_missing_ids_is_207_with_their_ids(client: HubSpot) -> None:
     )
     assert type(read).__name__ == "BatchResponseSimplePublicObjectWithErrors"
     assert sorted(r.id for r in read.results) == sorted(ids)
-    assert read.num_errors == 1 and read.errors[0].context == {"ids": ["424242"]}
+    assert read.num_errors == 1
+    assert read.errors[0].context == {"ids": ["424242"]}
     assert read.errors[0].category == "OBJECT_NOT_FOUND"
 
 
@@ -116,9 +120,8 @@ def test_upsert_by_unique_property_creates_then_updates(hs: Served, client: HubS
                 ]
             )
         )
-        assert (
-            result is not None and type(result).__name__ == "BatchResponseSimplePublicUpsertObject"
-        )
+        assert result is not None
+        assert type(result).__name__ == "BatchResponseSimplePublicUpsertObject"
         return sorted((r.properties["cx_id"], r.new, r.id) for r in result.results)
 
     first = upsert("a")
@@ -149,7 +152,8 @@ def test_upsert_by_email_and_a_non_unique_id_property_is_rejected(client: HubSpo
         )
     )
     by_email = {r.properties["email"]: r for r in result.results}
-    assert by_email["lan@example.vn"].id == existing.id and by_email["lan@example.vn"].new is False
+    assert by_email["lan@example.vn"].id == existing.id
+    assert by_email["lan@example.vn"].new is False
     assert by_email["minh@example.vn"].new is True
 
     with pytest.raises(ApiException) as raised:

@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from hubspot import HubSpot
 from hubspot.crm.associations.v4 import AssociationSpec
+from hubspot.crm.companies import ApiException as CompaniesApiException
 from hubspot.crm.contacts import ApiException as ContactsApiException
 from hubspot.crm.contacts import SimplePublicObjectInput, SimplePublicObjectInputForCreate
 from hubspot.crm.objects.tasks import ApiException as TasksApiException
 from hubspot.crm.objects.tasks import SimplePublicObjectInputForCreate as ObjectCreate
+from hubspot.crm.properties import ApiException as PropertiesApiException
 from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 
 from tests.sandbox.hubspot.conftest import Served
@@ -40,12 +42,15 @@ def test_create_read_update_archive_round_trip(client: HubSpot) -> None:
 
     read = api.get_by_id(contact_id, properties=["email", "firstname", "phone"])
     assert read.properties == {"email": "lan.nguyen@example.vn", "firstname": "Lan", "phone": None}
-    assert read.created_at is not None and read.archived is False
+    assert read.created_at is not None
+    assert read.archived is False
 
     updated = api.update(contact_id, SimplePublicObjectInput(properties={"phone": "+84 28 1234"}))
-    assert updated is not None and updated.properties["phone"] == "+84 28 1234"
+    assert updated is not None
+    assert updated.properties["phone"] == "+84 28 1234"
     by_email = api.get_by_id("LAN.NGUYEN@example.vn", id_property="email", properties=["phone"])
-    assert by_email.id == contact_id and by_email.properties["phone"] == "+84 28 1234"
+    assert by_email.id == contact_id
+    assert by_email.properties["phone"] == "+84 28 1234"
 
     assert api.archive(contact_id) is None
     with pytest.raises(ContactsApiException) as raised:
@@ -53,7 +58,9 @@ def test_create_read_update_archive_round_trip(client: HubSpot) -> None:
     assert raised.value.status == 404
     body = _body(raised.value)
     assert body["category"] == "OBJECT_NOT_FOUND"
-    assert body["status"] == "error" and body["correlationId"] and body["message"]
+    assert body["status"] == "error"
+    assert body["correlationId"]
+    assert body["message"]
 
 
 def test_history_records_each_change_newest_first(client: HubSpot) -> None:
@@ -145,7 +152,8 @@ def test_v4_default_association_is_200_and_labelled_is_201(client: HubSpot) -> N
     v4 = client.crm.associations.v4.basic_api
 
     default = v4.create_default("contacts", contact_id, "companies", company.id)
-    assert default is not None and default.status == "COMPLETE"
+    assert default is not None
+    assert default.status == "COMPLETE"
     labelled = v4.create(
         "contacts",
         contact_id,
@@ -153,7 +161,8 @@ def test_v4_default_association_is_200_and_labelled_is_201(client: HubSpot) -> N
         company.id,
         [AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=1)],
     )
-    assert labelled is not None and labelled.labels == ["Primary"]
+    assert labelled is not None
+    assert labelled.labels == ["Primary"]
 
     seen = v4.get_page("companies", company.id, "contacts")
     assert {t.type_id for t in seen.results[0].association_types} == {2, 280}
@@ -170,7 +179,8 @@ def test_properties_and_groups_create_is_201_and_names_are_unique(client: HubSpo
     group = props.groups_api.create(
         "contacts", PropertyGroupCreate(name="cx_sync", label="CX sync")
     )
-    assert group is not None and group.name == "cx_sync"
+    assert group is not None
+    assert group.name == "cx_sync"
     created = props.core_api.create(
         "contacts",
         PropertyCreate(
@@ -182,24 +192,25 @@ def test_properties_and_groups_create_is_201_and_names_are_unique(client: HubSpo
             has_unique_value=True,
         ),
     )
-    assert created is not None and created.has_unique_value is True
+    assert created is not None
+    assert created.has_unique_value is True
     assert props.core_api.get_by_name("contacts", "cx_id").group_name == "cx_sync"
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(PropertiesApiException) as raised:
         props.core_api.create(
             "contacts",
             PropertyCreate(
                 name="cx_id", label="again", type="string", field_type="text", group_name="cx_sync"
             ),
         )
-    assert getattr(raised.value, "status", None) == 409
-    with pytest.raises(Exception) as bad_pair:
+    assert raised.value.status == 409
+    with pytest.raises(PropertiesApiException) as bad_pair:
         props.core_api.create(
             "contacts",
             PropertyCreate(
                 name="cx_score", label="S", type="number", field_type="text", group_name="cx_sync"
             ),
         )
-    assert getattr(bad_pair.value, "status", None) == 400
+    assert bad_pair.value.status == 400
 
 
 def test_feedback_submissions_are_read_only(hs: Served, client: HubSpot) -> None:
@@ -210,9 +221,8 @@ def test_feedback_submissions_are_read_only(hs: Served, client: HubSpot) -> None
     page = client.crm.objects.feedback_submissions.basic_api.get_page(
         properties=["hs_survey_type", "hs_value"]
     )
-    assert page.results and all(
-        r.properties["hs_survey_type"] in {"NPS", "CSAT", "CES"} for r in page.results
-    )
+    assert page.results
+    assert all(r.properties["hs_survey_type"] in {"NPS", "CSAT", "CES"} for r in page.results)
     answer = client.api_request(
         {
             "method": "POST",
@@ -229,7 +239,8 @@ def test_owners_list_and_filter_by_email(hs: Served, client: HubSpot) -> None:
 
     hs.emu.load(r for r in generate(3, 1) if isinstance(r, Owner))
     owners = client.crm.owners.owners_api.get_page(limit=3)
-    assert len(owners.results) == 3 and owners.paging.next.after
+    assert len(owners.results) == 3
+    assert owners.paging.next.after
     rest = client.crm.owners.owners_api.get_page(limit=100, after=owners.paging.next.after)
     assert len(owners.results) + len(rest.results) == 8
     one = client.crm.owners.owners_api.get_page(email=owners.results[1].email)
@@ -247,10 +258,10 @@ def test_missing_or_unknown_token_is_401_and_missing_scope_is_403(hs: Served) ->
 
     read_only = hs.client(token="pat-contacts-read-only")
     assert read_only.crm.contacts.basic_api.get_page().results == []
-    with pytest.raises(Exception) as forbidden:
+    with pytest.raises(CompaniesApiException) as forbidden:
         read_only.crm.companies.basic_api.get_page()
-    assert getattr(forbidden.value, "status", None) == 403
-    body = json.loads(forbidden.value.body)  # type: ignore[attr-defined]
+    assert forbidden.value.status == 403
+    body = _body(forbidden.value)
     assert body["category"] == "MISSING_SCOPES"
     assert body["context"]["requiredScopes"] == ["crm.objects.companies.read"]
 
@@ -260,10 +271,12 @@ def test_unknown_route_and_bad_json_answer_in_hubspot_shape(hs: Served) -> None:
 
     headers = {"Authorization": "Bearer pat-na1-test-token"}
     missing = requests.get(f"{hs.url}/crm/v3/nothing-here", headers=headers, timeout=5)
-    assert missing.status_code == 404 and missing.json()["category"] == "OBJECT_NOT_FOUND"
+    assert missing.status_code == 404
+    assert missing.json()["category"] == "OBJECT_NOT_FOUND"
     broken = requests.post(
         f"{hs.url}/crm/v3/objects/contacts", data=b"{not json", headers=headers, timeout=5
     )
-    assert broken.status_code == 400 and broken.json()["category"] == "VALIDATION_ERROR"
+    assert broken.status_code == 400
+    assert broken.json()["category"] == "VALIDATION_ERROR"
     unknown_type = requests.get(f"{hs.url}/crm/v3/objects/unicorns", headers=headers, timeout=5)
     assert unknown_type.status_code == 400
