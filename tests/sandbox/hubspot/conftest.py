@@ -6,12 +6,14 @@ crm-api-facts §1.4 shows works against a loopback server.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
 from hubspot import HubSpot
 
+from sandbox.core.requestlog import RequestEntry
 from sandbox.core.server import SandboxServer
 from sandbox.hubspot.app import create_app
 from sandbox.hubspot.config import HubSpotConfig, RateLimits
@@ -42,6 +44,19 @@ class Served:
     def client(self, token: str = TOKEN, **kwargs: object) -> HubSpot:
         """A real hubspot-api-client pointed at the emulator."""
         return HubSpot(access_token=token, host=self.url, base_url=self.url, **kwargs)
+
+    def logged(self, path_glob: str, expected: int, timeout: float = 2.0) -> list[RequestEntry]:
+        """Request-log entries for a path once ``expected`` are there.
+
+        The core middleware appends an entry after the response has gone out, so the client can
+        see the answer a moment before the log does; poll briefly instead of racing it.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            entries = self.emu.sandbox.log.entries(path_glob=path_glob)
+            if len(entries) >= expected or time.monotonic() > deadline:
+                return entries
+            time.sleep(0.01)
 
     def reset(self) -> None:
         """Empty portal, real time frozen at START, no faults, empty log."""
