@@ -63,6 +63,7 @@ class WebhookSender:
 
     def __init__(self, settings: WebhookSettings, portal_id: int) -> None:
         self._settings = settings
+        self._initial = settings
         self._portal_id = portal_id
         self._cond = threading.Condition()
         self._queue: list[dict[str, Any]] = []
@@ -86,6 +87,8 @@ class WebhookSender:
         """Change settings at run time (target URL, duplicate rate, reorder, ...)."""
         with self._cond:
             merged = self._settings.model_dump() | changes
+            if "client_secret" not in changes:
+                merged["client_secret"] = self._settings.client_secret.get_secret_value()
             self._settings = WebhookSettings.model_validate(merged)
             self._rng = random.Random(self._settings.seed)  # noqa: S311 - reproducible, not secret
             names = sorted(self._settings.subscriptions)
@@ -152,11 +155,13 @@ class WebhookSender:
         return True
 
     def clear(self) -> None:
-        """Drop queued events and the delivery record."""
+        """Back to the start-up settings; drop queued events and the delivery record."""
         with self._cond:
             self._queue.clear()
             self._retries.clear()
             self._deliveries.clear()
+            self._next_event_id = 1
+        self.configure(**self._initial.model_dump())
 
     def stop(self) -> None:
         """Stop the delivery thread (queued events are dropped)."""
@@ -199,8 +204,9 @@ class WebhookSender:
                     self._cond.wait(self._settings.linger_seconds)
                     events = self._queue[: self._settings.max_batch]
                     del self._queue[: len(events)]
-                    self._in_flight += len(events)
-                    return _Batch(self._mangle(events))
+                    batch = _Batch(self._mangle(events))
+                    self._in_flight += len(batch.events)
+                    return batch
                 waits = [b.due - now for b in self._retries]
                 self._cond.wait(min(waits) if waits else 1.0)
 
