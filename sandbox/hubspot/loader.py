@@ -35,6 +35,7 @@ from sandbox.hubspot.associations import AssociationStore, default_type
 from sandbox.hubspot.objects import ObjectService
 from sandbox.hubspot.objecttypes import OBJECT_TYPES
 from sandbox.hubspot.owners import OwnerDirectory
+from sandbox.hubspot.properties import format_number
 from sandbox.hubspot.timefmt import iso
 
 _STAGES = {"won": "closedwon", "lost": "closedlost", "open": "qualifiedtobuy"}
@@ -139,7 +140,7 @@ class Loader:
             **self._owner_id(company.owner_id),
         }
         if company.annual_revenue is not None:
-            values["annualrevenue"] = str(company.annual_revenue)
+            values["annualrevenue"] = format_number(company.annual_revenue)
         self._store("companies", company.id, values, iso(company.created_at))
 
     def _person(self, person: Person) -> None:
@@ -166,7 +167,7 @@ class Loader:
         at = iso(tx.occurred_at)
         values = {
             "dealname": f"{tx.kind.capitalize()} {tx.id}",
-            "amount": str(tx.amount),
+            "amount": format_number(tx.amount),
             "deal_currency_code": tx.currency,
             "pipeline": "default",
             "dealstage": _STAGES[tx.status],
@@ -181,8 +182,8 @@ class Loader:
             item = {
                 "name": line.name,
                 "quantity": str(line.quantity),
-                "price": str(line.unit_price),
-                "amount": str(line.unit_price * line.quantity),
+                "price": format_number(line.unit_price),
+                "amount": format_number(line.unit_price * line.quantity),
             }
             item_id = self._store("line_items", None, item, at)
             self._link("line_items", item_id, "deals", deal_id, 20)

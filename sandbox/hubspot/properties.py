@@ -310,6 +310,13 @@ def _code_for(prop: PropertyDef) -> str:
     }.get(prop.type, "INVALID_STRING")
 
 
+def format_number(number: Decimal) -> str:
+    """A number property value as HubSpot returns it: ``"300.5"``, ``"12"`` (no exponent)."""
+    if number == number.to_integral_value():
+        return str(int(number))
+    return format(number.normalize(), "f")
+
+
 def _coerce(prop: PropertyDef, raw: Any) -> str:
     if isinstance(raw, dict | list):
         raise ValueError("objects and arrays are not property values")
@@ -320,11 +327,7 @@ def _coerce(prop: PropertyDef, raw: Any) -> str:
             raise ValueError("not a number") from None
         if not number.is_finite():
             raise ValueError("not a finite number")
-        return (
-            str(int(number))
-            if number == number.to_integral_value()
-            else format(number.normalize(), "f")
-        )
+        return format_number(number)
     if prop.type == "bool":
         text = str(raw).strip().lower()
         if text not in ("true", "false"):
