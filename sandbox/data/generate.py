@@ -1,112 +1,251 @@
-"""Stream a deterministic synthetic CRM dataset (first version: simple English-only content).
+"""Stream a deterministic synthetic CRM dataset: owners, companies, persons and their histories.
 
-The public API is stable: ``generate(seed, customers, start=...)`` yields records in dependency
-order (owners first, then per company: the company, its persons and each person's history) and
-``truths(seed, customers)`` yields the hidden ground truth per person.
+``generate(seed, customers)`` yields exactly ``customers`` persons (the customers), grouped into
+companies of one to five contacts, each followed by its two-year history. ``truths`` yields the
+hidden ground truth per person, computed from the same seeds without generating any text.
+
+Determinism and streaming: every unit has its own random generator (``seeding.rng_for``):
+a block of eight person slots decides how its slots group into companies, a company its market,
+name and mood, a person everything else. Nothing depends on what was generated before, so
+memory stays flat at any size, any slice can be generated alone, and the same seed always gives
+the same records. Time is anchored at ``DEFAULT_START``, never the wall clock, unless ``start``
+is given.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import random
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sandbox.data.model import (
-    Company,
-    Interaction,
-    LineItem,
-    Owner,
-    Person,
-    Record,
-    SurveyAnswer,
-    Transaction,
-    Truth,
+from sandbox.data.experience import Profile, company_mood, draw_profile
+from sandbox.data.history import Subject, person_history
+from sandbox.data.markets import (
+    INDUSTRIES,
+    INDUSTRY_WEIGHTS,
+    MARKET_WEIGHTS,
+    MARKETS,
+    Country,
+    Market,
+    fill_digits,
 )
-from sandbox.data.seeding import rng_for
+from sandbox.data.model import Company, Owner, Person, Record, Truth
+from sandbox.data.people import ascii_fold, draw_company, draw_name, signature
+from sandbox.data.resources import name_bank
+from sandbox.data.seeding import Choice, rng_for
+from sandbox.data.text import Composer
 
+GENERATOR_VERSION = "1.1.0"
 DEFAULT_START = datetime(2024, 11, 1, tzinfo=UTC)
-_OWNERS = 8
+WINDOW = timedelta(days=730)
+BLOCK = 8  # person slots per layout block; see _company_slots
+_COMPANY_SIZE = Choice((1, 2, 3, 4, 5), (38, 27, 20, 10, 5))
+_MARKET = Choice(MARKETS, MARKET_WEIGHTS)
+_INDUSTRY = Choice(INDUSTRIES, INDUSTRY_WEIGHTS)
+_CUSTOMERS_PER_OWNER = 2500
+_TENANT_DOMAIN = {
+    "vn": "nordlight.vn",
+    "cn": "nordlight.cn",
+    "ee": "nordlight.ee",
+    "en": "nordlight.com",
+}
 
 
-def _truth(seed: int, index: int) -> Truth:
+def window(start: datetime | None) -> tuple[datetime, datetime]:
+    """The history window ``(start, end)``: two years from ``start`` (default: the anchor)."""
+    begin = DEFAULT_START if start is None else start
+    if begin.tzinfo is None:
+        raise ValueError("start must be timezone-aware")
+    begin = begin.astimezone(UTC)
+    return begin, begin + WINDOW
+
+
+def _company_slots(seed: int, customers: int) -> Iterator[tuple[int, int]]:
+    """``(first person index, size)`` per company, in stream order.
+
+    Person slots come in blocks of ``BLOCK``; each block splits itself into companies with its
+    own generator, so company boundaries never depend on the dataset size (a smaller dataset
+    is a prefix of a larger one, apart from the owner roster) and never span two blocks.
+    """
+    for block_first in range(0, customers, BLOCK):
+        rng = rng_for(seed, "block", block_first // BLOCK)
+        first, block_end = block_first, min(block_first + BLOCK, customers)
+        while first < block_end:
+            size = _COMPANY_SIZE(rng)
+            size = min(size, block_end - first)
+            yield first, size
+            first += size
+
+
+@dataclass(frozen=True, slots=True)
+class _CompanyPlan:
+    """The company-level draws both the records and the truths depend on."""
+
+    first: int
+    size: int
+    market: Market
+    country: Country
+    industry: str
+    mood: float
+    created_at: datetime
+
+
+def _plan(seed: int, first: int, size: int, start: datetime) -> tuple[_CompanyPlan, random.Random]:
+    rng = rng_for(seed, "company", first)
+    market = _MARKET(rng)
+    country = market.country(rng)
+    industry = _INDUSTRY(rng)
+    mood = company_mood(rng)
+    # Two thirds were customers before the window opened; the rest join during it.
+    if rng.random() < 0.65:
+        created = start - timedelta(days=rng.uniform(30, 1500))
+    else:
+        created = start + timedelta(days=rng.uniform(0, 600))
+    plan = _CompanyPlan(
+        first, size, market, country, industry, mood, created.replace(microsecond=0)
+    )
+    return plan, rng
+
+
+def _person_truth(
+    seed: int, index: int, plan: _CompanyPlan, start: datetime, end: datetime
+) -> tuple[datetime, bool, Profile]:
+    """A person's creation date, lead flag and hidden profile (from their own truth generator)."""
     rng = rng_for(seed, index, "truth")
-    experience = rng.random()
-    churned = rng.random() < 0.5 * (1 - experience)
-    at = DEFAULT_START + timedelta(days=rng.randint(365, 700)) if churned else None
-    return Truth(f"p{index:07d}", round(experience, 4), churned, at, ("delivery",))
+    created = (plan.created_at + timedelta(days=rng.uniform(0, 45))).replace(microsecond=0)
+    is_lead = plan.size == 1 and rng.random() < 0.15
+    profile = draw_profile(rng, plan.mood, max(created, start), end)
+    if is_lead:
+        # A lead never bought, so it cannot churn.
+        profile = dataclasses.replace(profile, churned_at=None)
+    return created, is_lead, profile
+
+
+def _roster(seed: int, customers: int) -> dict[str, list[Owner]]:
+    """The staff per market, scaled with the book: about one owner per 2,500 customers."""
+    roster: dict[str, list[Owner]] = {}
+    taken: set[str] = set()
+    number = 0
+    total = sum(MARKET_WEIGHTS)
+    for market, weight in zip(MARKETS, MARKET_WEIGHTS, strict=True):
+        count = max(2, -(-customers * weight // (total * _CUSTOMERS_PER_OWNER)))
+        owners: list[Owner] = []
+        for n in range(count):
+            rng = rng_for(seed, "owner", market.key, n)
+            name = draw_name(name_bank(market.language), market.language, rng)
+            local = name.email_local
+            suffix = 1
+            while local in taken:
+                suffix += 1
+                local = f"{name.email_local}{suffix}"
+            taken.add(local)
+            number += 1
+            owners.append(
+                Owner(
+                    id=f"o{number:04d}",
+                    first_name=name.first_name,
+                    last_name=name.last_name,
+                    email=f"{local}@{_TENANT_DOMAIN[market.key]}",
+                    language=market.language,
+                )
+            )
+        roster[market.key] = owners
+    return roster
 
 
 def generate(seed: int, customers: int, *, start: datetime | None = None) -> Iterator[Record]:
-    """Yield ``customers`` persons (one company each in this first version) and their history."""
-    base = start or DEFAULT_START
-    for n in range(_OWNERS):
-        yield Owner(f"o{n:04d}", f"Owner{n}", "Staff", f"owner{n}@example.com", "en")
-    for index in range(customers):
-        rng = rng_for(seed, index)
-        owner = f"o{rng.randrange(_OWNERS):04d}"
-        cid, pid = f"c{index:07d}", f"p{index:07d}"
-        created = base + timedelta(days=rng.randint(0, 30))
-        yield Company(
-            cid,
-            f"Company {index}",
-            f"company{index}.com",
-            "US",
-            "Retail",
-            owner,
-            created,
-            Decimal(rng.randint(1, 100) * 100000),
+    """Yield the dataset in dependency order: owners; then per company the company, its persons
+    and, after each person, that person's history (see ``history.history_key`` for its order).
+
+    Money is ``Decimal``; datetimes are UTC-aware; ``customers`` persons are yielded.
+    """
+    if customers < 0:
+        raise ValueError("customers must be >= 0")
+    begin, end = window(start)
+    roster = _roster(seed, customers)
+    for owners in roster.values():
+        yield from owners
+    composers = {market.language: Composer(market.language) for market in MARKETS}
+    for first, size in _company_slots(seed, customers):
+        plan, crng = _plan(seed, first, size, begin)
+        market, country = plan.market, plan.country
+        owners = roster[market.key]
+        owner = owners[crng.randrange(len(owners))]
+        naming = draw_company(name_bank(market.language), country, plan.industry, first, crng)
+        revenue = None
+        if crng.random() < 0.8:
+            usd = crng.lognormvariate(13.0 + 0.5 * size, 1.1)
+            revenue = Decimal(round(usd, -3)).quantize(Decimal(1))
+        company = Company(
+            id=f"c{first:07d}",
+            name=naming.name,
+            domain=naming.domain,
+            country=country.code,
+            industry=plan.industry,
+            owner_id=owner.id,
+            created_at=plan.created_at,
+            annual_revenue=revenue,
         )
-        yield Person(
-            pid,
-            cid,
-            "Alex",
-            f"Smith{index}",
-            f"alex{index}@company{index}.com",
-            "+1 415 555 0100",
-            "en",
-            "US",
-            "America/New_York",
-            owner,
-            created,
-            False,
-        )
-        price = Decimal(rng.randint(10, 500))
-        yield Transaction(
-            f"t{index:07d}-01",
-            pid,
-            cid,
-            "order",
-            price,
-            "USD",
-            "won",
-            created + timedelta(days=10),
-            (LineItem("Desk lamp", 1, price),),
-        )
-        yield Interaction(
-            f"i{index:07d}-01",
-            pid,
-            cid,
-            "email",
-            "inbound",
-            "Delivery",
-            "The delivery was fast.",
-            "en",
-            created + timedelta(days=20),
-            owner,
-        )
-        yield SurveyAnswer(
-            f"s{index:07d}-01",
-            pid,
-            "nps",
-            rng.randint(0, 10),
-            "",
-            "en",
-            "purchase",
-            created + timedelta(days=21),
-        )
+        yield company
+        owner_name = signature(owner.first_name, owner.last_name, owner.language)
+        emails: set[str] = set()
+        for index in range(first, first + size):
+            created, is_lead, profile = _person_truth(seed, index, plan, begin, end)
+            rng = rng_for(seed, index)
+            language = market.language
+            if rng.random() < market.english_share:
+                language = "en"
+            # English speakers abroad are half expats (English names), half locals.
+            names_in = (
+                language if language == market.language or rng.random() < 0.5 else market.language
+            )
+            name = draw_name(name_bank(names_in), names_in, rng)
+            local = name.email_local
+            while local in emails:
+                local = f"{name.email_local}{rng.randint(2, 99)}"
+            emails.add(local)
+            tz = country.timezone(rng)
+            person = Person(
+                id=f"p{index:07d}",
+                company_id=company.id,
+                first_name=name.first_name,
+                last_name=name.last_name,
+                email=f"{local}@{company.domain}",
+                phone=fill_digits(country.phone, rng),
+                language=language,
+                country=country.code,
+                timezone=tz,
+                owner_id=owner.id,
+                created_at=created,
+                is_lead=is_lead,
+            )
+            yield person
+            subject = Subject(
+                person=person,
+                company=company,
+                owner_name=owner_name,
+                customer_name=name.signature,
+                profile=profile,
+                currency=country.currency,
+                channel=market.channel,
+                buys_b2b=index == first and (size >= 2 or rng.random() < 0.3),
+                start=max(created, begin),
+                end=end,
+            )
+            yield from person_history(subject, rng, composers[language])
 
 
-def truths(seed: int, customers: int) -> Iterator[Truth]:
-    """Yield the hidden ground truth for each of the ``customers`` persons, in stream order."""
-    for index in range(customers):
-        yield _truth(seed, index)
+def truths(seed: int, customers: int, *, start: datetime | None = None) -> Iterator[Truth]:
+    """Yield the hidden ground truth of each of the ``customers`` persons, in stream order."""
+    begin, end = window(start)
+    for first, size in _company_slots(seed, customers):
+        plan, _ = _plan(seed, first, size, begin)
+        for index in range(first, first + size):
+            _, _, profile = _person_truth(seed, index, plan, begin, end)
+            yield profile.truth(f"p{index:07d}")
+
+
+__all__ = ["DEFAULT_START", "GENERATOR_VERSION", "ascii_fold", "generate", "truths", "window"]

@@ -1,0 +1,72 @@
+"""One emulated Salesforce org: schema, records, sessions, limits and sandbox controls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sandbox.core.faults import FaultInjector
+from sandbox.core.state import SandboxState
+from sandbox.data.model import Record as DataRecord
+from sandbox.salesforce.config import SalesforceConfig
+from sandbox.salesforce.ids import IdFactory, to_18
+from sandbox.salesforce.limits import ApiLimits
+from sandbox.salesforce.load import Loader, LoadReport
+from sandbox.salesforce.objects import standard_schema
+from sandbox.salesforce.query import QueryEngine
+from sandbox.salesforce.responses import format_datetime
+from sandbox.salesforce.sessions import SessionRegistry
+from sandbox.salesforce.store import SalesforceStore
+from sandbox.salesforce.tooling import ToolingApi
+
+ORG_ID = to_18("00D5g00000CEMSB")
+
+
+class SalesforceEmulator:
+    """Everything one emulated org holds; the HTTP routes are thin layers over it."""
+
+    def __init__(self, config: SalesforceConfig | None = None) -> None:
+        self.config = config or SalesforceConfig()
+        self.state = SandboxState(crm="salesforce", faults=FaultInjector(self.config.faults))
+        self.org_id = ORG_ID
+        ids = IdFactory()
+        self.store = SalesforceStore(standard_schema(), self.state.clock, ids)
+        self.queries = QueryEngine(self.store, self.config.page_size)
+        self.sessions = SessionRegistry(
+            self.state.clock, self.org_id, self.config.session_lifetime_seconds
+        )
+        self.limits = ApiLimits(self.state.clock, self.config.daily_api_limit)
+        self.tooling = ToolingApi(self.store, self.state.clock, ids)
+        self.integration_user_id = self._create_integration_user()
+        self.loader = Loader(self.store, self.integration_user_id)
+        self.state.on_reset(self._reset)
+
+    def load(self, records: Iterable[DataRecord]) -> LoadReport:
+        """Stream generated records into the org; the report accumulates over calls."""
+        return self.loader.load(records)
+
+    def _create_integration_user(self) -> str:
+        stamp = format_datetime(self.state.clock.now())
+        user = self.store.schema.object("User")
+        return self.store.insert_trusted(
+            user,
+            {
+                "Username": self.config.username,
+                "FirstName": "Integration",
+                "LastName": "User",
+                "Email": self.config.username,
+                "Alias": "integ",
+                "IsActive": True,
+                "LanguageLocaleKey": "en_US",
+                "TimeZoneSidKey": "GMT",
+                "CreatedDate": stamp,
+                "LastModifiedDate": stamp,
+                "SystemModstamp": stamp,
+            },
+        )
+
+    def _reset(self) -> None:
+        # Records stay (reloading 100k contacts per test would be slow); counters, cursors and
+        # sessions start over.
+        self.limits.reset()
+        self.queries.clear()
+        self.sessions.expire_all()
