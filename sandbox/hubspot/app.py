@@ -27,7 +27,6 @@ from sandbox.hubspot.emulator import HubSpotEmulator
 from sandbox.hubspot.errors import HubSpotError
 from sandbox.hubspot.gate import HubSpotGate, is_search
 from sandbox.hubspot.loader import LoadReport
-from sandbox.hubspot.nodelay import NoDelay
 from sandbox.hubspot.ratelimit import rate_limit_error
 from sandbox.hubspot.routes import associations, batch, control, oauth, objects, owners, schema
 from sandbox.hubspot.view import HubSpotView
@@ -55,7 +54,6 @@ def create_app(
     _install_error_handlers(app)
     app.add_middleware(HubSpotGate, tokens=emu.tokens, limiter=emu.limiter)
     install_sandbox(app, emu.sandbox, _fault_renderer(emu), view=HubSpotView(emu))
-    app.add_middleware(NoDelay)
     return app
 
 
