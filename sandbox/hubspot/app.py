@@ -8,6 +8,7 @@ behave.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from fastapi import FastAPI
@@ -30,6 +31,8 @@ from sandbox.hubspot.loader import LoadReport
 from sandbox.hubspot.ratelimit import rate_limit_error
 from sandbox.hubspot.routes import associations, batch, control, oauth, objects, owners, schema
 from sandbox.hubspot.view import HubSpotView
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(
@@ -57,10 +60,17 @@ def create_app(
     return app
 
 
+def emulator_of(app: FastAPI) -> HubSpotEmulator:
+    """The emulator behind an app made by :func:`create_app`."""
+    emu = getattr(app.state, "hubspot", None)
+    if not isinstance(emu, HubSpotEmulator):
+        raise TypeError("not a HubSpot sandbox app")
+    return emu
+
+
 def load(app: FastAPI, records: Iterable[Record]) -> LoadReport:
     """Stream generated records into the emulator behind ``app``."""
-    emu: HubSpotEmulator = app.state.hubspot
-    return emu.load(records)
+    return emulator_of(app).load(records)
 
 
 def _fault_renderer(emu: HubSpotEmulator) -> FaultRenderer:
@@ -111,7 +121,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
         return HubSpotError(400, "VALIDATION_ERROR", f"Invalid input: {problems}").response()
 
-    async def unexpected(_: Request, exc: Exception) -> Response:
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # A bug in the emulator must still answer like HubSpot, never with a traceback.
+        logger.exception("hubspot sandbox: unhandled error on %s", request.url.path)
         return HubSpotError(
             500, "INTERNAL_ERROR", f"Internal error ({type(exc).__name__}); see the sandbox log."
         ).response()

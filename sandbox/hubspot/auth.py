@@ -12,7 +12,7 @@ import hmac
 import math
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sandbox.core.clock import SandboxClock
@@ -33,10 +33,10 @@ class Grant:
 
 @dataclass(frozen=True, slots=True)
 class IssuedTokens:
-    """The answer of the token endpoint."""
+    """The answer of the token endpoint (tokens kept out of the repr)."""
 
-    access_token: str
-    refresh_token: str
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
     expires_in: int
 
 
@@ -50,7 +50,11 @@ class OAuthError(Exception):
 
 
 class TokenRegistry:
-    """Known tokens of the portal; thread-safe."""
+    """Known tokens of the portal; thread-safe. Tokens never appear in its repr."""
+
+    def __repr__(self) -> str:
+        with self._lock:
+            return f"TokenRegistry({len(self._tokens)} access, {len(self._refresh)} refresh tokens)"
 
     def __init__(self, config: HubSpotConfig, clock: SandboxClock) -> None:
         self._config = config
@@ -67,10 +71,9 @@ class TokenRegistry:
             self._tokens = {
                 self._config.access_token.get_secret_value(): Grant(None, None, oauth=False)
             }
-            for token, scopes in self._config.extra_tokens.items():
-                self._tokens[token] = Grant(
-                    None if scopes is None else frozenset(scopes), None, oauth=False
-                )
+            for extra in self._config.extra_tokens:
+                scopes = None if extra.scopes is None else frozenset(extra.scopes)
+                self._tokens[extra.token.get_secret_value()] = Grant(scopes, None, oauth=False)
             self._refresh.clear()
             self._codes.clear()
 

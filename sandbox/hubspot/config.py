@@ -27,6 +27,15 @@ class RateLimits(BaseModel):
     timezone: str = Field(default="UTC", description="the portal time zone the daily reset uses")
 
 
+class ScopedToken(BaseModel):
+    """A static private-app token and its scopes (None: every scope)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: SecretStr
+    scopes: list[str] | None = None
+
+
 class OAuthApp(BaseModel):
     """A public app that can obtain short-lived OAuth tokens (crm-api-facts §3.1)."""
 
@@ -79,8 +88,8 @@ class HubSpotConfig(BaseModel):
 
     portal_id: int = 62_515
     access_token: SecretStr = SecretStr("pat-na1-sandbox-0000")
-    # Extra static tokens: token -> scopes (None: every scope); for MISSING_SCOPES tests.
-    extra_tokens: dict[str, list[str] | None] = Field(default_factory=dict)
+    # More static tokens, e.g. one with too few scopes for MISSING_SCOPES tests.
+    extra_tokens: list[ScopedToken] = Field(default_factory=list)
     oauth: OAuthApp = Field(default_factory=OAuthApp)
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     search_lag_seconds: float = Field(

@@ -7,6 +7,7 @@ into; it owns the shared sandbox state (clock, faults, request log) of this emul
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sandbox.core.faults import FaultInjector
 from sandbox.core.state import SandboxState
@@ -45,6 +46,27 @@ class HubSpotEmulator:
     def load(self, records: Iterable[Record]) -> LoadReport:
         """Stream generated records into the portal (see :mod:`sandbox.hubspot.loader`)."""
         return Loader(self.objects, self.associations, self.owners).load(records)
+
+    def credentials(self, base_url: str) -> dict[str, Any]:
+        """What a client needs, for ``cem sandbox serve`` to print (``--json`` included).
+
+        Sandbox-only secrets, revealed on purpose: they protect nothing real.
+        """
+        cfg = self.config
+        return {
+            "base_url": base_url,
+            "access_token": cfg.access_token.get_secret_value(),
+            "portal_id": cfg.portal_id,
+            "oauth": {
+                "token_url": f"{base_url}/oauth/v1/token",
+                "authorize_url": f"{base_url}/oauth/authorize",
+                "client_id": cfg.oauth.client_id,
+                "client_secret": cfg.oauth.client_secret.get_secret_value(),
+            },
+            "webhook_client_secret": cfg.webhooks.client_secret.get_secret_value(),
+            "admin_url": f"{base_url}/__sandbox",
+            "view_url": f"{base_url}/__sandbox/view",
+        }
 
     def reset_data(self) -> None:
         """Empty the portal: records, associations, owners, custom properties, tokens, limits."""

@@ -28,7 +28,9 @@ def make_config(**overrides: object) -> HubSpotConfig:
     base: dict[str, object] = {
         "access_token": TOKEN,
         "rate_limits": RateLimits(enabled=False),
-        "extra_tokens": {"pat-contacts-read-only": ["crm.objects.contacts.read"]},
+        "extra_tokens": [
+            {"token": "pat-contacts-read-only", "scopes": ["crm.objects.contacts.read"]}
+        ],
     }
     return HubSpotConfig.model_validate(base | overrides)
 
