@@ -174,3 +174,26 @@ def test_hubspot_caps_are_400_validation_errors(client: HubSpot, body: dict[str,
         _search(client, **body)
     assert raised.value.status == 400
     assert json.loads(raised.value.body)["category"] == "VALIDATION_ERROR"
+
+
+def test_incremental_sync_by_lastmodifieddate_watermark(hs: Served, client: HubSpot) -> None:
+    ids = _seed(client, hs, 6)
+    watermark = hs.emu.sandbox.clock.now()
+    hs.emu.sandbox.clock.advance(60)
+    for contact_id in ids[3:]:
+        client.crm.contacts.basic_api.update(
+            contact_id, SimplePublicObjectInput(properties={"firstname": "Changed"})
+        )
+    hs.emu.sandbox.clock.advance(LAG)
+
+    since = str(int(watermark.timestamp() * 1000) + 1)  # ms epoch, as adapters send it
+    changed = _search(
+        client,
+        filter_groups=[
+            {"filters": [{"propertyName": "lastmodifieddate", "operator": "GTE", "value": since}]}
+        ],
+        sorts=[{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
+        properties=["firstname", "lastmodifieddate"],
+    )
+    assert [r.id for r in changed.results] == ids[3:]
+    assert {r.properties["firstname"] for r in changed.results} == {"Changed"}

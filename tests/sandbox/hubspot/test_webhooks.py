@@ -57,10 +57,13 @@ class Receiver:
 
 @pytest.fixture
 def receiver() -> Iterator[tuple[Receiver, str]]:
-    """A running receiver and the URL to deliver to (with a query, as signatures must cover)."""
+    """A running receiver and the URL to deliver to.
+
+    The query holds a percent-escape that v3 decodes before hashing (crm-api-facts §3.11).
+    """
     app = Receiver()
     with SandboxServer(app) as server:
-        yield app, f"{server.base_url}/hooks/hubspot?source=sandbox"
+        yield app, f"{server.base_url}/hooks/hubspot?source=sandbox%3Atest"
 
 
 def _configure(hs: Served, **settings: Any) -> None:
@@ -100,12 +103,13 @@ def test_events_arrive_signed_with_a_valid_v3_signature(
     assert events[1]["propertyValue"] == "linh@example.vn"
     assert len({e["eventId"] for e in events}) == 4
 
+    decoded = url.replace("%3A", ":")  # Signature does not decode; receivers must (§3.11)
     for path, headers, body in app.seen:
         assert Signature.is_valid(
             signature=headers["x-hubspot-signature-v3"],
             client_secret=SECRET,
             request_body=body,
-            http_uri=url,
+            http_uri=decoded,
             http_method="POST",
             signature_version="v3",
             timestamp=headers["x-hubspot-request-timestamp"],
@@ -115,9 +119,18 @@ def test_events_arrive_signed_with_a_valid_v3_signature(
         )
         assert not Signature.is_valid(
             headers["x-hubspot-signature-v3"],
+            SECRET,
+            body,
+            url,  # the undecoded URL signs differently
+            "POST",
+            "v3",
+            headers["x-hubspot-request-timestamp"],
+        )
+        assert not Signature.is_valid(
+            headers["x-hubspot-signature-v3"],
             "other-secret",
             body,
-            url,
+            decoded,
             "POST",
             "v3",
             headers["x-hubspot-request-timestamp"],
