@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import IO, Any, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
 from sandbox.data.generate import GENERATOR_VERSION, generate, truths, window
-from sandbox.data.history import History, history_key
 from sandbox.data.model import (
     Case,
     Company,
@@ -40,6 +39,7 @@ from sandbox.data.model import (
     Transaction,
     Truth,
 )
+from sandbox.data.timeline import History, history_key
 
 FORMAT = "cem-sandbox-dataset"
 FORMAT_VERSION = 1
@@ -172,17 +172,28 @@ def _open(path: Path) -> IO[str]:
     return path.open("w", encoding="utf-8", newline="\n", buffering=_BUFFER)
 
 
-def write_records(folder: Path, records: Iterable[Record]) -> dict[str, int]:
+Progress = Callable[[int], None]
+"""Called with the number of persons written so far (every ``PROGRESS_EVERY`` persons)."""
+PROGRESS_EVERY = 10_000
+
+
+def write_records(
+    folder: Path, records: Iterable[Record], *, on_progress: Progress | None = None
+) -> dict[str, int]:
     """Write ``records`` (in stream order) into one JSON-lines file per type; return counts."""
     folder.mkdir(parents=True, exist_ok=True)
     handles = {cls: _open(folder / name) for cls, name in FILES.items()}
     counts = dict.fromkeys(FILES.values(), 0)
+    persons = 0
     try:
-        names = {cls: FILES[cls] for cls in FILES}
         for record in records:
             cls = type(record)
             handles[cls].write(encode(record) + "\n")
-            counts[names[cls]] += 1
+            counts[FILES[cls]] += 1
+            if cls is Person:
+                persons += 1
+                if on_progress is not None and persons % PROGRESS_EVERY == 0:
+                    on_progress(persons)
     finally:
         for handle in handles.values():
             handle.close()
@@ -190,14 +201,22 @@ def write_records(folder: Path, records: Iterable[Record]) -> dict[str, int]:
 
 
 def write_dataset(
-    folder: str | Path, seed: int, customers: int, *, start: datetime | None = None
+    folder: str | Path,
+    seed: int,
+    customers: int,
+    *,
+    start: datetime | None = None,
+    on_progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Generate a dataset into ``folder`` (created if missing) and return its manifest.
 
     Memory stays flat whatever ``customers`` is: records go to disk as they are generated.
+    ``on_progress`` lets a command line show progress on large datasets (a million customers
+    take minutes).
     """
     path = Path(folder)
-    counts = write_records(path, generate(seed, customers, start=start))
+    records = generate(seed, customers, start=start)
+    counts = write_records(path, records, on_progress=on_progress)
     truth_count = 0
     with _open(path / TRUTH_FILE) as handle:
         for truth in truths(seed, customers, start=start):

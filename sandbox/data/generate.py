@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sandbox.data.experience import Profile, company_mood, draw_profile
-from sandbox.data.history import Subject, person_history
+from sandbox.data.history import person_history
 from sandbox.data.markets import (
     INDUSTRIES,
     INDUSTRY_WEIGHTS,
@@ -37,6 +37,7 @@ from sandbox.data.people import ascii_fold, draw_company, draw_name, signature
 from sandbox.data.resources import name_bank
 from sandbox.data.seeding import Choice, rng_for
 from sandbox.data.text import Composer
+from sandbox.data.timeline import Subject
 
 GENERATOR_VERSION = "1.1.0"
 DEFAULT_START = datetime(2024, 11, 1, tzinfo=UTC)

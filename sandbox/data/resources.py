@@ -61,6 +61,7 @@ class PhraseBank:
 
     language: str
     contrast: tuple[str, ...]
+    contrast_reversed: tuple[str, ...]
     greetings: tuple[str, ...]
     signoffs: tuple[str, ...]
     chat_openers: tuple[str, ...]
@@ -77,6 +78,7 @@ class PhraseBank:
         """Every distinct sentence template in the bank (used to report and test its variety)."""
         groups: list[tuple[str, ...]] = [
             self.contrast,
+            self.contrast_reversed,
             self.greetings,
             self.signoffs,
             self.chat_openers,
@@ -174,6 +176,7 @@ def phrase_bank(language: str) -> PhraseBank:
     return PhraseBank(
         language=str(raw["language"]),
         contrast=_strings(raw["contrast"]),
+        contrast_reversed=_strings(raw["contrast_reversed"]),
         greetings=_strings(raw["greetings"]),
         signoffs=_strings(raw["signoffs"]),
         chat_openers=_strings(raw["chat_openers"]),

@@ -103,9 +103,13 @@ class Composer:
         """A mixed message: praise of one aspect joined to criticism of another."""
         first = self.sentence(praised, "positive", rng)
         second = self.sentence(criticised, "negative", rng)
-        if rng.random() < 0.3:  # sometimes the complaint comes first
+        patterns = self.bank.contrast
+        if rng.random() < 0.3:
+            # Sometimes the complaint comes first; some connectives only introduce a drawback
+            # ("mỗi tội", "although"), so the reversed order has its own patterns.
             first, second = second, first
-        pattern = rng.choice(self.bank.contrast)
+            patterns = self.bank.contrast_reversed
+        pattern = rng.choice(patterns)
         return pattern.format(a=first.rstrip(_CLAUSE_END), b=_lower_first(second, self.language))
 
     def body(

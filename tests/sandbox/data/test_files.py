@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.data import files
 from sandbox.data.files import (
     FILES,
     TRUTH_FILE,
@@ -23,8 +24,13 @@ from sandbox.data.generate import GENERATOR_VERSION, generate, truths
 from sandbox.data.model import Case, CaseComment, LineItem, Transaction, Truth
 
 
-def test_round_trip_restores_the_same_stream_and_truth(tmp_path: Path) -> None:
-    manifest = write_dataset(tmp_path, seed=11, customers=200)
+def test_round_trip_restores_the_same_stream_and_truth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files, "PROGRESS_EVERY", 50)
+    progress: list[int] = []
+    manifest = write_dataset(tmp_path, seed=11, customers=200, on_progress=progress.append)
+    assert progress == [50, 100, 150, 200]
     assert list(read_dataset(tmp_path)) == list(generate(11, 200))
     assert list(read_truths(tmp_path)) == list(truths(11, 200))
     assert read_manifest(tmp_path) == manifest

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from sandbox.data.generate import DEFAULT_START, WINDOW, generate, truths
 from sandbox.data.model import (
     Case,
@@ -216,3 +218,12 @@ def test_new_customers_get_a_welcome_and_churned_ones_a_win_back(
     }
     assert won_back
     assert all(truth_by_person[p].churned for p in won_back)
+
+
+@pytest.mark.parametrize("size", [0, 1, 10])
+def test_tiny_datasets(size: int) -> None:
+    stream = list(generate(2, size))
+    persons = [r for r in stream if isinstance(r, Person)]
+    assert len(persons) == size
+    assert sum(isinstance(r, Owner) for r in stream) == 8  # two per market at least
+    assert [t.person_id for t in truths(2, size)] == [p.id for p in persons]

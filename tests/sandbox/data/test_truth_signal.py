@@ -109,3 +109,27 @@ def test_negation_and_mixed_messages_occur_in_every_language(records: Sequence[R
     for lang, (negations, contrasts) in markers.items():
         assert sum(any(n in t for n in negations) for t in texts[lang]) > 10, lang
         assert sum(any(c in t for c in contrasts) for t in texts[lang]) > 10, lang
+
+
+def test_mood_sours_before_churn(
+    records: Sequence[Record], truth_by_person: dict[str, Truth]
+) -> None:
+    """Churn is predictable from the history: scores drop in the months before it."""
+    before: list[float] = []
+    earlier: list[float] = []
+    for r in records:
+        if not isinstance(r, SurveyAnswer):
+            continue
+        churned_at = truth_by_person[r.person_id].churned_at
+        if churned_at is None or r.occurred_at >= churned_at:
+            continue
+        low, high = SCALES[r.kind]
+        score = (r.score - low) / (high - low)
+        left = (churned_at - r.occurred_at).days
+        if left < 60:
+            before.append(score)
+        elif left > 150:
+            earlier.append(score)
+    assert len(before) > 20
+    assert len(earlier) > 20
+    assert statistics.fmean(before) < statistics.fmean(earlier) - 0.05
