@@ -60,9 +60,8 @@ def served(dataset: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any
         info = json.loads(first_line)
     except json.JSONDecodeError:
         process.kill()
-        raise AssertionError(
-            f"no JSON on the first line: {first_line!r} {process.stderr.read() if process.stderr else ''}"
-        ) from None
+        errors = process.stderr.read() if process.stderr else ""
+        raise AssertionError(f"no JSON on the first line: {first_line!r} {errors}") from None
     yield process, info
     if process.poll() is None:
         process.kill()
