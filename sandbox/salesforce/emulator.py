@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
 from sandbox.core.faults import FaultInjector
 from sandbox.core.state import SandboxState
@@ -43,6 +45,34 @@ class SalesforceEmulator:
     def load(self, records: Iterable[DataRecord]) -> LoadReport:
         """Stream generated records into the org; the report accumulates over calls."""
         return self.loader.load(records)
+
+    def credentials(
+        self, base_url: str, ca_path: Path | None, session_hours: float = 24.0
+    ) -> dict[str, Any]:
+        """What a client needs, for `cem sandbox serve` to print: a ready session (valid for
+        `session_hours` of sandbox time) and the OAuth values for the login flows.
+
+        Sandbox-only secrets, revealed on purpose: they protect nothing real.
+        """
+        session = self.sessions.issue(self.integration_user_id, session_hours * 3600)
+        cfg = self.config
+        return {
+            "base_url": base_url,
+            "instance_url": base_url,
+            "session_id": session.token,
+            "api_version": cfg.api_version,
+            "ca_cert": str(ca_path) if ca_path else None,
+            "oauth": {
+                "token_url": f"{base_url}/services/oauth2/token",
+                "client_id": cfg.client_id,
+                "client_secret": cfg.client_secret.get_secret_value(),
+                "username": cfg.username,
+                "password": cfg.password.get_secret_value(),
+                "security_token": cfg.security_token.get_secret_value(),
+            },
+            "admin_url": f"{base_url}/__sandbox",
+            "view_url": f"{base_url}/__sandbox/view",
+        }
 
     def _create_integration_user(self) -> str:
         stamp = format_datetime(self.state.clock.now())

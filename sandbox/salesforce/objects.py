@@ -39,8 +39,10 @@ def _system(owner: bool = True) -> list[FieldDef]:
     return fields
 
 
-def _picklist(name: str, values: tuple[str, ...], default: str | None = None) -> FieldDef:
-    return FieldDef(name, F.PICKLIST, picklist=values, default=default)
+def _picklist(
+    name: str, values: tuple[str, ...], default: str | None = None, required: bool = False
+) -> FieldDef:
+    return FieldDef(name, F.PICKLIST, picklist=values, default=default, required=required)
 
 
 def _obj(
@@ -175,6 +177,7 @@ def standard_schema() -> Schema:
                             "Closed Won",
                             "Closed Lost",
                         ),
+                        required=True,
                     ),
                     FieldDef("CloseDate", F.DATE, required=True),
                     FieldDef("Amount", F.CURRENCY),

@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from sandbox.salesforce.emulator import SalesforceEmulator
 from sandbox.salesforce.responses import json_response
-from sandbox.salesforce.routes.common import add
+from sandbox.salesforce.routes.common import add, read_form
 from sandbox.salesforce.sessions import Session
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -45,8 +45,7 @@ class _TokenEndpoint:
         self.config = emu.config
 
     async def __call__(self, request: Request) -> Response:
-        form = dict((await request.form()).items())
-        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        values = await read_form(request)
         client_id, client_secret = self._client(request, values)
         grant = values.get("grant_type", "")
         if grant == "password":
@@ -105,7 +104,14 @@ class _TokenEndpoint:
                 key=key or "",
                 algorithms=["RS256"],
                 audience=["https://login.salesforce.com", "https://test.salesforce.com"],
-                options={"verify_signature": key is not None, "require": ["exp", "iss", "sub"]},
+                # Without a configured key only the claims are checked (PyJWT would otherwise
+                # skip exp/aud along with the signature).
+                options={
+                    "verify_signature": key is not None,
+                    "verify_exp": True,
+                    "verify_aud": True,
+                    "require": ["exp", "iss", "sub", "aud"],
+                },
                 leeway=5,
             )
         except jwt.ExpiredSignatureError:
@@ -180,9 +186,9 @@ def build_auth_router(emu: SalesforceEmulator) -> APIRouter:
     add(router, "/services/oauth2/token", _TokenEndpoint(emu), ["POST"])
 
     async def revoke(request: Request) -> Response:
-        form = await request.form()
+        form = await read_form(request)
         token = form.get("token") or request.query_params.get("token") or ""
-        if not isinstance(token, str) or not emu.sessions.revoke(token):
+        if not emu.sessions.revoke(token):
             return _oauth_error("unsupported_token_type", "this token type is not supported")
         return Response(status_code=200)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -55,6 +56,18 @@ def exc_line(exc: Exception) -> str:
     if isinstance(exc, json.JSONDecodeError):
         return f"{exc.lineno}, column:{exc.colno}"
     return "1, column:1"
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """An `application/x-www-form-urlencoded` body (the OAuth endpoints' format).
+
+    Parsed here rather than with Starlette's `request.form()`, which needs python-multipart.
+    """
+    raw = await request.body()
+    try:
+        return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    except UnicodeDecodeError:
+        return {}
 
 
 def read_object(body: Any, what: str = "body") -> dict[str, Any]:

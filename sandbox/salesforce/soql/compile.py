@@ -201,9 +201,9 @@ class _Compiler:
             if op == "!=":
                 return lambda r: get(r) is not None
             return lambda r: False
-        compare = _COMPARE[op]
         if op == "!=":
             return lambda r: (v := get(r)) is None or v != lit
+        compare = _COMPARE[op]
         return lambda r: (v := get(r)) is not None and compare(v, lit)
 
     def date_range(
@@ -238,7 +238,7 @@ class _Compiler:
             return None
         if ftype in ID_TYPES and kind == "string":
             try:
-                return to_18(str(value.value)).lower()
+                return to_18(str(value.value))
             except MalformedIdError:
                 raise malformed(
                     self.source,
@@ -298,8 +298,12 @@ def _in_macro(f: FieldDef, query: Query) -> bool:
 
 
 def _normalising(getter: Getter, field_def: FieldDef) -> Getter:
-    """Text and ids compare case-insensitively in SOQL: compare lower-cased values."""
-    if field_def.type in TEXT_TYPES or field_def.type in ID_TYPES:
+    """Text compares case-insensitively in SOQL: compare lower-cased values.
+
+    Ids are left alone: stored and literal ids are both canonical 18-character ids, and their
+    case-sensitive order is creation order.
+    """
+    if field_def.type in TEXT_TYPES:
 
         def lowered(record: Record) -> Any:
             value = getter(record)

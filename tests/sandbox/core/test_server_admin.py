@@ -143,3 +143,11 @@ def test_view_pages_search_escape_and_404(server: SandboxServer, http: requests.
     assert "Call back" in detail
     assert http.get(f"{server.base_url}/__sandbox/view/people/9").status_code == 404
     assert http.get(f"{server.base_url}/__sandbox/view/nothing").status_code == 404
+
+
+def test_accepted_connections_have_nodelay(server: SandboxServer) -> None:
+    # The listener's protocol is what makes asyncio set TCP_NODELAY on accepted sockets.
+    import socket
+
+    assert server._socket is not None
+    assert server._socket.proto == socket.IPPROTO_TCP
