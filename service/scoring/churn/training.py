@@ -3,6 +3,7 @@
 One row per (customer, snapshot date): features use only data up to the snapshot, the label
 comes from the following `horizon_days` (docs/churn-resources.md section 5B). Labels:
 - the CRM's own: the customer was cancelled (`cancelled_at`) within the window;
+- a renewal closed as lost within the window;
 - or, where the CRM has none, inactivity by rule: no won purchase within the window.
 Features reuse the scoring formulas (experience factors, purchase summary, BG/NBD), so the
 model learns from exactly the numbers the service shows.
@@ -23,6 +24,7 @@ from service.domain import (
     Interaction,
     SurveyResponse,
     Transaction,
+    TransactionKind,
     TransactionStatus,
 )
 from service.scoring.churn.bgnbd import BgNbdParams, expected_purchases, p_no_purchase
@@ -36,6 +38,7 @@ class LabelRule(StrEnum):
     """Where the churn label comes from."""
 
     CRM_CANCELLATION = "crm_cancellation"
+    LOST_RENEWAL = "lost_renewal"
     NO_PURCHASE = "no_purchase"
 
 
@@ -100,6 +103,15 @@ def snapshot_table(
             frame["churned"] = [
                 c.cancelled_at is not None and at < c.cancelled_at <= end for c in alive
             ]
+        elif label is LabelRule.LOST_RENEWAL:
+            lost = {
+                t_.customer_id
+                for t_ in transactions
+                if t_.kind is TransactionKind.RENEWAL
+                and t_.status is TransactionStatus.LOST
+                and at < t_.occurred_at <= end
+            }
+            frame["churned"] = [cid in lost for cid in alive_ids]
         else:
             buyers = {
                 t_.customer_id

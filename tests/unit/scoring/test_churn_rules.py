@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from service.domain import ChurnModelKind, ChurnSegment, ContractKind, Customer, SurveyKind
-from service.scoring.churn.bgnbd import BgNbdParams, expected_purchases, p_alive, p_no_purchase
+from service.scoring.churn.bgnbd import (
+    BgNbdParams,
+    expected_purchases,
+    log_likelihood,
+    log_likelihood_and_gradient,
+    p_alive,
+    p_no_purchase,
+)
 from service.scoring.churn.risk import churn_flag
 from service.scoring.churn.signals import experience_warnings
 from service.scoring.churn.survival import kaplan_meier, p_cancel_within, survival_at
@@ -159,3 +166,20 @@ def test_one_time_buyers_and_subscribers_get_their_own_treatment() -> None:
     assert flag.probability == pytest.approx(0.5)  # 1 - S(110)/S(20) = 1 - 0.5/1
     assert flag.flagged
     assert ago(0) == AS_OF
+
+
+@pytest.mark.parametrize("params", [(0.243, 4.414, 0.793, 2.426), (1.5, 12.0, 3.0, 0.7)])
+def test_bgnbd_gradient_matches_finite_differences(
+    params: tuple[float, float, float, float],
+) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 6, 200).astype(float)
+    age = rng.uniform(1, 40, 200)
+    t_x = np.where(x > 0, age * rng.uniform(0.05, 1, 200), 0.0)
+    _, grad = log_likelihood_and_gradient(*params, x, t_x, age)
+    for k in range(4):
+        step = np.zeros(4)
+        step[k] = 1e-6 * params[k]
+        up = log_likelihood(*(np.array(params) + step), x, t_x, age).sum()
+        down = log_likelihood(*(np.array(params) - step), x, t_x, age).sum()
+        assert grad[:, k].sum() == pytest.approx((up - down) / (2 * step[k]), rel=1e-5)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from service.domain import ContractKind, Customer
+from service.domain import ContractKind, Customer, TransactionKind, TransactionStatus
 from service.scoring.churn.classifier import train_churn_classifier
 from service.scoring.churn.training import LabelRule, snapshot_table
 from tests.unit.scoring.builders import AS_OF, ago, message, purchase, survey
@@ -84,3 +84,18 @@ def test_classifier_learns_from_history_tables_end_to_end() -> None:
     card = outcome.classifier.card
     assert card.metrics["roc_auc"] > 0.8
     assert card.train_window[1] < card.test_window[0]
+
+
+def test_closed_lost_renewals_label_churn() -> None:
+    customers = [Customer(id="a"), Customer(id="b")]
+    renewals = [
+        purchase(5, customer="a").model_copy(
+            update={"kind": TransactionKind.RENEWAL, "status": TransactionStatus.LOST}
+        ),
+        purchase(5, customer="b").model_copy(update={"kind": TransactionKind.RENEWAL}),
+        purchase(100, customer="a"),
+    ]
+    table = snapshot_table(
+        customers, [ago(30)], horizon_days=60, label=LabelRule.LOST_RENEWAL, transactions=renewals
+    )
+    assert table["churned"].tolist() == [True, False]
