@@ -20,7 +20,7 @@ def test_full_pull_pages_through_everything(harness: Harness, admin: SandboxAdmi
     assert len(pulled) == len(set(pulled))
     assert len(batches) == math.ceil(len(expected) / harness.page_size)
     # One call per page plus the login.
-    data_calls = [r for r in admin.requests() if "/query" in r["path"]]
+    data_calls = [r for r in admin.requests() if harness.data_path in r["path"]]
     assert len(data_calls) == len(batches)
     # Cursors only move forward, batch after batch.
     stamps = [(b.cursor.modified_at, b.cursor.last_id) for b in batches]
