@@ -60,7 +60,7 @@ def test_user_directory_without_schema_uses_the_shipped_one(tmp_path: Path) -> N
         ),
         (GOOD.replace("crm: hubspot", "crm: pipedrive"), 1, "crm: 'pipedrive' is not one of"),
         (
-            GOOD.replace("modified_field: hs_lastmodifieddate\n", ""),
+            GOOD.replace("modified_field: lastmodifieddate\n", ""),
             1,
             "'modified_field' is a required",
         ),
