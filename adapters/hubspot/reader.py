@@ -96,6 +96,9 @@ class HubSpotReader:
 
     def pull(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch[DomainModel]]:
         mapping = self._mappings[stream.name]
+        if stream.name == "owners":
+            yield from self._owners(mapping, stream)
+            return
         stamp = mapping.modified_field or "hs_lastmodifieddate"
         since = cursor.modified_at - self.lookback if cursor and cursor.modified_at else None
         deleted = self._archived_since(mapping, since) if since else ()
@@ -132,6 +135,37 @@ class HubSpotReader:
                     )
                 since, after = last.modified_at, 0
 
+    def _owners(self, mapping: Mapping, stream: Stream) -> Iterator[Batch[DomainModel]]:
+        """Owners come from the owners API, which has no search: read them all (a few hundred)."""
+        after: str | None = None
+        while True:
+
+            def call(sdk: HubSpot, timeout: tuple[float, float], a: str | None = after) -> Any:
+                return sdk.crm.owners.owners_api.get_page_with_http_info(
+                    limit=500, after=a, _request_timeout=timeout
+                )
+
+            page: dict[str, Any] = self.client.call(call).to_dict()
+            rows = list(page.get("results") or [])
+            records, rejected = [], []
+            for row in rows:
+                crm_id = str(row["id"])
+                try:
+                    records.append(
+                        build_record(mapping, row, connection=self.connection, crm_id=crm_id)
+                    )
+                except RecordRefusedError as error:
+                    rejected.append(f"{crm_id}: {error.reason}")
+            after = ((page.get("paging") or {}).get("next") or {}).get("after")
+            yield Batch(
+                records=tuple(records),
+                cursor=Cursor(stream=stream.name),
+                has_more=after is not None,
+                rejected=tuple(rejected),
+            )
+            if after is None:
+                return
+
     def _build(
         self, mapping: Mapping, rows: list[dict[str, Any]]
     ) -> tuple[list[DomainModel], list[str]]:
@@ -143,13 +177,15 @@ class HubSpotReader:
             crm_id = str(row["id"])
             flat: dict[str, Any] = dict(row.get("properties") or {})
             flat.setdefault("hs_object_id", crm_id)
+            linked = {link[1]: links[crm_id]} if link and crm_id in links else {}
             try:
-                record = build_record(mapping, flat, connection=self.connection, crm_id=crm_id)
-                if link and crm_id in links:
-                    record = record.model_copy(update={link[1]: links[crm_id]})
-                elif link and link[1] == "customer_id":
+                if link and link[1] == "customer_id" and not linked:
                     raise RecordRefusedError(crm_id, "not associated with a contact")
-                records.append(record)
+                records.append(
+                    build_record(
+                        mapping, flat, connection=self.connection, crm_id=crm_id, linked=linked
+                    )
+                )
             except RecordRefusedError as error:
                 log.warning("skipped %s %s", mapping.object, error)
                 rejected.append(f"{crm_id}: {error.reason}")
