@@ -15,6 +15,7 @@ from typer._click.exceptions import NoArgsIsHelpError
 from service import __version__
 from service.config import ConfigError, Settings, load_settings
 from service.logs import configure_logging
+from service.ports import CrmError
 from service.sentiment.schemas import MAX_BATCH
 from service.store.database import make_engine, upgrade
 from service.store.keys import ApiKeyRepository, Scope
@@ -141,6 +142,38 @@ def openapi_export(
     typer.echo(f"wrote {path}")
 
 
+def _connection_name(settings: Settings, target: str) -> str:
+    """A connection by name, or by CRM kind when exactly one connection has that kind."""
+    if target in settings.connections:
+        return target
+    of_kind = [n for n, c in settings.connections.items() if c.kind.value == target]
+    if len(of_kind) == 1:
+        return of_kind[0]
+    if of_kind:
+        raise CliError(f"several {target} connections ({', '.join(sorted(of_kind))}); name one")
+    known = ", ".join(sorted(settings.connections)) or "none; set CEM_CONNECTIONS__<name>__KIND"
+    raise CliError(f"no connection {target!r} (configured: {known})")
+
+
+@app.command()
+def setup(
+    target: Annotated[str, typer.Argument(help="Connection name, or salesforce / hubspot")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; change nothing")] = False,
+) -> None:
+    """Create the custom fields / properties the push needs in a CRM (safe to run twice)."""
+    from service.main import build_connection
+
+    settings = _settings()
+    name = _connection_name(settings, target)
+    report = build_connection(settings, name).writer.provision(dry_run=dry_run)
+    for field in report.existing:
+        typer.echo(f"exists   {field}")
+    verb = "would create" if dry_run else "created"
+    for field in report.created:
+        typer.echo(f"{verb:<8} {field}")
+    typer.echo(f"{name}: {len(report.existing)} present, {len(report.created)} {verb}", err=True)
+
+
 @app.command("sentiment")
 def sentiment(
     batch_size: Annotated[
@@ -186,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         message = error.format_message() if hasattr(error, "format_message") else str(error)
         typer.echo(f"error: {message} (see cem --help)", err=True)
         return int(getattr(error, "exit_code", 2))
-    except (ConfigError, CliError) as error:
+    except (ConfigError, CliError, CrmError) as error:
         typer.echo(f"error: {error}", err=True)
         return 1
     except SQLAlchemyError as error:

@@ -318,7 +318,9 @@ class HubSpotWriter:
                 g["name"] for g in self.client.call(groups).to_dict().get("results") or []
             }
             have = {p["name"] for p in self.client.call(current).to_dict().get("results") or []}
-            if GROUP not in have_groups:
+            if GROUP in have_groups:
+                existing.append(f"{object_type}.group:{GROUP}")
+            else:
                 created.append(f"{object_type}.group:{GROUP}")
                 if not dry_run:
                     group = PropertyGroupCreate(name=GROUP, label="cem-bridge", display_order=-1)
