@@ -8,8 +8,9 @@ delivered in this run. The search index lags writes; a record not yet indexed ha
 than everything indexed, so the cursor (the last stamp *seen*) never passes it, and the look-back
 covers out-of-order indexing. Reads after our own writes go by id (`batch/read`), never search.
 
-Associations give interactions, deals, tickets and survey answers their customer, and contacts
-their company (v4 batch read, 1,000 ids a call). Deletes: archived records since the cursor.
+Associations give interactions, deals, tickets and survey answers their customer (v4 batch
+read, one call per page); contacts carry their company in `associatedcompanyid`. Deletes:
+archived records since the cursor.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ log = logging.getLogger(__name__)
 PAGE = 200  # search page limit
 SEARCH_CAP = 10_000  # results per search query
 # Which association fills which canonical field: (target object type, canonical field).
+# (Contacts carry their primary company in `associatedcompanyid`, so they need no lookup.)
 _LINKS: dict[str, tuple[str, str]] = {
-    "customer": ("companies", "account_id"),
     "transaction": ("contacts", "customer_id"),
     "interaction": ("contacts", "customer_id"),
     "case": ("contacts", "customer_id"),
