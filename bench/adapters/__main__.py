@@ -1,7 +1,7 @@
 """`python -m bench.adapters`: API calls spent by pull and push, against the limits of issue 4.
 
-For each CRM: a full pull of N contacts (goal ≤ 1.05 × ⌈N / page size⌉ calls), a push of N
-changed records (goal ≤ 1.05 × ⌈N / batch size⌉: 200 on Salesforce, 100 on HubSpot), and, in
+For each CRM: a full pull of N contacts (goal ≤ 1.05 x ⌈N / page size⌉ calls), a push of N
+changed records (goal ≤ 1.05 x ⌈N / batch size⌉: 200 on Salesforce, 100 on HubSpot), and, in
 the same run, a naive push that writes one record per call, as the peer. Calls are counted from
 the sandbox's request log (logins excluded). Writes `bench/results/adapters-calls.json`.
 """
