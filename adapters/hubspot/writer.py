@@ -103,6 +103,7 @@ class HubSpotWriter:
         self.connection = client.name
         self.client = client
         self._push = {m.object: m for m in mappings.for_crm("hubspot", "push")}
+        self.pushable = frozenset(self._push)
 
     def _mapping(self, crm_object: str) -> Mapping:
         mapping = self._push.get(crm_object)

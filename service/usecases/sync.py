@@ -1,0 +1,188 @@
+"""The loop for one connection: pull what changed, score the customers it touched, push.
+
+Every step is idempotent and resumable: cursors are saved after each stored batch, unchanged
+records do not count as changes (our own writes coming back included), the push ledger leaves
+unchanged fields out, and tasks are keyed so a rerun never makes a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from service.domain import ActionTask
+from service.ports import CrmReader, CrmWriter, FieldUpdate
+from service.scoring.customer import CustomerScore, ScoringModels, score_customer
+from service.sentiment.pipeline import SentimentAnalyzer
+from service.store.cursors import CursorRepository
+from service.store.ledger import PushLedgerRepository
+from service.store.records import RecordStore
+from service.store.tasks import TaskLedgerRepository
+from service.usecases.annotate import with_sentiment
+from service.usecases.fields import owned_fields
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int], None]  # (counter name, increment)
+
+
+def _ignore(_name: str, _count: int) -> None:
+    return None
+
+
+@dataclass
+class SyncStores:
+    records: RecordStore
+    cursors: CursorRepository
+    ledger: PushLedgerRepository
+    tasks: TaskLedgerRepository
+
+
+@dataclass
+class SyncReport:
+    pulled: int = 0
+    refused: list[str] = field(default_factory=list)
+    changed_customers: set[str] = field(default_factory=set)
+    scored: int = 0
+    pushed: int = 0
+    push_failed: list[str] = field(default_factory=list)
+    tasks_created: int = 0
+    write_calls: int = 0
+
+
+def pull(
+    connection: str,
+    reader: CrmReader,
+    stores: SyncStores,
+    analyzer: SentimentAnalyzer | None,
+    report: SyncReport,
+    progress: Progress = _ignore,
+) -> None:
+    """Pull every stream from its cursor; the cursor is saved after each stored batch."""
+    for stream in reader.streams():
+        cursor = stores.cursors.load(connection, stream.name)
+        for batch in reader.pull(stream, cursor):
+            records = with_sentiment(batch.records, analyzer)
+            stored = stores.records.upsert(connection, records)
+            report.changed_customers |= stored.changed_customers
+            report.changed_customers |= stores.records.mark_deleted(
+                connection, stream.name, batch.deleted_ids
+            )
+            stores.cursors.save(connection, batch.cursor)
+            report.pulled += len(batch.records)
+            report.refused.extend(batch.rejected)
+            progress("pulled", len(batch.records))
+
+
+def score(
+    customer_ids: Iterable[str], stores: SyncStores, as_of: datetime, models: ScoringModels
+) -> dict[str, CustomerScore]:
+    """Score customers from their stored history."""
+    scores: dict[str, CustomerScore] = {}
+    for customer_id, history in stores.records.history(customer_ids).items():
+        scores[customer_id] = score_customer(
+            history.customer,
+            as_of,
+            models=models,
+            surveys=history.surveys,
+            interactions=history.interactions,
+            cases=history.cases,
+            transactions=history.transactions,
+        )
+    return scores
+
+
+def push(
+    connection: str,
+    writer: CrmWriter,
+    scores: dict[str, CustomerScore],
+    stores: SyncStores,
+    as_of: datetime,
+    report: SyncReport,
+    progress: Progress = _ignore,
+) -> None:
+    """Push changed fields and new tasks for the scored customers."""
+    links = stores.records.crm_ids(connection, scores)
+    histories = stores.records.history(scores)
+    updates = [
+        FieldUpdate(
+            crm_object=links[cid][0],
+            crm_id=links[cid][1],
+            external_id=f"cem-{cid}",
+            fields=owned_fields(score, histories[cid], as_of),
+        )
+        for cid, score in scores.items()
+        if cid in links and cid in histories and links[cid][0] in writer.pushable
+    ]
+    changed = stores.ledger.changed(connection, updates)
+    if changed:
+        written = writer.upsert_fields(changed)
+        done = set(written.written)
+        stores.ledger.record(
+            connection,
+            [u for u in changed if u.external_id in done],
+            {u.external_id: u.external_id.removeprefix("cem-") for u in changed},
+        )
+        report.pushed += len(done)
+        report.write_calls += written.calls
+        report.push_failed.extend(str(r) for r in written.rejected)
+        progress("pushed", len(done))
+    _push_tasks(connection, writer, scores, links, stores, report)
+
+
+def _push_tasks(
+    connection: str,
+    writer: CrmWriter,
+    scores: dict[str, CustomerScore],
+    links: dict[str, tuple[str, str]],
+    stores: SyncStores,
+    report: SyncReport,
+) -> None:
+    # Tasks go to the CRM with its own ids; the key is computed on them, so it is stable per CRM.
+    tasks: list[ActionTask] = []
+    owner_of: dict[str, str] = {}
+    for cid, score in scores.items():
+        if cid not in links:
+            continue  # no CRM record to hang a task on
+        for task in score.actions.tasks:
+            crm_task = task.model_copy(update={"customer_id": links[cid][1]})
+            tasks.append(crm_task)
+            owner_of[crm_task.idempotency_key] = cid
+    known = stores.tasks.known(connection, owner_of)
+    new = [t for t in tasks if t.idempotency_key not in known]
+    if not new:
+        return
+    result = writer.create_tasks(new)
+    created = set(result.written)
+    stores.tasks.record(
+        connection,
+        [t for t in new if t.idempotency_key in created],
+        owner_of,
+        dict(result.created_ids),
+    )
+    report.tasks_created += len(created)
+    report.write_calls += result.calls
+    report.push_failed.extend(str(r) for r in result.rejected)
+
+
+def sync(
+    connection: str,
+    reader: CrmReader,
+    writer: CrmWriter,
+    stores: SyncStores,
+    as_of: datetime,
+    *,
+    analyzer: SentimentAnalyzer | None = None,
+    models: ScoringModels | None = None,
+    progress: Progress = _ignore,
+) -> SyncReport:
+    """Pull, score the customers whose history changed, push."""
+    report = SyncReport()
+    pull(connection, reader, stores, analyzer, report, progress)
+    scores = score(report.changed_customers, stores, as_of, models or ScoringModels())
+    report.scored = len(scores)
+    progress("scored", len(scores))
+    push(connection, writer, scores, stores, as_of, report, progress)
+    return report
