@@ -174,6 +174,53 @@ def setup(
     typer.echo(f"{name}: {len(report.existing)} present, {len(report.created)} {verb}", err=True)
 
 
+@app.command()
+def sync(
+    target: Annotated[str, typer.Argument(help="Connection name, or salesforce / hubspot")],
+    no_sentiment: Annotated[
+        bool, typer.Option("--no-sentiment", help="Skip message sentiment (faster)")
+    ] = False,
+) -> None:
+    """Pull what changed, score the customers it touched, push fields and tasks (one run)."""
+    from datetime import UTC, datetime
+
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from service.main import build_connection, sync_stores
+    from service.sentiment.pipeline import SentimentAnalyzer
+    from service.usecases.sync import sync as run_sync
+
+    settings = _settings()
+    name = _connection_name(settings, target)
+    connection = build_connection(settings, name)
+    analyzer = None if no_sentiment else SentimentAnalyzer(settings.sentiment)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as bar:
+        counters: dict[str, int] = {}
+        task = bar.add_task(f"{name}: starting")
+
+        def progress(counter: str, count: int) -> None:
+            counters[counter] = counters.get(counter, 0) + count
+            shown = "  ".join(f"{k} {v:,}" for k, v in counters.items())
+            bar.update(task, description=f"{name}: {shown}")
+
+        report = run_sync(
+            name,
+            connection.reader,
+            connection.writer,
+            sync_stores(settings, _engine(settings)),
+            datetime.now(UTC),
+            analyzer=analyzer,
+            progress=progress,
+        )
+    typer.echo(
+        f"{name}: pulled {report.pulled:,}, refused {len(report.refused):,}, "
+        f"scored {report.scored:,}, fields pushed {report.pushed:,}, "
+        f"tasks created {report.tasks_created:,}, failed writes {len(report.push_failed):,}"
+    )
+    for failure in report.push_failed[:20]:
+        typer.echo(f"  failed: {failure}", err=True)
+
+
 @app.command("sentiment")
 def sentiment(
     batch_size: Annotated[

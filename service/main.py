@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
+from sqlalchemy import Engine
 
 from adapters.hubspot.client import HubSpotClient
 from adapters.hubspot.reader import HubSpotReader
@@ -30,8 +31,13 @@ from service.api.routes import health, keys, sentiment
 from service.config import ConfigError, CrmKind, Settings
 from service.logs import configure_logging
 from service.ports import CrmReader, CrmWriter
+from service.store.cursors import CursorRepository
 from service.store.database import make_engine, upgrade
 from service.store.keys import ApiKeyRepository
+from service.store.ledger import PushLedgerRepository
+from service.store.records import RecordStore
+from service.store.tasks import TaskLedgerRepository
+from service.usecases.sync import SyncStores
 
 log = logging.getLogger(__name__)
 
@@ -130,3 +136,13 @@ def check_mappings(settings: Settings) -> None:
             connection_mappings(settings, name)
     except MappingError as error:
         raise ConfigError(f"invalid mapping: {error}") from None
+
+
+def sync_stores(settings: Settings, engine: Engine) -> SyncStores:
+    """The repositories the sync use case needs, on one engine."""
+    return SyncStores(
+        RecordStore(engine, keep_text=settings.keep_message_text),
+        CursorRepository(engine),
+        PushLedgerRepository(engine),
+        TaskLedgerRepository(engine),
+    )

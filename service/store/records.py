@@ -59,6 +59,7 @@ class Customers:
     """One customer's history as domain records with canonical ids."""
 
     customer: Customer
+    crm_account_id: str | None = None
     surveys: list[SurveyResponse] = field(default_factory=list)
     interactions: list[Interaction] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
@@ -231,6 +232,33 @@ class RecordStore:
                 if link.crm_object != "?"
             }
 
+    def _payloads(
+        self, connection: str, kind: EntityType, crm_ids: Iterable[str] | None
+    ) -> list[CrmLink]:
+        with Session(self._engine) as session:
+            query = select(CrmLink).where(
+                CrmLink.connection == connection,
+                CrmLink.entity_type == kind.value,
+                col(CrmLink.deleted_at).is_(None),
+            )
+            if crm_ids is not None:
+                query = query.where(col(CrmLink.crm_id).in_(list(crm_ids)))
+            return [link for link in session.exec(query) if link.payload is not None]
+
+    def owners(self, connection: str) -> dict[str, Owner]:
+        """Staff of a connection by their CRM id (their language decides the tasks' language)."""
+        return {
+            link.crm_id: Owner.model_validate(link.payload)
+            for link in self._payloads(connection, EntityType.OWNER, None)
+        }
+
+    def accounts(self, connection: str, crm_ids: Iterable[str]) -> dict[str, Account]:
+        """Accounts by their CRM id."""
+        return {
+            link.crm_id: Account.model_validate(link.payload)
+            for link in self._payloads(connection, EntityType.ACCOUNT, crm_ids)
+        }
+
     def history(self, customer_ids: Iterable[str]) -> dict[str, Customers]:
         """The stored history of each customer (deleted records left out), canonical ids."""
         ids = list(customer_ids)
@@ -248,8 +276,11 @@ class RecordStore:
                 # Canonical ids replace the CRM's: ours for the customer; the account's CRM id
                 # is not a canonical account id, so it is left out of the scoring input.
                 data = {**link.payload, "id": link.customer_id}
-                data.pop("account_id", None)
-                result.setdefault(link.customer_id, Customers(Customer.model_validate(data)))
+                crm_account = data.pop("account_id", None)
+                result.setdefault(
+                    link.customer_id,
+                    Customers(Customer.model_validate(data), crm_account_id=crm_account),
+                )
         for link in links:
             if link.payload is None or link.customer_id not in result:
                 continue

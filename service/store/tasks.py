@@ -51,6 +51,16 @@ class TaskLedgerRepository:
                     )
                 )
 
+    def crm_task_ids(self, connection: str) -> set[str]:
+        """The CRM ids of the tasks we created (they must not come back as customer activity)."""
+        with Session(self._engine) as session:
+            rows = session.exec(
+                select(TaskLedger.crm_task_id).where(
+                    TaskLedger.connection == connection, col(TaskLedger.crm_task_id).is_not(None)
+                )
+            )
+            return {str(r) for r in rows}
+
     def open_for(self, connection: str, customer_ids: Iterable[str]) -> list[TaskLedger]:
         with Session(self._engine) as session:
             return list(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from service.domain import ActionTask
+from service.domain import ActionTask, DomainModel
 from service.ports import CrmReader, CrmWriter, FieldUpdate
 from service.scoring.customer import CustomerScore, ScoringModels, score_customer
 from service.sentiment.pipeline import SentimentAnalyzer
@@ -61,10 +61,13 @@ def pull(
     progress: Progress = _ignore,
 ) -> None:
     """Pull every stream from its cursor; the cursor is saved after each stored batch."""
+    ours = stores.tasks.crm_task_ids(connection)
     for stream in reader.streams():
         cursor = stores.cursors.load(connection, stream.name)
         for batch in reader.pull(stream, cursor):
-            records = with_sentiment(batch.records, analyzer)
+            # Loop prevention: the tasks we created come back as activities; they are ours.
+            theirs = [r for r in batch.records if _crm_id(r) not in ours]
+            records = with_sentiment(theirs, analyzer)
             stored = stores.records.upsert(connection, records)
             report.changed_customers |= stored.changed_customers
             report.changed_customers |= stores.records.mark_deleted(
@@ -76,12 +79,26 @@ def pull(
             progress("pulled", len(batch.records))
 
 
+def _crm_id(record: DomainModel) -> str | None:
+    source = getattr(record, "source", None)
+    return source.crm_id if source is not None else None
+
+
 def score(
-    customer_ids: Iterable[str], stores: SyncStores, as_of: datetime, models: ScoringModels
+    connection: str,
+    customer_ids: Iterable[str],
+    stores: SyncStores,
+    as_of: datetime,
+    models: ScoringModels,
 ) -> dict[str, CustomerScore]:
-    """Score customers from their stored history."""
+    """Score customers from their stored history, with their account and the staff who own them."""
+    histories = stores.records.history(customer_ids)
+    owners = stores.records.owners(connection)
+    accounts = stores.records.accounts(
+        connection, {h.crm_account_id for h in histories.values() if h.crm_account_id}
+    )
     scores: dict[str, CustomerScore] = {}
-    for customer_id, history in stores.records.history(customer_ids).items():
+    for customer_id, history in histories.items():
         scores[customer_id] = score_customer(
             history.customer,
             as_of,
@@ -90,6 +107,8 @@ def score(
             interactions=history.interactions,
             cases=history.cases,
             transactions=history.transactions,
+            account=accounts.get(history.crm_account_id or ""),
+            owners=owners,
         )
     return scores
 
@@ -129,7 +148,8 @@ def push(
         report.write_calls += written.calls
         report.push_failed.extend(str(r) for r in written.rejected)
         progress("pushed", len(done))
-    _push_tasks(connection, writer, scores, links, stores, report)
+    owners = {cid: h.customer.owner_id for cid, h in histories.items()}
+    _push_tasks(connection, writer, scores, links, owners, stores, report)
 
 
 def _push_tasks(
@@ -137,6 +157,7 @@ def _push_tasks(
     writer: CrmWriter,
     scores: dict[str, CustomerScore],
     links: dict[str, tuple[str, str]],
+    record_owners: dict[str, str | None],
     stores: SyncStores,
     report: SyncReport,
 ) -> None:
@@ -147,7 +168,12 @@ def _push_tasks(
         if cid not in links:
             continue  # no CRM record to hang a task on
         for task in score.actions.tasks:
-            crm_task = task.model_copy(update={"customer_id": links[cid][1]})
+            owner = task.owner_id
+            if owner is None or owner.startswith("queue:"):
+                # Queues are a playbook's last resort; CRM tasks need a user, so the record's
+                # owner takes them (the CRM's own assignment rules can route them further).
+                owner = record_owners.get(cid) or None
+            crm_task = task.model_copy(update={"customer_id": links[cid][1], "owner_id": owner})
             tasks.append(crm_task)
             owner_of[crm_task.idempotency_key] = cid
     known = stores.tasks.known(connection, owner_of)
@@ -181,7 +207,7 @@ def sync(
     """Pull, score the customers whose history changed, push."""
     report = SyncReport()
     pull(connection, reader, stores, analyzer, report, progress)
-    scores = score(report.changed_customers, stores, as_of, models or ScoringModels())
+    scores = score(connection, report.changed_customers, stores, as_of, models or ScoringModels())
     report.scored = len(scores)
     progress("scored", len(scores))
     push(connection, writer, scores, stores, as_of, report, progress)

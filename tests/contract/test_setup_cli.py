@@ -48,3 +48,23 @@ def test_unknown_connection_is_one_line(
     err = capsys.readouterr().err
     assert err.startswith("error: no connection 'nowhere' (configured: org)")
     assert err.count("\n") == 1
+
+
+def test_cem_sync_runs_the_loop_and_a_rerun_changes_nothing(
+    harness: Harness,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: object,
+) -> None:
+    configure(harness, monkeypatch, tmp_path)
+    assert main(["setup", "org"]) == 0
+    capsys.readouterr()
+    assert main(["sync", "org", "--no-sentiment"]) == 0
+    captured = capsys.readouterr()
+    first = captured.out
+    assert "org: pulled " in first
+    assert "fields pushed 0," not in first
+    assert "failed writes 0" in first, captured.err
+    assert main(["sync", "org", "--no-sentiment"]) == 0
+    second = capsys.readouterr().out
+    assert "scored 0, fields pushed 0, tasks created 0, failed writes 0" in second

@@ -8,10 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine
 
-from service.store.cursors import CursorRepository
-from service.store.ledger import PushLedgerRepository
-from service.store.records import RecordStore
-from service.store.tasks import TaskLedgerRepository
+from service.config import Settings
+from service.main import sync_stores
 from service.usecases.sync import SyncStores, sync
 from tests.contract.harness import HubSpotHarness, SalesforceHarness, SandboxAdmin
 
@@ -32,12 +30,7 @@ def crm(request: pytest.FixtureRequest) -> Iterator[SalesforceHarness | HubSpotH
 
 
 def stores(engine: Engine) -> SyncStores:
-    return SyncStores(
-        RecordStore(engine),
-        CursorRepository(engine),
-        PushLedgerRepository(engine),
-        TaskLedgerRepository(engine),
-    )
+    return sync_stores(Settings(), engine)
 
 
 def test_sync_writes_scores_and_tasks_once(
