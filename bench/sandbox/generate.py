@@ -71,6 +71,17 @@ def _run(size: int, seed: int, keep: Path | None) -> dict[str, Any]:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def _extrapolate(run: dict[str, Any]) -> dict[str, float]:
+    """What a million customers would cost at the rates of ``run`` (generation is linear)."""
+    factor = 1_000_000 / run["customers"]
+    return {
+        "cpu_minutes": round(run["cpu_seconds"] * factor / 60, 1),
+        "wall_minutes_at_measured_rate": round(run["seconds"] * factor / 60, 1),
+        "dataset_gb": round(run["dataset_mb"] * factor / 1000, 2),
+        "records": round(run["records"] * factor),
+    }
+
+
 def _write(out: Path, runs: list[dict[str, Any]], seed: int, note: str, version: str) -> None:
     peaks = [r["peak_rss_mb"] for r in runs]
     per_customer = [r["microseconds_per_customer_cpu"] for r in runs]
@@ -92,6 +103,7 @@ def _write(out: Path, runs: list[dict[str, Any]], seed: int, note: str, version:
             "peak_within_goal": max(peaks) < GOAL_PEAK_MB,
             # Linear scaling means constant CPU time per customer across sizes.
             "cpu_us_per_customer_min_max": [min(per_customer), max(per_customer)],
+            "extrapolated_to_1m_customers": _extrapolate(runs[-1]),
         },
         "note": note,
     }
