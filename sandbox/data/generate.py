@@ -39,7 +39,7 @@ from sandbox.data.seeding import Choice, rng_for
 from sandbox.data.text import Composer
 from sandbox.data.timeline import Subject
 
-GENERATOR_VERSION = "1.2.0"
+GENERATOR_VERSION = "1.3.0"
 DEFAULT_START = datetime(2024, 11, 1, tzinfo=UTC)
 WINDOW = timedelta(days=730)
 BLOCK = 8  # person slots per layout block; see _company_slots
@@ -209,13 +209,15 @@ def generate(seed: int, customers: int, *, start: datetime | None = None) -> Ite
                 local = f"{name.email_local}{rng.randint(2, 99)}"
             emails.add(local)
             tz = country.timezone(rng)
+            # Real CRMs have gaps: some contacts never gave a phone number.
+            phone = fill_digits(country.phone, rng) if rng.random() >= 0.07 else ""
             person = Person(
                 id=f"p{index:07d}",
                 company_id=company.id,
                 first_name=name.first_name,
                 last_name=name.last_name,
                 email=f"{local}@{company.domain}",
-                phone=fill_digits(country.phone, rng),
+                phone=phone,
                 language=language,
                 country=country.code,
                 timezone=tz,
@@ -232,6 +234,7 @@ def generate(seed: int, customers: int, *, start: datetime | None = None) -> Ite
                 profile=profile,
                 currency=country.currency,
                 channel=market.channel,
+                season=market.season,
                 buys_b2b=index == first and (size >= 2 or rng.random() < 0.3),
                 start=max(created, begin),
                 end=end,
