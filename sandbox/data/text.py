@@ -18,7 +18,6 @@ from typing import Literal, TypeAlias
 from sandbox.data.resources import ASPECTS, PhraseBank, phrase_bank
 
 Polarity: TypeAlias = Literal["positive", "negative", "neutral", "mixed"]
-POLARITIES: tuple[Polarity, ...] = ("positive", "negative", "neutral", "mixed")
 
 # How often a sentence is said through negation, or swapped for a code-switched one.
 _NEGATED_SHARE = 0.2
