@@ -133,11 +133,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULT)
     parser.add_argument("--note", default="", help="free text stored with the results")
     parser.add_argument("--workers", type=int, default=1, help="processes per dataset")
+    parser.add_argument(
+        "--append", action="store_true", help="add to the runs already in --out (same version)"
+    )
     args = parser.parse_args(argv)
 
     from sandbox.data.generate import GENERATOR_VERSION
 
     runs: list[dict[str, Any]] = []
+    if args.append and args.out.exists():
+        previous = json.loads(args.out.read_text(encoding="utf-8"))
+        if previous.get("generator_version") != GENERATOR_VERSION:
+            parser.error("--append: the results in --out are from another generator version")
+        runs = previous["runs"]
+        args.note = args.note or previous.get("note", "")
     for size in args.sizes:
         print(f"generating {size:,} customers…", flush=True)
         run = _run(size, args.seed, args.keep, args.workers)
