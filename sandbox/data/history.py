@@ -40,7 +40,7 @@ def contact(t: Timeline, when: datetime) -> None:
         return
     polarity = t.mood_polarity(when)
     slots = t.slots()
-    body, subject = t.message(polarity, slots)
+    body, subject, _ = t.message(polarity, slots)
     direction: Direction = "inbound" if inbound else "outbound"
     if channel == "email":
         content = slots.fill(text.email(body, rng))
