@@ -7,6 +7,7 @@ into; it owns the shared sandbox state (clock, faults, request log) of this emul
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from sandbox.core.faults import FaultInjector
@@ -69,7 +70,10 @@ class HubSpotEmulator:
         }
 
     def reset_data(self) -> None:
-        """Empty the portal: records, associations, owners, custom properties, tokens, limits."""
+        """Empty the portal: records, associations, owners, custom properties, tokens, limits;
+        search lag and rate limits back to the configured ones."""
+        self.objects.search_lag = timedelta(seconds=self.config.search_lag_seconds)
+        self.limiter.configure(self.config.rate_limits)
         self.store.clear()
         self.associations.clear()
         self.owners.clear()
