@@ -147,3 +147,14 @@ def test_retry_after_header_when_configured_counts_down_on_the_sandbox_clock() -
         assert raised.value.headers["Retry-After"] == "6"
         running.emu.sandbox.clock.advance(6)
         assert _page(client)["X-HubSpot-RateLimit-Remaining"] == "0"
+
+
+def test_connection_reset_fault_reaches_the_client_as_a_transport_error(hs: Served) -> None:
+    from urllib3.exceptions import MaxRetryError
+
+    rule = FaultRule(route="GET /crm/v3/objects/contacts", reset=1.0, times=1)
+    hs.emu.sandbox.faults.set_profile(FaultProfile(rules=[rule]))
+    client = hs.client(retry=Retry(total=0))
+    with pytest.raises(MaxRetryError):
+        client.crm.contacts.basic_api.get_page()
+    assert client.crm.contacts.basic_api.get_page().results == []  # the next call is served
