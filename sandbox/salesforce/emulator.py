@@ -9,6 +9,7 @@ from typing import Any
 from sandbox.core.faults import FaultInjector
 from sandbox.core.state import SandboxState
 from sandbox.data.model import Record as DataRecord
+from sandbox.salesforce.bulk import BulkJobs
 from sandbox.salesforce.config import SalesforceConfig
 from sandbox.salesforce.ids import IdFactory, to_18
 from sandbox.salesforce.limits import ApiLimits
@@ -38,6 +39,7 @@ class SalesforceEmulator:
         )
         self.limits = ApiLimits(self.state.clock, self.config.daily_api_limit)
         self.tooling = ToolingApi(self.store, self.state.clock, ids)
+        self.bulk = BulkJobs(self.store, self.queries)
         self.integration_user_id = self._create_integration_user()
         self.loader = Loader(self.store, self.integration_user_id)
         self.state.on_reset(self._reset)
