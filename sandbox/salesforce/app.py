@@ -26,6 +26,7 @@ from sandbox.salesforce.load import LoadReport
 from sandbox.salesforce.responses import json_response
 from sandbox.salesforce.routes.admin import build_sf_admin_router
 from sandbox.salesforce.routes.auth import build_auth_router
+from sandbox.salesforce.routes.bulk import build_bulk_router
 from sandbox.salesforce.routes.composite import build_composite_router
 from sandbox.salesforce.routes.meta import build_meta_router
 from sandbox.salesforce.routes.query import build_query_router
@@ -86,6 +87,7 @@ def create_app(
         build_query_router(emu),
         build_composite_router(emu),
         build_tooling_router(emu),
+        build_bulk_router(emu),
         build_sobjects_router(emu),
         build_sf_admin_router(emu),
     ):

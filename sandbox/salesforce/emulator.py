@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
 from sandbox.core.faults import FaultInjector
 from sandbox.core.state import SandboxState
 from sandbox.data.model import Record as DataRecord
+from sandbox.salesforce.bulk import BulkJobs
 from sandbox.salesforce.config import SalesforceConfig
 from sandbox.salesforce.ids import IdFactory, to_18
 from sandbox.salesforce.limits import ApiLimits
@@ -36,6 +39,7 @@ class SalesforceEmulator:
         )
         self.limits = ApiLimits(self.state.clock, self.config.daily_api_limit)
         self.tooling = ToolingApi(self.store, self.state.clock, ids)
+        self.bulk = BulkJobs(self.store, self.queries)
         self.integration_user_id = self._create_integration_user()
         self.loader = Loader(self.store, self.integration_user_id)
         self.state.on_reset(self._reset)
@@ -43,6 +47,34 @@ class SalesforceEmulator:
     def load(self, records: Iterable[DataRecord]) -> LoadReport:
         """Stream generated records into the org; the report accumulates over calls."""
         return self.loader.load(records)
+
+    def credentials(
+        self, base_url: str, ca_path: Path | None, session_hours: float = 24.0
+    ) -> dict[str, Any]:
+        """What a client needs, for `cem sandbox serve` to print: a ready session (valid for
+        `session_hours` of sandbox time) and the OAuth values for the login flows.
+
+        Sandbox-only secrets, revealed on purpose: they protect nothing real.
+        """
+        session = self.sessions.issue(self.integration_user_id, session_hours * 3600)
+        cfg = self.config
+        return {
+            "base_url": base_url,
+            "instance_url": base_url,
+            "session_id": session.token,
+            "api_version": cfg.api_version,
+            "ca_cert": str(ca_path) if ca_path else None,
+            "oauth": {
+                "token_url": f"{base_url}/services/oauth2/token",
+                "client_id": cfg.client_id,
+                "client_secret": cfg.client_secret.get_secret_value(),
+                "username": cfg.username,
+                "password": cfg.password.get_secret_value(),
+                "security_token": cfg.security_token.get_secret_value(),
+            },
+            "admin_url": f"{base_url}/__sandbox",
+            "view_url": f"{base_url}/__sandbox/view",
+        }
 
     def _create_integration_user(self) -> str:
         stamp = format_datetime(self.state.clock.now())

@@ -14,6 +14,7 @@ a "Customer" portal user); SurveyAnswer -> Survey_Response__c keyed by Response_
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -97,6 +98,10 @@ class Loader:
                 self._case(record)
             elif isinstance(record, SurveyAnswer):
                 self._survey(record)
+        # Loaded records live as long as the org: move them out of the cyclic collector's way.
+        # Otherwise every full collection walks hundreds of thousands of record dicts, which
+        # showed up as 200-300 ms stalls on query pages of a 100,000-contact org.
+        gc.freeze()
         self.report.seconds += time.perf_counter() - started
         return self.report
 

@@ -108,6 +108,7 @@ class Schema:
     def __init__(self, objects: list[ObjectDef]) -> None:
         self._lock = threading.RLock()
         self._objects = {o.name.lower(): o for o in objects}
+        self._prefixes = {o.key_prefix: o for o in objects}
         self._link_children()
 
     def object(self, name: str) -> ObjectDef:
@@ -127,8 +128,7 @@ class Schema:
 
     def by_prefix(self, record_id: str) -> ObjectDef | None:
         """The object whose key prefix starts `record_id`."""
-        prefix = record_id[:3]
-        return next((o for o in self._objects.values() if o.key_prefix == prefix), None)
+        return self._prefixes.get(record_id[:3])
 
     def add_field(self, object_name: str, new: FieldDef) -> None:
         """Add a (custom) field; the caller has checked it does not exist yet."""

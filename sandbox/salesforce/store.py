@@ -75,11 +75,14 @@ class SalesforceStore:
 
     def get(self, obj: ObjectDef, record_id: str, include_deleted: bool = False) -> Record | None:
         """One record by 15/18-character id, or None."""
-        try:
-            key = to_18(record_id)
-        except MalformedIdError:
-            return None
-        record = self._tables[obj.name].get(key)
+        table = self._tables[obj.name]
+        # Fast path: stored ids are canonical 18-character ids, and so are most lookups.
+        record = table.get(record_id)
+        if record is None:
+            try:
+                record = table.get(to_18(record_id))
+            except MalformedIdError:
+                return None
         if record is None or (record.get("IsDeleted") and not include_deleted):
             return None
         return record

@@ -1,5 +1,6 @@
-"""A running Salesforce emulator (loopback TLS) with 5,000 generated customers, shared per
-module, and a fresh simple-salesforce client per test."""
+"""A running Salesforce emulator (loopback TLS) with 5,000 generated customers, shared by the
+whole session (generating them takes seconds), and a fresh simple-salesforce client per test.
+Tests therefore never assume the org holds only the generated records."""
 
 from __future__ import annotations
 
@@ -19,20 +20,20 @@ from sandbox.salesforce.emulator import SalesforceEmulator
 CUSTOMERS = 5000
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sf_app() -> FastAPI:
     app = create_app(SalesforceConfig())
     emulator_of(app).load(generate(seed=11, customers=CUSTOMERS))
     return app
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sf_server(sf_app: FastAPI) -> Iterator[SandboxServer]:
     with SandboxServer(sf_app, tls=True) as server:
         yield server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def emulator(sf_app: FastAPI) -> SalesforceEmulator:
     return emulator_of(sf_app)
 
