@@ -15,6 +15,7 @@ Generator ids are kept in a map to the HubSpot ids assigned here (``LoadReport.i
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -95,6 +96,10 @@ class Loader:
                 self.report.skipped += 1
                 continue
             handler(record)  # type: ignore[operator]
+        # Loaded records live as long as the portal: move them out of the cyclic collector's
+        # way, or every full collection walks them all (the Salesforce emulator measured
+        # 200-300 ms stalls on a 100,000-contact org).
+        gc.freeze()
         self.report.seconds = time.perf_counter() - started
         return self.report
 
