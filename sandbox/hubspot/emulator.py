@@ -44,9 +44,11 @@ class HubSpotEmulator:
         self.objects.listeners.append(self.webhooks.listen)
         self.sandbox.on_reset(self.reset_data)
 
-    def load(self, records: Iterable[Record]) -> LoadReport:
-        """Stream generated records into the portal (see :mod:`sandbox.hubspot.loader`)."""
-        return Loader(self.objects, self.associations, self.owners).load(records)
+    def load(self, records: Iterable[Record], *, all_ids: bool = False) -> LoadReport:
+        """Stream generated records into the portal (see :mod:`sandbox.hubspot.loader`);
+        ``all_ids`` maps every generator id, not only the referenced ones."""
+        loader = Loader(self.objects, self.associations, self.owners, all_ids=all_ids)
+        return loader.load(records)
 
     def credentials(self, base_url: str) -> dict[str, Any]:
         """What a client needs, for ``cem sandbox serve`` to print (``--json`` included).
