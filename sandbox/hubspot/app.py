@@ -34,7 +34,16 @@ from sandbox.hubspot.errors import HubSpotError
 from sandbox.hubspot.gate import HubSpotGate, is_search
 from sandbox.hubspot.loader import LoadReport
 from sandbox.hubspot.ratelimit import rate_limit_error
-from sandbox.hubspot.routes import associations, batch, control, oauth, objects, owners, schema
+from sandbox.hubspot.routes import (
+    associations,
+    batch,
+    control,
+    oauth,
+    objects,
+    owners,
+    pipelines,
+    schema,
+)
 from sandbox.hubspot.view import HubSpotView
 
 logger = logging.getLogger(__name__)
@@ -57,7 +66,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.hubspot = emu
-    for module in (objects, batch, associations, schema, owners, oauth, control):
+    for module in (objects, batch, associations, schema, owners, pipelines, oauth, control):
         app.include_router(module.build_router(emu))
     _install_error_handlers(app)
     app.add_middleware(HubSpotGate, tokens=emu.tokens, limiter=emu.limiter)
