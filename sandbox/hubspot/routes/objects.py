@@ -141,6 +141,9 @@ def build_router(emu: HubSpotEmulator) -> APIRouter:
             raise validation_error("objectId is required")
         with emu.store.lock:
             obj = emu.objects.find(otype, str(key), body.get("idProperty"))
+            if obj is None and body.get("idProperty") == "email":
+                # HubSpot answers 204 and blocklists an unknown email (not emulated).
+                return Response(status_code=204)
             if obj is None:
                 raise not_found()
             emu.objects.purge(otype, obj)
