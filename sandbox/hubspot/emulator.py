@@ -21,6 +21,7 @@ from sandbox.hubspot.objects import ObjectService
 from sandbox.hubspot.owners import OwnerDirectory
 from sandbox.hubspot.properties import PropertyRegistry
 from sandbox.hubspot.ratelimit import RateLimiter
+from sandbox.hubspot.search import SearchCache
 from sandbox.hubspot.store import ObjectStore
 from sandbox.hubspot.webhooks import WebhookSender
 
@@ -41,6 +42,7 @@ class HubSpotEmulator:
         self.tokens = TokenRegistry(cfg, clock)
         self.limiter = RateLimiter(cfg.rate_limits, clock, cfg.portal_id)
         self.webhooks = WebhookSender(cfg.webhooks, cfg.portal_id)
+        self.search_cache = SearchCache()
         self.objects.listeners.append(self.webhooks.listen)
         self.sandbox.on_reset(self.reset_data)
 
@@ -83,6 +85,7 @@ class HubSpotEmulator:
         self.tokens.reset()
         self.limiter.reset()
         self.webhooks.clear()
+        self.search_cache.clear()
 
     def close(self) -> None:
         """Stop background work (the webhook sender)."""

@@ -168,7 +168,7 @@ class ObjectService:
         with self.store.lock:
             table = self.store.table(otype.name)
             table.objects.pop(obj.id, None)
-            table.indexed.pop(obj.id, None)
+            table.unindex(obj.id)
             for name, index in table.unique.items():
                 value = obj.properties.get(name)
                 if value is not None and index.get(unique_key(name, value)) == obj.id:

@@ -122,7 +122,9 @@ def build_router(emu: HubSpotEmulator) -> APIRouter:
         table = emu.store.table(otype.name)
         with emu.store.lock:
             index = table.searchable(emu.sandbox.clock.now())
-            total, hits = search.run(parsed, otype, emu.properties, index)
+            total, hits = emu.search_cache.page(
+                parsed, otype, emu.properties, index, table.index_version
+            )
         body: dict[str, Any] = {
             "total": total,
             "results": [snapshot_json(i, v, otype, parsed.properties) for i, v in hits],
