@@ -137,7 +137,7 @@ class PropertyRegistry:
                     name,
                     _label(name),
                     ptype,
-                    "number" if ptype == "number" else "date",
+                    {"number": "number", "string": "text"}.get(ptype, "date"),
                     system_group,
                     self.created_at,
                     read_only_value=name != otype.created_property,
@@ -281,6 +281,7 @@ class PropertyRegistry:
 def _system_properties(otype: ObjectType) -> list[tuple[str, str]]:
     return [
         ("hs_object_id", "number"),
+        ("hs_merged_object_ids", "string"),
         (otype.created_property, "datetime"),
         (otype.modified_property, "datetime"),
     ]

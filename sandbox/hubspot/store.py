@@ -60,6 +60,7 @@ class ObjectTable:
     indexed: dict[int, dict[str, str]] = field(default_factory=dict)
     pending: deque[_Pending] = field(default_factory=deque)
     index_version: int = 0  # bumped whenever ``indexed`` changes (search cache key)
+    aliases: dict[int, int] = field(default_factory=dict)  # merged-away id -> surviving id
 
     def insert(self, obj: StoredObject) -> None:
         """Add a new record (ids only grow, so appending keeps ``order`` sorted)."""
@@ -120,6 +121,7 @@ class ObjectTable:
         """Drop every record."""
         self.index_version += 1
         self.objects.clear()
+        self.aliases.clear()
         self.order.clear()
         self.unique.clear()
         self.indexed.clear()

@@ -124,6 +124,10 @@ class WebhookSender:
                 event["changeFlag"] = "NEW"
             elif change.kind in ("deletion", "privacyDeletion"):
                 event["changeFlag"] = "DELETED"
+            elif change.kind == "merge":
+                event["primaryObjectId"] = change.object_id
+                event["mergedObjectIds"] = list(change.merged_ids)
+                event["newObjectId"] = change.object_id
             else:
                 event["propertyName"] = change.property_name
                 event["propertyValue"] = change.property_value

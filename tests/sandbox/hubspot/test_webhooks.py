@@ -215,3 +215,38 @@ def test_gdpr_delete_sends_privacy_deletion_and_forgets_the_contact(
     assert listed.results == []  # gone for good, not archived
     # An email that matches nobody is still a 204: HubSpot blocklists it instead.
     client.crm.contacts.basic_api.purge({"objectId": "nobody@example.com", "idProperty": "email"})
+
+
+def test_merge_keeps_the_primary_and_redirects_the_merged_id(
+    hs: Served, client: HubSpot, receiver: tuple[Receiver, str]
+) -> None:
+    from hubspot.crm.contacts import PublicMergeInput
+
+    app, url = receiver
+    _configure(hs, target_url=url, subscriptions=["contact.merge"], linger_seconds=0.05)
+    api = client.crm.contacts.basic_api
+    primary = api.create({"properties": {"email": "an@example.vn", "firstname": "An"}})
+    duplicate = api.create({"properties": {"email": "an.nguyen@example.vn", "phone": "+84 1"}})
+    company = client.crm.companies.basic_api.create({"properties": {"name": "Sao Mai"}})
+    client.crm.associations.v4.basic_api.create_default(
+        "contacts", duplicate.id, "companies", company.id
+    )
+
+    merged = api.merge(
+        PublicMergeInput(primary_object_id=primary.id, object_id_to_merge=duplicate.id)
+    )
+    _flush(hs)
+
+    assert merged.id == primary.id
+    assert merged.properties["phone"] == "+84 1"  # filled from the merged record
+    assert merged.properties["email"] == "an@example.vn"  # the primary's value wins
+    assert merged.properties["hs_merged_object_ids"] == duplicate.id
+    assert api.get_by_id(duplicate.id).id == primary.id  # the old id resolves to the survivor
+    by_old_email = api.get_by_id("an.nguyen@example.vn", id_property="email")
+    assert by_old_email.id == primary.id
+    assert [c.id for c in client.crm.contacts.get_all()] == [primary.id]
+    links = client.crm.associations.v4.basic_api.get_page("contacts", primary.id, "companies")
+    assert [r.to_object_id for r in links.results] == [company.id]
+    assert [
+        (e["subscriptionType"], e["primaryObjectId"], e["mergedObjectIds"]) for e in app.events()
+    ] == [("contact.merge", int(primary.id), [int(duplicate.id)])]
