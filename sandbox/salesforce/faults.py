@@ -12,6 +12,7 @@ from starlette.types import Scope
 
 from sandbox.core.faults import Fault, FaultKind
 from sandbox.core.middleware import FaultRenderer
+from sandbox.salesforce.concurrency import concurrent_limit_exceeded
 from sandbox.salesforce.emulator import SalesforceEmulator
 from sandbox.salesforce.errors import SalesforceApiError, invalid_session
 from sandbox.salesforce.limits import total_requests_exceeded
@@ -42,11 +43,7 @@ def sforce_fault_renderer(emu: SalesforceEmulator) -> FaultRenderer:
             code, message = _5XX.get(fault.status_5xx, ("SERVER_UNAVAILABLE", "Server error"))
             return _error(SalesforceApiError(fault.status_5xx, code, message))
         if kind is FaultKind.RATE_LIMITED:
-            return _error(
-                SalesforceApiError(
-                    403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded."
-                )
-            )
+            return _error(concurrent_limit_exceeded())
         if kind is FaultKind.QUOTA_EXHAUSTED:
             return _error(total_requests_exceeded())
         if kind is FaultKind.UNABLE_TO_LOCK_ROW:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +29,10 @@ from sandbox.salesforce.schema import ObjectDef, Schema
 
 Record = dict[str, Any]
 _AUDIT = ("CreatedById", "LastModifiedById", "OwnerId")
+# Before-images of the writes made inside `SalesforceStore.transaction()` (per asyncio task, so
+# writes of concurrent requests never land in another request's undo log).
+UndoLog = list[tuple[ObjectDef, str, Record | None]]
+_UNDO: ContextVar[UndoLog | None] = ContextVar("salesforce_undo", default=None)
 
 
 @dataclass(slots=True)
@@ -203,6 +209,7 @@ class SalesforceStore:
                 record = table[pending.record_id]
                 old = dict(record)
                 record.update(pending.values)
+            self._remember(obj, pending.record_id, old or None)
             record.update(LastModifiedDate=stamp, LastModifiedById=user_id, SystemModstamp=stamp)
             derive(self, obj, record, old)
             table[pending.record_id] = record
@@ -225,6 +232,7 @@ class SalesforceStore:
         with self.lock:
             record = self._existing(obj, record_id)
             old = dict(record)
+            self._remember(obj, record["Id"], old)
             stamp = self.next_stamp()
             record.update(
                 IsDeleted=True,
@@ -234,6 +242,43 @@ class SalesforceStore:
             )
             self._reindex(obj, record, old)
             self._deleted[obj.name].append((record["Id"], stamp))
+
+    @contextmanager
+    def transaction(self) -> Iterator[UndoLog]:
+        """Record before-images of every write in this context, for `rollback`."""
+        log: UndoLog = []
+        token = _UNDO.set(log)
+        try:
+            yield log
+        finally:
+            _UNDO.reset(token)
+
+    def rollback(self, log: UndoLog) -> None:
+        """Undo the writes in `log`, newest first (auto numbers stay burnt, as in Salesforce)."""
+        with self.lock:
+            for obj, record_id, before in reversed(log):
+                table = self._tables[obj.name]
+                current = table.get(record_id)
+                if current is None:
+                    continue
+                if current.get("IsDeleted") and (before is None or not before.get("IsDeleted")):
+                    deleted = self._deleted[obj.name]
+                    for index in range(len(deleted) - 1, -1, -1):
+                        if deleted[index][0] == record_id:
+                            del deleted[index]
+                            break
+                if before is None:
+                    self._reindex(obj, {"Id": record_id, "IsDeleted": True}, current)
+                    del table[record_id]
+                else:
+                    table[record_id] = before
+                    self._reindex(obj, before, current)
+            log.clear()
+
+    def _remember(self, obj: ObjectDef, record_id: str, before: Record | None) -> None:
+        log = _UNDO.get()
+        if log is not None:
+            log.append((obj, record_id, dict(before) if before is not None else None))
 
     def clear(self) -> None:
         """Empty every table and index."""

@@ -15,6 +15,7 @@ from sandbox.salesforce.errors import SalesforceApiError
 from sandbox.salesforce.schema import ObjectDef
 from sandbox.salesforce.sessions import Session
 from sandbox.salesforce.store import Record
+from sandbox.salesforce.subrequests import counting_enabled
 
 DATA = "/services/data/v{version}"
 Endpoint = Callable[..., Coroutine[Any, Any, Response]]
@@ -34,7 +35,8 @@ def add(router: APIRouter, path: str, endpoint: Endpoint, methods: list[str]) ->
 def authorize(emu: SalesforceEmulator, request: Request) -> Session:
     """The caller's session (401 INVALID_SESSION_ID otherwise), counted against the quota."""
     session = emu.sessions.validate(request.headers.get("authorization"))
-    emu.limits.consume()
+    if counting_enabled():
+        emu.limits.consume()
     return session
 
 
