@@ -101,4 +101,5 @@ class SalesforceEmulator:
         # sessions start over.
         self.limits.reset()
         self.queries.clear()
+        self.store.commit_delay.rate = 0.0
         self.sessions.expire_all()

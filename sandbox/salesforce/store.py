@@ -10,6 +10,7 @@ are written to a delete log for `getDeleted`.
 
 from __future__ import annotations
 
+import random
 import threading
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
@@ -32,6 +33,30 @@ _AUDIT = ("CreatedById", "LastModifiedById", "OwnerId")
 # Before-images of the writes made inside `SalesforceStore.transaction()` (per asyncio task, so
 # writes of concurrent requests never land in another request's undo log).
 UndoLog = list[tuple[ObjectDef, str, Record | None]]
+# Key (never a field name: those have no leading underscore) holding when a delayed write
+# becomes visible to queries; see `CommitDelay`.
+VISIBLE_AT = "_visible_at"
+
+
+@dataclass
+class CommitDelay:
+    """Out-of-order commits (crm-api-facts §2.10, §6): a share `rate` of writes is stamped
+    (SystemModstamp) when made but reaches SOQL only `seconds` later, as when a long transaction
+    commits after a shorter, later one. A watermark pull without look-back overlap misses them.
+    """
+
+    rate: float = 0.0
+    seconds: float = 2.0
+    seed: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+    # The latest visibility time handed out: queries only filter while it lies ahead.
+    horizon: str = ""
+
+    def reseed(self) -> None:
+        """Restart the deterministic sequence from `seed`."""
+        self.rng = random.Random(self.seed)  # noqa: S311 - reproducible, not secret
+
+
 _UNDO: ContextVar[UndoLog | None] = ContextVar("salesforce_undo", default=None)
 
 
@@ -64,6 +89,7 @@ class SalesforceStore:
         self._last_stamp = datetime.min.replace(tzinfo=clock.now().tzinfo)
         self.autonumbers = AutoNumbers()
         self._plans: dict[str, tuple[int, list[str], list[str]]] = {}
+        self.commit_delay = CommitDelay()
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -211,6 +237,7 @@ class SalesforceStore:
                 record.update(pending.values)
             self._remember(obj, pending.record_id, old or None)
             record.update(LastModifiedDate=stamp, LastModifiedById=user_id, SystemModstamp=stamp)
+            self._delay_visibility(record)
             derive(self, obj, record, old)
             table[pending.record_id] = record
             self._reindex(obj, record, old)
@@ -274,6 +301,15 @@ class SalesforceStore:
                     table[record_id] = before
                     self._reindex(obj, before, current)
             log.clear()
+
+    def _delay_visibility(self, record: Record) -> None:
+        delay = self.commit_delay
+        if delay.rate and delay.rng.random() < delay.rate:
+            visible = format_datetime(self.clock.now() + timedelta(seconds=delay.seconds))
+            record[VISIBLE_AT] = visible
+            delay.horizon = max(delay.horizon, visible)
+        else:
+            record.pop(VISIBLE_AT, None)
 
     def _remember(self, obj: ObjectDef, record_id: str, before: Record | None) -> None:
         log = _UNDO.get()
