@@ -46,7 +46,7 @@ def _error(status: int, code: str, message: str) -> Response:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SalesforceApiError)
     async def api_error(request: Request, exc: SalesforceApiError) -> Response:
-        return json_response(exc.body(), exc.status)
+        return exc.response()
 
     @app.exception_handler(RecordError)
     async def record_error(request: Request, exc: RecordError) -> Response:

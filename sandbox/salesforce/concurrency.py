@@ -13,7 +13,6 @@ import threading
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox.salesforce.errors import SalesforceApiError
-from sandbox.salesforce.responses import json_response
 
 API_PREFIX = "/services/data/"
 
@@ -43,8 +42,7 @@ class ConcurrencyCap:
             if not refused:
                 self._in_flight += 1
         if refused:
-            error = concurrent_limit_exceeded()
-            await json_response(error.body(), error.status)(scope, receive, send)
+            await concurrent_limit_exceeded().response()(scope, receive, send)
             return
         try:
             await self.app(scope, receive, send)

@@ -22,7 +22,7 @@ from typing import Any
 
 from sandbox.core.clock import SandboxClock
 from sandbox.salesforce.derived import AutoNumbers, derive
-from sandbox.salesforce.errors import RecordError, not_found
+from sandbox.salesforce.errors import RecordError, not_found, required_missing
 from sandbox.salesforce.fields import FieldDef, FieldType, coerce
 from sandbox.salesforce.ids import IdFactory, MalformedIdError, to_18
 from sandbox.salesforce.responses import format_datetime
@@ -175,11 +175,7 @@ class SalesforceStore:
             record.setdefault("OwnerId", user_id)
         missing = [f.name for f in obj.fields.values() if f.required and record.get(f.name) is None]
         if missing:
-            raise RecordError(
-                "REQUIRED_FIELD_MISSING",
-                f"Required fields are missing: [{', '.join(missing)}]",
-                tuple(missing),
-            )
+            raise required_missing(missing)
         pending = PendingWrite(obj, self.ids.new(obj.key_prefix), record, created=True)
         self._check_references(obj, record)
         self._check_unique(pending, reserved)
@@ -198,11 +194,7 @@ class SalesforceStore:
         merged = {**current, **values}
         blanked = [f.name for f in obj.fields.values() if f.required and merged.get(f.name) is None]
         if blanked:
-            raise RecordError(
-                "REQUIRED_FIELD_MISSING",
-                f"Required fields are missing: [{', '.join(blanked)}]",
-                tuple(blanked),
-            )
+            raise required_missing(blanked)
         self._check_references(obj, values)
         pending = PendingWrite(obj, current["Id"], values, created=False)
         self._check_unique(pending, reserved)
@@ -330,9 +322,7 @@ class SalesforceStore:
         try:
             key = to_18(record_id)
         except MalformedIdError:
-            raise RecordError(
-                "MALFORMED_ID", f"{obj.label} ID: id value of incorrect type: {record_id}", ("Id",)
-            ) from None
+            key = ""
         if key[:3] != obj.key_prefix:
             raise RecordError(
                 "MALFORMED_ID", f"{obj.label} ID: id value of incorrect type: {record_id}", ("Id",)
