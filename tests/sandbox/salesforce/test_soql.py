@@ -107,6 +107,14 @@ def test_syntax_errors_say_where(soql: str, column: int, token: str) -> None:
     assert f"unexpected token: '{token}'" in caught.value.message
 
 
+def test_absurd_nesting_is_a_malformed_query_not_a_crash() -> None:
+    deep = "SELECT Id FROM Contact WHERE " + "(" * 5000 + "LastName = 'x'" + ")" * 5000
+    with pytest.raises(SalesforceApiError) as caught:
+        parse(deep)
+    assert caught.value.error_code == "MALFORMED_QUERY"
+    assert "nested too deeply" in caught.value.message
+
+
 def test_unknown_field_type_and_wrong_literal_type(engine: QueryEngine) -> None:
     cases = [
         ("SELECT Nope FROM Contact", "INVALID_FIELD", "No such column 'Nope' on entity 'Contact'"),
