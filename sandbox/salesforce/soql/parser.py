@@ -266,6 +266,10 @@ class _Parser:
         if self.is_keyword("IN"):
             self.advance()
             self.expect(Tok.LPAREN)
+            if self.is_keyword("SELECT"):
+                sub = self.query()
+                self.expect(Tok.RPAREN)
+                return Comparison(path, "NOT IN" if negated else "IN", (), sub)
             values = [self.value()]
             while self.tok.kind is Tok.COMMA:
                 self.advance()

@@ -198,3 +198,24 @@ def test_relationship_fields_subquery_and_count(engine: QueryEngine) -> None:
 def test_filter_through_a_relationship(engine: QueryEngine) -> None:
     assert len(last_names(engine, "Account.Name LIKE 'acme%'")) == 4
     assert last_names(engine, "Account.Name = 'other'") == []
+
+
+def test_semi_join_on_ids(engine: QueryEngine) -> None:
+    store = engine.store
+    contacts = {r["LastName"]: r["Id"] for r in store.rows(store.schema.object("Contact"))}
+    task = store.schema.object("Task")
+    store.insert_trusted(
+        task, {"WhoId": contacts["Tamm"], "Subject": "Call", "Status": "Completed"}
+    )
+    store.insert_trusted(task, {"WhoId": contacts["li_wei"], "Subject": "Mail"})
+    assert last_names(engine, "Id IN (SELECT WhoId FROM Task WHERE Status = 'completed')") == [
+        "Tamm"
+    ]
+    assert last_names(engine, "Id NOT IN (SELECT WhoId FROM Task)") == ["Nguyễn", "O'Brien"]
+    for bad in (
+        "LastName IN (SELECT WhoId FROM Task)",
+        "Id IN (SELECT Subject FROM Task)",
+        "Id IN (SELECT WhoId, Subject FROM Task)",
+    ):
+        with pytest.raises(SalesforceApiError):
+            last_names(engine, bad)
