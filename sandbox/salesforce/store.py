@@ -318,6 +318,8 @@ class SalesforceStore:
             self._deleted.clear()
             self._keys.clear()
             self._children.clear()
+            self._plans.clear()
+            self.autonumbers = AutoNumbers()
 
     # ---- helpers -------------------------------------------------------------------------
 

@@ -128,6 +128,12 @@ class ToolingApi:
         self._metadata[record_id] = dict(metadata)
         return record_id
 
+    def clear(self) -> None:
+        """Forget every created field (the org schema is restored separately)."""
+        self.store.clear()
+        self.queries.clear()
+        self._metadata.clear()
+
     def metadata(self, record_id: str) -> dict[str, Any] | None:
         """The Metadata the field was created with."""
         return self._metadata.get(record_id)

@@ -120,3 +120,18 @@ def test_profiles_resolve_by_name_or_from_a_file(tmp_path: Path) -> None:
     assert (loaded.name, loaded.seed, loaded.rules[0].slow) == ("mine", 4, 1.0)
     with pytest.raises(ValueError, match="JSON profile file"):
         resolve_profile(str(folder / "missing.json"))
+
+
+def test_reset_runs_data_hooks_unless_keep_data() -> None:
+    from sandbox.core.state import SandboxState
+
+    state = SandboxState(crm="test")
+    calls: list[str] = []
+    state.on_reset(lambda: calls.append("reset"))
+    state.on_clear_data(lambda: calls.append("data"))
+    state.faults.set_profile(FaultProfile(rules=[FaultRule(error_5xx=1.0)]))
+    state.reset(keep_data=True)
+    assert calls == ["reset"]
+    assert state.faults.pick("GET", "/x") is None
+    state.reset()
+    assert calls == ["reset", "reset", "data"]
