@@ -297,6 +297,11 @@ def read_dataset(folder: str | Path) -> Iterator[Record]:
                     own.append(next(source))
             own.sort(key=history_key)
             yield from own
+    # Anything left over was not where stream order puts it: say so rather than drop it.
+    sources: list[_Peekable[Person] | _Peekable[History]] = [persons, *histories]
+    for rest in sources:
+        if (left := rest.peek()) is not None:
+            raise ValueError(f"{path}: records out of stream order, first: {left!r}")
 
 
 def read_truths(folder: str | Path) -> Iterator[Truth]:

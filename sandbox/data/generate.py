@@ -39,7 +39,7 @@ from sandbox.data.seeding import Choice, rng_for
 from sandbox.data.text import Composer
 from sandbox.data.timeline import Subject
 
-GENERATOR_VERSION = "1.1.0"
+GENERATOR_VERSION = "1.2.0"
 DEFAULT_START = datetime(2024, 11, 1, tzinfo=UTC)
 WINDOW = timedelta(days=730)
 BLOCK = 8  # person slots per layout block; see _company_slots

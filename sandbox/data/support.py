@@ -39,7 +39,9 @@ def case(t: Timeline, when: datetime) -> None:
     status: CaseStatus
     if rng.random() < 0.9:
         at += timedelta(minutes=rng.randint(60, 14400))
-        comments.append(CaseComment(slots.fill(text.staff("resolution", rng)), at, False))
+        # A complaint is resolved (refund, replacement, correction); a request is answered.
+        closing = text.staff("resolution" if negative else "answer", rng)
+        comments.append(CaseComment(slots.fill(closing), at, False))
         closed_at = at
         status = "closed"
     else:

@@ -17,7 +17,7 @@ from sandbox.hubspot.ratelimit import RateLimiter
 
 GRANT_SCOPE_KEY = "cem.hubspot.grant"
 # Paths answered without a bearer token: the OAuth endpoints and the sandbox's own controls.
-_OPEN_PREFIXES = (ADMIN_PREFIX, "/oauth/", "/docs", "/openapi.json")
+_OPEN_PREFIXES = (ADMIN_PREFIX, "/oauth/")
 
 
 def is_search(method: str, path: str) -> bool:

@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from sandbox.hubspot.errors import validation_error
-from sandbox.hubspot.objecttypes import ObjectType
+from sandbox.hubspot.objecttypes import ObjectType, object_type
 from sandbox.hubspot.properties import PropertyDef, PropertyRegistry
 from sandbox.hubspot.timefmt import iso, parse_date, parse_instant
 
@@ -47,7 +47,16 @@ class SearchRequest:
     after: int
 
 
-def parse_request(body: Any, otype: ObjectType, registry: PropertyRegistry) -> SearchRequest:
+AssociatedIds = Callable[[ObjectType, str], frozenset[int]]
+"""Ids of ``otype``'s records associated with one record given as (its type, its id)."""
+
+
+def parse_request(
+    body: Any,
+    otype: ObjectType,
+    registry: PropertyRegistry,
+    associated: AssociatedIds | None = None,
+) -> SearchRequest:
     """Validate a search body; 400 ``VALIDATION_ERROR`` with the reason otherwise."""
     if not isinstance(body, dict):
         raise validation_error("Search body must be a JSON object")
@@ -69,7 +78,9 @@ def parse_request(body: Any, otype: ObjectType, registry: PropertyRegistry) -> S
             f"(got {len(groups_raw)} groups, {total} filters).",
             sub_category="VALIDATION_ERROR.TOO_MANY_FILTERS",
         )
-    groups = tuple(tuple(_filter(f, otype, registry) for f in _filters_of(g)) for g in groups_raw)
+    groups = tuple(
+        tuple(_filter(f, otype, registry, associated) for f in _filters_of(g)) for g in groups_raw
+    )
     sort_property, descending = _sort(body.get("sorts"), otype, registry)
     limit = _int(body.get("limit", DEFAULT_LIMIT), "limit")
     if not 1 <= limit <= MAX_LIMIT:
@@ -206,8 +217,30 @@ def _stored(prop: PropertyDef) -> Callable[[str], Any]:
     return str.lower  # string equality in search is case-insensitive
 
 
-def _filter(raw: dict[str, Any], otype: ObjectType, registry: PropertyRegistry) -> Predicate:
+def _association_filter(
+    name: str, op: str, raw: dict[str, Any], associated: AssociatedIds | None
+) -> Predicate:
+    """``associations.contact EQ 123``: records associated with contact 123 (HubSpot's
+    pseudo-property for searching engagements and deals by the record they hang on)."""
+    other = object_type(name.removeprefix("associations."))
+    if associated is None or op not in ("EQ", "IN"):
+        raise validation_error(f"Operator {op} is not supported on {name}; use EQ or IN")
+    keys = raw.get("values") if op == "IN" else [raw.get("value")]
+    if not isinstance(keys, list) or not all(isinstance(k, str | int) for k in keys):
+        raise validation_error(f"Filter on {name} needs record ids")
+    ids: frozenset[int] = frozenset().union(*(associated(other, str(k)) for k in keys))
+    return lambda v: int(v["hs_object_id"]) in ids
+
+
+def _filter(
+    raw: dict[str, Any],
+    otype: ObjectType,
+    registry: PropertyRegistry,
+    associated: AssociatedIds | None = None,
+) -> Predicate:
     name, op = raw.get("propertyName"), str(raw.get("operator", "EQ")).upper()
+    if isinstance(name, str) and name.startswith("associations."):
+        return _association_filter(name, op, raw, associated)
     if not isinstance(name, str):
         raise validation_error("A filter needs a propertyName")
     prop = registry.get(otype, name)

@@ -111,7 +111,14 @@ def build_router(emu: HubSpotEmulator) -> APIRouter:
     @router.post("/{object_type}/search")
     async def do_search(object_type: str, request: Request) -> Response:
         otype = readable(request, object_type)
-        parsed = search.parse_request(await json_object(request), otype, emu.properties)
+
+        def associated(other: ObjectType, key: str) -> frozenset[int]:
+            found = emu.objects.find(other, key, None)
+            if found is None:
+                return frozenset()
+            return frozenset(emu.associations.targets(other, found.id, otype))
+
+        parsed = search.parse_request(await json_object(request), otype, emu.properties, associated)
         table = emu.store.table(otype.name)
         with emu.store.lock:
             index = table.searchable(emu.sandbox.clock.now())

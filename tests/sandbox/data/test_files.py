@@ -73,3 +73,12 @@ def test_values_encode_exactly() -> None:
     assert decode(Case, encode(case)) == case
     truth = Truth("p1", 0.25, True, at, ("delivery", "price"))
     assert decode(Truth, encode(truth)) == truth
+
+
+def test_files_out_of_stream_order_are_reported_not_dropped(tmp_path: Path) -> None:
+    write_dataset(tmp_path, seed=4, customers=30)
+    persons = tmp_path / "persons.jsonl"
+    lines = persons.read_text(encoding="utf-8").splitlines(keepends=True)
+    persons.write_text("".join(reversed(lines)), encoding="utf-8")
+    with pytest.raises(ValueError, match="out of stream order"):
+        list(read_dataset(tmp_path))

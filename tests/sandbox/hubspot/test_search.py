@@ -197,3 +197,41 @@ def test_incremental_sync_by_lastmodifieddate_watermark(hs: Served, client: HubS
     )
     assert [r.id for r in changed.results] == ids[3:]
     assert {r.properties["firstname"] for r in changed.results} == {"Changed"}
+
+
+def test_search_tasks_by_associated_contact(hs: Served, client: HubSpot) -> None:
+    mine = client.crm.contacts.basic_api.create({"properties": {"email": "me@example.com"}})
+    other = client.crm.contacts.basic_api.create({"properties": {"email": "you@example.com"}})
+    tasks = client.crm.objects.tasks.basic_api
+    made = []
+    for owner, subject in ((mine, "a"), (other, "b"), (mine, "c")):
+        task = tasks.create(
+            {
+                "properties": {"hs_timestamp": "2026-03-09T00:00:00Z", "hs_task_subject": subject},
+                "associations": [
+                    {
+                        "to": {"id": owner.id},
+                        "types": [
+                            {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 204}
+                        ],
+                    }
+                ],
+            }
+        )
+        made.append(task.id)
+    hs.emu.sandbox.clock.advance(LAG)
+
+    found = client.crm.objects.tasks.search_api.do_search(
+        {
+            "filterGroups": [
+                {
+                    "filters": [
+                        {"propertyName": "associations.contact", "operator": "EQ", "value": mine.id}
+                    ]
+                }
+            ],
+            "properties": ["hs_task_subject"],
+        }
+    )
+    assert [r.properties["hs_task_subject"] for r in found.results] == ["a", "c"]
+    assert [r.id for r in found.results] == [made[0], made[2]]
