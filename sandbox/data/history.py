@@ -67,7 +67,7 @@ def person_history(subject: Subject, rng: random.Random, composer: Composer) -> 
         for when in t.times(1.5, s.end):
             contact(t, when)
         return t.in_order()
-    for when in t.times(profile.orders_per_year, buying_until):
+    for when in t.times(profile.orders_per_year, buying_until, season=s.season):
         order(t, when)
     if s.buys_b2b:
         for _ in range(_OPPORTUNITY_COUNT(rng)):

@@ -19,7 +19,7 @@ from sandbox.hubspot.properties import PropertyRegistry
 from sandbox.hubspot.store import ObjectStore, ObjectTable, StoredObject
 from sandbox.hubspot.timefmt import iso
 
-ChangeKind = Literal["creation", "propertyChange", "deletion"]
+ChangeKind = Literal["creation", "propertyChange", "deletion", "privacyDeletion"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,11 +168,12 @@ class ObjectService:
         with self.store.lock:
             table = self.store.table(otype.name)
             table.objects.pop(obj.id, None)
-            table.indexed.pop(obj.id, None)
+            table.unindex(obj.id)
             for name, index in table.unique.items():
                 value = obj.properties.get(name)
                 if value is not None and index.get(unique_key(name, value)) == obj.id:
                     del index[unique_key(name, value)]
+        self._emit(ChangeEvent("privacyDeletion", otype, obj.id, self.clock.now()))
 
     # ---- internals ---------------------------------------------------------------------
 

@@ -59,6 +59,7 @@ class ObjectTable:
     unique: dict[str, dict[str, int]] = field(default_factory=dict)
     indexed: dict[int, dict[str, str]] = field(default_factory=dict)
     pending: deque[_Pending] = field(default_factory=deque)
+    index_version: int = 0  # bumped whenever ``indexed`` changes (search cache key)
 
     def insert(self, obj: StoredObject) -> None:
         """Add a new record (ids only grow, so appending keeps ``order`` sorted)."""
@@ -95,6 +96,7 @@ class ObjectTable:
     def index_now(self, obj: StoredObject) -> None:
         """Put the record in the search index at once (bulk loads: data that is "old")."""
         self.indexed[obj.id] = obj.properties
+        self.index_version += 1
 
     def searchable(self, now: datetime) -> dict[int, dict[str, str]]:
         """The index as of ``now``: apply every staged version whose delay has passed."""
@@ -102,14 +104,21 @@ class ObjectTable:
         # Versions are staged in write order; with a constant lag they become due in order too.
         while pending and pending[0].visible_at <= now:
             item = pending.popleft()
+            self.index_version += 1
             if item.snapshot is None:
                 self.indexed.pop(item.object_id, None)
             else:
                 self.indexed[item.object_id] = item.snapshot
         return self.indexed
 
+    def unindex(self, object_id: int) -> None:
+        """Remove a record from the search index at once (GDPR delete)."""
+        self.indexed.pop(object_id, None)
+        self.index_version += 1
+
     def clear(self) -> None:
         """Drop every record."""
+        self.index_version += 1
         self.objects.clear()
         self.order.clear()
         self.unique.clear()

@@ -122,7 +122,7 @@ class WebhookSender:
             }
             if change.kind == "creation":
                 event["changeFlag"] = "NEW"
-            elif change.kind == "deletion":
+            elif change.kind in ("deletion", "privacyDeletion"):
                 event["changeFlag"] = "DELETED"
             else:
                 event["propertyName"] = change.property_name

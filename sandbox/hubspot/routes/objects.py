@@ -122,7 +122,9 @@ def build_router(emu: HubSpotEmulator) -> APIRouter:
         table = emu.store.table(otype.name)
         with emu.store.lock:
             index = table.searchable(emu.sandbox.clock.now())
-            total, hits = search.run(parsed, otype, emu.properties, index)
+            total, hits = emu.search_cache.page(
+                parsed, otype, emu.properties, index, table.index_version
+            )
         body: dict[str, Any] = {
             "total": total,
             "results": [snapshot_json(i, v, otype, parsed.properties) for i, v in hits],
@@ -141,6 +143,9 @@ def build_router(emu: HubSpotEmulator) -> APIRouter:
             raise validation_error("objectId is required")
         with emu.store.lock:
             obj = emu.objects.find(otype, str(key), body.get("idProperty"))
+            if obj is None and body.get("idProperty") == "email":
+                # HubSpot answers 204 and blocklists an unknown email (not emulated).
+                return Response(status_code=204)
             if obj is None:
                 raise not_found()
             emu.objects.purge(otype, obj)

@@ -53,3 +53,21 @@ def test_a_million_customer_stream_is_lazy() -> None:
     assert peak < 16 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
     owners = [r for r in first if isinstance(r, Owner)]
     assert len(owners) == len({o.email for o in owners}) > 100  # roster scales with the book
+
+
+def test_parallel_parts_write_the_same_bytes(tmp_path: Path) -> None:
+    # 203 customers: 26 layout blocks, the last one partial, split over 8 parts.
+    write_dataset(tmp_path / "one", seed=9, customers=203)
+    progress: list[int] = []
+    write_dataset(tmp_path / "two", seed=9, customers=203, workers=2, on_progress=progress.append)
+    assert _tree(tmp_path / "one") == _tree(tmp_path / "two")
+    assert progress[-1] == 203
+    assert progress == sorted(progress)
+    assert not (tmp_path / "two" / ".parts").exists()
+
+
+def test_parallel_writing_of_an_empty_dataset_still_has_the_owners(tmp_path: Path) -> None:
+    write_dataset(tmp_path / "one", seed=9, customers=0)
+    write_dataset(tmp_path / "two", seed=9, customers=0, workers=3)
+    assert _tree(tmp_path / "one") == _tree(tmp_path / "two")
+    assert (tmp_path / "two" / "owners.jsonl").read_text(encoding="utf-8").count("\n") == 8

@@ -197,3 +197,21 @@ def test_on_demand_duplicates_and_reordering_in_batches_of_at_most_100(
     assert sum(ids.count(i) for i in set(ids)) == sum(sizes)
     assert any(ids.count(i) == 2 for i in set(ids))  # duplicated, same eventId
     assert ids != sorted(ids)  # shuffled within a batch
+
+
+def test_gdpr_delete_sends_privacy_deletion_and_forgets_the_contact(
+    hs: Served, client: HubSpot, receiver: tuple[Receiver, str]
+) -> None:
+    app, url = receiver
+    _configure(hs, target_url=url, subscriptions=["contact.privacyDeletion"], linger_seconds=0.05)
+    made = client.crm.contacts.basic_api.create({"properties": {"email": "forget@example.com"}})
+    client.crm.contacts.basic_api.purge({"objectId": made.id})
+    _flush(hs)
+
+    assert [(e["subscriptionType"], e["objectId"]) for e in app.events()] == [
+        ("contact.privacyDeletion", int(made.id))
+    ]
+    listed = client.crm.contacts.basic_api.get_page(archived=True)
+    assert listed.results == []  # gone for good, not archived
+    # An email that matches nobody is still a 204: HubSpot blocklists it instead.
+    client.crm.contacts.basic_api.purge({"objectId": "nobody@example.com", "idProperty": "email"})
