@@ -3,8 +3,8 @@
 Every setting is `CEM_<NAME>`; nested groups use `__` (`CEM_API__MAX_BODY_BYTES=...`,
 `CEM_CONNECTIONS__acme_sf__KIND=salesforce`). Secrets are `SecretStr`, so they never show in a repr
 or a log line, and can also come from files in a secrets directory (`CEM_SECRETS_DIR`, default
-`/run/secrets` when it exists), one file per setting named like the variable without its prefix
-(e.g. `database_url`).
+`/run/secrets` when it exists), one file per setting named like its variable
+(e.g. a file `CEM_DATABASE_URL` holding the URL).
 
 There is no module-level settings object: `load_settings()` builds one at start-up and the
 composition root (`service.main.create_app`, the CLI) passes it on.
@@ -27,6 +27,8 @@ from pydantic import (
     field_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.sentiment.settings import SentimentSettings
 
 ENV_PREFIX = "CEM_"
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
@@ -53,7 +55,6 @@ class ApiSettings(BaseModel):
 
     max_body_bytes: Annotated[int, Field(gt=0)] = 1_048_576
     rate_limit_per_minute: Annotated[int, Field(gt=0)] = 600
-    metrics_public: bool = True
     docs_enabled: bool = True
 
 
@@ -73,6 +74,13 @@ class ConnectionSettings(BaseModel):
     mappings_dir: Path | None = None
     sync_interval_seconds: Annotated[int, Field(ge=0)] = 0
     ca_bundle: Path | None = None
+    # Stop a run at this share of the CRM's daily API quota (other integrations share it).
+    quota_share: Annotated[float, Field(gt=0, le=1)] = 0.8
+    connect_timeout: Annotated[float, Field(gt=0)] = 5.0
+    read_timeout: Annotated[float, Field(gt=0)] = 60.0
+    # Incremental pulls re-read this many seconds before the cursor: CRMs commit records with
+    # stamps slightly in the past, and records sharing a stamp can straddle a page boundary.
+    lookback_seconds: Annotated[int, Field(ge=0)] = 300
 
 
 class Settings(BaseSettings):
@@ -95,6 +103,7 @@ class Settings(BaseSettings):
     mappings_dir: Path | None = None
     keep_message_text: bool = False
     api: ApiSettings = ApiSettings()
+    sentiment: SentimentSettings = SentimentSettings()
     connections: dict[str, ConnectionSettings] = {}
 
     @field_validator("log_level")
@@ -157,7 +166,7 @@ def format_validation_error(error: ValidationError) -> str:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read settings from the environment and the secrets directory; raise ConfigError on bad ones."""
+    """Read settings from the environment and secrets directory; ConfigError on bad ones."""
     secrets_dir = os.environ.get(ENV_PREFIX + "SECRETS_DIR")
     secrets_path = Path(secrets_dir) if secrets_dir else DEFAULT_SECRETS_DIR
     try:

@@ -37,13 +37,17 @@ def _cpu_seconds() -> float:
     return total
 
 
-def _child(folder: str, seed: int, customers: int, workers: int = 1) -> dict[str, Any]:
+def _child(
+    folder: str, seed: int, customers: int, workers: int = 1, compress: bool = False
+) -> dict[str, Any]:
     """Generate one dataset in this process (and ``workers`` helpers) and measure it."""
     from sandbox.data.files import write_dataset
 
     started = time.perf_counter()
     cpu_started = _cpu_seconds()
-    manifest = write_dataset(folder, seed=seed, customers=customers, workers=workers)
+    manifest = write_dataset(
+        folder, seed=seed, customers=customers, workers=workers, compress=compress
+    )
     seconds = time.perf_counter() - started
     cpu_seconds = _cpu_seconds() - cpu_started
     # KiB on Linux; with workers, the largest of this process and any one worker process.
@@ -51,11 +55,13 @@ def _child(folder: str, seed: int, customers: int, workers: int = 1) -> dict[str
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
     )
-    records = sum(n for name, n in manifest["counts"].items() if name != "truth.jsonl")
+    truth_name = manifest["files"]["Truth"]
+    records = sum(n for name, n in manifest["counts"].items() if name != truth_name)
     size = sum(p.stat().st_size for p in Path(folder).iterdir())
     return {
         "customers": customers,
         "workers": workers,
+        "compressed": compress,
         "records": records,
         "counts": manifest["counts"],
         "seconds": round(seconds, 2),
@@ -68,12 +74,12 @@ def _child(folder: str, seed: int, customers: int, workers: int = 1) -> dict[str
     }
 
 
-def _run(size: int, seed: int, keep: Path | None, workers: int) -> dict[str, Any]:
+def _run(size: int, seed: int, keep: Path | None, workers: int, compress: bool) -> dict[str, Any]:
     folder = keep / str(size) if keep else Path(tempfile.mkdtemp(prefix="cem-sandbox-bench-"))
     try:
         code = (
             "import json, sys; from bench.sandbox.generate import _child; "
-            f"print(json.dumps(_child({str(folder)!r}, {seed}, {size}, {workers})))"
+            f"print(json.dumps(_child({str(folder)!r}, {seed}, {size}, {workers}, {compress})))"
         )
         out = subprocess.run(
             [sys.executable, "-c", code], check=True, capture_output=True, text=True
@@ -133,14 +139,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULT)
     parser.add_argument("--note", default="", help="free text stored with the results")
     parser.add_argument("--workers", type=int, default=1, help="processes per dataset")
+    parser.add_argument("--compress", action="store_true", help="write .jsonl.gz files")
+    parser.add_argument(
+        "--append", action="store_true", help="add to the runs already in --out (same version)"
+    )
     args = parser.parse_args(argv)
 
     from sandbox.data.generate import GENERATOR_VERSION
 
     runs: list[dict[str, Any]] = []
+    if args.append and args.out.exists():
+        previous = json.loads(args.out.read_text(encoding="utf-8"))
+        if previous.get("generator_version") != GENERATOR_VERSION:
+            parser.error("--append: the results in --out are from another generator version")
+        runs = previous["runs"]
+        args.note = args.note or previous.get("note", "")
     for size in args.sizes:
         print(f"generating {size:,} customers…", flush=True)
-        run = _run(size, args.seed, args.keep, args.workers)
+        run = _run(size, args.seed, args.keep, args.workers, args.compress)
         print(
             f"  {run['seconds']} s, {run['customers_per_second']:,} customers/s, "
             f"{run['records']:,} records, peak {run['peak_rss_mb']} MB",

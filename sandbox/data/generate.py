@@ -39,7 +39,7 @@ from sandbox.data.seeding import Choice, rng_for
 from sandbox.data.text import Composer
 from sandbox.data.timeline import Subject
 
-GENERATOR_VERSION = "1.3.0"
+GENERATOR_VERSION = "1.4.1"
 DEFAULT_START = datetime(2024, 11, 1, tzinfo=UTC)
 WINDOW = timedelta(days=730)
 BLOCK = 8  # person slots per layout block; see _company_slots
@@ -47,12 +47,9 @@ _COMPANY_SIZE = Choice((1, 2, 3, 4, 5), (38, 27, 20, 10, 5))
 _MARKET = Choice(MARKETS, MARKET_WEIGHTS)
 _INDUSTRY = Choice(INDUSTRIES, INDUSTRY_WEIGHTS)
 _CUSTOMERS_PER_OWNER = 2500
-_TENANT_DOMAIN = {
-    "vn": "nordlight.vn",
-    "cn": "nordlight.cn",
-    "ee": "nordlight.ee",
-    "en": "nordlight.com",
-}
+# Our own staff write from a reserved domain (RFC 2606), so no sandbox address is a real one of
+# ours; customer domains carry a base-36 suffix that real companies are most unlikely to use.
+_TENANT_DOMAIN = {key: f"{key}.nordlight.example" for key in ("vn", "cn", "ee", "en")}
 
 
 def window(start: datetime | None) -> tuple[datetime, datetime]:

@@ -4,7 +4,8 @@ Because every unit of the dataset has its own seed (see ``seeding``), the compan
 range of layout blocks can be generated without the rest. Each worker writes the files of one
 range into ``<folder>/.parts/<n>/``; the parts are then concatenated in order, which gives
 exactly the files a single process writes — byte for byte — in a fraction of the time on a
-machine with cores to spare.
+machine with cores to spare. (Compressed parts concatenate to a multi-member gzip file: the
+same content, different bytes.)
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from itertools import chain
 from pathlib import Path
 
 # ``files.write_dataset`` imports this module at call time, so importing ``files`` is no cycle.
-from sandbox.data.files import FILES, TRUTH_FILE, encode, write_records
+from sandbox.data.files import FILES, TRUTH_FILE, file_name, write_records, write_truths
 from sandbox.data.generate import blocks, generate_part, owners, truths
+from sandbox.data.model import Person
 
 _PARTS = ".parts"
 _PIECES_PER_WORKER = 4  # smaller pieces even out uneven workloads across workers
@@ -37,19 +39,22 @@ def _split(total_blocks: int, pieces: int) -> list[range]:
 
 
 def _write_part(
-    folder: Path, seed: int, customers: int, part: range, start: datetime | None, head: bool
+    folder: Path,
+    seed: int,
+    customers: int,
+    part: range,
+    start: datetime | None,
+    head: bool,
+    compress: bool,
 ) -> dict[str, int]:
     """Write one part's files; the first part (``head``) also carries the owners."""
     records = generate_part(seed, customers, part, start=start)
     if head:
         records = chain(owners(seed, customers), records)
-    counts = write_records(folder, records)
-    with (folder / TRUTH_FILE).open("w", encoding="utf-8", newline="\n") as handle:
-        n = 0
-        for truth in truths(seed, customers, start=start, part=part):
-            handle.write(encode(truth) + "\n")
-            n += 1
-    counts[TRUTH_FILE] = n
+    counts = write_records(folder, records, compress=compress)
+    truth_name = file_name(TRUTH_FILE, compress)
+    part_truths = truths(seed, customers, start=start, part=part)
+    counts[truth_name] = write_truths(folder / truth_name, part_truths, compress)
     return counts
 
 
@@ -61,6 +66,7 @@ def write_parts(
     start: datetime | None,
     workers: int,
     on_progress: Callable[[int], None] | None = None,
+    compress: bool = False,
 ) -> dict[str, int]:
     """Write all record and truth files of a dataset into ``path`` using ``workers`` processes.
 
@@ -71,18 +77,19 @@ def write_parts(
     root = path / _PARTS
     shutil.rmtree(root, ignore_errors=True)
     folders = [root / f"{n:04d}" for n in range(len(parts))]
-    counts = dict.fromkeys([*FILES.values(), TRUTH_FILE], 0)
+    names = [file_name(base, compress) for base in (*FILES.values(), TRUTH_FILE)]
+    counts = dict.fromkeys(names, 0)
     try:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = [
-                pool.submit(_write_part, folder, seed, customers, part, start, n == 0)
+                pool.submit(_write_part, folder, seed, customers, part, start, n == 0, compress)
                 for n, (folder, part) in enumerate(zip(folders, parts, strict=True))
             ]
             for future in as_completed(futures):
                 for name, count in future.result().items():
                     counts[name] += count
                 if on_progress is not None:
-                    on_progress(counts["persons.jsonl"])
+                    on_progress(counts[file_name(FILES[Person], compress)])
         for name in counts:
             with (path / name).open("wb") as out:
                 for folder in folders:

@@ -175,20 +175,22 @@ class Timeline:
 
     def message(
         self, polarity: Polarity, slots: Slots, *, statement: bool = False
-    ) -> tuple[str, str]:
-        """A customer's message in ``polarity`` and a subject line for it (both formatted).
+    ) -> tuple[str, str, str | None]:
+        """A customer's message in ``polarity``, a subject line for it (both formatted) and the
+        aspect it is about (``None`` for a practical request).
 
         Half of the neutral messages that are not verdicts are practical requests ("please
         send invoice 4521"), which get a request subject instead of an aspect one.
         """
         rng, text = self.rng, self.text
+        aspect: str | None = None
         if polarity == "neutral" and not statement and rng.random() < 0.5:
             body, subject = text.request(rng)
         else:
             aspect, other = pick_aspects(self.s.profile.aspects, rng)
             body = text.body(polarity, aspect, other, rng, statement=statement)
             subject = text.subject(aspect, polarity, rng)
-        return slots.fill(body), slots.fill(subject)
+        return slots.fill(body), slots.fill(subject), aspect
 
     def staff_message(self, when: datetime, channel: Channel, kind: str) -> None:
         """A message from the owner to the customer, in the customer's language."""

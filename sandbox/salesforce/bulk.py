@@ -224,6 +224,11 @@ class BulkJobs:
         with self._lock:
             self._jobs.pop(job_id, None)
 
+    def clear(self) -> None:
+        """Forget every job."""
+        with self._lock:
+            self._jobs.clear()
+
     def jobs(self, kind: str) -> list[BulkJob]:
         """Jobs of one kind, oldest first."""
         with self._lock:

@@ -1,0 +1,115 @@
+"""The one retry policy for every CRM call (no retries stacked inside the SDKs).
+
+Retries only what can succeed later — `CrmRateLimitedError` (honouring Retry-After) and
+`CrmUnavailableError` (exponential back-off with full jitter) — bounded by attempts and by total
+elapsed time. Config, rejected, not-found and quota errors go straight to the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_any,
+)
+from tenacity.stop import stop_base
+
+from service.ports import CrmError, CrmRateLimitedError
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounds of the retry loop. Defaults suit interactive syncs; jobs may allow more."""
+
+    max_attempts: int = 6
+    max_elapsed_seconds: float = 120.0
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    # Never wait longer than this for a Retry-After, even when the CRM asks for more.
+    max_retry_after: float = 60.0
+
+
+def _is_retryable(error: BaseException) -> bool:
+    return isinstance(error, CrmError) and error.retryable
+
+
+class _Wait:
+    """Retry-After when the CRM gives one, else exponential back-off with full jitter."""
+
+    def __init__(self, policy: RetryPolicy, rng: random.Random) -> None:
+        self.policy = policy
+        self.rng = rng
+
+    def __call__(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, CrmRateLimitedError) and error.retry_after is not None:
+            return min(max(error.retry_after, 0.0), self.policy.max_retry_after)
+        ceiling = min(
+            self.policy.max_delay, self.policy.base_delay * 2 ** (state.attempt_number - 1)
+        )
+        return self.rng.uniform(0, ceiling)
+
+
+class _OutOfTime(stop_base):
+    """Stop once the time budget is spent, on an injectable clock."""
+
+    def __init__(self, clock: Callable[[], float], started: float, budget: float) -> None:
+        self.clock = clock
+        self.started = started
+        self.budget = budget
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.clock() - self.started >= self.budget
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    log.warning(
+        "CRM call failed (%s: %s); attempt %d, retrying in %.2fs",
+        type(error).__name__,
+        error,
+        state.attempt_number,
+        wait,
+    )
+
+
+def call_with_retry(
+    fn: Callable[[], T],
+    policy: RetryPolicy | None = None,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> T:
+    """Call `fn`, retrying retryable CRM errors within `policy`; re-raises the last error.
+
+    `sleep`, `rng` and `clock` are injectable so the policy can be tested without waiting.
+    """
+    chosen = policy or RetryPolicy()
+    started = clock()
+
+    retrying = Retrying(
+        retry=retry_if_exception(_is_retryable),
+        stop=stop_any(
+            stop_after_attempt(chosen.max_attempts),
+            _OutOfTime(clock, started, chosen.max_elapsed_seconds),
+        ),
+        wait=_Wait(chosen, rng or random.Random()),  # noqa: S311  (jitter, not cryptography)
+        sleep=sleep,
+        before_sleep=_log_retry,
+        reraise=True,
+    )
+    return retrying(fn)

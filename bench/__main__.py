@@ -1,0 +1,37 @@
+"""`make bench`: run every benchmark module that exists and collect their result files.
+
+Each benchmark is a module runnable as `python -m bench.<name>` that writes its own JSON into
+`bench/results/`; this runner only sequences them so one slow benchmark never hides another.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib.util import find_spec
+
+BENCHMARKS = [
+    "bench.scoring",
+    "bench.sentiment",
+    "bench.sandbox.generate",
+    "bench.sandbox.read",
+    "bench.sandbox.hubspot_read",
+]
+
+
+def main() -> int:
+    failed = []
+    for name in BENCHMARKS:
+        if find_spec(name.rsplit(".", 1)[0]) is None or find_spec(name) is None:
+            print(f"skip {name}: not present in this checkout", flush=True)
+            continue
+        print(f"run  {name}", flush=True)
+        if subprocess.run([sys.executable, "-m", name], check=False).returncode != 0:
+            failed.append(name)
+    for name in failed:
+        print(f"FAILED {name}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Evaluation harness and head training for `service.sentiment` (`python -m bench.sentiment`)."""

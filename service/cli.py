@@ -1,0 +1,237 @@
+"""`cem`: the command line. Errors are one line on stderr with a non-zero exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from typer._click.exceptions import NoArgsIsHelpError
+
+from service import __version__
+from service.config import ConfigError, Settings, load_settings
+from service.logs import configure_logging
+from service.ports import CrmError
+from service.sentiment.schemas import MAX_BATCH
+from service.store.database import make_engine, upgrade
+from service.store.keys import ApiKeyRepository, Scope
+
+app = typer.Typer(
+    name="cem",
+    help="cem-bridge: customer experience scores beside your CRM.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+db_app = typer.Typer(help="Database tasks.", no_args_is_help=True)
+openapi_app = typer.Typer(help="The OpenAPI document.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
+app.add_typer(openapi_app, name="openapi")
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit code 1."""
+
+
+def _settings() -> Settings:
+    """Settings for a one-shot command: logs only warnings, still with secrets redacted."""
+    settings = load_settings()
+    configure_logging("WARNING", "text", settings.secret_values())
+    return settings
+
+
+def _engine(settings: Settings) -> Engine:
+    engine = make_engine(settings.database_url.get_secret_value())
+    if settings.auto_migrate:
+        upgrade(engine)
+    return engine
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default CEM_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default CEM_PORT)")] = None,
+) -> None:
+    """Run the HTTP API."""
+    import uvicorn
+
+    from service.main import create_app
+
+    settings = load_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,
+        server_header=False,
+    )
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="What the key is for")],
+    scope: Annotated[
+        list[Scope], typer.Option(help="Scope to grant (repeatable): read, write, admin")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Create a key and print it (the only time the full key is shown)."""
+    try:
+        created = ApiKeyRepository(_engine(_settings())).create(name, scope)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    if as_json:
+        typer.echo(
+            json.dumps({"id": created.info.id, "key": created.key, "scopes": created.info.scopes})
+        )
+    else:
+        typer.echo(created.key)
+        typer.echo(f"id {created.info.id}; store the key now, it is not shown again", err=True)
+
+
+@keys_app.command("list")
+def keys_list(
+    include_revoked: Annotated[bool, typer.Option("--all", help="Include revoked keys")] = False,
+) -> None:
+    """List keys (ids, names, scopes; never the keys themselves)."""
+    for info in ApiKeyRepository(_engine(_settings())).list(include_revoked=include_revoked):
+        state = "revoked" if info.revoked_at else "active"
+        used = info.last_used_at.isoformat(timespec="seconds") if info.last_used_at else "never"
+        typer.echo(f"{info.id}\t{info.name}\t{','.join(info.scopes)}\t{state}\tlast used {used}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id")]) -> None:
+    """Revoke a key; it stops working at once."""
+    if ApiKeyRepository(_engine(_settings())).revoke(key_id) is None:
+        raise CliError(f"no API key with id {key_id}")
+    typer.echo(f"revoked {key_id}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply database migrations."""
+    settings = _settings()
+    upgrade(make_engine(settings.database_url.get_secret_value()), revision)
+    typer.echo(f"database at {revision}")
+
+
+@openapi_app.command("export")
+def openapi_export(
+    path: Annotated[Path, typer.Argument(help="Where to write the document")] = Path(
+        "openapi/openapi.json"
+    ),
+) -> None:
+    """Write the OpenAPI document the app serves (checked for drift by the tests)."""
+    from service.openapi_doc import render_openapi
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_openapi(), encoding="utf-8")
+    typer.echo(f"wrote {path}")
+
+
+def _connection_name(settings: Settings, target: str) -> str:
+    """A connection by name, or by CRM kind when exactly one connection has that kind."""
+    if target in settings.connections:
+        return target
+    of_kind = [n for n, c in settings.connections.items() if c.kind.value == target]
+    if len(of_kind) == 1:
+        return of_kind[0]
+    if of_kind:
+        raise CliError(f"several {target} connections ({', '.join(sorted(of_kind))}); name one")
+    known = ", ".join(sorted(settings.connections)) or "none; set CEM_CONNECTIONS__<name>__KIND"
+    raise CliError(f"no connection {target!r} (configured: {known})")
+
+
+@app.command()
+def setup(
+    target: Annotated[str, typer.Argument(help="Connection name, or salesforce / hubspot")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; change nothing")] = False,
+) -> None:
+    """Create the custom fields / properties the push needs in a CRM (safe to run twice)."""
+    from service.main import build_connection
+
+    settings = _settings()
+    name = _connection_name(settings, target)
+    report = build_connection(settings, name).writer.provision(dry_run=dry_run)
+    for field in report.existing:
+        typer.echo(f"exists   {field}")
+    verb = "would create" if dry_run else "created"
+    for field in report.created:
+        typer.echo(f"{verb:<8} {field}")
+    typer.echo(f"{name}: {len(report.existing)} present, {len(report.created)} {verb}", err=True)
+
+
+@app.command("sentiment")
+def sentiment(
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=MAX_BATCH, help="Texts scored together.")
+    ] = 32,
+    fast_path: Annotated[
+        bool, typer.Option(help="Let the lexicon answer the texts it is sure about.")
+    ] = True,
+) -> None:
+    """Score JSON lines {"id","text","lang"?} from stdin; write results as JSON lines."""
+    from service.sentiment.cli import run
+    from service.sentiment.pipeline import SentimentAnalyzer
+
+    settings = _settings().sentiment.model_copy(update={"fast_path": fast_path})
+    bad = run(sys.stdin, sys.stdout, sys.stderr, SentimentAnalyzer(settings), batch_size)
+    if bad:
+        raise CliError(f"{bad} line(s) could not be scored (see the messages above)")
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port for the API")] = 8000,
+) -> None:
+    """Start the service on a local SQLite file with a fresh admin key."""
+    from service.demo import run_demo
+
+    run_demo(port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI and turn every failure into one line on stderr."""
+    try:
+        app(args=argv, standalone_mode=False, prog_name="cem")
+    except typer.Exit as done:
+        return int(getattr(done, "exit_code", 0))
+    except typer.Abort:
+        typer.echo("error: aborted", err=True)
+        return 130
+    except NoArgsIsHelpError:
+        return 2  # the help text was already printed
+    except typer.TyperException as error:
+        # typer vendors click; its usage errors would print several lines of usage.
+        message = error.format_message() if hasattr(error, "format_message") else str(error)
+        typer.echo(f"error: {message} (see cem --help)", err=True)
+        return int(getattr(error, "exit_code", 2))
+    except (ConfigError, CliError, CrmError) as error:
+        typer.echo(f"error: {error}", err=True)
+        return 1
+    except SQLAlchemyError as error:
+        # The driver's message can embed the URL; say what failed without it.
+        typer.echo(
+            f"error: database failure ({type(error).__name__}); check CEM_DATABASE_URL", err=True
+        )
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""People and companies: Customer (a contact or lead), Account (a company) and Owner (staff)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field
+
+from service.domain.base import AwareDatetime, NonEmptyStr, Sourced
+
+
+class ContactRole(StrEnum):
+    """A contact's role at its account; the account roll-up weighs contacts by it."""
+
+    DECISION_MAKER = "decision_maker"
+    CHAMPION = "champion"
+    INFLUENCER = "influencer"
+    USER = "user"
+    BILLING = "billing"
+    OTHER = "other"
+
+
+class ContractKind(StrEnum):
+    """How the customer buys: repeat purchases (non-contractual) or a subscription."""
+
+    NON_CONTRACTUAL = "non_contractual"
+    SUBSCRIPTION = "subscription"
+
+
+class Owner(Sourced):
+    """A member of staff who owns customers and receives tasks."""
+
+    name: str = ""
+    email: str | None = None
+    # Staff language (BCP 47 primary tag, e.g. "vi"): tasks for this owner are written in it.
+    language: str = Field(default="en", min_length=2, max_length=16)
+    active: bool = True
+
+
+class Account(Sourced):
+    """A company that customers belong to."""
+
+    name: str = ""
+    domain: str | None = None
+    owner_id: str | None = None
+    annual_revenue: float | None = Field(default=None, ge=0)
+    segment: str | None = None
+
+
+class Customer(Sourced):
+    """A person the business serves (a CRM contact or lead)."""
+
+    display_name: str = ""
+    email: str | None = None
+    account_id: str | None = None
+    owner_id: str | None = None
+    language: str | None = Field(default=None, max_length=16)
+    role: ContactRole = ContactRole.OTHER
+    contract: ContractKind = ContractKind.NON_CONTRACTUAL
+    # Set for subscription customers: when the subscription started and (if so) ended.
+    subscribed_at: AwareDatetime | None = None
+    cancelled_at: AwareDatetime | None = None
+    # The CRM's own churn label, when it keeps one (a field, a closed-lost renewal, a rule).
+    churned: bool | None = None
+    created_at: AwareDatetime | None = None
+    segment: str | None = None
+    lifetime_value: float | None = Field(default=None, ge=0)
+    tags: tuple[NonEmptyStr, ...] = ()

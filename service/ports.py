@@ -1,0 +1,182 @@
+"""The ports adapters implement: `CrmReader` (pull) and `CrmWriter` (push), and one error family.
+
+Only domain models cross these boundaries; no SDK object leaves `adapters/`. Every CRM's
+failures are mapped onto the `Crm*Error` family below, which tells the one retry layer
+(`adapters/retry.py`) and the use cases what to do:
+
+| error                    | meaning                                   | what happens             |
+|--------------------------|-------------------------------------------|--------------------------|
+| CrmConfigError           | bad credentials, missing permission/field | never retried; run fails |
+| CrmRateLimitedError      | 429 / concurrency limit                   | retried after Retry-After|
+| CrmUnavailableError      | 5xx, timeout, connection reset            | retried with back-off    |
+| CrmQuotaExhaustedError   | daily quota spent (or our share of it)    | run stops, resumes later |
+| CrmRejectedError         | the CRM refuses one record                | reported, others go on   |
+| CrmNotFoundError         | the record does not exist (any more)      | reported                 |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from service.domain import ActionTask, Batch, Cursor, DomainModel
+
+FieldValue = str | int | float | bool | datetime | None
+
+
+class CrmError(Exception):
+    """Base of every CRM failure. Messages never contain credentials or field values."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, connection: str | None = None) -> None:
+        super().__init__(message)
+        self.connection = connection
+
+
+class CrmConfigError(CrmError):
+    """Bad credentials, a missing permission or a missing field: a person must act."""
+
+
+class CrmRateLimitedError(CrmError):
+    """The CRM asks us to slow down; `retry_after` seconds when it says how long."""
+
+    retryable = True
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, connection: str | None = None
+    ) -> None:
+        super().__init__(message, connection=connection)
+        self.retry_after = retry_after
+
+
+class CrmUnavailableError(CrmError):
+    """A 5xx, a timeout or a dropped connection: worth another try later."""
+
+    retryable = True
+
+
+class CrmQuotaExhaustedError(CrmError):
+    """The daily API quota (or the share of it we may use) is spent: stop cleanly, resume later."""
+
+    def __init__(
+        self, message: str, *, resets_at: datetime | None = None, connection: str | None = None
+    ) -> None:
+        super().__init__(message, connection=connection)
+        self.resets_at = resets_at
+
+
+class CrmRejectedError(CrmError):
+    """The CRM refused one record (validation rule, lock, bad value)."""
+
+    def __init__(
+        self, message: str, *, record_id: str, code: str, connection: str | None = None
+    ) -> None:
+        super().__init__(message, connection=connection)
+        self.record_id = record_id
+        self.code = code
+
+
+class CrmNotFoundError(CrmError):
+    """The record does not exist in the CRM (deleted, merged, or never there)."""
+
+
+class Canonical(StrEnum):
+    """The canonical kinds a stream yields (a CRM may feed one kind from several objects)."""
+
+    OWNER = "owner"
+    ACCOUNT = "account"
+    CUSTOMER = "customer"
+    TRANSACTION = "transaction"
+    INTERACTION = "interaction"
+    CASE = "case"
+    SURVEY = "survey"
+
+
+# Pull order: what later records refer to comes first (owners, accounts, then customers...).
+PULL_ORDER = tuple(Canonical)
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One pullable CRM object with its own cursor, e.g. ("Contact", customer)."""
+
+    name: str
+    canonical: Canonical
+
+
+class FieldUpdate(DomainModel):
+    """The fields we own, to be written onto one CRM record (upserted by our external id)."""
+
+    crm_object: str
+    external_id: str
+    crm_id: str | None = None
+    fields: dict[str, FieldValue]
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    """What a batch write did: ids written, records refused (kept for retry), calls made."""
+
+    written: tuple[str, ...] = ()
+    rejected: tuple[CrmRejectedError, ...] = ()
+    calls: int = 0
+    created_ids: dict[str, str] = field(default_factory=dict)  # our key -> CRM id
+
+
+@dataclass(frozen=True)
+class ProvisionReport:
+    """What `cem setup` found and created in a CRM."""
+
+    existing: tuple[str, ...]
+    created: tuple[str, ...]
+    dry_run: bool
+
+
+@runtime_checkable
+class CrmReader(Protocol):
+    """Pulls canonical records from one CRM connection, incrementally."""
+
+    connection: str
+
+    def streams(self) -> Sequence[Stream]:
+        """The streams this connection can pull, in `PULL_ORDER`."""
+        ...
+
+    def pull(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch[DomainModel]]:
+        """Records changed since `cursor` (all when None), in order, de-duplicated.
+
+        Each batch carries the cursor that is safe to save once its records are stored, so a
+        crash resumes where it stopped. Deleted ids arrive in `Batch.deleted_ids`.
+        """
+        ...
+
+    def get(self, stream: Stream, crm_ids: Sequence[str]) -> list[DomainModel]:
+        """Read records by id (used after our own writes: never through a lagging search)."""
+        ...
+
+
+@runtime_checkable
+class CrmWriter(Protocol):
+    """Pushes scores, flags and tasks to one CRM connection; every call is idempotent."""
+
+    connection: str
+
+    def upsert_fields(self, updates: Sequence[FieldUpdate]) -> WriteReport:
+        """Write the given fields, in as few batch calls as the CRM allows."""
+        ...
+
+    def create_tasks(self, tasks: Sequence[ActionTask]) -> WriteReport:
+        """Create tasks keyed by `ActionTask.idempotency_key`; an existing key is not re-created."""
+        ...
+
+    def close_tasks(self, idempotency_keys: Sequence[str]) -> WriteReport:
+        """Close tasks whose reason has cleared."""
+        ...
+
+    def provision(self, *, dry_run: bool) -> ProvisionReport:
+        """Create the custom fields / properties the push needs; safe to run twice."""
+        ...

@@ -1,0 +1,1 @@
+"""Churn risk: BG/NBD (no labels), survival (subscriptions), a labelled classifier, thresholds."""

@@ -1,0 +1,210 @@
+"""Columnar events: the one representation every score is computed from.
+
+A single customer's history (explained scoring, real time) and a chunk of a million customers
+(batch scoring) go through the same vectorised formulas; only how the columns are filled
+differs. Times are stored relative to `as_of` so no formula ever needs a clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from service.domain import (
+    Case,
+    Direction,
+    Interaction,
+    Polarity,
+    SurveyKind,
+    SurveyResponse,
+    Transaction,
+    TransactionStatus,
+)
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+Bool = npt.NDArray[np.bool_]
+
+SECONDS_PER_DAY = 86_400.0
+
+
+def _f(values: Iterable[float]) -> F64:
+    return np.fromiter(values, dtype=np.float64)
+
+
+def _i(values: Iterable[int]) -> I64:
+    return np.fromiter(values, dtype=np.int64)
+
+
+def epoch_day(moment: datetime) -> int:
+    """Whole UTC calendar days since 1970-01-01 (purchase days are counted on the UTC calendar)."""
+    return int(moment.astimezone(UTC).timestamp() // SECONDS_PER_DAY)
+
+
+def days_before(moment: datetime, as_of: datetime) -> float:
+    """How many days before `as_of` a moment is (negative if after)."""
+    return (as_of - moment).total_seconds() / SECONDS_PER_DAY
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyColumns:
+    """Survey answers: customer index, age in days, answer normalised to 0..1 (1 = best), and
+    the raw 0-10 answer for NPS questions (NaN for CSAT/CES)."""
+
+    cust: I64
+    age_days: F64
+    value01: F64
+    nps: F64
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionColumns:
+    """Interactions: age, whether inbound, sentiment score (NaN = none) and its confidence."""
+
+    cust: I64
+    age_days: F64
+    inbound: Bool
+    sentiment: F64
+    confidence: F64
+
+
+@dataclass(frozen=True, slots=True)
+class AspectColumns:
+    """Negative aspect mentions: customer index, age in days, aspect code (index in `names`)."""
+
+    cust: I64
+    age_days: F64
+    code: I64
+
+
+@dataclass(frozen=True, slots=True)
+class CaseColumns:
+    """Cases: age since opening, open flag, hours to first response / resolution, targets."""
+
+    cust: I64
+    age_days: F64
+    is_open: Bool
+    response_hours: F64
+    resolution_hours: F64
+    target_hours: F64
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseColumns:
+    """Won transactions: customer index, UTC epoch day of the purchase, amount."""
+
+    cust: I64
+    day: I64
+    amount: F64
+
+
+@dataclass(frozen=True, slots=True)
+class EventColumns:
+    """All events of `n` customers (indices 0..n-1), relative to one `as_of`."""
+
+    n: int
+    as_of_day: int
+    surveys: SurveyColumns
+    interactions: InteractionColumns
+    aspects: AspectColumns
+    cases: CaseColumns
+    purchases: PurchaseColumns
+    aspect_names: tuple[str, ...] = field(default=())
+
+
+def _survey01(r: SurveyResponse) -> float:
+    low, high = r.bounds
+    return (r.value - low) / (high - low)
+
+
+def _hours(start: datetime, end: datetime | None) -> float:
+    return float("nan") if end is None else (end - start).total_seconds() / 3600.0
+
+
+def columns_from_records(
+    customer_ids: Sequence[str],
+    as_of: datetime,
+    *,
+    surveys: Iterable[SurveyResponse] = (),
+    interactions: Iterable[Interaction] = (),
+    cases: Iterable[Case] = (),
+    transactions: Iterable[Transaction] = (),
+    default_target_hours: float = 72.0,
+) -> EventColumns:
+    """Build columns from domain records; records after `as_of` or of unknown customers are
+    left out (scoring a past `as_of` must not see the future)."""
+    index = {cid: i for i, cid in enumerate(customer_ids)}
+
+    def keep(cid: str, moment: datetime) -> bool:
+        return cid in index and moment <= as_of
+
+    sv = [r for r in surveys if keep(r.customer_id, r.occurred_at)]
+    it = [r for r in interactions if keep(r.customer_id, r.occurred_at)]
+    cs = [r for r in cases if keep(r.customer_id, r.opened_at)]
+    tx = [
+        r
+        for r in transactions
+        if keep(r.customer_id, r.occurred_at) and r.status is TransactionStatus.WON
+    ]
+    aspect_names: list[str] = []
+    aspect_rows: list[tuple[int, float, int]] = []
+    for r in it:
+        if r.sentiment is None:
+            continue
+        for a in r.sentiment.aspects:
+            if a.polarity is not Polarity.NEGATIVE:
+                continue
+            if a.aspect not in aspect_names:
+                aspect_names.append(a.aspect)
+            aspect_rows.append(
+                (
+                    index[r.customer_id],
+                    days_before(r.occurred_at, as_of),
+                    aspect_names.index(a.aspect),
+                )
+            )
+
+    def by_as_of(moment: datetime | None) -> datetime | None:
+        # A case closed (or first answered) after as_of was still open (unanswered) at as_of.
+        return moment if moment is not None and moment <= as_of else None
+
+    return EventColumns(
+        n=len(customer_ids),
+        as_of_day=epoch_day(as_of),
+        surveys=SurveyColumns(
+            cust=_i(index[r.customer_id] for r in sv),
+            age_days=_f(days_before(r.occurred_at, as_of) for r in sv),
+            value01=_f(_survey01(r) for r in sv),
+            nps=_f(r.value if r.kind is SurveyKind.NPS else float("nan") for r in sv),
+        ),
+        interactions=InteractionColumns(
+            cust=_i(index[r.customer_id] for r in it),
+            age_days=_f(days_before(r.occurred_at, as_of) for r in it),
+            inbound=np.fromiter((r.direction is Direction.INBOUND for r in it), dtype=np.bool_),
+            sentiment=_f(r.sentiment.score if r.sentiment else float("nan") for r in it),
+            confidence=_f(r.sentiment.confidence if r.sentiment else 0.0 for r in it),
+        ),
+        aspects=AspectColumns(
+            cust=_i(row[0] for row in aspect_rows),
+            age_days=_f(row[1] for row in aspect_rows),
+            code=_i(row[2] for row in aspect_rows),
+        ),
+        cases=CaseColumns(
+            cust=_i(index[c.customer_id] for c in cs),
+            age_days=_f(days_before(c.opened_at, as_of) for c in cs),
+            is_open=np.fromiter((by_as_of(c.closed_at) is None for c in cs), dtype=np.bool_),
+            response_hours=_f(_hours(c.opened_at, by_as_of(c.first_response_at)) for c in cs),
+            resolution_hours=_f(_hours(c.opened_at, by_as_of(c.closed_at)) for c in cs),
+            target_hours=_f(c.target_resolution_hours or default_target_hours for c in cs),
+        ),
+        purchases=PurchaseColumns(
+            cust=_i(index[t.customer_id] for t in tx),
+            day=_i(epoch_day(t.occurred_at) for t in tx),
+            amount=_f(t.amount for t in tx),
+        ),
+        aspect_names=tuple(aspect_names),
+    )

@@ -1,0 +1,150 @@
+"""Segments: NPS class, the loyalty ladder and RFM scores (vectorised, with scalar wrappers).
+
+Loyalty ladder rules (first match wins, documented in docs/scoring.md):
+1. lost      - churned per the CRM, or no purchase and no contact for `lost_after_days`;
+2. at_risk   - churn probability >= `risk_threshold`, or experience score below 50 (the neutral
+               point), or the latest NPS answer is a detractor (0-6);
+3. new       - first seen less than `new_for_days` ago;
+4. advocate  - latest NPS answer is a promoter (9-10) and at least `loyal_purchases` purchase days;
+5. loyal     - at least `loyal_purchases` purchase days and a customer for `loyal_after_days`;
+6. satisfied - everyone else (experience score at least neutral, no risk signal).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field
+from scipy import stats
+
+from service.scoring.columns import F64, I64
+
+
+class NpsClass(StrEnum):
+    """Bain's three NPS classes."""
+
+    PROMOTER = "promoter"
+    PASSIVE = "passive"
+    DETRACTOR = "detractor"
+
+
+def nps_class(value: float) -> NpsClass:
+    """Promoter 9-10, passive 7-8, detractor 0-6."""
+    if not 0 <= value <= 10:
+        raise ValueError(f"NPS answer {value} is outside 0-10")
+    if value >= 9:
+        return NpsClass.PROMOTER
+    return NpsClass.PASSIVE if value >= 7 else NpsClass.DETRACTOR
+
+
+class LoyaltyStage(StrEnum):
+    """The loyalty ladder: new -> satisfied -> loyal -> advocate, plus at-risk and lost."""
+
+    NEW = "new"
+    SATISFIED = "satisfied"
+    LOYAL = "loyal"
+    ADVOCATE = "advocate"
+    AT_RISK = "at_risk"
+    LOST = "lost"
+
+
+STAGE_ORDER: tuple[LoyaltyStage, ...] = tuple(LoyaltyStage)
+"""Stage codes used by the vectorised function (index into this tuple)."""
+
+
+class LadderRules(BaseModel):
+    """Thresholds of the loyalty ladder."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lost_after_days: float = Field(default=365, gt=0)
+    new_for_days: float = Field(default=90, gt=0)
+    loyal_purchases: int = Field(default=3, ge=1)
+    loyal_after_days: float = Field(default=180, gt=0)
+    risk_threshold: float = Field(default=0.5, gt=0, le=1)
+
+
+def loyalty_stage_codes(
+    *,
+    tenure_days: F64,
+    purchase_days: I64,
+    days_since_activity: F64,
+    experience: F64,
+    last_nps: F64,
+    churn_probability: F64,
+    churned: npt.NDArray[np.bool_],
+    rules: LadderRules,
+) -> npt.NDArray[np.int8]:
+    """Stage index (into STAGE_ORDER) per customer; NaN inputs mean "unknown" and never match."""
+    with np.errstate(invalid="ignore"):
+        lost = churned | (days_since_activity >= rules.lost_after_days)
+        risk = (churn_probability >= rules.risk_threshold) | (experience < 50.0) | (last_nps <= 6)
+        new = tenure_days < rules.new_for_days
+        repeat = purchase_days >= rules.loyal_purchases
+        advocate = (last_nps >= 9) & repeat
+        loyal = repeat & (tenure_days >= rules.loyal_after_days)
+    # First matching rule wins, in the documented order.
+    rules_in_order = [
+        (lost, LoyaltyStage.LOST),
+        (risk, LoyaltyStage.AT_RISK),
+        (new, LoyaltyStage.NEW),
+        (advocate, LoyaltyStage.ADVOCATE),
+        (loyal, LoyaltyStage.LOYAL),
+    ]
+    codes = np.select(
+        [mask for mask, _ in rules_in_order],
+        [STAGE_ORDER.index(stage) for _, stage in rules_in_order],
+        default=STAGE_ORDER.index(LoyaltyStage.SATISFIED),
+    )
+    return codes.astype(np.int8)
+
+
+def loyalty_stage(
+    *,
+    tenure_days: float,
+    purchase_days: int,
+    days_since_activity: float,
+    experience: float | None,
+    last_nps: float | None,
+    churn_probability: float | None,
+    churned: bool = False,
+    rules: LadderRules | None = None,
+) -> LoyaltyStage:
+    """The ladder stage of one customer (None = unknown, which never triggers a rule)."""
+
+    def arr(v: float | None) -> F64:
+        return np.array([np.nan if v is None else v], dtype=np.float64)
+
+    code = loyalty_stage_codes(
+        tenure_days=arr(tenure_days),
+        purchase_days=np.array([purchase_days], dtype=np.int64),
+        days_since_activity=arr(days_since_activity),
+        experience=arr(experience),
+        last_nps=arr(last_nps),
+        churn_probability=arr(churn_probability),
+        churned=np.array([churned]),
+        rules=rules or LadderRules(),
+    )[0]
+    return STAGE_ORDER[int(code)]
+
+
+def rfm_scores(
+    recency_days: F64, frequency: F64, monetary: F64, *, bins: int = 5
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8], npt.NDArray[np.int8]]:
+    """RFM quantile scores 1..bins over the population (bins = best: recent, frequent, big).
+
+    Ties share a score (average ranks), so the result does not depend on input order.
+    """
+    if not (len(recency_days) == len(frequency) == len(monetary)):
+        raise ValueError("recency, frequency and monetary must have the same length")
+
+    def score(values: F64) -> npt.NDArray[np.int8]:
+        if len(values) == 0:
+            return np.zeros(0, dtype=np.int8)
+        ranks: F64 = np.asarray(stats.rankdata(values, method="average"), dtype=np.float64)
+        pct = ranks / len(values)
+        return np.clip(np.ceil(pct * bins), 1, bins).astype(np.int8)
+
+    return score(-recency_days), score(frequency), score(monetary)

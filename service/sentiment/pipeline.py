@@ -1,0 +1,284 @@
+"""The sentiment pipeline: language → backend chain → fast path → long texts → aspects → result.
+
+Scoring works on *units*: a short text is one unit, a long one is split into sentences, and each
+aspect clause of a multi-clause text is another unit. Every unit goes through the same route:
+the cache (keyed by a hash of text, language and model version), then the fast backend, which may
+answer alone when it is sure, then the accurate backend for the rest, in one batch per language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from service.sentiment.aspects import AspectMention, find_mentions
+from service.sentiment.cache import ResultCache, text_key
+from service.sentiment.language import UNDETERMINED, LanguageDetector, LanguageGuess
+from service.sentiment.protocol import Polarity, SentimentModel
+from service.sentiment.registry import build_backends
+from service.sentiment.results import AspectSentiment, Label, SentenceScore, SentimentResult
+from service.sentiment.segments import is_long, split_clauses, split_sentences
+from service.sentiment.settings import SentimentSettings
+from service.sentiment.terms import is_boundary, tokenize
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """One unit's polarity, the backend that produced it, and that backend's neutral band."""
+
+    polarity: Polarity
+    backend: str
+    band: float
+
+    @property
+    def label(self) -> Label:
+        """The three-way label of this unit."""
+        return label_for(self.polarity.score, self.band)
+
+
+# A mean over sentences is pulled toward zero by the sentences without opinion, so a long text's
+# band is narrower than a backend's. A choice, not a calibration: no labelled long CX texts yet.
+LONG_TEXT_BAND = 0.15
+# Negative sentences count double: in support triage one complaint outweighs one compliment
+# (and emails wrap complaints in pleasantries: "Hello team", "Regards, Anna").
+NEGATIVE_WEIGHT = 2.0
+SHORT_SENTENCE_WORDS = 4
+
+
+def _sentence_weight(text: str, scored: Scored) -> float:
+    """sqrt(length), so one long sentence does not drown the others; opinion-free sentences and
+    greetings or sign-offs (under four words) a quarter; negative sentences double."""
+    weight = math.sqrt(len(text))
+    words = sum(1 for t in tokenize(text) if not is_boundary(t))  # Han characters count singly
+    if scored.label is Label.NEUTRAL or words < SHORT_SENTENCE_WORDS:
+        weight *= 0.25
+    if scored.label is Label.NEGATIVE:
+        weight *= NEGATIVE_WEIGHT
+    return weight
+
+
+def label_for(score: float, band: float) -> Label:
+    """Neutral inside the band, otherwise the sign."""
+    if abs(score) < band:
+        return Label.NEUTRAL
+    return Label.POSITIVE if score > 0 else Label.NEGATIVE
+
+
+def _confidence(scored: Scored, label: Label) -> float:
+    certainty = scored.polarity.certainty
+    if label is Label.NEUTRAL:
+        inside = 1.0 - abs(scored.polarity.score) / scored.band if scored.band else 0.0
+        return round(min(1.0, 0.5 + 0.5 * inside), 4)
+    return round(min(1.0, 0.5 + 0.5 * certainty), 4)
+
+
+@dataclass
+class _Plan:
+    text: str
+    guess: LanguageGuess
+    units: list[str]
+    long: bool
+    mentions: list[AspectMention]
+
+
+class SentimentAnalyzer:
+    """Score texts in any configured language with the configured backends; offline, cached."""
+
+    def __init__(
+        self,
+        settings: SentimentSettings | None = None,
+        backends: Mapping[str, SentimentModel] | None = None,
+    ) -> None:
+        self.settings = settings or SentimentSettings()
+        if backends is None:
+            loaded, self.skipped = build_backends(self.settings)
+        else:
+            loaded, self.skipped = dict(backends), {}
+        self.backends: dict[str, SentimentModel] = loaded
+        self.detector = LanguageDetector(self.settings.languages)
+        self.cache: ResultCache[Scored] = ResultCache(self.settings.cache_size)
+        self.version = hashlib.sha256(
+            repr((sorted(self.backends), self.settings.model_dump())).encode()
+        ).hexdigest()[:16]
+        # Statistics for the harness: how many units each route answered.
+        self.routed: dict[str, int] = defaultdict(int)
+
+    def primary(self, language: str) -> SentimentModel | None:
+        """The first loaded backend of the language's chain that supports it."""
+        if language not in self.settings.languages:
+            return None
+        for name in self.settings.chain(language):
+            backend = self.backends.get(name)
+            if backend is not None and backend.supports(language):
+                return backend
+        return None
+
+    def _fast(self, language: str, primary: SentimentModel) -> SentimentModel | None:
+        fast = self.backends.get(self.settings.fast_backend)
+        if not self.settings.fast_path or fast is None or fast is primary:
+            return None
+        return fast if fast.supports(language) else None
+
+    def analyze(self, text: str, language: str | None = None) -> SentimentResult:
+        """Score one text; `language` is the caller's hint and wins over detection."""
+        return self.analyze_batch([(text, language)])[0]
+
+    def analyze_batch(self, items: Sequence[tuple[str, str | None]]) -> list[SentimentResult]:
+        """Score many (text, language hint) pairs; units are batched per language."""
+        plans = [self._plan(text, hint) for text, hint in items]
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for plan in plans:
+            if self.primary(plan.guess.language) is None:
+                continue
+            wanted[plan.guess.language].update(plan.units)
+            if len(plan.units) > 1 or len(split_clauses(plan.units[0])) > 1:
+                wanted[plan.guess.language].update(m.clause for m in plan.mentions)
+        scores: dict[tuple[str, str], tuple[Scored, bool]] = {}
+        for language, units in wanted.items():
+            for unit, value in self._score_units(sorted(units), language).items():
+                scores[(language, unit)] = value
+        return [self._result(plan, scores) for plan in plans]
+
+    def _plan(self, text: str, hint: str | None) -> _Plan:
+        guess = self.detector.detect(text, hint)
+        s = self.settings
+        long = is_long(text, s.long_text_chars, s.long_text_sentences)
+        units = split_sentences(text)[: s.max_sentences] if long else [text.strip()]
+        mentions = find_mentions(text, guess.languages or (guess.language,))
+        return _Plan(text, guess, units or [text.strip()], long, mentions)
+
+    def _score_units(self, units: list[str], language: str) -> dict[str, tuple[Scored, bool]]:
+        primary = self.primary(language)
+        assert primary is not None  # callers only pass languages with a primary backend
+        out: dict[str, tuple[Scored, bool]] = {}
+        todo: list[str] = []
+        keys = {u: text_key(u, language, self.version) for u in units}
+        for unit in units:
+            hit = self.cache.get(keys[unit])
+            if hit is not None:
+                out[unit] = (hit, True)
+                self.routed["cache"] += 1
+            else:
+                todo.append(unit)
+        fast = self._fast(language, primary)
+        if fast is not None and todo:
+            remaining: list[str] = []
+            for unit, polarity in zip(todo, fast.score_batch(todo, language), strict=True):
+                if polarity.certainty >= self.settings.fast_certainty:
+                    out[unit] = (Scored(polarity, fast.name, fast.neutral_band), False)
+                    self.routed[fast.name] += 1
+                else:
+                    remaining.append(unit)
+            todo = remaining
+        if todo:
+            for unit, polarity in zip(todo, primary.score_batch(todo, language), strict=True):
+                out[unit] = (Scored(polarity, primary.name, primary.neutral_band), False)
+                self.routed[primary.name] += 1
+        for unit, (scored, was_cached) in out.items():
+            if not was_cached:
+                self.cache.put(keys[unit], scored)
+        return out
+
+    def _result(
+        self, plan: _Plan, scores: Mapping[tuple[str, str], tuple[Scored, bool]]
+    ) -> SentimentResult:
+        guess = plan.guess
+        if self.primary(guess.language) is None:
+            reason = (
+                "language could not be determined"
+                if guess.language == UNDETERMINED
+                else f"no sentiment backend for language {guess.language!r}"
+            )
+            return SentimentResult(
+                label=Label.UNKNOWN,
+                score=0.0,
+                confidence=0.0,
+                language=guess.language,
+                languages=guess.languages,
+                backend="none",
+                reason=reason,
+            )
+        units = [scores[(guess.language, u)] for u in plan.units]
+        if plan.long:
+            return self._long_result(plan, units, scores)
+        scored, cached = units[0]
+        label = scored.label
+        return SentimentResult(
+            label=label,
+            score=round(scored.polarity.score, 4),
+            confidence=_confidence(scored, label),
+            language=guess.language,
+            languages=guess.languages,
+            backend=scored.backend,
+            evidence=scored.polarity.evidence or (plan.units[0],),
+            aspects=self._aspects(plan, scored, scores),
+            cached=cached,
+        )
+
+    def _long_result(
+        self,
+        plan: _Plan,
+        units: list[tuple[Scored, bool]],
+        scores: Mapping[tuple[str, str], tuple[Scored, bool]],
+    ) -> SentimentResult:
+        weights = [_sentence_weight(u, s) for u, (s, _) in zip(plan.units, units, strict=True)]
+        total = sum(w * s.polarity.score for w, (s, _) in zip(weights, units, strict=True))
+        score = max(-1.0, min(1.0, total / sum(weights)))
+        sentences = tuple(
+            SentenceScore(index=i, text=text, label=s.label, score=round(s.polarity.score, 4))
+            for i, (text, (s, _)) in enumerate(zip(plan.units, units, strict=True))
+        )
+        polar = any(s.label is not Label.NEUTRAL for s, _ in units)
+        certainty = sum(w * s.polarity.certainty for w, (s, _) in zip(weights, units, strict=True))
+        band = LONG_TEXT_BAND if polar else 1.0
+        merged = Scored(Polarity(score, certainty / sum(weights)), units[0][0].backend, band)
+        label = merged.label
+        worst = min(sentences, key=lambda s: s.score)
+        backends = sorted({s.backend for s, _ in units})
+        return SentimentResult(
+            label=label,
+            score=round(score, 4),
+            confidence=_confidence(merged, label),
+            language=plan.guess.language,
+            languages=plan.guess.languages,
+            backend="+".join(backends),
+            evidence=tuple(s.text for s in sorted(sentences, key=lambda s: abs(s.score))[-3:]),
+            aspects=self._aspects(plan, merged, scores),
+            sentences=sentences,
+            most_negative_sentence=worst.text if worst.label is Label.NEGATIVE else None,
+            cached=all(c for _, c in units),
+        )
+
+    def _aspects(
+        self,
+        plan: _Plan,
+        overall: Scored,
+        scores: Mapping[tuple[str, str], tuple[Scored, bool]],
+    ) -> tuple[AspectSentiment, ...]:
+        language = plan.guess.language
+        chosen: dict[str, AspectSentiment] = {}
+        for mention in plan.mentions:
+            clause = scores.get((language, mention.clause))
+            sentence = scores.get((language, mention.sentence))
+            scored = clause[0] if clause else overall
+            if scored.label is Label.NEUTRAL:
+                # An opinion-free clause ("about my invoice") takes its sentence's polarity.
+                scored = sentence[0] if sentence else overall
+            item = AspectSentiment(
+                aspect=mention.aspect,
+                label=scored.label,
+                score=round(scored.polarity.score, 4),
+                evidence=mention.clause,
+                terms=mention.terms,
+            )
+            previous = chosen.get(mention.aspect)
+            # One entry per aspect: the most negative mention, since that is what needs action.
+            if previous is None or item.score < previous.score:
+                chosen[mention.aspect] = item
+        return tuple(chosen.values())

@@ -1,0 +1,135 @@
+"""API keys: created once (the full key is shown only then), stored as a SHA-256 hash.
+
+A key looks like `cem_<id>_<secret>`. The id is public (it names the key in lists and logs); the
+secret is 32 random bytes. Because the secret is high-entropy, a fast hash is the right tool
+(as for GitHub or Stripe tokens); a password KDF would only slow every request down.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from service.store.database import session_scope
+from service.store.tables import ApiKey
+
+KEY_PREFIX = "cem_"
+
+
+class Scope(StrEnum):
+    """What a key may do; each scope includes the ones before it (admin ⊃ write ⊃ read)."""
+
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+_RANK = {Scope.READ: 1, Scope.WRITE: 2, Scope.ADMIN: 3}
+
+
+def grants(scopes: list[str], needed: Scope) -> bool:
+    """True when any of `scopes` is at least `needed`."""
+    return any(s in _RANK and _RANK[Scope(s)] >= _RANK[needed] for s in scopes)
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """What may be shown about a key (never its hash)."""
+
+    id: str
+    name: str
+    scopes: list[str]
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NewKey:
+    info: KeyInfo
+    key: str  # shown once, never stored
+
+    def __repr__(self) -> str:
+        return f"NewKey(info={self.info!r}, key='{KEY_PREFIX}{self.info.id}_…')"
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _info(row: ApiKey) -> KeyInfo:
+    return KeyInfo(
+        row.id, row.name, list(row.scopes), row.created_at, row.revoked_at, row.last_used_at
+    )
+
+
+class ApiKeyRepository:
+    """Create, list, revoke and check API keys."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def create(self, name: str, scopes: list[Scope]) -> NewKey:
+        if not name.strip():
+            raise ValueError("a key needs a name")
+        if not scopes:
+            raise ValueError("a key needs at least one scope")
+        key_id = secrets.token_hex(6)
+        key = f"{KEY_PREFIX}{key_id}_{secrets.token_hex(32)}"
+        row = ApiKey(
+            id=key_id, name=name.strip(), key_hash=_hash(key), scopes=[s.value for s in scopes]
+        )
+        with session_scope(self._engine) as session:
+            session.add(row)
+            session.flush()
+            info = _info(row)
+        return NewKey(info=info, key=key)
+
+    def list(self, *, include_revoked: bool = False) -> list[KeyInfo]:
+        with Session(self._engine) as session:
+            query = select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id))
+            if not include_revoked:
+                query = query.where(col(ApiKey.revoked_at).is_(None))
+            return [_info(row) for row in session.exec(query)]
+
+    def revoke(self, key_id: str) -> KeyInfo | None:
+        """Revoke a key; returns None when there is no such key. Revoking twice is harmless."""
+        with session_scope(self._engine) as session:
+            row = session.get(ApiKey, key_id)
+            if row is None:
+                return None
+            if row.revoked_at is None:
+                row.revoked_at = datetime.now(UTC)
+                session.add(row)
+            session.flush()
+            return _info(row)
+
+    def authenticate(self, key: str) -> KeyInfo | None:
+        """The key's info when it is valid and not revoked, else None (constant-time compare)."""
+        if not key.startswith(KEY_PREFIX) or key.count("_") < 2:
+            return None
+        key_id = key[len(KEY_PREFIX) :].split("_", 1)[0]
+        with Session(self._engine) as session:
+            row = session.get(ApiKey, key_id)
+            if row is None or row.revoked_at is not None:
+                return None
+            if not hmac.compare_digest(row.key_hash, _hash(key)):
+                return None
+            return _info(row)
+
+    def touch(self, key_id: str, at: datetime) -> None:
+        """Record that a key was used (best effort, at most once a minute per key)."""
+        with session_scope(self._engine) as session:
+            row = session.get(ApiKey, key_id)
+            if row is not None and (
+                row.last_used_at is None or (at - row.last_used_at).total_seconds() > 60
+            ):
+                row.last_used_at = at
+                session.add(row)
