@@ -14,9 +14,9 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 
 from sandbox.hubspot.objecttypes import OBJECT_TYPES
 
@@ -85,7 +85,7 @@ class ObjectTable:
                 out.append(obj)
         has_more = any(
             (o := objects.get(i)) is not None and o.archived == archived
-            for i in _islice(order, index)
+            for i in islice(order, index, None)
         )
         return out, (out[-1].id if out and has_more else None)
 
@@ -126,11 +126,6 @@ class ObjectTable:
         self.unique.clear()
         self.indexed.clear()
         self.pending.clear()
-
-
-def _islice(order: list[int], start: int) -> Iterator[int]:
-    for index in range(start, len(order)):
-        yield order[index]
 
 
 class ObjectStore:
