@@ -37,13 +37,14 @@ class HubSpotEmulator:
         self.store = ObjectStore()
         self.properties = PropertyRegistry(clock.now())
         self.objects = ObjectService(self.store, self.properties, clock, cfg.search_lag_seconds)
-        self.associations = AssociationStore()
+        self.associations = AssociationStore(clock.now)
         self.owners = OwnerDirectory()
         self.tokens = TokenRegistry(cfg, clock)
         self.limiter = RateLimiter(cfg.rate_limits, clock, cfg.portal_id)
         self.webhooks = WebhookSender(cfg.webhooks, cfg.portal_id)
         self.search_cache = SearchCache()
         self.objects.listeners.append(self.webhooks.listen)
+        self.associations.listeners.append(self.webhooks.listen_association)
         self.sandbox.on_reset(self.reset_data)
 
     def load(self, records: Iterable[Record], *, all_ids: bool = False) -> LoadReport:

@@ -143,7 +143,7 @@ class Loader:
 
     def _link(self, kind: str, object_id: int, to: str, to_id: int | None, type_id: int) -> None:
         if to_id is not None:
-            self.associations.add(_T[kind], object_id, _T[to], to_id, type_id)
+            self.associations.add(_T[kind], object_id, _T[to], to_id, type_id, notify=False)
 
     # ---- record kinds ------------------------------------------------------------------
 
@@ -260,7 +260,7 @@ class Loader:
     def _link_default(self, kind: str, object_id: int, to: str, to_id: int | None) -> None:
         if to_id is not None:
             type_id = default_type(_T[kind], _T[to]).type_id
-            self.associations.add(_T[kind], object_id, _T[to], to_id, type_id)
+            self.associations.add(_T[kind], object_id, _T[to], to_id, type_id, notify=False)
 
     def _case(self, case: Case) -> None:
         opened = iso(case.opened_at)

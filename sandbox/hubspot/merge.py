@@ -47,7 +47,7 @@ def merge(
                 if other is otype and target == primary.id:
                     continue
                 for type_id in type_ids:
-                    associations.add(otype, primary.id, other, target, type_id)
+                    associations.add(otype, primary.id, other, target, type_id, notify=False)
         associations.forget(otype, merged.id)
         objects.remove(otype, merged)
         for name in list(table.unique):

@@ -250,3 +250,45 @@ def test_merge_keeps_the_primary_and_redirects_the_merged_id(
     assert [
         (e["subscriptionType"], e["primaryObjectId"], e["mergedObjectIds"]) for e in app.events()
     ] == [("contact.merge", int(primary.id), [int(duplicate.id)])]
+
+
+def test_association_changes_reach_both_sides(
+    hs: Served, client: HubSpot, receiver: tuple[Receiver, str]
+) -> None:
+    app, url = receiver
+    _configure(
+        hs,
+        target_url=url,
+        subscriptions=["contact.associationChange", "company.associationChange"],
+        linger_seconds=0.05,
+    )
+    contact = client.crm.contacts.basic_api.create({"properties": {"email": "ly@example.vn"}})
+    company = client.crm.companies.basic_api.create({"properties": {"name": "Sao Mai"}})
+    v4 = client.crm.associations.v4.basic_api
+    v4.create(
+        "contacts",
+        contact.id,
+        "companies",
+        company.id,
+        [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}],
+    )
+    v4.archive("contacts", contact.id, "companies", company.id)
+    _flush(hs)
+
+    seen = [
+        (
+            e["subscriptionType"],
+            e["associationType"],
+            e["fromObjectId"],
+            e["associationRemoved"],
+            e["isPrimaryAssociation"],
+        )
+        for e in app.events()
+    ]
+    c, k = int(contact.id), int(company.id)
+    assert seen == [
+        ("contact.associationChange", "CONTACT_TO_COMPANY", c, False, True),
+        ("company.associationChange", "COMPANY_TO_CONTACT", k, False, True),
+        ("contact.associationChange", "CONTACT_TO_COMPANY", c, True, True),
+        ("company.associationChange", "COMPANY_TO_CONTACT", k, True, True),
+    ]
