@@ -104,8 +104,8 @@ def build_admin_router(state: SandboxState) -> APIRouter:
         return clock_json(state)
 
     @router.post("/reset")
-    async def reset() -> dict[str, Any]:
-        state.reset()
-        return {"status": "reset", **clock_json(state)}
+    async def reset(keep_data: bool = False) -> dict[str, Any]:
+        state.reset(keep_data=keep_data)
+        return {"status": "reset", "kept_data": keep_data, **clock_json(state)}
 
     return router

@@ -14,9 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.salesforce.errors import SalesforceApiError
+from sandbox.salesforce.responses import format_datetime
 from sandbox.salesforce.soql.compile import CompiledQuery, OutputNode, compile_query
 from sandbox.salesforce.soql.parser import parse
-from sandbox.salesforce.store import Record, SalesforceStore
+from sandbox.salesforce.store import VISIBLE_AT, Record, SalesforceStore
 
 MIN_BATCH, MAX_BATCH = 200, 2000
 # Locators live two days since API v56 (crm-api-facts §2.3); keep at most this many in memory.
@@ -90,6 +91,9 @@ class QueryEngine:
     def select(self, compiled: CompiledQuery, *, include_deleted: bool) -> list[Record]:
         """The matching rows of the top-level object, sorted, offset and limited."""
         rows = self.store.rows(compiled.obj, include_deleted=include_deleted)
+        now = format_datetime(self.store.clock.now())
+        if self.store.commit_delay.horizon > now:
+            rows = (r for r in rows if r.get(VISIBLE_AT, "") <= now)
         return self._shape(compiled, rows)
 
     def _shape(self, compiled: CompiledQuery, rows: Any) -> list[Record]:

@@ -37,6 +37,8 @@ class Comparison:
     field: FieldPath
     op: Literal["=", "!=", "<", "<=", ">", ">=", "IN", "NOT IN", "LIKE"]
     values: tuple[Value, ...]
+    # A semi-join: `Id IN (SELECT ContactId FROM Case WHERE ...)`.
+    subquery: Query | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,8 +186,11 @@ class _Compiler:
                 raise self.type_error(cmp, field_def, "LIKE")
             pattern = _like_regex(str(cmp.values[0].value))
             return lambda r: (v := get(r)) is not None and pattern.fullmatch(v) is not None
-        if op in ("IN", "NOT IN"):
+        if op in ("IN", "NOT IN") and cmp.subquery is not None:
+            keys = self.semi_join(cmp, field_def)
+        elif op in ("IN", "NOT IN"):
             keys = {self.literal(v, field_def, cmp) for v in cmp.values}
+        if op in ("IN", "NOT IN"):
             if op == "IN":
                 return lambda r: (v := get(r)) is not None and v in keys
             return lambda r: (v := get(r)) is None or v not in keys
@@ -205,6 +208,37 @@ class _Compiler:
             return lambda r: (v := get(r)) is None or v != lit
         compare = _COMPARE[op]
         return lambda r: (v := get(r)) is not None and compare(v, lit)
+
+    def semi_join(self, cmp: Comparison, field_def: FieldDef) -> set[Any]:
+        """The ids the inner query selects (one id/reference field, as SOQL requires)."""
+        sub = cmp.subquery
+        assert sub is not None
+        if field_def.type not in ID_TYPES:
+            raise malformed(
+                self.source,
+                cmp.field.pos,
+                f"Semi join sub-selects are only allowed on id fields, not {cmp.field.text}",
+                "INVALID_QUERY_FILTER_OPERATOR",
+            )
+        inner_obj = self.schema.object(sub.source)
+        if len(sub.fields) != 1 or sub.subqueries or sub.count_only or sub.fields_macro:
+            raise malformed(
+                self.source, sub.source_pos, "a semi join sub-select selects exactly one id field"
+            )
+        inner_field, inner_get = self.resolve(inner_obj, sub.fields[0])
+        if inner_field.type not in ID_TYPES:
+            raise malformed(
+                self.source,
+                sub.fields[0].pos,
+                f"Semi join sub-selects can only select an id field, not {sub.fields[0].text}",
+                "INVALID_QUERY_FILTER_OPERATOR",
+            )
+        predicate = self.condition(sub.where, inner_obj) if sub.where else None
+        return {
+            value
+            for record in self.store.rows(inner_obj)
+            if (predicate is None or predicate(record)) and (value := inner_get(record))
+        }
 
     def date_range(
         self, cmp: Comparison, field_def: FieldDef, get: Getter, value: Value

@@ -72,6 +72,8 @@ _RESERVED = frozenset(
     }
 )
 MAX_OFFSET = 2000
+# Deeper nesting than any real filter; refused before Python's recursion limit is reached.
+MAX_NESTING = 50
 
 
 def parse(source: str) -> Query:
@@ -89,6 +91,7 @@ class _Parser:
         self.source = source
         self.tokens = tokens
         self.i = 0
+        self.depth = 0
 
     # ---- token helpers -------------------------------------------------------------------
 
@@ -233,15 +236,21 @@ class _Parser:
         return BoolOp(cast(Literal["AND", "OR"], op), tuple(items))
 
     def unary(self) -> Condition:
-        if self.is_keyword("NOT"):
-            self.advance()
-            return Not(self.unary())
-        if self.tok.kind is Tok.LPAREN:
-            self.advance()
-            inner = self.condition()
-            self.expect(Tok.RPAREN)
-            return inner
-        return self.comparison()
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise malformed(self.source, self.tok.pos, "conditions are nested too deeply")
+        try:
+            if self.is_keyword("NOT"):
+                self.advance()
+                return Not(self.unary())
+            if self.tok.kind is Tok.LPAREN:
+                self.advance()
+                inner = self.condition()
+                self.expect(Tok.RPAREN)
+                return inner
+            return self.comparison()
+        finally:
+            self.depth -= 1
 
     def comparison(self) -> Comparison:
         path = self.path()
@@ -257,6 +266,10 @@ class _Parser:
         if self.is_keyword("IN"):
             self.advance()
             self.expect(Tok.LPAREN)
+            if self.is_keyword("SELECT"):
+                sub = self.query()
+                self.expect(Tok.RPAREN)
+                return Comparison(path, "NOT IN" if negated else "IN", (), sub)
             values = [self.value()]
             while self.tok.kind is Tok.COMMA:
                 self.advance()

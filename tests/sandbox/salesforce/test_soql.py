@@ -107,6 +107,14 @@ def test_syntax_errors_say_where(soql: str, column: int, token: str) -> None:
     assert f"unexpected token: '{token}'" in caught.value.message
 
 
+def test_absurd_nesting_is_a_malformed_query_not_a_crash() -> None:
+    deep = "SELECT Id FROM Contact WHERE " + "(" * 5000 + "LastName = 'x'" + ")" * 5000
+    with pytest.raises(SalesforceApiError) as caught:
+        parse(deep)
+    assert caught.value.error_code == "MALFORMED_QUERY"
+    assert "nested too deeply" in caught.value.message
+
+
 def test_unknown_field_type_and_wrong_literal_type(engine: QueryEngine) -> None:
     cases = [
         ("SELECT Nope FROM Contact", "INVALID_FIELD", "No such column 'Nope' on entity 'Contact'"),
@@ -190,3 +198,24 @@ def test_relationship_fields_subquery_and_count(engine: QueryEngine) -> None:
 def test_filter_through_a_relationship(engine: QueryEngine) -> None:
     assert len(last_names(engine, "Account.Name LIKE 'acme%'")) == 4
     assert last_names(engine, "Account.Name = 'other'") == []
+
+
+def test_semi_join_on_ids(engine: QueryEngine) -> None:
+    store = engine.store
+    contacts = {r["LastName"]: r["Id"] for r in store.rows(store.schema.object("Contact"))}
+    task = store.schema.object("Task")
+    store.insert_trusted(
+        task, {"WhoId": contacts["Tamm"], "Subject": "Call", "Status": "Completed"}
+    )
+    store.insert_trusted(task, {"WhoId": contacts["li_wei"], "Subject": "Mail"})
+    assert last_names(engine, "Id IN (SELECT WhoId FROM Task WHERE Status = 'completed')") == [
+        "Tamm"
+    ]
+    assert last_names(engine, "Id NOT IN (SELECT WhoId FROM Task)") == ["Nguyễn", "O'Brien"]
+    for bad in (
+        "LastName IN (SELECT WhoId FROM Task)",
+        "Id IN (SELECT Subject FROM Task)",
+        "Id IN (SELECT WhoId, Subject FROM Task)",
+    ):
+        with pytest.raises(SalesforceApiError):
+            last_names(engine, bad)
