@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from typer._click.exceptions import NoArgsIsHelpError
 
+from sandbox.cli import sandbox_app
 from service import __version__
 from service.config import ConfigError, Settings, load_settings
 from service.logs import configure_logging
@@ -33,6 +34,8 @@ openapi_app = typer.Typer(help="The OpenAPI document.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(openapi_app, name="openapi")
+# The local CRM emulators (the CLI is the one place in the service that reaches the sandbox).
+app.add_typer(sandbox_app, name="sandbox")
 
 
 class CliError(Exception):
