@@ -36,6 +36,7 @@ from service.store.database import make_engine, upgrade
 from service.store.keys import ApiKeyRepository
 from service.store.ledger import PushLedgerRepository
 from service.store.records import RecordStore
+from service.store.scores import ScoreHistoryRepository
 from service.store.tasks import TaskLedgerRepository
 from service.usecases.sync import SyncStores
 
@@ -145,4 +146,5 @@ def sync_stores(settings: Settings, engine: Engine) -> SyncStores:
         CursorRepository(engine),
         PushLedgerRepository(engine),
         TaskLedgerRepository(engine),
+        ScoreHistoryRepository(engine),
     )

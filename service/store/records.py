@@ -245,6 +245,14 @@ class RecordStore:
                 query = query.where(col(CrmLink.crm_id).in_(list(crm_ids)))
             return [link for link in session.exec(query) if link.payload is not None]
 
+    def transactions(self, connection: str) -> list[Transaction]:
+        """Every stored transaction of a connection, with canonical customer ids."""
+        return [
+            Transaction.model_validate({**link.payload, "customer_id": link.customer_id})
+            for link in self._payloads(connection, EntityType.TRANSACTION, None)
+            if link.customer_id and link.payload is not None
+        ]
+
     def owners(self, connection: str) -> dict[str, Owner]:
         """Staff of a connection by their CRM id (their language decides the tasks' language)."""
         return {

@@ -19,9 +19,11 @@ from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.cursors import CursorRepository
 from service.store.ledger import PushLedgerRepository
 from service.store.records import RecordStore
+from service.store.scores import ScoreHistoryRepository
 from service.store.tasks import TaskLedgerRepository
 from service.usecases.annotate import with_sentiment
 from service.usecases.fields import owned_fields
+from service.usecases.models import fit_purchase_model
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ class SyncStores:
     cursors: CursorRepository
     ledger: PushLedgerRepository
     tasks: TaskLedgerRepository
+    scores: ScoreHistoryRepository
 
 
 @dataclass
@@ -50,6 +53,8 @@ class SyncReport:
     push_failed: list[str] = field(default_factory=list)
     tasks_created: int = 0
     write_calls: int = 0
+    # A few created tasks per staff language, for people to read (the demo prints them).
+    examples: dict[str, list[ActionTask]] = field(default_factory=dict)
 
 
 def pull(
@@ -189,6 +194,10 @@ def _push_tasks(
         dict(result.created_ids),
     )
     report.tasks_created += len(created)
+    for task in new:
+        shown = report.examples.setdefault(task.language, [])
+        if task.idempotency_key in created and len(shown) < 2:
+            shown.append(task)
     report.write_calls += result.calls
     report.push_failed.extend(str(r) for r in result.rejected)
 
@@ -207,7 +216,10 @@ def sync(
     """Pull, score the customers whose history changed, push."""
     report = SyncReport()
     pull(connection, reader, stores, analyzer, report, progress)
-    scores = score(connection, report.changed_customers, stores, as_of, models or ScoringModels())
+    if models is None:
+        models = ScoringModels(bgnbd=fit_purchase_model(stores.records, connection, as_of))
+    scores = score(connection, report.changed_customers, stores, as_of, models)
+    stores.scores.record(scores.values())
     report.scored = len(scores)
     progress("scored", len(scores))
     push(connection, writer, scores, stores, as_of, report, progress)
