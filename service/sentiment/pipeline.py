@@ -260,7 +260,11 @@ class SentimentAnalyzer:
             evidence=tuple(s.text for s in sorted(sentences, key=lambda s: abs(s.score))[-3:]),
             aspects=self._aspects(plan, merged, scores),
             sentences=sentences,
-            most_negative_sentence=worst.text if worst.label is Label.NEGATIVE else None,
+            # Named whenever there is a complaint to read first: a negative sentence, or a
+            # negative text whose lowest sentence is below zero.
+            most_negative_sentence=worst.text
+            if worst.label is Label.NEGATIVE or (label is Label.NEGATIVE and worst.score < 0)
+            else None,
             cached=all(c for _, c in units),
         )
 
