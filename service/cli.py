@@ -12,9 +12,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from typer._click.exceptions import NoArgsIsHelpError
 
+from sandbox.cli import sandbox_app
 from service import __version__
 from service.config import ConfigError, Settings, load_settings
 from service.logs import configure_logging
+from service.ports import CrmError
+from service.sentiment.schemas import MAX_BATCH
 from service.store.database import make_engine, upgrade
 from service.store.keys import ApiKeyRepository, Scope
 
@@ -31,6 +34,8 @@ openapi_app = typer.Typer(help="The OpenAPI document.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(openapi_app, name="openapi")
+# The local CRM emulators (the CLI is the one place in the service that reaches the sandbox).
+app.add_typer(sandbox_app, name="sandbox")
 
 
 class CliError(Exception):
@@ -140,6 +145,104 @@ def openapi_export(
     typer.echo(f"wrote {path}")
 
 
+def _connection_name(settings: Settings, target: str) -> str:
+    """A connection by name, or by CRM kind when exactly one connection has that kind."""
+    if target in settings.connections:
+        return target
+    of_kind = [n for n, c in settings.connections.items() if c.kind.value == target]
+    if len(of_kind) == 1:
+        return of_kind[0]
+    if of_kind:
+        raise CliError(f"several {target} connections ({', '.join(sorted(of_kind))}); name one")
+    known = ", ".join(sorted(settings.connections)) or "none; set CEM_CONNECTIONS__<name>__KIND"
+    raise CliError(f"no connection {target!r} (configured: {known})")
+
+
+@app.command()
+def setup(
+    target: Annotated[str, typer.Argument(help="Connection name, or salesforce / hubspot")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; change nothing")] = False,
+) -> None:
+    """Create the custom fields / properties the push needs in a CRM (safe to run twice)."""
+    from service.main import build_connection
+
+    settings = _settings()
+    name = _connection_name(settings, target)
+    report = build_connection(settings, name).writer.provision(dry_run=dry_run)
+    for field in report.existing:
+        typer.echo(f"exists   {field}")
+    verb = "would create" if dry_run else "created"
+    for field in report.created:
+        typer.echo(f"{verb:<8} {field}")
+    typer.echo(f"{name}: {len(report.existing)} present, {len(report.created)} {verb}", err=True)
+
+
+@app.command()
+def sync(
+    target: Annotated[str, typer.Argument(help="Connection name, or salesforce / hubspot")],
+    no_sentiment: Annotated[
+        bool, typer.Option("--no-sentiment", help="Skip message sentiment (faster)")
+    ] = False,
+) -> None:
+    """Pull what changed, score the customers it touched, push fields and tasks (one run)."""
+    from datetime import UTC, datetime
+
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from service.main import build_connection, sync_stores
+    from service.sentiment.pipeline import SentimentAnalyzer
+    from service.usecases.sync import sync as run_sync
+
+    settings = _settings()
+    name = _connection_name(settings, target)
+    connection = build_connection(settings, name)
+    analyzer = None if no_sentiment else SentimentAnalyzer(settings.sentiment)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as bar:
+        counters: dict[str, int] = {}
+        task = bar.add_task(f"{name}: starting")
+
+        def progress(counter: str, count: int) -> None:
+            counters[counter] = counters.get(counter, 0) + count
+            shown = "  ".join(f"{k} {v:,}" for k, v in counters.items())
+            bar.update(task, description=f"{name}: {shown}")
+
+        report = run_sync(
+            name,
+            connection.reader,
+            connection.writer,
+            sync_stores(settings, _engine(settings)),
+            datetime.now(UTC),
+            analyzer=analyzer,
+            progress=progress,
+        )
+    typer.echo(
+        f"{name}: pulled {report.pulled:,}, refused {len(report.refused):,}, "
+        f"scored {report.scored:,}, fields pushed {report.pushed:,}, "
+        f"tasks created {report.tasks_created:,}, failed writes {len(report.push_failed):,}"
+    )
+    for failure in report.push_failed[:20]:
+        typer.echo(f"  failed: {failure}", err=True)
+
+
+@app.command("sentiment")
+def sentiment(
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=MAX_BATCH, help="Texts scored together.")
+    ] = 32,
+    fast_path: Annotated[
+        bool, typer.Option(help="Let the lexicon answer the texts it is sure about.")
+    ] = True,
+) -> None:
+    """Score JSON lines {"id","text","lang"?} from stdin; write results as JSON lines."""
+    from service.sentiment.cli import run
+    from service.sentiment.pipeline import SentimentAnalyzer
+
+    settings = _settings().sentiment.model_copy(update={"fast_path": fast_path})
+    bad = run(sys.stdin, sys.stdout, sys.stderr, SentimentAnalyzer(settings), batch_size)
+    if bad:
+        raise CliError(f"{bad} line(s) could not be scored (see the messages above)")
+
+
 @app.command()
 def demo(
     port: Annotated[int, typer.Option(help="Port for the API")] = 8000,
@@ -166,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         message = error.format_message() if hasattr(error, "format_message") else str(error)
         typer.echo(f"error: {message} (see cem --help)", err=True)
         return int(getattr(error, "exit_code", 2))
-    except (ConfigError, CliError) as error:
+    except (ConfigError, CliError, CrmError) as error:
         typer.echo(f"error: {error}", err=True)
         return 1
     except SQLAlchemyError as error:

@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.sentiment.settings import SentimentSettings
+
 ENV_PREFIX = "CEM_"
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
 
@@ -72,6 +74,13 @@ class ConnectionSettings(BaseModel):
     mappings_dir: Path | None = None
     sync_interval_seconds: Annotated[int, Field(ge=0)] = 0
     ca_bundle: Path | None = None
+    # Stop a run at this share of the CRM's daily API quota (other integrations share it).
+    quota_share: Annotated[float, Field(gt=0, le=1)] = 0.8
+    connect_timeout: Annotated[float, Field(gt=0)] = 5.0
+    read_timeout: Annotated[float, Field(gt=0)] = 60.0
+    # Incremental pulls re-read this many seconds before the cursor: CRMs commit records with
+    # stamps slightly in the past, and records sharing a stamp can straddle a page boundary.
+    lookback_seconds: Annotated[int, Field(ge=0)] = 300
 
 
 class Settings(BaseSettings):
@@ -94,6 +103,7 @@ class Settings(BaseSettings):
     mappings_dir: Path | None = None
     keep_message_text: bool = False
     api: ApiSettings = ApiSettings()
+    sentiment: SentimentSettings = SentimentSettings()
     connections: dict[str, ConnectionSettings] = {}
 
     @field_validator("log_level")

@@ -24,7 +24,7 @@ from typing import Protocol, runtime_checkable
 
 from service.domain import ActionTask, Batch, Cursor, DomainModel
 
-FieldValue = str | int | float | bool | None
+FieldValue = str | int | float | bool | datetime | None
 
 
 class CrmError(Exception):
@@ -84,16 +84,28 @@ class CrmNotFoundError(CrmError):
     """The record does not exist in the CRM (deleted, merged, or never there)."""
 
 
-class Stream(StrEnum):
-    """What a reader can pull, each with its own cursor."""
+class Canonical(StrEnum):
+    """The canonical kinds a stream yields (a CRM may feed one kind from several objects)."""
 
-    OWNERS = "owners"
-    ACCOUNTS = "accounts"
-    CUSTOMERS = "customers"
-    TRANSACTIONS = "transactions"
-    INTERACTIONS = "interactions"
-    CASES = "cases"
-    SURVEYS = "surveys"
+    OWNER = "owner"
+    ACCOUNT = "account"
+    CUSTOMER = "customer"
+    TRANSACTION = "transaction"
+    INTERACTION = "interaction"
+    CASE = "case"
+    SURVEY = "survey"
+
+
+# Pull order: what later records refer to comes first (owners, accounts, then customers...).
+PULL_ORDER = tuple(Canonical)
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One pullable CRM object with its own cursor, e.g. ("Contact", customer)."""
+
+    name: str
+    canonical: Canonical
 
 
 class FieldUpdate(DomainModel):
@@ -131,7 +143,7 @@ class CrmReader(Protocol):
     connection: str
 
     def streams(self) -> Sequence[Stream]:
-        """The streams this connection can pull."""
+        """The streams this connection can pull, in `PULL_ORDER`."""
         ...
 
     def pull(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch[DomainModel]]:
@@ -152,6 +164,8 @@ class CrmWriter(Protocol):
     """Pushes scores, flags and tasks to one CRM connection; every call is idempotent."""
 
     connection: str
+    # The CRM objects that have a push mapping (others, e.g. leads, get no fields from us).
+    pushable: frozenset[str]
 
     def upsert_fields(self, updates: Sequence[FieldUpdate]) -> WriteReport:
         """Write the given fields, in as few batch calls as the CRM allows."""

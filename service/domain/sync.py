@@ -25,3 +25,5 @@ class Batch(DomainModel, Generic[T]):
     has_more: bool = False
     # Ids deleted in the CRM since the previous cursor (followed, not ignored).
     deleted_ids: tuple[str, ...] = ()
+    # Records that could not be read into their canonical model: "crm id: reason" (no values).
+    rejected: tuple[str, ...] = ()

@@ -19,6 +19,7 @@ from service.domain import (
     Direction,
     Interaction,
     Polarity,
+    SurveyKind,
     SurveyResponse,
     Transaction,
     TransactionStatus,
@@ -51,11 +52,13 @@ def days_before(moment: datetime, as_of: datetime) -> float:
 
 @dataclass(frozen=True, slots=True)
 class SurveyColumns:
-    """Survey answers: customer index, age in days, answer normalised to 0..1 (1 = best)."""
+    """Survey answers: customer index, age in days, answer normalised to 0..1 (1 = best), and
+    the raw 0-10 answer for NPS questions (NaN for CSAT/CES)."""
 
     cust: I64
     age_days: F64
     value01: F64
+    nps: F64
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +168,8 @@ def columns_from_records(
                 )
             )
 
-    def closed_by(c: Case, moment: datetime | None) -> datetime | None:
-        # A case closed after as_of was still open at as_of.
+    def by_as_of(moment: datetime | None) -> datetime | None:
+        # A case closed (or first answered) after as_of was still open (unanswered) at as_of.
         return moment if moment is not None and moment <= as_of else None
 
     return EventColumns(
@@ -176,6 +179,7 @@ def columns_from_records(
             cust=_i(index[r.customer_id] for r in sv),
             age_days=_f(days_before(r.occurred_at, as_of) for r in sv),
             value01=_f(_survey01(r) for r in sv),
+            nps=_f(r.value if r.kind is SurveyKind.NPS else float("nan") for r in sv),
         ),
         interactions=InteractionColumns(
             cust=_i(index[r.customer_id] for r in it),
@@ -192,9 +196,9 @@ def columns_from_records(
         cases=CaseColumns(
             cust=_i(index[c.customer_id] for c in cs),
             age_days=_f(days_before(c.opened_at, as_of) for c in cs),
-            is_open=np.fromiter((closed_by(c, c.closed_at) is None for c in cs), dtype=np.bool_),
-            response_hours=_f(_hours(c.opened_at, closed_by(c, c.first_response_at)) for c in cs),
-            resolution_hours=_f(_hours(c.opened_at, closed_by(c, c.closed_at)) for c in cs),
+            is_open=np.fromiter((by_as_of(c.closed_at) is None for c in cs), dtype=np.bool_),
+            response_hours=_f(_hours(c.opened_at, by_as_of(c.first_response_at)) for c in cs),
+            resolution_hours=_f(_hours(c.opened_at, by_as_of(c.closed_at)) for c in cs),
             target_hours=_f(c.target_resolution_hours or default_target_hours for c in cs),
         ),
         purchases=PurchaseColumns(

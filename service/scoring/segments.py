@@ -85,12 +85,17 @@ def loyalty_stage_codes(
         repeat = purchase_days >= rules.loyal_purchases
         advocate = (last_nps >= 9) & repeat
         loyal = repeat & (tenure_days >= rules.loyal_after_days)
-    choices = [lost, risk, new, advocate, loyal]
-    order = [LoyaltyStage.LOST, LoyaltyStage.AT_RISK, LoyaltyStage.NEW, LoyaltyStage.ADVOCATE]
-    order.append(LoyaltyStage.LOYAL)
+    # First matching rule wins, in the documented order.
+    rules_in_order = [
+        (lost, LoyaltyStage.LOST),
+        (risk, LoyaltyStage.AT_RISK),
+        (new, LoyaltyStage.NEW),
+        (advocate, LoyaltyStage.ADVOCATE),
+        (loyal, LoyaltyStage.LOYAL),
+    ]
     codes = np.select(
-        choices,
-        [STAGE_ORDER.index(s) for s in order],
+        [mask for mask, _ in rules_in_order],
+        [STAGE_ORDER.index(stage) for _, stage in rules_in_order],
         default=STAGE_ORDER.index(LoyaltyStage.SATISFIED),
     )
     return codes.astype(np.int8)

@@ -9,16 +9,13 @@ end. The lead registers it with `app.command("sentiment")(sentiment_command)`.
 from __future__ import annotations
 
 import json
-import sys
-from typing import Annotated, Any, TextIO
+from typing import Any, TextIO
 
-import typer
 from pydantic import ValidationError
 
 from service.sentiment.handlers import score_items
 from service.sentiment.pipeline import SentimentAnalyzer
-from service.sentiment.schemas import MAX_BATCH, ScoredText, SentimentItem
-from service.sentiment.settings import SentimentSettings
+from service.sentiment.schemas import ScoredText, SentimentItem
 
 
 def _item(line: str) -> SentimentItem:
@@ -86,19 +83,3 @@ def run(
     if pending:
         flush()
     return bad
-
-
-def sentiment_command(
-    batch_size: Annotated[
-        int, typer.Option(min=1, max=MAX_BATCH, help="Texts scored together.")
-    ] = 32,
-    fast_path: Annotated[
-        bool, typer.Option(help="Let the lexicon answer the texts it is sure about.")
-    ] = True,
-) -> None:
-    """Score JSON lines {"id","text","lang"?} from stdin; write results as JSON lines."""
-    analyzer = SentimentAnalyzer(SentimentSettings(fast_path=fast_path))
-    bad = run(sys.stdin, sys.stdout, sys.stderr, analyzer, batch_size)
-    if bad:
-        typer.echo(f"{bad} line(s) could not be scored", err=True)
-        raise typer.Exit(code=1)

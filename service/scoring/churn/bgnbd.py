@@ -5,8 +5,7 @@ purchase the customer drops out with probability p ~ Beta(a, b). Per-customer li
 (paper eq. 6), with x repeat purchases, last at t_x, observed for age:
     L = B(a, b+x)/B(a, b) * Gamma(r+x) alpha^r / (Gamma(r) (alpha+age)^(r+x))
       + [x > 0] B(a+1, b+x-1)/B(a, b) * Gamma(r+x) alpha^r / (Gamma(r) (alpha+t_x)^(r+x))
-Fitting compresses identical (x, t_x, age) rows first, so a million customers cost a few
-thousand likelihood terms per iteration.
+Fitting compresses identical (x, t_x, T) rows first and follows the analytic gradient.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 from scipy import optimize, special
 
@@ -58,6 +58,37 @@ def log_likelihood(r: float, alpha: float, a: float, b: float, x: F64, t_x: F64,
     return np.asarray(common + beta_ratio + np.logaddexp(term_alive, term_dead), dtype=np.float64)
 
 
+def log_likelihood_and_gradient(
+    r: float, alpha: float, a: float, b: float, x: F64, t_x: F64, age: F64
+) -> tuple[F64, npt.NDArray[np.float64]]:
+    """Per-customer log-likelihood and its gradient in (r, alpha, a, b), shape (n, 4).
+
+    With LL = A + log(e^B + [x>0] e^C) and w = [x>0] e^C / (e^B + [x>0] e^C):
+        dr     = psi(r+x) - psi(r) + ln alpha - (1-w) ln(alpha+T) - w ln(alpha+t_x)
+        dalpha = r/alpha - (r+x) ((1-w)/(alpha+T) + w/(alpha+t_x))
+        da     = psi(a+b) - psi(a+b+x) + w/a
+        db     = psi(a+b) + psi(b+x) - psi(b) - psi(a+b+x) - w/(b+x-1)
+    """
+    ll = log_likelihood(r, alpha, a, b, x, t_x, age)
+    repeat = x > 0
+    bx1 = np.where(repeat, b + x - 1, 1.0)
+    term_alive = -(r + x) * np.log(alpha + age)
+    term_dead = np.where(repeat, math.log(a) - np.log(bx1) - (r + x) * np.log(alpha + t_x), -np.inf)
+    w = np.exp(term_dead - np.logaddexp(term_alive, term_dead))
+    psi = special.digamma
+    dr = (
+        psi(r + x)
+        - psi(r)
+        + math.log(alpha)
+        - (1 - w) * np.log(alpha + age)
+        - w * np.log(alpha + t_x)
+    )
+    dalpha = r / alpha - (r + x) * ((1 - w) / (alpha + age) + w / (alpha + t_x))
+    da = psi(a + b) - psi(a + b + x) + w / a
+    db = psi(a + b) + psi(b + x) - psi(b) - psi(a + b + x) - np.where(repeat, w / bx1, 0.0)
+    return ll, np.column_stack([dr, dalpha, da, db])
+
+
 def _validate(x: F64, t_x: F64, age: F64) -> None:
     if not (len(x) == len(t_x) == len(age)):
         raise ValueError("x, t_x and age must have the same length")
@@ -77,22 +108,32 @@ def fit_bgnbd(
     unit_days: float = 7.0,
     initial: tuple[float, float, float, float] = (0.5, 5.0, 0.5, 2.0),
 ) -> BgNbdParams:
-    """Maximum-likelihood fit on log-parameters (Nelder-Mead polished by L-BFGS-B)."""
+    """Maximum-likelihood fit on log-parameters (L-BFGS-B, Nelder-Mead as a fallback)."""
     x, t_x, age = (np.asarray(v, dtype=np.float64) for v in (x, t_x, age))
     _validate(x, t_x, age)
     rows, weights = np.unique(np.column_stack([x, t_x, age]), axis=0, return_counts=True)
     ux, utx, uage = rows[:, 0], rows[:, 1], rows[:, 2]
 
-    def nll(theta: F64) -> float:
-        r, alpha, a, b = np.exp(np.clip(theta, -20, 20))
-        ll = log_likelihood(r, alpha, a, b, ux, utx, uage)
+    def objective(theta: F64) -> tuple[float, F64]:
+        params = np.exp(np.clip(theta, -20, 20))
+        r, alpha, a, b = (float(v) for v in params)
+        ll, grad = log_likelihood_and_gradient(r, alpha, a, b, ux, utx, uage)
         value = -float(np.dot(weights, ll))
-        return value if math.isfinite(value) else 1e300
+        if not math.isfinite(value):
+            return 1e300, np.zeros(4)
+        # d/d(log p) = p * d/dp: the optimiser works on log-parameters to stay positive.
+        return value, -(weights @ grad) * params
 
     start = np.log(np.asarray(initial, dtype=np.float64))
-    coarse = optimize.minimize(nll, start, method="Nelder-Mead", options={"maxiter": 4000})
-    fine = optimize.minimize(nll, coarse.x, method="L-BFGS-B")
-    best = fine if fine.fun <= coarse.fun else coarse
+    # Analytic gradient: one likelihood pass per L-BFGS-B step instead of five (finite
+    # differences); Nelder-Mead needed thousands of passes (334 s on 100k customers), so it
+    # only runs as a fallback when L-BFGS-B fails.
+    best = optimize.minimize(objective, start, jac=True, method="L-BFGS-B")
+    if not best.success:
+        simplex = optimize.minimize(
+            lambda th: objective(th)[0], best.x, method="Nelder-Mead", options={"maxiter": 2000}
+        )
+        best = simplex if simplex.fun <= best.fun else best
     r, alpha, a, b = (float(v) for v in np.exp(best.x))
     return BgNbdParams(
         r=r,
@@ -102,7 +143,7 @@ def fit_bgnbd(
         log_likelihood=-float(best.fun),
         n_customers=len(x),
         unit_days=unit_days,
-        converged=bool(coarse.success or fine.success),
+        converged=bool(best.success),
     )
 
 

@@ -188,10 +188,9 @@ def test_contributions_sum_to_the_score_and_order_does_not_matter(
     sv, it, cs, tx = history
     p = experience_profile("c1", AS_OF, surveys=sv, interactions=it, cases=cs, transactions=tx)
     if p.score is None:
-        assert not sv
-        assert not it
-        assert not cs
-        assert not tx
+        # Only possible when nothing usable was in the look-back window (or had confidence).
+        assert p.confidence == 0.0
+        assert p.contributions == ()
         return
     assert 0.0 <= p.score <= 100.0
     assert p.baseline + sum(c.points for c in p.contributions) == pytest.approx(p.score, abs=1e-9)
@@ -214,3 +213,25 @@ def test_a_fresh_detractor_answer_never_raises_the_score(
     assert q.score is not None
     if p.score is not None:
         assert q.score <= p.score + 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(histories, histories)
+def test_explained_change_always_adds_up(
+    first: tuple[list, list, list, list], second: tuple[list, list, list, list]
+) -> None:
+    a = experience_profile(
+        "c1", AS_OF, surveys=first[0], interactions=first[1], cases=first[2], transactions=first[3]
+    )
+    b = experience_profile(
+        "c1",
+        AS_OF,
+        surveys=second[0],
+        interactions=second[1],
+        cases=second[2],
+        transactions=second[3],
+    )
+    if a.score is None or b.score is None:
+        return
+    change = explain_change(a, b)
+    assert sum(f.delta for f in change.factors) == pytest.approx(b.score - a.score, abs=1e-9)

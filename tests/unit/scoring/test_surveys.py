@@ -148,3 +148,16 @@ def test_wilson_contains_the_proportion(n: int, data: st.DataObject) -> None:
     k = data.draw(st.integers(min_value=0, max_value=n))
     low, high = wilson_interval(k, n)
     assert 0.0 <= low <= k / n <= high <= 1.0
+
+
+@given(st.lists(st.integers(min_value=1, max_value=5), min_size=2, max_size=100))
+def test_csat_and_ces_intervals_contain_their_estimates(values: list[int]) -> None:
+    for m in (
+        csat(values, min_answers=1),
+        ces_easy(values, min_answers=1),
+        ces_mean(values, min_answers=2),
+    ):
+        assert m.value is not None
+        assert m.ci_low is not None
+        assert m.ci_high is not None
+        assert m.ci_low <= m.value <= m.ci_high

@@ -7,14 +7,12 @@ import json
 from collections.abc import Iterator
 
 import pytest
-import typer
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
-from service.api.routes import sentiment as sentiment_route
+from service.cli import main
 from service.config import Settings
 from service.main import create_app
-from service.sentiment.cli import run, sentiment_command
+from service.sentiment.cli import run
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.sentiment.schemas import MAX_BATCH
 from service.store.keys import Scope
@@ -24,8 +22,6 @@ from tests.conftest import make_key
 @pytest.fixture
 def api(settings: Settings, analyzer: SentimentAnalyzer) -> Iterator[TestClient]:
     app = create_app(settings)
-    if not any(getattr(r, "path", "") == "/v1/sentiment" for r in app.routes):
-        app.include_router(sentiment_route.router)  # until the lead mounts it in create_app
     app.state.sentiment = analyzer  # share the session's loaded model
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
@@ -108,15 +104,20 @@ def test_cli_lines_in_lines_out_with_errors_by_line(analyzer: SentimentAnalyzer)
 
 
 def test_cli_command_exit_code(
-    analyzer: SentimentAnalyzer, monkeypatch: pytest.MonkeyPatch
+    analyzer: SentimentAnalyzer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: object,
 ) -> None:
-    import service.sentiment.cli as cli
+    import service.sentiment.pipeline as pipeline
 
-    monkeypatch.setattr(cli, "SentimentAnalyzer", lambda settings: analyzer)
-    app = typer.Typer()
-    app.command()(sentiment_command)
-    ok = CliRunner().invoke(app, [], input='{"id": "1", "text": "not bad at all"}\n')
-    assert ok.exit_code == 0
-    assert json.loads(ok.stdout)["label"] == "positive"
-    bad = CliRunner().invoke(app, [], input="[1, 2]\n")
-    assert bad.exit_code == 1
+    monkeypatch.setenv("CEM_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    monkeypatch.setattr(pipeline, "SentimentAnalyzer", lambda settings: analyzer)
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"id": "1", "text": "not bad at all"}\n'))
+    assert main(["sentiment"]) == 0
+    assert json.loads(capsys.readouterr().out)["label"] == "positive"
+    monkeypatch.setattr("sys.stdin", io.StringIO("[1, 2]\n"))
+    assert main(["sentiment"]) == 1
+    err = capsys.readouterr().err
+    assert "line 1" in err
+    assert err.strip().endswith("could not be scored (see the messages above)")

@@ -1,0 +1,14 @@
+"""CRM field mappings: YAML files validated against `mappings/schema.json`, and value coercion."""
+
+from adapters.mapping.coerce import CoercionError, coerce
+from adapters.mapping.loader import FieldMap, Mapping, MappingError, MappingSet, load_mappings
+
+__all__ = [
+    "CoercionError",
+    "FieldMap",
+    "Mapping",
+    "MappingError",
+    "MappingSet",
+    "coerce",
+    "load_mappings",
+]

@@ -1,0 +1,81 @@
+"""The quota guard: stop a run cleanly before it burns a CRM's daily API quota.
+
+Both CRMs report usage on ordinary responses — Salesforce in `Sforce-Limit-Info:
+api-usage=<used>/<max>`, HubSpot (static-token apps) in `X-HubSpot-RateLimit-Daily` and
+`-Daily-Remaining`. The adapters feed every response's headers to `observe()` and call `check()`
+before each call; past the configured share, `CrmQuotaExhaustedError` stops the run, the cursor
+already saved, and the next run (after the daily reset) resumes from it. Other integrations share
+the same quota, which is why the default share is below 100 %.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from service.ports import CrmQuotaExhaustedError
+
+_SF_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
+
+
+@dataclass(frozen=True)
+class Usage:
+    used: int
+    limit: int
+
+    @property
+    def share(self) -> float:
+        return self.used / self.limit if self.limit else 0.0
+
+
+def salesforce_usage(headers: Mapping[str, str]) -> Usage | None:
+    """Usage from a Salesforce response's `Sforce-Limit-Info` header, if present."""
+    for name, value in headers.items():
+        if name.lower() == "sforce-limit-info":
+            match = _SF_USAGE.search(value)
+            if match:
+                return Usage(int(match.group(1)), int(match.group(2)))
+    return None
+
+
+def hubspot_usage(headers: Mapping[str, str]) -> Usage | None:
+    """Usage from HubSpot's daily rate-limit headers (absent for OAuth apps and on search)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    daily = lowered.get("x-hubspot-ratelimit-daily")
+    remaining = lowered.get("x-hubspot-ratelimit-daily-remaining")
+    if daily is None or remaining is None or not daily.isdigit() or not remaining.isdigit():
+        return None
+    return Usage(int(daily) - int(remaining), int(daily))
+
+
+class QuotaGuard:
+    """Tracks the latest reported usage of one connection and enforces its share."""
+
+    def __init__(self, connection: str, share: float) -> None:
+        if not 0 < share <= 1:
+            raise ValueError("quota share must be in (0, 1]")
+        self.connection = connection
+        self.share = share
+        self._usage: Usage | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def usage(self) -> Usage | None:
+        return self._usage
+
+    def observe(self, usage: Usage | None) -> None:
+        if usage is not None:
+            with self._lock:
+                self._usage = usage
+
+    def check(self) -> None:
+        """Raise `CrmQuotaExhaustedError` when usage has reached the allowed share."""
+        usage = self._usage
+        if usage is not None and usage.limit and usage.used >= self.share * usage.limit:
+            raise CrmQuotaExhaustedError(
+                f"{usage.used} of {usage.limit} daily API calls used; this connection may use "
+                f"{self.share:.0%}. The run stops here and resumes from its cursor next time.",
+                connection=self.connection,
+            )

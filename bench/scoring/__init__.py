@@ -1,0 +1,1 @@
+"""Scoring benchmarks: `python -m bench.scoring` (population scoring) and churn evaluations."""

@@ -1,0 +1,1 @@
+"""FastAPI routers of the HubSpot emulator, one module per API family."""

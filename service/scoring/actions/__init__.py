@@ -1,0 +1,1 @@
+"""Next-best-action: YAML playbooks turn scores and events into ranked, explained tasks."""

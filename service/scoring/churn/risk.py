@@ -1,0 +1,190 @@
+"""Label-free churn risk per customer: BG/NBD for buyers, Kaplan-Meier for subscribers.
+
+Outputs a ChurnFlag with the probability of no purchase (or of cancelling) in the next
+`horizon_days`, the customer's segment, the drivers in words ("usually buys every ~6 weeks;
+last purchase 20 weeks ago, 3.3x longer than usual") and the experience warnings beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from service.domain import (
+    Case,
+    ChurnFlag,
+    ChurnModelKind,
+    ChurnSegment,
+    ContractKind,
+    Customer,
+    Interaction,
+    RiskDriver,
+    SurveyResponse,
+    Transaction,
+    TransactionStatus,
+)
+from service.scoring.churn.bgnbd import BgNbdParams, expected_purchases, p_alive, p_no_purchase
+from service.scoring.churn.signals import experience_warnings
+from service.scoring.churn.summary import PurchaseSummary, purchase_summary
+from service.scoring.churn.survival import SurvivalCurve, p_cancel_within
+from service.scoring.columns import F64, PurchaseColumns, days_before, epoch_day
+from service.scoring.version import SCORING_VERSION
+
+SEGMENT_CODES: tuple[ChurnSegment, ...] = tuple(ChurnSegment)
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationRisk:
+    """BG/NBD risk for many customers at once (NaN where a value is not meaningful)."""
+
+    p_quiet: F64  # P(no purchase in horizon); NaN for customers who never bought
+    expected: F64
+    p_alive: F64  # NaN for one-time buyers: P(alive) = 1 for them says nothing
+    segment: np.ndarray  # index into SEGMENT_CODES
+
+
+def population_risk(params: BgNbdParams, s: PurchaseSummary, horizon_days: float) -> PopulationRisk:
+    """Vectorised BG/NBD risk for a purchase summary (same units as the fit)."""
+    if abs(s.unit_days - params.unit_days) > 1e-9:
+        raise ValueError(f"summary in {s.unit_days}-day units, model in {params.unit_days}")
+    t = horizon_days / params.unit_days
+    quiet = p_no_purchase(params, t, s.x, s.t_x, s.age)
+    exp = expected_purchases(params, t, s.x, s.t_x, s.age)
+    alive = p_alive(params, s.x, s.t_x, s.age)
+    segment = np.where(
+        ~s.buyer,
+        SEGMENT_CODES.index(ChurnSegment.NO_PURCHASE),
+        np.where(
+            s.x > 0,
+            SEGMENT_CODES.index(ChurnSegment.REPEAT),
+            SEGMENT_CODES.index(ChurnSegment.ONE_TIME),
+        ),
+    ).astype(np.int8)
+    return PopulationRisk(
+        p_quiet=np.where(s.buyer, quiet, np.nan),
+        expected=np.where(s.buyer, exp, np.nan),
+        p_alive=np.where(s.x > 0, alive, np.nan),
+        segment=segment,
+    )
+
+
+def _rhythm_driver(x: float, t_x: float, age: float, unit_days: float) -> RiskDriver:
+    weeks = unit_days / 7.0
+    since = (age - t_x) * weeks
+    if x <= 0:
+        return RiskDriver(
+            name="one_time_buyer",
+            text=f"Bought once, {since:.0f} weeks ago, and has not come back",
+            impact=0.0,
+        )
+    gap = t_x / x * weeks
+    ratio = since / gap if gap > 0 else float("inf")
+    return RiskDriver(
+        name="purchase_rhythm",
+        text=(
+            f"Usually buys every ~{gap:.0f} weeks; last purchase {since:.0f} weeks ago "
+            f"({ratio:.1f}x longer than usual)"
+        ),
+        impact=ratio,
+    )
+
+
+def churn_flag(
+    customer: Customer,
+    as_of: datetime,
+    *,
+    horizon_days: int,
+    threshold: float,
+    params: BgNbdParams | None = None,
+    curve: SurvivalCurve | None = None,
+    transactions: Sequence[Transaction] = (),
+    surveys: Sequence[SurveyResponse] = (),
+    interactions: Sequence[Interaction] = (),
+    cases: Sequence[Case] = (),
+    base_rate: float | None = None,
+) -> ChurnFlag | None:
+    """Label-free churn risk of one customer; None when there is nothing to judge it by.
+
+    Subscribers get the survival estimate (needs `curve`); buyers get BG/NBD (needs `params`).
+    """
+    warnings = experience_warnings(as_of, surveys=surveys, interactions=interactions, cases=cases)
+    counts = {
+        "transactions": len(transactions),
+        "surveys": len(surveys),
+        "interactions": len(interactions),
+        "cases": len(cases),
+    }
+    common = {
+        "customer_id": customer.id,
+        "as_of": as_of,
+        "horizon_days": horizon_days,
+        "threshold": threshold,
+        "warnings": warnings,
+        "base_rate": base_rate,
+        "input_counts": counts,
+        "scoring_version": SCORING_VERSION,
+    }
+    if customer.contract is ContractKind.SUBSCRIPTION:
+        if curve is None or customer.subscribed_at is None:
+            return None
+        tenure = max(0.0, days_before(customer.subscribed_at, as_of))
+        p = float(p_cancel_within(curve, np.array([tenure]), horizon_days)[0])
+        driver = RiskDriver(
+            name="tenure",
+            text=(
+                f"Subscribed {tenure:.0f} days; {p:.0%} of subscribers at this tenure cancel "
+                f"within {horizon_days} days"
+            ),
+            impact=p,
+        )
+        return ChurnFlag(
+            **common,
+            probability=p,
+            model=ChurnModelKind.SURVIVAL,
+            segment=ChurnSegment.SUBSCRIPTION,
+            flagged=p >= threshold,
+            drivers=(driver,),
+        )
+    if params is None:
+        return None
+    won = [
+        t
+        for t in transactions
+        if t.customer_id == customer.id
+        and t.status is TransactionStatus.WON
+        and t.occurred_at <= as_of
+    ]
+    if not won:
+        return None
+    cols = PurchaseColumns(
+        cust=np.zeros(len(won), dtype=np.int64),
+        day=np.array([epoch_day(t.occurred_at) for t in won], dtype=np.int64),
+        amount=np.array([t.amount for t in won]),
+    )
+    s = purchase_summary(cols, 1, epoch_day(as_of), unit_days=params.unit_days)
+    risk = population_risk(params, s, horizon_days)
+    p = float(risk.p_quiet[0])
+    segment = SEGMENT_CODES[int(risk.segment[0])]
+    alive = None if np.isnan(risk.p_alive[0]) else float(risk.p_alive[0])
+    drivers = [_rhythm_driver(float(s.x[0]), float(s.t_x[0]), float(s.age[0]), params.unit_days)]
+    drivers.append(
+        RiskDriver(
+            name="no_purchase_chance",
+            text=f"Chance of no purchase in the next {horizon_days} days: {p:.0%}"
+            + (f" (average customer: {base_rate:.0%})" if base_rate is not None else ""),
+            impact=p - (base_rate or 0.0),
+        )
+    )
+    return ChurnFlag(
+        **common,
+        probability=p,
+        model=ChurnModelKind.BG_NBD,
+        segment=segment,
+        flagged=p >= threshold,
+        expected_purchases=float(risk.expected[0]),
+        p_alive=alive,
+        drivers=tuple(drivers),
+    )

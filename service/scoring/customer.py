@@ -1,0 +1,178 @@
+"""Score one customer end to end: the entry point for stateless and real-time scoring.
+
+Bundles the explained experience profile, the churn risk (with the reason when there is none),
+the loyalty stage and the next-best-action plan, all at one explicit `as_of`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.domain import (
+    Account,
+    Case,
+    ChurnFlag,
+    ContractKind,
+    Customer,
+    DomainModel,
+    ExperienceProfile,
+    Interaction,
+    Owner,
+    SurveyKind,
+    SurveyResponse,
+    Transaction,
+    TransactionStatus,
+)
+from service.scoring.actions.engine import ActionPlan, PastTask, plan_actions
+from service.scoring.actions.playbooks import PlaybookSet, default_playbooks
+from service.scoring.actions.signals import customer_signals
+from service.scoring.churn.bgnbd import BgNbdParams
+from service.scoring.churn.risk import churn_flag
+from service.scoring.churn.survival import SurvivalCurve
+from service.scoring.columns import days_before
+from service.scoring.profile import experience_profile
+from service.scoring.segments import LadderRules, LoyaltyStage, NpsClass, loyalty_stage, nps_class
+from service.scoring.version import SCORING_VERSION
+from service.scoring.weights import ExperienceWeights, default_weights
+
+
+class ScoringModels(BaseModel):
+    """The fitted models and configuration a scoring run uses (all optional but the defaults)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    bgnbd: BgNbdParams | None = None
+    survival: SurvivalCurve | None = None
+    horizon_days: int = Field(default=90, gt=0)
+    threshold: float = Field(default=0.5, gt=0, le=1)
+    base_rate: float | None = Field(default=None, ge=0, le=1)
+    weights: ExperienceWeights = Field(default_factory=default_weights)
+    playbooks: PlaybookSet = Field(default_factory=default_playbooks)
+    ladder: LadderRules = LadderRules()
+
+
+class CustomerScore(DomainModel):
+    """Everything scoring says about one customer at `as_of`."""
+
+    customer_id: str
+    as_of: datetime
+    experience: ExperienceProfile
+    churn: ChurnFlag | None
+    churn_note: str = ""
+    loyalty_stage: LoyaltyStage
+    nps_class: NpsClass | None = None
+    actions: ActionPlan
+    scoring_version: str = SCORING_VERSION
+
+
+def _churn_note(customer: Customer, models: ScoringModels, bought: bool) -> str:
+    if customer.contract is ContractKind.SUBSCRIPTION:
+        if models.survival is None:
+            return "subscriber: no survival curve fitted yet"
+        return "subscriber without a subscription start date"
+    if not bought:
+        return "no purchase history: no churn estimate"
+    return "no purchase model fitted yet for this CRM"
+
+
+def score_customer(
+    customer: Customer,
+    as_of: datetime,
+    *,
+    models: ScoringModels | None = None,
+    surveys: Sequence[SurveyResponse] = (),
+    interactions: Sequence[Interaction] = (),
+    cases: Sequence[Case] = (),
+    transactions: Sequence[Transaction] = (),
+    account: Account | None = None,
+    owners: Mapping[str, Owner] | None = None,
+    history: Sequence[PastTask] = (),
+    previous_flag: ChurnFlag | None = None,
+    customer_value: float | None = None,
+) -> CustomerScore:
+    """Score one customer from their history (records of other customers are ignored)."""
+    m = models or ScoringModels()
+    sv = [r for r in surveys if r.customer_id == customer.id and r.occurred_at <= as_of]
+    it = [r for r in interactions if r.customer_id == customer.id and r.occurred_at <= as_of]
+    cs = [c for c in cases if c.customer_id == customer.id and c.opened_at <= as_of]
+    tx = [t for t in transactions if t.customer_id == customer.id and t.occurred_at <= as_of]
+    profile = experience_profile(
+        customer.id,
+        as_of,
+        surveys=sv,
+        interactions=it,
+        cases=cs,
+        transactions=tx,
+        weights=m.weights,
+    )
+    flag = churn_flag(
+        customer,
+        as_of,
+        horizon_days=m.horizon_days,
+        threshold=m.threshold,
+        params=m.bgnbd,
+        curve=m.survival,
+        transactions=tx,
+        surveys=sv,
+        interactions=it,
+        cases=cs,
+        base_rate=m.base_rate,
+    )
+    won = [t for t in tx if t.status is TransactionStatus.WON]
+    moments = (
+        [r.occurred_at for r in sv]
+        + [r.occurred_at for r in it]
+        + [t.occurred_at for t in won]
+        + [c.opened_at for c in cs]
+    )
+    if customer.created_at is not None:
+        moments.append(customer.created_at)
+    nps_answers = sorted((r for r in sv if r.kind is SurveyKind.NPS), key=lambda r: r.occurred_at)
+    last_nps = nps_answers[-1].value if nps_answers else None
+    stage = loyalty_stage(
+        tenure_days=days_before(min(moments), as_of) if moments else 0.0,
+        purchase_days=len({t.occurred_at.astimezone(UTC).date() for t in won}),
+        days_since_activity=days_before(max(moments), as_of) if moments else float("inf"),
+        experience=profile.score,
+        last_nps=last_nps,
+        churn_probability=flag.probability if flag else None,
+        churned=bool(customer.churned)
+        or (customer.cancelled_at is not None and customer.cancelled_at <= as_of),
+        rules=m.ladder,
+    )
+    signals = customer_signals(
+        customer,
+        as_of,
+        profile=profile,
+        flag=flag,
+        previous_flag=previous_flag,
+        surveys=sv,
+        interactions=it,
+        cases=cs,
+        transactions=tx,
+        customer_value=customer_value,
+        loyalty_stage=stage.value,
+        default_case_target_hours=m.weights.default_case_target_hours,
+    )
+    plan = plan_actions(
+        customer,
+        signals,
+        as_of,
+        account=account,
+        owners=owners,
+        history=history,
+        playbooks=m.playbooks,
+    )
+    return CustomerScore(
+        customer_id=customer.id,
+        as_of=as_of,
+        experience=profile,
+        churn=flag,
+        churn_note="" if flag else _churn_note(customer, m, bool(won)),
+        loyalty_stage=stage,
+        nps_class=nps_class(last_nps) if last_nps is not None else None,
+        actions=plan,
+    )

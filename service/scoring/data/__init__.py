@@ -1,0 +1,1 @@
+"""Shipped scoring data: experience weights and next-best-action playbooks (YAML)."""

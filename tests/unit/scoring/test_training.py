@@ -1,0 +1,101 @@
+"""Snapshot training tables from CRM history, and the classifier trained on them end to end."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from service.domain import ContractKind, Customer, TransactionKind, TransactionStatus
+from service.scoring.churn.classifier import train_churn_classifier
+from service.scoring.churn.training import LabelRule, snapshot_table
+from tests.unit.scoring.builders import AS_OF, ago, message, purchase, survey
+
+
+def test_no_purchase_labels_and_features_hand_checked() -> None:
+    customers = [Customer(id="a"), Customer(id="b")]
+    buys = [
+        purchase(70, customer="a"),
+        purchase(56, customer="a"),
+        purchase(10, customer="a"),
+        purchase(70, customer="b"),
+    ]
+    table = snapshot_table(
+        customers, [ago(50)], horizon_days=45, label=LabelRule.NO_PURCHASE, transactions=buys
+    )
+    a, b = table.iloc[0], table.iloc[1]
+    # At the snapshot (50 days ago) a had bought twice (70, 56 days ago) and buys again 10 days ago.
+    assert a["repeat_purchases"] == 1
+    assert a["weeks_since_purchase"] == pytest.approx(6 / 7)
+    assert not a["churned"]
+    assert b["churned"]
+    assert table["snapshot_at"].iloc[0] == ago(50)
+
+
+def test_crm_cancellations_label_the_window_and_drop_the_departed() -> None:
+    customers = [
+        Customer(id="a", contract=ContractKind.SUBSCRIPTION, cancelled_at=ago(20)),
+        Customer(id="b", contract=ContractKind.SUBSCRIPTION, cancelled_at=ago(200)),
+        Customer(id="c", contract=ContractKind.SUBSCRIPTION),
+    ]
+    table = snapshot_table(customers, [ago(40)], horizon_days=30, label=LabelRule.CRM_CANCELLATION)
+    assert table["customer_id"].tolist() == ["a", "c"]
+    assert table["churned"].tolist() == [True, False]
+    assert set(table["contract"]) == {"subscription"}
+
+
+def test_classifier_learns_from_history_tables_end_to_end() -> None:
+    """Simulated ground truth: unhappy customers (low NPS, negative chats) stop buying."""
+    rng = np.random.default_rng(0)
+    customers, surveys, msgs, buys = [], [], [], []
+    snaps = [AS_OF - timedelta(days=d) for d in (300, 200, 100)]
+    for i in range(300):
+        cid = f"c{i}"
+        customers.append(Customer(id=cid))
+        unhappy = rng.random() < 0.4
+        for snap_days in (300, 200, 100):
+            seen = snap_days + 5
+            surveys.append(
+                survey(
+                    int(rng.integers(0, 5) if unhappy else rng.integers(7, 11)),
+                    days=seen,
+                    customer=cid,
+                )
+            )
+            msgs.append(message(-0.7 if unhappy else 0.5, days=seen + 1, customer=cid))
+            buys.append(purchase(seen + 20, customer=cid))
+            # Happy customers buy in the following window; unhappy ones mostly do not.
+            if not unhappy or rng.random() < 0.2:
+                buys.append(purchase(snap_days - 30, customer=cid))
+    table = snapshot_table(
+        customers,
+        snaps,
+        horizon_days=60,
+        label=LabelRule.NO_PURCHASE,
+        surveys=surveys,
+        interactions=msgs,
+        transactions=buys,
+    )
+    assert len(table) == 900
+    features = table.drop(columns=["customer_id", "snapshot_at", "churned"])
+    outcome = train_churn_classifier(features, table["churned"].to_numpy(), table["snapshot_at"])
+    assert outcome.classifier is not None, outcome.reason
+    card = outcome.classifier.card
+    assert card.metrics["roc_auc"] > 0.8
+    assert card.train_window[1] < card.test_window[0]
+
+
+def test_closed_lost_renewals_label_churn() -> None:
+    customers = [Customer(id="a"), Customer(id="b")]
+    renewals = [
+        purchase(5, customer="a").model_copy(
+            update={"kind": TransactionKind.RENEWAL, "status": TransactionStatus.LOST}
+        ),
+        purchase(5, customer="b").model_copy(update={"kind": TransactionKind.RENEWAL}),
+        purchase(100, customer="a"),
+    ]
+    table = snapshot_table(
+        customers, [ago(30)], horizon_days=60, label=LabelRule.LOST_RENEWAL, transactions=renewals
+    )
+    assert table["churned"].tolist() == [True, False]
