@@ -51,12 +51,16 @@ NEGATIVE_WEIGHT = 2.0
 SHORT_SENTENCE_WORDS = 4
 
 
+def _words(text: str) -> int:
+    """Words in `text`; Han characters count singly."""
+    return sum(1 for t in tokenize(text) if not is_boundary(t))
+
+
 def _sentence_weight(text: str, scored: Scored) -> float:
     """sqrt(length), so one long sentence does not drown the others; opinion-free sentences and
     greetings or sign-offs (under four words) a quarter; negative sentences double."""
     weight = math.sqrt(len(text))
-    words = sum(1 for t in tokenize(text) if not is_boundary(t))  # Han characters count singly
-    if scored.label is Label.NEUTRAL or words < SHORT_SENTENCE_WORDS:
+    if scored.label is Label.NEUTRAL or _words(text) < SHORT_SENTENCE_WORDS:
         weight *= 0.25
     if scored.label is Label.NEGATIVE:
         weight *= NEGATIVE_WEIGHT
@@ -280,8 +284,13 @@ class SentimentAnalyzer:
             clause = scores.get((language, mention.clause))
             sentence = scores.get((language, mention.sentence))
             scored = clause[0] if clause else overall
-            if scored.label is Label.NEUTRAL:
-                # An opinion-free clause ("about my invoice") takes its sentence's polarity.
+            # An opinion-free clause ("about my invoice") takes its sentence's polarity: one
+            # that is neutral, or a bare topic phrase with no opinion word (e5 reads a tone
+            # into three-word fragments that is not there).
+            topic_only = (
+                not scored.polarity.evidence and _words(mention.clause) < SHORT_SENTENCE_WORDS
+            )
+            if scored.label is Label.NEUTRAL or topic_only:
                 scored = sentence[0] if sentence else overall
             item = AspectSentiment(
                 aspect=mention.aspect,
