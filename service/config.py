@@ -28,6 +28,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.jobs.settings import JobSettings
 from service.sentiment.settings import SentimentSettings
 
 ENV_PREFIX = "CEM_"
@@ -104,6 +105,7 @@ class Settings(BaseSettings):
     keep_message_text: bool = False
     api: ApiSettings = ApiSettings()
     sentiment: SentimentSettings = SentimentSettings()
+    jobs: JobSettings = JobSettings()
     connections: dict[str, ConnectionSettings] = {}
 
     @field_validator("log_level")

@@ -17,10 +17,12 @@ from service import __version__
 from service.api.middleware import BodyGuardMiddleware, HttpMetrics, RequestContextMiddleware
 from service.api.problems import install_problem_handlers
 from service.api.ratelimit import RateLimiter
-from service.api.routes import health, keys, sentiment
+from service.api.routes import health, jobs, keys, sentiment
 from service.config import Settings
+from service.jobs import JobQueue, JobRegistry, JobRunner, sync_schedules
 from service.logs import configure_logging
 from service.store.database import make_engine, upgrade
+from service.store.jobs import JobRepository
 from service.store.keys import ApiKeyRepository
 
 log = logging.getLogger(__name__)
@@ -32,18 +34,36 @@ Every error is an RFC 9457 `application/problem+json` document.
 """
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the ASGI application for `settings`."""
+def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -> FastAPI:
+    """Build the ASGI application for `settings`; `job_registry` holds the job kinds this
+    process can run (the `sync` kind among them once the use cases register it)."""
     configure_logging(settings.log_level, settings.log_format.value, settings.secret_values())
     engine = make_engine(settings.database_url.get_secret_value())
     if settings.auto_migrate:
         upgrade(engine)
+    job_queue = JobQueue(JobRepository(engine), job_registry or JobRegistry())
+    runner = (
+        JobRunner(
+            job_queue,
+            settings.jobs,
+            schedules=sync_schedules(settings.connections),
+            secrets=settings.secret_values(),
+        )
+        if settings.jobs.enabled
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if runner is not None:
+            runner.start()
         log.info("cem-bridge %s started", __version__)
-        yield
-        engine.dispose()
+        try:
+            yield
+        finally:
+            if runner is not None:
+                runner.stop()
+            engine.dispose()
 
     docs = settings.api.docs_enabled
     app = FastAPI(
@@ -61,11 +81,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.keys = ApiKeyRepository(engine)
     app.state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute)
     app.state.metrics_registry = registry
+    app.state.jobs = job_queue
+    app.state.job_runner = runner
 
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(keys.router)
     app.include_router(sentiment.router)
+    app.include_router(jobs.router)
 
     # Added last = runs first: the request context wraps everything, including the body guard.
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.api.max_body_bytes)
