@@ -108,7 +108,7 @@ class JobRunner:
             free = self._settings.workers - len(self._running)
         if free <= 0:
             return 0
-        jobs = self._repo.claim(self.worker_id, now, free)
+        jobs = self._repo.claim(self.worker_id, now, free, kinds=list(self._queue.registry))
         for job in jobs:
             ctx = self._context(job)
             if inline:

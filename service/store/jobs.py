@@ -8,7 +8,7 @@ job (re-queued as stale while it was frozen) cannot overwrite what the new owner
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -142,18 +142,19 @@ class JobRepository:
 
     # -- the runner's side -----------------------------------------------------------------
 
-    def claim(self, worker: str, now: datetime, limit: int) -> list[Job]:
-        """Move up to `limit` due queued jobs to running for `worker`, oldest first."""
+    def claim(
+        self, worker: str, now: datetime, limit: int, kinds: Collection[str] | None = None
+    ) -> list[Job]:
+        """Move up to `limit` due queued jobs (of `kinds`, when given: the ones this runner can
+        run) to running for `worker`, oldest first."""
         with Session(self._engine) as session:
-            due = session.exec(
-                select(Job.id)
-                .where(
-                    Job.state == JobState.QUEUED.value,
-                    or_(col(Job.run_after).is_(None), col(Job.run_after) <= now),
-                )
-                .order_by(col(Job.created_at))
-                .limit(limit * 4)
-            ).all()
+            query = select(Job.id).where(
+                Job.state == JobState.QUEUED.value,
+                or_(col(Job.run_after).is_(None), col(Job.run_after) <= now),
+            )
+            if kinds is not None:
+                query = query.where(col(Job.kind).in_(list(kinds)))
+            due = session.exec(query.order_by(col(Job.created_at)).limit(limit * 4)).all()
         claimed: list[Job] = []
         for job_id in due:
             if len(claimed) >= limit:

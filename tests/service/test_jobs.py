@@ -331,3 +331,13 @@ def test_threaded_runner_runs_jobs_and_hands_them_back_on_stop(engine: Engine) -
     assert handed_back.state == JobState.QUEUED  # resumable by the next start
     assert handed_back.attempts == 0  # a clean shutdown costs no attempt
     assert handed_back.checkpoint["page"] == handed_back.progress["pulled"] > 0
+
+
+def test_a_runner_leaves_kinds_it_cannot_run_to_others(engine: Engine) -> None:
+    queue, _ = make(engine, {"sync": counting, "rescore": counting})
+    _, sync_only = make(engine, {"sync": counting})
+    rescore = queue.submit("rescore")
+    sync = queue.submit("sync", connection="acme")
+    assert sync_only.drain() == 1
+    assert state(queue, sync.id).state == JobState.SUCCEEDED
+    assert state(queue, rescore.id).state == JobState.QUEUED
