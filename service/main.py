@@ -17,7 +17,7 @@ from service import __version__
 from service.api.middleware import BodyGuardMiddleware, HttpMetrics, RequestContextMiddleware
 from service.api.problems import install_problem_handlers
 from service.api.ratelimit import RateLimiter
-from service.api.routes import health, jobs, keys, sentiment
+from service.api.routes import health, jobs, keys, score, sentiment
 from service.config import Settings
 from service.jobs import JobQueue, JobRegistry, JobRunner, sync_schedules
 from service.logs import configure_logging
@@ -88,6 +88,7 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     app.include_router(health.router)
     app.include_router(keys.router)
     app.include_router(sentiment.router)
+    app.include_router(score.router)
     app.include_router(jobs.router)
 
     # Added last = runs first: the request context wraps everything, including the body guard.
