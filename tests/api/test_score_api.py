@@ -138,3 +138,15 @@ def test_nothing_is_stored(client: TestClient, read_headers: dict[str, str]) -> 
     for _ in range(3):
         assert client.post("/v1/score", json=example(), headers=read_headers).status_code == 200
     assert row_counts(engine) == before
+
+
+def test_fast_sentiment_uses_the_lexicon_only(
+    client: TestClient, read_headers: dict[str, str]
+) -> None:
+    request = example()
+    request["interactions"][0]["text"] = "Hmm, the parcel came. Not sure what to think about it."
+    fast = client.post("/v1/score?sentiment=fast", json=request, headers=read_headers).json()
+    assert {s["backend"] for s in fast["sentiment"]} == {"lexicon"}
+    bad = client.post("/v1/score?sentiment=psychic", json=request, headers=read_headers)
+    assert bad.status_code == 422
+    assert bad.headers["content-type"] == PROBLEM

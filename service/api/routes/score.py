@@ -1,38 +1,58 @@
 """`POST /v1/score`: stateless scoring of one customer's history (read scope, nothing stored).
 
-Interactions with text but no sentiment go through the app's sentiment analyzer first (one batch
-per request), then `score_customer` does the rest. Both are CPU-bound, so the work runs in the
-thread pool and the event loop keeps accepting requests.
+The work (`stateless_scoring.score_history`) is CPU-bound, so it runs in the thread pool and the
+event loop keeps accepting requests.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+import threading
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import ReadKey
 from service.api.routes.sentiment import AnalyzerDep
-from service.api.schemas.score import (
-    EXAMPLE_REQUEST,
-    AspectSummary,
-    InteractionSentiment,
-    ScoreRequest,
-    ScoreResponse,
-)
-from service.domain import Interaction, Polarity
-from service.scoring.customer import ScoringModels, score_customer
+from service.api.schemas.score import EXAMPLE_REQUEST, ScoreRequest, ScoreResponse
+from service.api.stateless_scoring import score_history
+from service.scoring.customer import ScoringModels
 from service.sentiment.pipeline import SentimentAnalyzer
-from service.sentiment.signal import to_signal
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
+_FAST_LOCK = threading.Lock()
 
 
-def get_scoring_models(request: Request) -> ScoringModels:
+class SentimentMode(StrEnum):
+    """`accurate`: the configured backend chain (embedding model where the fast path is unsure);
+    `fast`: the lexicon backend alone, an order of magnitude cheaper, for high request rates."""
+
+    ACCURATE = "accurate"
+    FAST = "fast"
+
+
+def fast_analyzer(request: Request, analyzer: SentimentAnalyzer) -> SentimentAnalyzer:
+    """A lexicon-only analyzer sharing the app analyzer's loaded fast backend (built once)."""
+    state = request.app.state
+    fast: SentimentAnalyzer | None = getattr(state, "sentiment_fast", None)
+    if fast is not None:
+        return fast
+    with _FAST_LOCK:
+        fast = getattr(state, "sentiment_fast", None)
+        if fast is None:
+            name = analyzer.settings.fast_backend
+            settings = analyzer.settings.model_copy(
+                update={"backends": {"*": (name,)}, "fast_path": False}
+            )
+            shared = {k: v for k, v in analyzer.backends.items() if k == name}
+            fast = SentimentAnalyzer(settings, backends=shared)
+            state.sentiment_fast = fast
+    return fast
+
+
+async def get_scoring_models(request: Request) -> ScoringModels:
     """The app's fitted models (`app.state.scoring_models`; the defaults until one is set)."""
     models: ScoringModels | None = getattr(request.app.state, "scoring_models", None)
     if models is None:
@@ -44,110 +64,9 @@ def get_scoring_models(request: Request) -> ScoringModels:
 ModelsDep = Annotated[ScoringModels, Depends(get_scoring_models)]
 
 
-def _with_sentiment(
-    interactions: Sequence[Interaction], analyzer: SentimentAnalyzer
-) -> tuple[list[Interaction], list[InteractionSentiment]]:
-    """Analyse texts that came without a sentiment; report what each interaction used."""
-    todo = [i for i in interactions if i.sentiment is None and i.text and i.text.strip()]
-    results = analyzer.analyze_batch([(i.text or "", i.language) for i in todo])
-    analysed = {i.id: r for i, r in zip(todo, results, strict=True)}
-    enriched: list[Interaction] = []
-    report: list[InteractionSentiment] = []
-    for item in interactions:
-        signal, source, reason = item.sentiment, "given", None
-        if item.id in analysed:
-            result = analysed[item.id]
-            signal, source, reason = to_signal(result), "analyzed", result.reason
-            if signal is not None:
-                item = item.model_copy(update={"sentiment": signal})
-        if signal is None:
-            report.append(
-                InteractionSentiment(
-                    interaction_id=item.id,
-                    source="none",
-                    label=Polarity.UNKNOWN.value,
-                    language=analysed[item.id].language if item.id in analysed else None,
-                    reason=reason or "no text to analyse",
-                )
-            )
-        else:
-            report.append(
-                InteractionSentiment(
-                    interaction_id=item.id,
-                    source=source,
-                    label=signal.label.value,
-                    score=signal.score,
-                    confidence=signal.confidence,
-                    language=signal.language,
-                    backend=signal.backend,
-                    aspects=list(signal.aspects),
-                )
-            )
-        enriched.append(item)
-    return enriched, report
-
-
-def _aspect_summary(report: Sequence[InteractionSentiment]) -> list[AspectSummary]:
-    tally: dict[str, list[Any]] = defaultdict(list)
-    for item in report:
-        for aspect in item.aspects:
-            tally[aspect.aspect].append(aspect)
-    summary = [
-        AspectSummary(
-            aspect=name,
-            mentions=len(found),
-            positive=sum(a.polarity is Polarity.POSITIVE for a in found),
-            neutral=sum(a.polarity is Polarity.NEUTRAL for a in found),
-            negative=sum(a.polarity is Polarity.NEGATIVE for a in found),
-            mean_score=round(sum(a.score for a in found) / len(found), 4),
-        )
-        for name, found in tally.items()
-    ]
-    # Worst first: what staff should look at.
-    return sorted(summary, key=lambda s: (s.mean_score, -s.mentions, s.aspect))
-
-
-def score_history(
-    body: ScoreRequest, analyzer: SentimentAnalyzer, base: ScoringModels, now: datetime
-) -> ScoreResponse:
-    """The whole of `POST /v1/score` minus HTTP: pure but for the analyzer's cache."""
-    as_of = body.as_of or now
-    models = base
-    if body.models is not None:
-        # Iterating the model keeps fitted models as objects (model_dump would make dicts).
-        models = base.model_copy(update={k: v for k, v in body.models if v is not None})
-    interactions, report = _with_sentiment(body.interactions, analyzer)
-    score = score_customer(
-        body.customer,
-        as_of,
-        models=models,
-        surveys=body.surveys,
-        interactions=interactions,
-        cases=body.cases,
-        transactions=body.transactions,
-        account=body.account,
-        owners={owner.id: owner for owner in body.owners},
-        history=body.past_tasks,
-        customer_value=body.customer_value,
-    )
-    return ScoreResponse(
-        customer_id=score.customer_id,
-        as_of=score.as_of,
-        scoring_version=score.scoring_version,
-        experience=score.experience,
-        nps_class=score.nps_class,
-        loyalty_stage=score.loyalty_stage,
-        churn=score.churn,
-        churn_note=score.churn_note,
-        sentiment=report,
-        aspects=_aspect_summary(report),
-        actions=list(score.actions.tasks),
-        skipped_actions=list(score.actions.skipped),
-    )
-
-
 @router.post(
     "/score",
+    response_model=ScoreResponse,
     summary="Score one customer's history (stateless)",
     description=(
         "Send a customer with their surveys, interactions (with text), cases and transactions; "
@@ -162,5 +81,20 @@ async def score(
     _: ReadKey,
     analyzer: AnalyzerDep,
     models: ModelsDep,
-) -> ScoreResponse:
-    return await run_in_threadpool(score_history, body, analyzer, models, datetime.now(UTC))
+    request: Request,
+    sentiment: Annotated[
+        SentimentMode, Query(description=SentimentMode.__doc__)
+    ] = SentimentMode.ACCURATE,
+) -> Response:
+    if sentiment is SentimentMode.FAST:
+        analyzer = fast_analyzer(request, analyzer)
+    result = await run_in_threadpool(_score_json, body, analyzer, models, datetime.now(UTC))
+    return Response(result, media_type="application/json")
+
+
+def _score_json(
+    body: ScoreRequest, analyzer: SentimentAnalyzer, models: ScoringModels, now: datetime
+) -> bytes:
+    # Serialised here, in the worker thread, and returned as bytes: FastAPI would otherwise
+    # validate the (already valid) response model again on the event loop.
+    return score_history(body, analyzer, models, now).model_dump_json().encode()
