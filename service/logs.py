@@ -27,6 +27,17 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+MAX_ERROR_CHARS = 500
+
+
+def one_line_error(error: BaseException, secrets: Iterable[str] = ()) -> str:
+    """`Type: first line of the message`, secrets redacted, bounded: what a job or a webhook
+    delivery records about a failure (never a traceback)."""
+    lines = str(error).strip().splitlines()
+    message = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    return redact(message, secrets)[:MAX_ERROR_CHARS]
+
+
 class RequestIdFilter(logging.Filter):
     """Adds the current request id (or None) to every record."""
 

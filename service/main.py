@@ -17,13 +17,15 @@ from service import __version__
 from service.api.middleware import BodyGuardMiddleware, HttpMetrics, RequestContextMiddleware
 from service.api.problems import install_problem_handlers
 from service.api.ratelimit import RateLimiter
-from service.api.routes import health, jobs, keys, score, sentiment
+from service.api.routes import health, jobs, keys, score, sentiment, webhooks
 from service.config import Settings
 from service.jobs import JobQueue, JobRegistry, JobRunner, sync_schedules
 from service.logs import configure_logging
 from service.store.database import make_engine, upgrade
 from service.store.jobs import JobRepository
 from service.store.keys import ApiKeyRepository
+from service.store.webhooks import WebhookRepository
+from service.webhooks import SecretVault, WebhookDispatcher, WebhookOutbox
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +54,26 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
         if settings.jobs.enabled
         else None
     )
+    hooks = settings.webhooks
+    webhook_repository = WebhookRepository(engine)
+    vault = SecretVault(
+        hooks.encryption_key.get_secret_value() if hooks.encryption_key else None,
+        [key.get_secret_value() for key in hooks.old_encryption_keys],
+    )
+    dispatcher = WebhookDispatcher(webhook_repository, vault, hooks) if hooks.enabled else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if runner is not None:
             runner.start()
+        if dispatcher is not None:
+            dispatcher.start()
         log.info("cem-bridge %s started", __version__)
         try:
             yield
         finally:
+            if dispatcher is not None:
+                dispatcher.stop()
             if runner is not None:
                 runner.stop()
             engine.dispose()
@@ -83,6 +96,10 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     app.state.metrics_registry = registry
     app.state.jobs = job_queue
     app.state.job_runner = runner
+    # `webhooks` is the EventSink the use cases emit flag/task/score events to.
+    app.state.webhooks = WebhookOutbox(engine)
+    app.state.webhook_repository = webhook_repository
+    app.state.webhook_vault = vault
 
     install_problem_handlers(app)
     app.include_router(health.router)
@@ -90,6 +107,7 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     app.include_router(sentiment.router)
     app.include_router(score.router)
     app.include_router(jobs.router)
+    app.include_router(webhooks.router)
 
     # Added last = runs first: the request context wraps everything, including the body guard.
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.api.max_body_bytes)

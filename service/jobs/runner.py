@@ -21,20 +21,11 @@ from service.jobs.queue import JobQueue
 from service.jobs.registry import UnknownJobKindError
 from service.jobs.schedule import Schedule, Scheduler
 from service.jobs.settings import JobSettings
-from service.logs import redact
+from service.logs import MAX_ERROR_CHARS, one_line_error, redact
 from service.store.jobs import Beat, JobRepository
 from service.store.tables import Job, JobState, utcnow
 
 log = logging.getLogger(__name__)
-
-MAX_ERROR_CHARS = 500
-
-
-def one_line_error(error: BaseException, secrets: Iterable[str] = ()) -> str:
-    """`Type: first line of the message`, secrets redacted, bounded: what a job records."""
-    lines = str(error).strip().splitlines()
-    message = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
-    return redact(message, secrets)[:MAX_ERROR_CHARS]
 
 
 class JobRunner:
