@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -177,3 +178,26 @@ def test_cancel_a_job(jobs_client: TestClient) -> None:
     assert finished.headers["content-type"] == PROBLEM
     missing = jobs_client.post(f"/v1/jobs/{'0' * 32}/cancel", headers=write)
     assert missing.status_code == 404
+
+
+def test_the_apps_runner_runs_a_submitted_sync(tmp_path: Path) -> None:
+    """End to end: the lifespan starts the runner; a sync posted over HTTP runs to success."""
+    registry = JobRegistry()
+    registry.register("sync", noop)
+    settings = app_settings(tmp_path).model_copy(
+        update={"jobs": JobSettings(poll_seconds=0.05, heartbeat_seconds=0.05)}
+    )
+    with TestClient(create_app(settings, job_registry=registry)) as client:
+        read = headers(client, Scope.READ)
+        job = client.post(
+            "/v1/syncs", json={"connection": "acme"}, headers=headers(client, Scope.WRITE)
+        ).json()
+        deadline = time.monotonic() + 20
+        while (body := client.get(f"/v1/jobs/{job['id']}", headers=read).json())["state"] in (
+            "queued",
+            "running",
+        ):
+            assert time.monotonic() < deadline, "the runner never finished the job"
+            time.sleep(0.05)
+    assert body["state"] == "succeeded"
+    assert body["progress"] == {"pulled": 1}
