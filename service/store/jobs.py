@@ -278,6 +278,16 @@ class JobRepository:
                 ).rowcount
             )
 
+    def resume(self, job_id: str) -> Job | None:
+        """Queue a paused job now (it goes on from its checkpoint); others are left as they are."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(Job)
+                .where(col(Job.id) == job_id, col(Job.state) == JobState.PAUSED.value)
+                .values(state=JobState.QUEUED.value, run_after=None)
+            )
+        return self.get(job_id)
+
     # -- cancelling ------------------------------------------------------------------------
 
     def cancel(self, job_id: str, now: datetime) -> Job | None:

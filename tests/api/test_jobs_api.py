@@ -201,3 +201,20 @@ def test_the_apps_runner_runs_a_submitted_sync(tmp_path: Path) -> None:
             time.sleep(0.05)
     assert body["state"] == "succeeded"
     assert body["progress"] == {"pulled": 1}
+
+
+def test_resume_a_paused_job(jobs_client: TestClient) -> None:
+    queue = queue_of(jobs_client)
+    job = queue.submit("sync", connection="acme")
+    (claimed,) = queue.repository.claim("w", job.created_at, 1)
+    queue.repository.finish(claimed.id, "w", JobState.PAUSED, job.created_at, progress={},
+                            checkpoint={"page": 3})  # fmt: skip
+    write = headers(jobs_client, Scope.WRITE)
+    resumed = jobs_client.post(f"/v1/jobs/{job.id}/resume", headers=write)
+    assert resumed.status_code == 202
+    assert resumed.json()["state"] == "queued"
+    assert queue.repository.get(job.id).checkpoint == {"page": 3}  # type: ignore[union-attr]
+    again = jobs_client.post(f"/v1/jobs/{job.id}/resume", headers=write)
+    assert again.status_code == 409
+    assert again.headers["content-type"] == PROBLEM
+    assert jobs_client.post(f"/v1/jobs/{'0' * 32}/resume", headers=write).status_code == 404

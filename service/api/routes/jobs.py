@@ -189,3 +189,23 @@ def cancel_job(job_id: JobId, _: WriteKey, queue: JobQueueDep) -> JobOut:
     if job.state not in ACTIVE_JOB_STATES and job.state != JobState.CANCELLED.value:
         raise ProblemError(409, f"the job already {job.state}", kind="job-finished")
     return JobOut.of(job)
+
+
+@router.post(
+    "/jobs/{job_id}/resume",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Resume a paused job now",
+    description=(
+        "A job pauses itself when it cannot go on for now (e.g. the CRM's daily API quota is "
+        "spent); it resumes at its `run_after` time, or now with this call, from its checkpoint. "
+        "409 unless the job is paused."
+    ),
+    responses={404: {}, 409: {}},
+)
+def resume_job(job_id: JobId, _: WriteKey, queue: JobQueueDep) -> JobOut:
+    current = _job_or_404(queue, job_id)
+    if current.state != JobState.PAUSED.value:
+        raise ProblemError(409, f"only a paused job can be resumed; this one is {current.state}",
+                           kind="job-not-paused")  # fmt: skip
+    job = queue.repository.resume(job_id)
+    return JobOut.of(job or current)
