@@ -57,13 +57,22 @@ def read_path(record: MappingABC[str, Any], path: str) -> Any:
 
 
 def build_record(
-    mapping: Mapping, record: MappingABC[str, Any], *, connection: str, crm_id: str
+    mapping: Mapping,
+    record: MappingABC[str, Any],
+    *,
+    connection: str,
+    crm_id: str,
+    linked: MappingABC[str, Any] | None = None,
 ) -> DomainModel:
-    """The canonical model for one CRM record, or `RecordRefusedError`."""
+    """The canonical model for one CRM record, or `RecordRefusedError`.
+
+    `linked` adds canonical values found elsewhere than on the record itself, e.g. the customer
+    a HubSpot engagement is associated with.
+    """
     model = CANONICAL_MODELS.get(mapping.canonical)
     if model is None:
         raise RecordRefusedError(crm_id, f"no canonical model for {mapping.canonical}")
-    values: dict[str, Any] = dict(mapping.constants)
+    values: dict[str, Any] = {**dict(mapping.constants), **(linked or {})}
     for field in mapping.fields:
         try:
             value = coerce(read_path(record, field.crm), field.type, field.values)

@@ -16,6 +16,7 @@ BENCHMARKS = [
     "bench.sandbox.generate",
     "bench.sandbox.read",
     "bench.sandbox.hubspot_read",
+    "bench.adapters",
     "bench.api",
 ]
 

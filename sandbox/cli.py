@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sandbox.core.faults import NAMED_PROFILES
+from sandbox.core.faults import resolve_profile
 from sandbox.serving import Crm, SandboxUnavailableError, ServeOptions, start_sandbox
 
 sandbox_app = typer.Typer(
@@ -26,11 +26,12 @@ sandbox_app = typer.Typer(
 )
 
 
-def _check_faults(name: str) -> str:
-    if name not in NAMED_PROFILES:
-        known = ", ".join(sorted(NAMED_PROFILES))
-        raise typer.BadParameter(f"unknown fault profile {name!r}; choose one of: {known}")
-    return name
+def _check_faults(spec: str) -> str:
+    try:
+        resolve_profile(spec)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return spec
 
 
 def _human(info: dict[str, Any]) -> str:
@@ -78,7 +79,11 @@ def serve(
     ] = 100,
     seed: Annotated[int, typer.Option(help="Seed of the data generator and of the faults.")] = 1,
     faults: Annotated[
-        str, typer.Option(callback=_check_faults, help="Fault profile: none, flaky or hostile.")
+        str,
+        typer.Option(
+            callback=_check_faults,
+            help="Fault profile: none, flaky, hostile, or a JSON FaultProfile file.",
+        ),
     ] = "none",
     dataset: Annotated[
         Path | None,

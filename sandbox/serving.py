@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sandbox.core.faults import named_profile
+from sandbox.core.faults import resolve_profile
 from sandbox.core.server import SandboxServer
 from sandbox.data.generate import generate
 from sandbox.data.model import Record
@@ -84,7 +84,7 @@ def _salesforce(
     options: ServeOptions, records: Iterable[Record]
 ) -> tuple[SandboxServer, dict[str, Any]]:
     config = SalesforceConfig(
-        faults=named_profile(options.faults, options.seed), page_size=options.page_size
+        faults=resolve_profile(options.faults, options.seed), page_size=options.page_size
     )
     app = create_salesforce_app(config)
     emulator = emulator_of(app)
@@ -107,7 +107,7 @@ def _hubspot(
         raise SandboxUnavailableError(
             "the HubSpot emulator is not available in this build"
         ) from exc
-    app = create_hubspot_app(HubSpotConfig(faults=named_profile(options.faults, options.seed)))
+    app = create_hubspot_app(HubSpotConfig(faults=resolve_profile(options.faults, options.seed)))
     emulator = app.state.hubspot
     report = emulator.load(records)
     server = _start(SandboxServer(app, host=options.host, port=port), port)
@@ -121,7 +121,7 @@ def start_sandbox(options: ServeOptions) -> RunningSandbox:
 
     With `both`, HubSpot listens on `port + 1` (or another free port when `port` is 0).
     """
-    named_profile(options.faults)  # fail fast on an unknown profile name
+    resolve_profile(options.faults)  # fail fast on an unknown profile
     running = RunningSandbox()
     running.info = {
         "seed": options.seed,

@@ -12,9 +12,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from typer._click.exceptions import NoArgsIsHelpError
 
+from sandbox.cli import sandbox_app
 from service import __version__
 from service.config import ConfigError, Settings, load_settings
 from service.logs import configure_logging
+from service.ports import CrmError
 from service.sentiment.schemas import MAX_BATCH
 from service.store.database import make_engine, upgrade
 from service.store.keys import ApiKeyRepository, Scope
@@ -32,6 +34,8 @@ openapi_app = typer.Typer(help="The OpenAPI document.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(openapi_app, name="openapi")
+# The local CRM emulators (the CLI is the one place in the service that reaches the sandbox).
+app.add_typer(sandbox_app, name="sandbox")
 
 
 class CliError(Exception):
@@ -141,6 +145,77 @@ def openapi_export(
     typer.echo(f"wrote {path}")
 
 
+def _connection_name(settings: Settings, target: str) -> str:
+    """A connection by name, or by CRM kind when exactly one connection has that kind."""
+    if target in settings.connections:
+        return target
+    of_kind = [n for n, c in settings.connections.items() if c.kind.value == target]
+    if len(of_kind) == 1:
+        return of_kind[0]
+    if of_kind:
+        raise CliError(f"several {target} connections ({', '.join(sorted(of_kind))}); name one")
+    known = ", ".join(sorted(settings.connections)) or "none; set CEM_CONNECTIONS__<name>__KIND"
+    raise CliError(f"no connection {target!r} (configured: {known})")
+
+
+@app.command()
+def setup(
+    target: Annotated[str, typer.Argument(help="Connection name, or salesforce / hubspot")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; change nothing")] = False,
+) -> None:
+    """Create the custom fields / properties the push needs in a CRM (safe to run twice)."""
+    from service.main import build_connection
+
+    settings = _settings()
+    name = _connection_name(settings, target)
+    report = build_connection(settings, name).writer.provision(dry_run=dry_run)
+    for field in report.existing:
+        typer.echo(f"exists   {field}")
+    verb = "would create" if dry_run else "created"
+    for field in report.created:
+        typer.echo(f"{verb:<8} {field}")
+    typer.echo(f"{name}: {len(report.existing)} present, {len(report.created)} {verb}", err=True)
+
+
+@app.command()
+def sync(
+    target: Annotated[str, typer.Argument(help="Connection name, or salesforce / hubspot")],
+    no_sentiment: Annotated[
+        bool, typer.Option("--no-sentiment", help="Skip message sentiment (faster)")
+    ] = False,
+) -> None:
+    """Pull what changed, score the customers it touched, push fields and tasks (one run)."""
+    from datetime import UTC, datetime
+
+    from service.main import build_connection, sync_stores
+    from service.progress import CounterLine, progress_bar
+    from service.sentiment.pipeline import SentimentAnalyzer
+    from service.usecases.sync import sync as run_sync
+
+    settings = _settings()
+    name = _connection_name(settings, target)
+    connection = build_connection(settings, name)
+    analyzer = None if no_sentiment else SentimentAnalyzer(settings.sentiment)
+    with progress_bar() as bar:
+        progress = CounterLine(bar, name)
+        report = run_sync(
+            name,
+            connection.reader,
+            connection.writer,
+            sync_stores(settings, _engine(settings)),
+            datetime.now(UTC),
+            analyzer=analyzer,
+            progress=progress,
+        )
+    typer.echo(
+        f"{name}: pulled {report.pulled:,}, refused {len(report.refused):,}, "
+        f"scored {report.scored:,}, fields pushed {report.pushed:,}, "
+        f"tasks created {report.tasks_created:,}, failed writes {len(report.push_failed):,}"
+    )
+    for failure in report.push_failed[:20]:
+        typer.echo(f"  failed: {failure}", err=True)
+
+
 @app.command("sentiment")
 def sentiment(
     batch_size: Annotated[
@@ -163,11 +238,13 @@ def sentiment(
 @app.command()
 def demo(
     port: Annotated[int, typer.Option(help="Port for the API")] = 8000,
+    customers: Annotated[int, typer.Option(min=10, help="Generated customers")] = 1500,
+    once: Annotated[bool, typer.Option("--once", help="Exit after the summary")] = False,
 ) -> None:
-    """Start the service on a local SQLite file with a fresh admin key."""
+    """The whole loop against the sandbox CRMs, then the API on a local SQLite file."""
     from service.demo import run_demo
 
-    run_demo(port)
+    run_demo(port, customers, once=once)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         message = error.format_message() if hasattr(error, "format_message") else str(error)
         typer.echo(f"error: {message} (see cem --help)", err=True)
         return int(getattr(error, "exit_code", 2))
-    except (ConfigError, CliError) as error:
+    except (ConfigError, CliError, CrmError) as error:
         typer.echo(f"error: {error}", err=True)
         return 1
     except SQLAlchemyError as error:

@@ -9,22 +9,39 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
+from sqlalchemy import Engine
 
+from adapters.hubspot.client import HubSpotClient
+from adapters.hubspot.reader import HubSpotReader
+from adapters.hubspot.writer import HubSpotWriter
+from adapters.mapping import MappingError, MappingSet, load_mappings
+from adapters.salesforce.client import SalesforceClient
+from adapters.salesforce.reader import SalesforceReader
+from adapters.salesforce.writer import SalesforceWriter
 from service import __version__
 from service.api.middleware import BodyGuardMiddleware, HttpMetrics, RequestContextMiddleware
 from service.api.problems import install_problem_handlers
 from service.api.ratelimit import RateLimiter
 from service.api.routes import health, jobs, keys, score, sentiment, webhooks
-from service.config import Settings
+from service.config import ConfigError, CrmKind, Settings
 from service.jobs import JobQueue, JobRegistry, JobRunner, sync_schedules
 from service.logs import configure_logging
+from service.ports import CrmReader, CrmWriter
+from service.store.cursors import CursorRepository
 from service.store.database import make_engine, upgrade
 from service.store.jobs import JobRepository
 from service.store.keys import ApiKeyRepository
+from service.store.ledger import PushLedgerRepository
+from service.store.records import RecordStore
+from service.store.scores import ScoreHistoryRepository
+from service.store.tasks import TaskLedgerRepository
 from service.store.webhooks import WebhookRepository
+from service.usecases.sync import SyncStores
 from service.webhooks import SecretVault, WebhookDispatcher, WebhookOutbox
 
 log = logging.getLogger(__name__)
@@ -40,6 +57,7 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     """Build the ASGI application for `settings`; `job_registry` holds the job kinds this
     process can run (the `sync` kind among them once the use cases register it)."""
     configure_logging(settings.log_level, settings.log_format.value, settings.secret_values())
+    check_mappings(settings)
     engine = make_engine(settings.database_url.get_secret_value())
     if settings.auto_migrate:
         upgrade(engine)
@@ -113,3 +131,62 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.api.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
     return app
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One configured CRM connection with its adapters (the only place that picks them)."""
+
+    name: str
+    kind: CrmKind
+    reader: CrmReader
+    writer: CrmWriter
+
+
+def connection_mappings(settings: Settings, name: str) -> MappingSet:
+    """The mappings a connection uses: its own directory, else the service's, else the shipped."""
+    connection = settings.connections[name]
+    return load_mappings(connection.mappings_dir or settings.mappings_dir)
+
+
+def build_connection(settings: Settings, name: str) -> Connection:
+    """The reader and writer of the connection `name` (ConfigError when it is not configured)."""
+    if name not in settings.connections:
+        known = ", ".join(sorted(settings.connections)) or "none configured"
+        raise ConfigError(f"unknown connection {name!r} (known: {known})")
+    connection = settings.connections[name]
+    mappings = connection_mappings(settings, name)
+    lookback = timedelta(seconds=connection.lookback_seconds)
+    if connection.kind is CrmKind.SALESFORCE:
+        sf = SalesforceClient(name, connection)
+        return Connection(
+            name,
+            connection.kind,
+            SalesforceReader(sf, mappings, lookback),
+            SalesforceWriter(sf, mappings),
+        )
+    hs = HubSpotClient(name, connection)
+    return Connection(
+        name, connection.kind, HubSpotReader(hs, mappings, lookback), HubSpotWriter(hs, mappings)
+    )
+
+
+def check_mappings(settings: Settings) -> None:
+    """Validate every mapping directory in use at start-up; ConfigError names file, line, field."""
+    try:
+        load_mappings(settings.mappings_dir)
+        for name in settings.connections:
+            connection_mappings(settings, name)
+    except MappingError as error:
+        raise ConfigError(f"invalid mapping: {error}") from None
+
+
+def sync_stores(settings: Settings, engine: Engine) -> SyncStores:
+    """The repositories the sync use case needs, on one engine."""
+    return SyncStores(
+        RecordStore(engine, keep_text=settings.keep_message_text),
+        CursorRepository(engine),
+        PushLedgerRepository(engine),
+        TaskLedgerRepository(engine),
+        ScoreHistoryRepository(engine),
+    )

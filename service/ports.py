@@ -164,6 +164,8 @@ class CrmWriter(Protocol):
     """Pushes scores, flags and tasks to one CRM connection; every call is idempotent."""
 
     connection: str
+    # The CRM objects that have a push mapping (others, e.g. leads, get no fields from us).
+    pushable: frozenset[str]
 
     def upsert_fields(self, updates: Sequence[FieldUpdate]) -> WriteReport:
         """Write the given fields, in as few batch calls as the CRM allows."""

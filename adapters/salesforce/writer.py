@@ -78,6 +78,7 @@ class SalesforceWriter:
         self.connection = client.name
         self.client = client
         self._push = {m.object: m for m in mappings.for_crm("salesforce", "push")}
+        self.pushable = frozenset(self._push)
 
     def _mapping(self, crm_object: str) -> Mapping:
         mapping = self._push.get(crm_object)

@@ -65,9 +65,10 @@ def _serve_in_child(contacts: int, seed: int, pipe: Connection) -> None:
 
 
 @contextmanager
-def _emulator(
+def emulator_process(
     contacts: int, seed: int, in_process: bool
 ) -> Iterator[tuple[str, dict[str, object]]]:
+    """A loaded emulator serving on loopback: (base URL, load facts); stopped on exit."""
     if in_process:
         app, loaded = _loaded_app(contacts, seed)
         with SandboxServer(app) as server:
@@ -87,7 +88,8 @@ def _emulator(
         process.join(timeout=30)
 
 
-def _server_durations(url: str) -> list[float]:
+def server_durations(url: str) -> list[float]:
+    """Server-side milliseconds of every logged request, from the admin request log."""
     answer = httpx.get(f"{url}/__sandbox/requests", params={"limit": 100_000}, timeout=30)
     return [float(e["duration_ms"]) for e in answer.json()["entries"]]
 
@@ -95,7 +97,7 @@ def _server_durations(url: str) -> list[float]:
 def run(contacts: int, seed: int, in_process: bool = False) -> dict[str, object]:
     """Load, serve, read everything; the measurements as a dict."""
     token = CONFIG.access_token.get_secret_value()
-    with _emulator(contacts, seed, in_process) as (url, loaded):
+    with emulator_process(contacts, seed, in_process) as (url, loaded):
         httpx.delete(f"{url}/__sandbox/requests", timeout=10)
         api = HubSpot(access_token=token, host=url).crm.contacts.basic_api
         seen: set[str] = set()
@@ -110,7 +112,7 @@ def run(contacts: int, seed: int, in_process: bool = False) -> dict[str, object]
                 break
             after = page.paging.next.after
         seconds = time.perf_counter() - started
-        durations = _server_durations(url)
+        durations = server_durations(url)
     if len(seen) != contacts:
         raise SystemExit(f"read {len(seen)} distinct contacts, expected {contacts}")
     rate = len(seen) / seconds

@@ -15,8 +15,9 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 from fnmatch import fnmatchcase
+from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class FaultKind(StrEnum):
@@ -130,6 +131,23 @@ def named_profile(name: str, seed: int = 0) -> FaultProfile:
         known = ", ".join(sorted(NAMED_PROFILES))
         raise KeyError(f"unknown fault profile {name!r}; known profiles: {known}") from None
     return base.model_copy(update={"seed": seed}, deep=True)
+
+
+def resolve_profile(spec: str, seed: int = 0) -> FaultProfile:
+    """A named profile (with `seed`), or a FaultProfile read from the JSON file `spec`.
+
+    Raises `ValueError` with a message fit for a command line.
+    """
+    if spec in NAMED_PROFILES:
+        return named_profile(spec, seed)
+    path = Path(spec)
+    if not path.is_file():
+        known = ", ".join(sorted(NAMED_PROFILES))
+        raise ValueError(f"unknown fault profile {spec!r}: use {known} or a JSON profile file")
+    try:
+        return FaultProfile.model_validate_json(path.read_bytes())
+    except ValidationError as exc:
+        raise ValueError(f"invalid fault profile {spec}: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)

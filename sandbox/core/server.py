@@ -13,6 +13,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -138,15 +139,13 @@ class SandboxServer:
     def _wait_started(self) -> None:
         assert self._server is not None
         assert self._thread is not None
-        deadline = threading.Event()
-        waited = 0.0
+        deadline = time.monotonic() + _START_TIMEOUT_SECONDS
         while not self._server.started:
             if not self._thread.is_alive():
                 raise RuntimeError("sandbox server failed to start (see log above)")
-            if waited > _START_TIMEOUT_SECONDS:
+            if time.monotonic() > deadline:
                 raise RuntimeError("sandbox server did not start in time")
-            deadline.wait(0.01)
-            waited += 0.01
+            time.sleep(0.01)
 
     def serve_forever(self) -> None:
         """Block the calling thread until the server stops (Ctrl-C stops it)."""

@@ -1,1 +1,5 @@
-"""Deterministic, streamed, multilingual synthetic CRM data for the sandbox emulators."""
+"""Deterministic, streamed, multilingual synthetic CRM data for the sandbox emulators.
+
+Entry points: ``generate.generate`` / ``generate.truths`` (record stream, ground truth) and
+``files.write_dataset`` / ``files.read_dataset`` (folders of JSON lines). See ``README.md``.
+"""

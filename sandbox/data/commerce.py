@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sandbox.data.feedback import review, survey
 from sandbox.data.markets import to_currency
-from sandbox.data.model import LineItem, Transaction, TransactionStatus
+from sandbox.data.model import LineItem, Transaction, TransactionKind, TransactionStatus
 from sandbox.data.seeding import Choice
 from sandbox.data.timeline import Timeline
 
@@ -64,7 +64,11 @@ def opportunity(t: Timeline, when: datetime) -> None:
 
 
 def _transaction(
-    t: Timeline, kind: str, status: TransactionStatus, when: datetime, lines: tuple[LineItem, ...]
+    t: Timeline,
+    kind: TransactionKind,
+    status: TransactionStatus,
+    when: datetime,
+    lines: tuple[LineItem, ...],
 ) -> None:
     s = t.s
     amount = sum((line.unit_price * line.quantity for line in lines), Decimal(0))
@@ -73,7 +77,7 @@ def _transaction(
             id=t.next_id("t"),
             person_id=s.person.id,
             company_id=s.company.id,
-            kind="order" if kind == "order" else "opportunity",
+            kind=kind,
             amount=amount,
             currency=s.currency,
             status=status,

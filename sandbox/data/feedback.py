@@ -17,7 +17,7 @@ def review(t: Timeline, when: datetime) -> None:
     when = t.local(when)
     polarity = t.mood_polarity(when)
     slots = t.slots()
-    body, _ = t.message(polarity, slots, statement=True)
+    body, _, _ = t.message(polarity, slots, statement=True)
     title = t.text.review_title(polarity, t.rng)
     t.interaction(when, "review", "inbound", title, body)
 

@@ -1,15 +1,15 @@
 """Write a generated dataset to a folder and read it back as the same record stream.
 
-Layout (UTF-8 JSON lines, one object per line, fields in model order)::
+Layout (UTF-8 JSON lines, one object per line, fields in model order; see ``codec``)::
 
     manifest.json          seed, size, window, counts, file names, format and generator versions
     owners.jsonl           companies.jsonl      persons.jsonl
     transactions.jsonl     interactions.jsonl   cases.jsonl      survey_answers.jsonl
     truth.jsonl            the hidden ground truth, one line per person (keep it from models!)
 
-Values: datetimes as ISO 8601 in UTC with a ``Z``; money as JSON *strings* holding the exact
-decimal (``"1249.00"``) so no float rounding creeps in; nested line items and case comments as
-arrays of objects. Output is byte-for-byte reproducible: same seed and size, same files.
+With ``compress=True`` every ``.jsonl`` is a ``.jsonl.gz`` instead (a million customers are
+about 4.5 GB uncompressed). Output is byte-for-byte reproducible: same seed and size, same files
+(gzip headers carry no time or name).
 
 Reading restores the exact stream order of :func:`sandbox.data.generate.generate`: every file
 is written in stream order, so the reader walks companies, their persons, and merges each
@@ -18,15 +18,16 @@ person's history from the four history files by ``history_key``.
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
-import types
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import fields, is_dataclass
+from contextlib import ExitStack
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, TypeVar, Union, cast, get_args, get_origin, get_type_hints
+from typing import IO, Any, TypeVar, cast
 
+from sandbox.data.codec import decoder, encode, iso
 from sandbox.data.generate import GENERATOR_VERSION, generate, truths, window
 from sandbox.data.model import (
     Case,
@@ -58,117 +59,35 @@ _BUFFER = 1 << 20
 T = TypeVar("T")
 
 
-# --- encoding ------------------------------------------------------------------------------
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
-def _to_json(hint: Any) -> Callable[[Any], Any] | None:
-    """How to turn a value of a field with type ``hint`` into JSON (``None``: as it is)."""
-    if hint is datetime:
-        return _iso
-    if hint is Decimal:
-        return str
-    origin, args = get_origin(hint), get_args(hint)
-    if origin in (Union, types.UnionType) and type(None) in args:
-        (inner,) = [a for a in args if a is not type(None)]
-        convert = _to_json(inner)
-        if convert is None:
-            return None
-        return lambda v: None if v is None else convert(v)
-    if origin is tuple:
-        item = args[0]
-        if is_dataclass(item) and isinstance(item, type):
-            plan = _encoding_plan(item)
-            return lambda v: [_as_object(x, plan) for x in v]
-    return None  # str, int, float, bool, Literals and tuples of strings are JSON already
-
-
-_Plan = tuple[tuple[str, Callable[[Any], Any] | None], ...]
-_PLANS: dict[type, _Plan] = {}
-
-
-def _encoding_plan(cls: type) -> _Plan:
-    """Field names with their converters, worked out once per type from its annotations."""
-    plan = _PLANS.get(cls)
-    if plan is None:
-        hints = get_type_hints(cls)
-        plan = _PLANS[cls] = tuple((f.name, _to_json(hints[f.name])) for f in fields(cls))
-    return plan
-
-
-def _as_object(record: Any, plan: _Plan) -> dict[str, Any]:
-    return {
-        name: getattr(record, name) if convert is None else convert(getattr(record, name))
-        for name, convert in plan
-    }
-
-
-# Values are made JSON-ready up front, so the C encoder runs without a Python ``default`` hook.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def encode(record: Record | Truth) -> str:
-    """One record as a compact JSON line (without the newline)."""
-    return _ENCODER.encode(_as_object(record, _encoding_plan(type(record))))
-
-
-# --- decoding ------------------------------------------------------------------------------
-def _parse_datetime(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def _converter(hint: Any) -> Callable[[Any], Any] | None:
-    """How to turn the JSON value of a field with type ``hint`` back into Python."""
-    if hint is datetime:
-        return _parse_datetime
-    if hint is Decimal:
-        return Decimal
-    origin, args = get_origin(hint), get_args(hint)
-    if origin in (Union, types.UnionType) and type(None) in args:
-        (inner,) = [a for a in args if a is not type(None)]
-        convert = _converter(inner)
-        if convert is None:
-            return None
-        return lambda v: None if v is None else convert(v)
-    if origin is tuple:
-        item = args[0]
-        if is_dataclass(item) and isinstance(item, type):
-            decode_item = _decoder(item)
-            return lambda v: tuple(decode_item(x) for x in v)
-        return tuple
-    return None  # str, int, float, bool and Literals are already right
-
-
-_DECODERS: dict[type, Callable[[dict[str, Any]], Any]] = {}
-
-
-def _decoder(cls: type[T]) -> Callable[[dict[str, Any]], T]:
-    """A function building ``cls`` from its decoded JSON object (built once per type)."""
-    cached = _DECODERS.get(cls)
-    if cached is not None:
-        return cached
-    hints = get_type_hints(cls)
-    converters = {
-        name: convert for name, hint in hints.items() if (convert := _converter(hint)) is not None
-    }
-
-    def decode_obj(obj: dict[str, Any]) -> T:
-        for name, convert in converters.items():
-            obj[name] = convert(obj[name])
-        return cls(**obj)
-
-    _DECODERS[cls] = decode_obj
-    return decode_obj
-
-
-def decode(cls: type[T], line: str) -> T:
-    """The record of type ``cls`` encoded in ``line``."""
-    return _decoder(cls)(json.loads(line))
-
-
 # --- writing -------------------------------------------------------------------------------
-def _open(path: Path) -> IO[str]:
+def file_name(base: str, compress: bool) -> str:
+    """The name a data file has on disk: ``base`` or ``base.gz``."""
+    return f"{base}.gz" if compress else base
+
+
+class _GzipText(io.TextIOWrapper):
+    """Text written through gzip into a file; closing it closes all three layers.
+
+    ``GzipFile`` leaves a file object it was given open, and ``gzip.open`` would write the
+    current time and the file name into the header, which breaks byte-for-byte reproducibility.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._raw = path.open("wb")
+        zipped = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0)
+        super().__init__(zipped, encoding="utf-8", newline="\n")
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
+def open_for_writing(path: Path, compress: bool) -> IO[str]:
+    """A text file to write JSON lines to, gzip-compressed if ``compress``."""
+    if compress:
+        return _GzipText(path)
     return path.open("w", encoding="utf-8", newline="\n", buffering=_BUFFER)
 
 
@@ -178,26 +97,42 @@ PROGRESS_EVERY = 10_000
 
 
 def write_records(
-    folder: Path, records: Iterable[Record], *, on_progress: Progress | None = None
+    folder: Path,
+    records: Iterable[Record],
+    *,
+    on_progress: Progress | None = None,
+    compress: bool = False,
 ) -> dict[str, int]:
-    """Write ``records`` (in stream order) into one JSON-lines file per type; return counts."""
+    """Write ``records`` (in stream order) into one JSON-lines file per type; return the line
+    count per file name."""
     folder.mkdir(parents=True, exist_ok=True)
-    handles = {cls: _open(folder / name) for cls, name in FILES.items()}
-    counts = dict.fromkeys(FILES.values(), 0)
+    names = {cls: file_name(base, compress) for cls, base in FILES.items()}
+    counts = dict.fromkeys(names.values(), 0)
     persons = 0
-    try:
+    with ExitStack() as stack:
+        handles = {
+            cls: stack.enter_context(open_for_writing(folder / name, compress))
+            for cls, name in names.items()
+        }
         for record in records:
             cls = type(record)
             handles[cls].write(encode(record) + "\n")
-            counts[FILES[cls]] += 1
+            counts[names[cls]] += 1
             if cls is Person:
                 persons += 1
                 if on_progress is not None and persons % PROGRESS_EVERY == 0:
                     on_progress(persons)
-    finally:
-        for handle in handles.values():
-            handle.close()
     return counts
+
+
+def write_truths(path: Path, truth_records: Iterable[Truth], compress: bool) -> int:
+    """Write the ground truth to ``path``; return how many lines were written."""
+    count = 0
+    with open_for_writing(path, compress) as handle:
+        for truth in truth_records:
+            handle.write(encode(truth) + "\n")
+            count += 1
+    return count
 
 
 def write_dataset(
@@ -207,21 +142,38 @@ def write_dataset(
     *,
     start: datetime | None = None,
     on_progress: Progress | None = None,
+    workers: int = 1,
+    compress: bool = False,
 ) -> dict[str, Any]:
     """Generate a dataset into ``folder`` (created if missing) and return its manifest.
 
     Memory stays flat whatever ``customers`` is: records go to disk as they are generated.
     ``on_progress`` lets a command line show progress on large datasets (a million customers
-    take minutes).
+    take minutes). ``workers`` > 1 generates parts on that many processes; the files are the
+    same, byte for byte (compressed files: the same content, as multi-member gzip).
     """
     path = Path(folder)
-    records = generate(seed, customers, start=start)
-    counts = write_records(path, records, on_progress=on_progress)
-    truth_count = 0
-    with _open(path / TRUTH_FILE) as handle:
-        for truth in truths(seed, customers, start=start):
-            handle.write(encode(truth) + "\n")
-            truth_count += 1
+    path.mkdir(parents=True, exist_ok=True)
+    truth_name = file_name(TRUTH_FILE, compress)
+    if workers > 1:
+        # Imported here: ``parts`` builds on this module's writer.
+        from sandbox.data.parts import write_parts
+
+        counts = write_parts(
+            path,
+            seed,
+            customers,
+            start=start,
+            workers=workers,
+            on_progress=on_progress,
+            compress=compress,
+        )
+    else:
+        records = generate(seed, customers, start=start)
+        counts = write_records(path, records, on_progress=on_progress, compress=compress)
+        counts[truth_name] = write_truths(
+            path / truth_name, truths(seed, customers, start=start), compress
+        )
     begin, end = window(start)
     manifest: dict[str, Any] = {
         "format": FORMAT,
@@ -229,9 +181,11 @@ def write_dataset(
         "generator_version": GENERATOR_VERSION,
         "seed": seed,
         "customers": customers,
-        "window": {"start": _iso(begin), "end": _iso(end)},
-        "counts": {**counts, TRUTH_FILE: truth_count},
-        "files": {cls.__name__: name for cls, name in FILES.items()} | {"Truth": TRUTH_FILE},
+        "window": {"start": iso(begin), "end": iso(end)},
+        "counts": counts,
+        "files": {cls.__name__: file_name(base, compress) for cls, base in FILES.items()}
+        | {"Truth": truth_name},
+        "compressed": compress,
         "money": "decimal strings in the record's currency",
     }
     with (path / MANIFEST).open("w", encoding="utf-8", newline="\n") as handle:
@@ -250,9 +204,16 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
     return manifest
 
 
+def open_for_reading(path: Path) -> IO[str]:
+    """A data file opened as text, decompressing a ``.gz`` one."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8")
+    return path.open(encoding="utf-8")
+
+
 def _lines(path: Path, cls: type[T]) -> Iterator[T]:
-    decode_obj = _decoder(cls)
-    with path.open(encoding="utf-8") as handle:
+    decode_obj = decoder(cls)
+    with open_for_reading(path) as handle:
         for line in handle:
             yield decode_obj(json.loads(line))
 
@@ -280,14 +241,17 @@ class _Peekable(Iterator[T]):
 def read_dataset(folder: str | Path) -> Iterator[Record]:
     """Read a dataset back as the record stream ``generate`` produced, in the same order."""
     path = Path(folder)
-    read_manifest(path)
-    yield from _lines(path / FILES[Owner], Owner)
-    persons = _Peekable(_lines(path / FILES[Person], Person))
+    names: dict[str, str] = read_manifest(path)["files"]
+
+    def lines(cls: type[T]) -> Iterator[T]:
+        return _lines(path / names[cls.__name__], cls)
+
+    yield from lines(Owner)
+    persons = _Peekable(lines(Person))
     histories: list[_Peekable[History]] = [
-        _Peekable(_lines(path / FILES[cls], cls))
-        for cls in (Transaction, Interaction, Case, SurveyAnswer)
+        _Peekable(lines(cls)) for cls in (Transaction, Interaction, Case, SurveyAnswer)
     ]
-    for company in _lines(path / FILES[Company], Company):
+    for company in lines(Company):
         yield company
         while (person := persons.peek()) is not None and person.company_id == company.id:
             yield next(persons)
@@ -306,4 +270,5 @@ def read_dataset(folder: str | Path) -> Iterator[Record]:
 
 def read_truths(folder: str | Path) -> Iterator[Truth]:
     """Read the ground truth back, one ``Truth`` per person in stream order."""
-    yield from _lines(Path(folder) / TRUTH_FILE, Truth)
+    path = Path(folder)
+    yield from _lines(path / read_manifest(path)["files"]["Truth"], Truth)

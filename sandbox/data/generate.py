@@ -33,13 +33,13 @@ from sandbox.data.markets import (
     fill_digits,
 )
 from sandbox.data.model import Company, Owner, Person, Record, Truth
-from sandbox.data.people import ascii_fold, draw_company, draw_name, signature
+from sandbox.data.people import draw_company, draw_name, signature
 from sandbox.data.resources import name_bank
 from sandbox.data.seeding import Choice, rng_for
 from sandbox.data.text import Composer
 from sandbox.data.timeline import Subject
 
-GENERATOR_VERSION = "1.2.0"
+GENERATOR_VERSION = "1.4.1"
 DEFAULT_START = datetime(2024, 11, 1, tzinfo=UTC)
 WINDOW = timedelta(days=730)
 BLOCK = 8  # person slots per layout block; see _company_slots
@@ -47,12 +47,9 @@ _COMPANY_SIZE = Choice((1, 2, 3, 4, 5), (38, 27, 20, 10, 5))
 _MARKET = Choice(MARKETS, MARKET_WEIGHTS)
 _INDUSTRY = Choice(INDUSTRIES, INDUSTRY_WEIGHTS)
 _CUSTOMERS_PER_OWNER = 2500
-_TENANT_DOMAIN = {
-    "vn": "nordlight.vn",
-    "cn": "nordlight.cn",
-    "ee": "nordlight.ee",
-    "en": "nordlight.com",
-}
+# Our own staff write from a reserved domain (RFC 2606), so no sandbox address is a real one of
+# ours; customer domains carry a base-36 suffix that real companies are most unlikely to use.
+_TENANT_DOMAIN = {key: f"{key}.nordlight.example" for key in ("vn", "cn", "ee", "en")}
 
 
 def window(start: datetime | None) -> tuple[datetime, datetime]:
@@ -64,15 +61,24 @@ def window(start: datetime | None) -> tuple[datetime, datetime]:
     return begin, begin + WINDOW
 
 
-def _company_slots(seed: int, customers: int) -> Iterator[tuple[int, int]]:
-    """``(first person index, size)`` per company, in stream order.
+def blocks(customers: int) -> int:
+    """How many layout blocks a dataset of ``customers`` has (the last may be partial)."""
+    return -(-customers // BLOCK)
+
+
+def _company_slots(
+    seed: int, customers: int, part: range | None = None
+) -> Iterator[tuple[int, int]]:
+    """``(first person index, size)`` per company, in stream order, for the blocks in ``part``
+    (default: all).
 
     Person slots come in blocks of ``BLOCK``; each block splits itself into companies with its
     own generator, so company boundaries never depend on the dataset size (a smaller dataset
     is a prefix of a larger one, apart from the owner roster) and never span two blocks.
     """
-    for block_first in range(0, customers, BLOCK):
-        rng = rng_for(seed, "block", block_first // BLOCK)
+    for block in part if part is not None else range(blocks(customers)):
+        block_first = block * BLOCK
+        rng = rng_for(seed, "block", block)
         first, block_end = block_first, min(block_first + BLOCK, customers)
         while first < block_end:
             size = _COMPANY_SIZE(rng)
@@ -165,16 +171,33 @@ def generate(seed: int, customers: int, *, start: datetime | None = None) -> Ite
     """
     if customers < 0:
         raise ValueError("customers must be >= 0")
+    window(start)  # refuse a bad start before yielding anything
+    yield from owners(seed, customers)
+    yield from generate_part(seed, customers, range(blocks(customers)), start=start)
+
+
+def owners(seed: int, customers: int) -> Iterator[Owner]:
+    """The owner records of a dataset of ``customers`` (the head of ``generate``'s stream)."""
+    for roster in _roster(seed, customers).values():
+        yield from roster
+
+
+def generate_part(
+    seed: int, customers: int, part: range, *, start: datetime | None = None
+) -> Iterator[Record]:
+    """The companies, persons and histories of the layout blocks in ``part``, in stream order.
+
+    ``generate`` is ``owners`` followed by the parts of consecutive block ranges, so parts can
+    be generated apart (on other processes) and concatenated to the same stream.
+    """
     begin, end = window(start)
     roster = _roster(seed, customers)
-    for owners in roster.values():
-        yield from owners
     composers = {market.language: Composer(market.language) for market in MARKETS}
-    for first, size in _company_slots(seed, customers):
+    for first, size in _company_slots(seed, customers, part):
         plan, crng = _plan(seed, first, size, begin)
         market, country = plan.market, plan.country
-        owners = roster[market.key]
-        owner = owners[crng.randrange(len(owners))]
+        staff = roster[market.key]
+        owner = staff[crng.randrange(len(staff))]
         naming = draw_company(name_bank(market.language), country, plan.industry, first, crng)
         revenue = None
         if crng.random() < 0.8:
@@ -209,13 +232,15 @@ def generate(seed: int, customers: int, *, start: datetime | None = None) -> Ite
                 local = f"{name.email_local}{rng.randint(2, 99)}"
             emails.add(local)
             tz = country.timezone(rng)
+            # Real CRMs have gaps: some contacts never gave a phone number.
+            phone = fill_digits(country.phone, rng) if rng.random() >= 0.07 else ""
             person = Person(
                 id=f"p{index:07d}",
                 company_id=company.id,
                 first_name=name.first_name,
                 last_name=name.last_name,
                 email=f"{local}@{company.domain}",
-                phone=fill_digits(country.phone, rng),
+                phone=phone,
                 language=language,
                 country=country.code,
                 timezone=tz,
@@ -232,6 +257,7 @@ def generate(seed: int, customers: int, *, start: datetime | None = None) -> Ite
                 profile=profile,
                 currency=country.currency,
                 channel=market.channel,
+                season=market.season,
                 buys_b2b=index == first and (size >= 2 or rng.random() < 0.3),
                 start=max(created, begin),
                 end=end,
@@ -239,14 +265,27 @@ def generate(seed: int, customers: int, *, start: datetime | None = None) -> Ite
             yield from person_history(subject, rng, composers[language])
 
 
-def truths(seed: int, customers: int, *, start: datetime | None = None) -> Iterator[Truth]:
-    """Yield the hidden ground truth of each of the ``customers`` persons, in stream order."""
+def truths(
+    seed: int, customers: int, *, start: datetime | None = None, part: range | None = None
+) -> Iterator[Truth]:
+    """Yield the hidden ground truth of each of the ``customers`` persons, in stream order
+    (only those in the layout blocks of ``part`` if given)."""
     begin, end = window(start)
-    for first, size in _company_slots(seed, customers):
+    for first, size in _company_slots(seed, customers, part):
         plan, _ = _plan(seed, first, size, begin)
         for index in range(first, first + size):
             _, _, profile = _person_truth(seed, index, plan, begin, end)
             yield profile.truth(f"p{index:07d}")
 
 
-__all__ = ["DEFAULT_START", "GENERATOR_VERSION", "ascii_fold", "generate", "truths", "window"]
+__all__ = [
+    "BLOCK",
+    "DEFAULT_START",
+    "GENERATOR_VERSION",
+    "blocks",
+    "generate",
+    "generate_part",
+    "owners",
+    "truths",
+    "window",
+]

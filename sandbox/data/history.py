@@ -20,6 +20,8 @@ from sandbox.data.text import Composer
 from sandbox.data.timeline import History, Subject, Timeline
 
 _OPPORTUNITY_COUNT = Choice((0, 1, 2, 3), (25, 35, 28, 12))
+# How often the customer starts the conversation on each channel (meetings are booked by us).
+_INBOUND_SHARE = {"email": 0.65, "chat": 0.85, "call": 0.55, "meeting": 0.0}
 
 
 def contact(t: Timeline, when: datetime) -> None:
@@ -34,13 +36,13 @@ def contact(t: Timeline, when: datetime) -> None:
         note = text.staff("note", rng)
         t.interaction(when, "note", "outbound", note, note)
         return
-    inbound = rng.random() < {"email": 0.65, "chat": 0.85, "call": 0.55, "meeting": 0.0}[channel]
+    inbound = rng.random() < _INBOUND_SHARE[channel]
     if not inbound and channel in ("email", "chat"):
         t.staff_message(when, channel, "follow_up")
         return
     polarity = t.mood_polarity(when)
     slots = t.slots()
-    body, subject = t.message(polarity, slots)
+    body, subject, _ = t.message(polarity, slots)
     direction: Direction = "inbound" if inbound else "outbound"
     if channel == "email":
         content = slots.fill(text.email(body, rng))
@@ -67,7 +69,7 @@ def person_history(subject: Subject, rng: random.Random, composer: Composer) -> 
         for when in t.times(1.5, s.end):
             contact(t, when)
         return t.in_order()
-    for when in t.times(profile.orders_per_year, buying_until):
+    for when in t.times(profile.orders_per_year, buying_until, season=s.season):
         order(t, when)
     if s.buys_b2b:
         for _ in range(_OPPORTUNITY_COUNT(rng)):

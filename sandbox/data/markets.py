@@ -76,6 +76,16 @@ class Market:
     # Share of contacts in this market who write in English (expats, international teams).
     english_share: float
     channel: Choice[Channel]
+    # Relative order volume per calendar month, January first (see the SEASON_* constants).
+    season: tuple[float, ...]
+
+
+# Shopping seasons. Vietnam: the run-up to Tết in January, quiet during it, 11.11 and year-end
+# sales. China: Spring Festival lull, the 618 festival in June, Singles' Day on 11 November.
+# Estonia and English-speaking markets: quiet summer holidays, Black Friday and Christmas.
+SEASON_VN = (1.5, 0.6, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 1.0, 1.0, 1.2, 1.3)
+SEASON_CN = (1.1, 0.6, 0.9, 0.9, 1.0, 1.4, 0.9, 0.9, 1.0, 1.0, 1.8, 1.1)
+SEASON_WEST = (0.8, 0.9, 1.0, 1.0, 1.0, 0.9, 0.7, 0.8, 1.0, 1.1, 1.5, 1.4)
 
 
 def _single(
@@ -101,6 +111,7 @@ MARKETS: tuple[Market, ...] = (
         0.06,
         # Vietnamese shoppers message the shop (chat) far more than they e-mail it.
         _channels(email=18, chat=36, call=20, meeting=5, note=5, review=16),
+        SEASON_VN,
     ),
     Market(
         "cn",
@@ -108,6 +119,7 @@ MARKETS: tuple[Market, ...] = (
         Choice((_single("CN", "CNY", "Asia/Shanghai", "+86 13# #### ####", "cn"),), (1,)),
         0.03,
         _channels(email=12, chat=42, call=18, meeting=5, note=5, review=18),
+        SEASON_CN,
     ),
     Market(
         "ee",
@@ -115,6 +127,7 @@ MARKETS: tuple[Market, ...] = (
         Choice((_single("EE", "EUR", "Europe/Tallinn", "+372 5### ####", "ee"),), (1,)),
         0.10,
         _channels(email=38, chat=16, call=16, meeting=8, note=7, review=15),
+        SEASON_WEST,
     ),
     Market(
         "en",
@@ -169,6 +182,7 @@ MARKETS: tuple[Market, ...] = (
         ),
         0.0,
         _channels(email=36, chat=20, call=17, meeting=6, note=6, review=15),
+        SEASON_WEST,
     ),
 )
 MARKET_WEIGHTS: tuple[int, ...] = (30, 25, 15, 30)

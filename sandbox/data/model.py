@@ -59,7 +59,10 @@ class Company:
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """A customer contact; ``is_lead`` marks one not yet converted (a Salesforce Lead)."""
+    """A customer contact; ``is_lead`` marks one not yet converted (a Salesforce Lead).
+
+    ``phone`` is international format with spaces, or ``""`` when the contact never gave one.
+    """
 
     id: str
     company_id: str

@@ -53,6 +53,7 @@ class AspectPhrases:
 
     subjects: dict[str, tuple[str, ...]]
     by_polarity: dict[str, tuple[str, ...]]
+    resolutions: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,8 @@ class PhraseBank:
     contrast_reversed: tuple[str, ...]
     greetings: tuple[str, ...]
     signoffs: tuple[str, ...]
+    staff_greetings: tuple[str, ...]
+    staff_signoffs: tuple[str, ...]
     chat_openers: tuple[str, ...]
     closers: tuple[str, ...]
     overall: dict[str, tuple[str, ...]]
@@ -81,6 +84,8 @@ class PhraseBank:
             self.contrast_reversed,
             self.greetings,
             self.signoffs,
+            self.staff_greetings,
+            self.staff_signoffs,
             self.chat_openers,
             self.closers,
             self.requests,
@@ -92,6 +97,7 @@ class PhraseBank:
         ]
         for aspect in self.aspects.values():
             groups.extend(aspect.subjects.values())
+            groups.append(aspect.resolutions)
             groups.extend(aspect.by_polarity.values())
         return sorted({phrase for group in groups for phrase in group})
 
@@ -170,6 +176,7 @@ def phrase_bank(language: str) -> PhraseBank:
         name: AspectPhrases(
             subjects=_groups(raw["aspects"][name]["subject"]),
             by_polarity={key: _strings(raw["aspects"][name][key]) for key in POLARITY_KEYS},
+            resolutions=_strings(raw["aspects"][name]["resolution"]),
         )
         for name in ASPECTS
     }
@@ -179,6 +186,8 @@ def phrase_bank(language: str) -> PhraseBank:
         contrast_reversed=_strings(raw["contrast_reversed"]),
         greetings=_strings(raw["greetings"]),
         signoffs=_strings(raw["signoffs"]),
+        staff_greetings=_strings(raw["staff_greetings"]),
+        staff_signoffs=_strings(raw["staff_signoffs"]),
         chat_openers=_strings(raw["chat_openers"]),
         closers=_strings(raw["closers"]),
         overall=_groups(raw["overall"]),

@@ -21,7 +21,7 @@ def case(t: Timeline, when: datetime) -> None:
     # Cases are problems or requests: praise becomes a question, mixed keeps its complaint.
     polarity = "neutral" if polarity == "positive" else polarity
     slots = t.slots()
-    description, subject = t.message(polarity, slots)
+    description, subject, aspect = t.message(polarity, slots)
     negative = polarity != "neutral"
     priority = (_PRIORITY_NEGATIVE if negative else _PRIORITY_NEUTRAL)(rng)
     comments: list[CaseComment] = []
@@ -40,7 +40,7 @@ def case(t: Timeline, when: datetime) -> None:
     if rng.random() < 0.9:
         at += timedelta(minutes=rng.randint(60, 14400))
         # A complaint is resolved (refund, replacement, correction); a request is answered.
-        closing = text.staff("resolution" if negative else "answer", rng)
+        closing = text.resolution(aspect, rng) if negative else text.staff("answer", rng)
         comments.append(CaseComment(slots.fill(closing), at, False))
         closed_at = at
         status = "closed"

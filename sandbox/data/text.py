@@ -18,7 +18,6 @@ from typing import Literal, TypeAlias
 from sandbox.data.resources import ASPECTS, PhraseBank, phrase_bank
 
 Polarity: TypeAlias = Literal["positive", "negative", "neutral", "mixed"]
-POLARITIES: tuple[Polarity, ...] = ("positive", "negative", "neutral", "mixed")
 
 # How often a sentence is said through negation, or swapped for a code-switched one.
 _NEGATED_SHARE = 0.2
@@ -171,12 +170,18 @@ class Composer:
         Returned apart from the body because staff letters are formatted with the names
         swapped: the greeting addresses the customer and the sign-off is the staff member's.
         """
-        return rng.choice(self.bank.greetings), rng.choice(self.bank.signoffs)
+        return rng.choice(self.bank.staff_greetings), rng.choice(self.bank.staff_signoffs)
 
     def subject(self, aspect: str, polarity: Polarity, rng: random.Random) -> str:
         """A subject line about ``aspect`` fitting a message of ``polarity``."""
         plain = "negative" if polarity == "mixed" else polarity
         return rng.choice(self.bank.aspects[aspect].subjects[plain])
+
+    def resolution(self, aspect: str | None, rng: random.Random) -> str:
+        """How staff close a complaint: usually the fix for its aspect, else a general one."""
+        if aspect is not None and rng.random() < 0.75:
+            return rng.choice(self.bank.aspects[aspect].resolutions)
+        return rng.choice(self.bank.staff["resolution"])
 
     def review_title(self, polarity: Polarity, rng: random.Random) -> str:
         """A review headline matching ``polarity``."""

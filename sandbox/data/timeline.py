@@ -54,6 +54,7 @@ class Subject:
     profile: Profile
     currency: str
     channel: Choice[Channel]
+    season: tuple[float, ...]
     buys_b2b: bool
     start: datetime
     end: datetime
@@ -145,37 +146,51 @@ class Timeline:
         )
 
     def times(
-        self, per_year: float, until: datetime, since: datetime | None = None
+        self,
+        per_year: float,
+        until: datetime,
+        since: datetime | None = None,
+        season: tuple[float, ...] | None = None,
     ) -> list[datetime]:
-        """Moments of a Poisson process with ``per_year`` events from ``since`` (default: the
-        start of the person's history) to ``until``."""
+        """Moments of a Poisson process with ``per_year`` events on average, from ``since``
+        (default: the start of the person's history) to ``until``.
+
+        With a ``season`` (twelve monthly factors) the rate follows the calendar: the process
+        runs at the peak rate and each moment is kept with probability factor / peak.
+        """
         out: list[datetime] = []
         if per_year <= 0:
             return out
+        peak = max(season) if season else 1.0
+        rate = per_year * peak / _YEAR
+        rng = self.rng
         t = self.s.start if since is None else since
         while len(out) < _MAX_EVENTS:
-            t += timedelta(days=self.rng.expovariate(per_year / _YEAR))
+            t += timedelta(days=rng.expovariate(rate))
             if t >= until:
                 break
-            out.append(t)
+            if season is None or rng.random() * peak < season[t.month - 1]:
+                out.append(t)
         return out
 
     def message(
         self, polarity: Polarity, slots: Slots, *, statement: bool = False
-    ) -> tuple[str, str]:
-        """A customer's message in ``polarity`` and a subject line for it (both formatted).
+    ) -> tuple[str, str, str | None]:
+        """A customer's message in ``polarity``, a subject line for it (both formatted) and the
+        aspect it is about (``None`` for a practical request).
 
         Half of the neutral messages that are not verdicts are practical requests ("please
         send invoice 4521"), which get a request subject instead of an aspect one.
         """
         rng, text = self.rng, self.text
+        aspect: str | None = None
         if polarity == "neutral" and not statement and rng.random() < 0.5:
             body, subject = text.request(rng)
         else:
             aspect, other = pick_aspects(self.s.profile.aspects, rng)
             body = text.body(polarity, aspect, other, rng, statement=statement)
             subject = text.subject(aspect, polarity, rng)
-        return slots.fill(body), slots.fill(subject)
+        return slots.fill(body), slots.fill(subject), aspect
 
     def staff_message(self, when: datetime, channel: Channel, kind: str) -> None:
         """A message from the owner to the customer, in the customer's language."""

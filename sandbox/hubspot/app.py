@@ -12,6 +12,10 @@ import logging
 from collections.abc import Iterable
 
 from fastapi import FastAPI
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
@@ -21,6 +25,7 @@ from starlette.types import Scope
 from sandbox.core.faults import Fault, FaultKind
 from sandbox.core.install import install_sandbox
 from sandbox.core.middleware import FaultRenderer
+from sandbox.core.state import ADMIN_PREFIX
 from sandbox.data.model import Record
 from sandbox.hubspot.auth import expired_error
 from sandbox.hubspot.config import HubSpotConfig
@@ -29,7 +34,16 @@ from sandbox.hubspot.errors import HubSpotError
 from sandbox.hubspot.gate import HubSpotGate, is_search
 from sandbox.hubspot.loader import LoadReport
 from sandbox.hubspot.ratelimit import rate_limit_error
-from sandbox.hubspot.routes import associations, batch, control, oauth, objects, owners, schema
+from sandbox.hubspot.routes import (
+    associations,
+    batch,
+    control,
+    oauth,
+    objects,
+    owners,
+    pipelines,
+    schema,
+)
 from sandbox.hubspot.view import HubSpotView
 
 logger = logging.getLogger(__name__)
@@ -52,7 +66,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.hubspot = emu
-    for module in (objects, batch, associations, schema, owners, oauth, control):
+    for module in (objects, batch, associations, schema, owners, pipelines, oauth, control):
         app.include_router(module.build_router(emu))
     _install_error_handlers(app)
     app.add_middleware(HubSpotGate, tokens=emu.tokens, limiter=emu.limiter)
@@ -107,14 +121,18 @@ def _install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, HubSpotError)
         return exc.response()
 
-    async def http_error(_: Request, exc: Exception) -> Response:
+    async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if request.url.path.startswith(ADMIN_PREFIX):  # the sandbox's own API answers FastAPI-style
+            return await http_exception_handler(request, exc)
         category = "OBJECT_NOT_FOUND" if exc.status_code == 404 else "VALIDATION_ERROR"
         message = "resource not found" if exc.status_code == 404 else str(exc.detail)
         return HubSpotError(exc.status_code, category, message).response()
 
-    async def invalid_request(_: Request, exc: Exception) -> Response:
+    async def invalid_request(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
+        if request.url.path.startswith(ADMIN_PREFIX):
+            return await request_validation_exception_handler(request, exc)
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
             for e in exc.errors()

@@ -157,6 +157,19 @@ class TokenRegistry:
         with self._lock:
             self._refresh[refresh] = scopes
 
+    def refresh_scopes(self, refresh: str) -> tuple[bool, frozenset[str] | None]:
+        """Whether a refresh token is known, and its scopes."""
+        with self._lock:
+            return refresh in self._refresh, self._refresh.get(refresh)
+
+    def revoke_refresh_token(self, refresh: str) -> bool:
+        """Forget a refresh token (an app uninstall); whether it was known."""
+        with self._lock:
+            if refresh not in self._refresh:
+                return False
+            del self._refresh[refresh]
+            return True
+
     def _issue(self, refresh: str, scopes: frozenset[str] | None) -> IssuedTokens:
         seconds = self._config.oauth.access_token_seconds
         # Real tokens are long and opaque; allow ~300 chars in clients (crm-api-facts §3.1).

@@ -7,7 +7,9 @@ is configuration because HubSpot's published figures vary by tier and over time.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from sandbox.core.faults import FaultProfile
 
@@ -25,6 +27,15 @@ class RateLimits(BaseModel):
     # Retry-After is not reliably sent by HubSpot; clients must fall back to the policy name.
     retry_after_header: bool = False
     timezone: str = Field(default="UTC", description="the portal time zone the daily reset uses")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
+        return value
 
 
 class ScopedToken(BaseModel):

@@ -7,6 +7,7 @@ into; it owns the shared sandbox state (clock, faults, request log) of this emul
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from sandbox.core.faults import FaultInjector
@@ -20,6 +21,7 @@ from sandbox.hubspot.objects import ObjectService
 from sandbox.hubspot.owners import OwnerDirectory
 from sandbox.hubspot.properties import PropertyRegistry
 from sandbox.hubspot.ratelimit import RateLimiter
+from sandbox.hubspot.search import SearchCache
 from sandbox.hubspot.store import ObjectStore
 from sandbox.hubspot.webhooks import WebhookSender
 
@@ -35,17 +37,21 @@ class HubSpotEmulator:
         self.store = ObjectStore()
         self.properties = PropertyRegistry(clock.now())
         self.objects = ObjectService(self.store, self.properties, clock, cfg.search_lag_seconds)
-        self.associations = AssociationStore()
+        self.associations = AssociationStore(clock.now)
         self.owners = OwnerDirectory()
         self.tokens = TokenRegistry(cfg, clock)
         self.limiter = RateLimiter(cfg.rate_limits, clock, cfg.portal_id)
         self.webhooks = WebhookSender(cfg.webhooks, cfg.portal_id)
+        self.search_cache = SearchCache()
         self.objects.listeners.append(self.webhooks.listen)
+        self.associations.listeners.append(self.webhooks.listen_association)
         self.sandbox.on_reset(self.reset_data)
 
-    def load(self, records: Iterable[Record]) -> LoadReport:
-        """Stream generated records into the portal (see :mod:`sandbox.hubspot.loader`)."""
-        return Loader(self.objects, self.associations, self.owners).load(records)
+    def load(self, records: Iterable[Record], *, all_ids: bool = False) -> LoadReport:
+        """Stream generated records into the portal (see :mod:`sandbox.hubspot.loader`);
+        ``all_ids`` maps every generator id, not only the referenced ones."""
+        loader = Loader(self.objects, self.associations, self.owners, all_ids=all_ids)
+        return loader.load(records)
 
     def credentials(self, base_url: str) -> dict[str, Any]:
         """What a client needs, for ``cem sandbox serve`` to print (``--json`` included).
@@ -69,7 +75,10 @@ class HubSpotEmulator:
         }
 
     def reset_data(self) -> None:
-        """Empty the portal: records, associations, owners, custom properties, tokens, limits."""
+        """Empty the portal: records, associations, owners, custom properties, tokens, limits;
+        search lag and rate limits back to the configured ones."""
+        self.objects.search_lag = timedelta(seconds=self.config.search_lag_seconds)
+        self.limiter.configure(self.config.rate_limits)
         self.store.clear()
         self.associations.clear()
         self.owners.clear()
@@ -77,6 +86,7 @@ class HubSpotEmulator:
         self.tokens.reset()
         self.limiter.reset()
         self.webhooks.clear()
+        self.search_cache.clear()
 
     def close(self) -> None:
         """Stop background work (the webhook sender)."""

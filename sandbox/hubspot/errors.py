@@ -8,10 +8,10 @@ Every error answer has the shape of crm-api-facts §3.10: ``status: "error"``, `
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
+import orjson
 from starlette.responses import Response
 
 JSON_MEDIA_TYPE = "application/json;charset=utf-8"
@@ -68,9 +68,8 @@ class HubSpotError(Exception):
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response serialised with the standard library (compact, UTF-8, no NaN)."""
-    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return Response(body.encode("utf-8"), status, headers, media_type=JSON_MEDIA_TYPE)
+    """A compact UTF-8 JSON response (orjson: a list page is the read benchmark's hot path)."""
+    return Response(orjson.dumps(data), status, headers, media_type=JSON_MEDIA_TYPE)
 
 
 def validation_error(message: str, **kwargs: Any) -> HubSpotError:

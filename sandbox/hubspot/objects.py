@@ -19,7 +19,7 @@ from sandbox.hubspot.properties import PropertyRegistry
 from sandbox.hubspot.store import ObjectStore, ObjectTable, StoredObject
 from sandbox.hubspot.timefmt import iso
 
-ChangeKind = Literal["creation", "propertyChange", "deletion"]
+ChangeKind = Literal["creation", "propertyChange", "deletion", "privacyDeletion", "merge"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,7 @@ class ChangeEvent:
     occurred_at: datetime
     property_name: str | None = None
     property_value: str | None = None
+    merged_ids: tuple[int, ...] = ()  # merge: the records folded into ``object_id``
 
 
 ChangeListener = Callable[[ChangeEvent], None]
@@ -73,9 +74,11 @@ class ObjectService:
         table = self.store.table(otype.name)
         if id_property in (None, "", "hs_object_id"):
             try:
-                return table.objects.get(int(key))
+                object_id = int(key)
             except ValueError:
                 return None
+            # A merged-away id keeps answering with the record it was merged into.
+            return table.objects.get(table.aliases.get(object_id, object_id))
         assert id_property is not None
         if id_property not in self.registry.unique_names(otype):
             raise validation_error(
@@ -165,10 +168,26 @@ class ObjectService:
 
     def purge(self, otype: ObjectType, obj: StoredObject) -> None:
         """Delete a record for good (GDPR delete): gone from the store, indexes and search."""
+        self.remove(otype, obj)
+        self._emit(ChangeEvent("privacyDeletion", otype, obj.id, self.clock.now()))
+
+    def apply_system(
+        self, otype: ObjectType, obj: StoredObject, values: dict[str, str | None]
+    ) -> StoredObject:
+        """Write already-normalised values, read-only ones included (merges)."""
+        with self.store.lock:
+            return self._apply(otype, obj, values)
+
+    def emit(self, event: ChangeEvent) -> None:
+        """Tell the listeners about a change made outside this service (merges)."""
+        self._emit(event)
+
+    def remove(self, otype: ObjectType, obj: StoredObject) -> None:
+        """Take a record out of the store, its unique indexes and search, without an event."""
         with self.store.lock:
             table = self.store.table(otype.name)
             table.objects.pop(obj.id, None)
-            table.indexed.pop(obj.id, None)
+            table.unindex(obj.id)
             for name, index in table.unique.items():
                 value = obj.properties.get(name)
                 if value is not None and index.get(unique_key(name, value)) == obj.id:

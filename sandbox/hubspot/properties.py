@@ -17,6 +17,7 @@ from typing import Any
 
 from sandbox.hubspot.errors import HubSpotError, conflict, not_found, validation_error
 from sandbox.hubspot.objecttypes import OBJECT_TYPES, ObjectType
+from sandbox.hubspot.pipelines import pipeline_options
 from sandbox.hubspot.propertyschema import BUILTIN, GROUP_LABELS, OPTIONS
 from sandbox.hubspot.timefmt import iso, parse_date, parse_instant
 
@@ -31,6 +32,7 @@ FIELD_TYPES: dict[str, frozenset[str]] = {
 }
 # HubSpot allows only a few unique-value properties per object type (crm-api-facts §3.8).
 MAX_UNIQUE_PER_TYPE = 10
+_OPTIONS = OPTIONS | pipeline_options()
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 
 
@@ -110,7 +112,7 @@ class PropertyRegistry:
 
     def __init__(self, created_at: datetime) -> None:
         self._lock = threading.Lock()
-        self._created_at = created_at
+        self.created_at = created_at
         self._schemas: dict[str, _TypeSchema] = {}
         self.reset()
 
@@ -122,10 +124,10 @@ class PropertyRegistry:
             for name, ptype, ftype, group in BUILTIN.get(otype.name, ()):
                 options = tuple(
                     {"label": v.title(), "value": v, "displayOrder": i, "hidden": False}
-                    for i, v in enumerate(OPTIONS.get((otype.name, name), ()))
+                    for i, v in enumerate(_OPTIONS.get((otype.name, name), ()))
                 )
                 schema.properties[name] = PropertyDef(
-                    name, _label(name), ptype, ftype, group, self._created_at, options=options
+                    name, _label(name), ptype, ftype, group, self.created_at, options=options
                 )
                 schema.groups.setdefault(group, PropertyGroup(group, GROUP_LABELS[group]))
             system_group = next(iter(schema.groups), "objectinformation")
@@ -135,9 +137,9 @@ class PropertyRegistry:
                     name,
                     _label(name),
                     ptype,
-                    "number" if ptype == "number" else "date",
+                    {"number": "number", "string": "text"}.get(ptype, "date"),
                     system_group,
-                    self._created_at,
+                    self.created_at,
                     read_only_value=name != otype.created_property,
                 )
             # Contacts are unique by email (crm-api-facts §3.3: duplicate create is a 409).
@@ -279,6 +281,7 @@ class PropertyRegistry:
 def _system_properties(otype: ObjectType) -> list[tuple[str, str]]:
     return [
         ("hs_object_id", "number"),
+        ("hs_merged_object_ids", "string"),
         (otype.created_property, "datetime"),
         (otype.modified_property, "datetime"),
     ]

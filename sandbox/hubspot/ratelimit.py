@@ -58,6 +58,12 @@ class RateLimiter:
         self._day: date | None = None
         self._daily_used = 0
 
+    def configure(self, limits: RateLimits) -> None:
+        """Switch to new limits at run time (counters are kept)."""
+        with self._lock:
+            self.limits = limits
+            self._zone = ZoneInfo(limits.timezone)
+
     def reset(self) -> None:
         """Empty every window and the daily counter."""
         with self._lock:

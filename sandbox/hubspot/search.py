@@ -8,7 +8,10 @@ issue 18 in §5). Search reads the *index*, which trails the store by the config
 
 from __future__ import annotations
 
+import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -45,6 +48,8 @@ class SearchRequest:
     properties: tuple[str, ...] | None
     limit: int
     after: int
+    signature: str  # filters, sort and text: what the matches depend on (the cache key)
+    cacheable: bool = True  # False when matches depend on associations, which the index lacks
 
 
 AssociatedIds = Callable[[ObjectType, str], frozenset[int]]
@@ -101,36 +106,106 @@ def parse_request(
     query = body.get("query") or ""
     if not isinstance(query, str):
         raise validation_error("query must be a string")
+    signature = json.dumps(
+        [groups_raw, sort_property, descending, query], sort_keys=True, default=str
+    )
     return SearchRequest(
-        groups, sort_property, descending, query, tuple(props) if props else None, limit, after
+        groups,
+        sort_property,
+        descending,
+        query,
+        tuple(props) if props else None,
+        limit,
+        after,
+        signature,
+        cacheable=not any(
+            str(f.get("propertyName", "")).startswith("associations.")
+            for g in groups_raw
+            for f in _filters_of(g)
+        ),
     )
 
 
-def run(
+Hit = tuple[int, dict[str, str]]
+
+
+def ordered_matches(
     request: SearchRequest,
     otype: ObjectType,
     registry: PropertyRegistry,
     index: dict[int, dict[str, str]],
-) -> tuple[int, list[tuple[int, dict[str, str]]]]:
-    """(total matches, the requested page of (id, indexed values))."""
-    words = [w for w in _TOKEN.findall(request.query.lower()) if w]
-    fields = _QUERY_FIELDS.get(otype.name, ("hs_object_id",))
-    hits: list[tuple[int, dict[str, str]]] = []
-    for object_id, values in index.items():
-        if request.groups and not any(all(p(values) for p in g) for g in request.groups):
-            continue
-        if words:
-            text = " ".join(values.get(f, "") for f in fields).lower()
-            if not all(w in text for w in words):
-                continue
-        hits.append((object_id, values))
-    key = _sort_key(registry.get(otype, request.sort_property), request.sort_property)
-    present = [h for h in hits if request.sort_property in h[1]]
-    missing = [h for h in hits if request.sort_property not in h[1]]
+) -> list[Hit]:
+    """Every match of the request in the index, in the requested order."""
+    match = _matcher(request, otype)
+    hits = [(i, v) for i, v in index.items() if match(v)]
+    name = request.sort_property
+    key = _sort_key(registry.get(otype, name), name)
+    present = [h for h in hits if name in h[1]]
+    missing = [h for h in hits if name not in h[1]]
     present.sort(key=lambda h: (key(h[1]), h[0]), reverse=request.descending)
     missing.sort(key=lambda h: h[0])
-    ordered = present + missing  # records without the sort property come last either way
-    return len(hits), ordered[request.after : request.after + request.limit]
+    return present + missing  # records without the sort property come last either way
+
+
+def _matcher(request: SearchRequest, otype: ObjectType) -> Predicate:
+    groups = [g for g in request.groups if g]
+    words = [w for w in _TOKEN.findall(request.query.lower()) if w]
+    fields = _QUERY_FIELDS.get(otype.name, ("hs_object_id",))
+
+    def text_ok(v: dict[str, str]) -> bool:
+        text = " ".join(v.get(f, "") for f in fields).lower()
+        return all(w in text for w in words)
+
+    if len(groups) == 1 and len(groups[0]) == 1 and not words:
+        return groups[0][0]  # the common case (one watermark filter): no wrapper calls
+    if not groups:
+        return text_ok if words else (lambda v: True)
+    return lambda v: any(all(p(v) for p in g) for g in groups) and (not words or text_ok(v))
+
+
+class SearchCache:
+    """Ordered results of recent queries per index version, so paging a query costs one scan.
+
+    Keyed by (object type, index version, the query's filters/sorts/text); a write that reaches
+    the index bumps the version, so a cached order is never staler than the index itself.
+    """
+
+    def __init__(self, size: int = 16) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[str, int, str], list[Hit]] = OrderedDict()
+
+    def page(
+        self,
+        request: SearchRequest,
+        otype: ObjectType,
+        registry: PropertyRegistry,
+        index: dict[int, dict[str, str]],
+        version: int,
+    ) -> tuple[int, list[Hit]]:
+        """(total matches, the requested page)."""
+        window = slice(request.after, request.after + request.limit)
+        if not request.cacheable:
+            fresh = ordered_matches(request, otype, registry, index)
+            return len(fresh), fresh[window]
+        key = (otype.name, version, request.signature)
+        with self._lock:
+            cached = self._entries.get(key)
+            if cached is not None:
+                self._entries.move_to_end(key)
+        ordered = cached
+        if ordered is None:
+            ordered = ordered_matches(request, otype, registry, index)
+            with self._lock:
+                self._entries[key] = ordered
+                while len(self._entries) > self._size:
+                    self._entries.popitem(last=False)
+        return len(ordered), ordered[window]
+
+    def clear(self) -> None:
+        """Forget every cached order."""
+        with self._lock:
+            self._entries.clear()
 
 
 def _filters_of(group: Any) -> list[dict[str, Any]]:

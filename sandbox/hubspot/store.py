@@ -14,9 +14,9 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 
 from sandbox.hubspot.objecttypes import OBJECT_TYPES
 
@@ -59,6 +59,8 @@ class ObjectTable:
     unique: dict[str, dict[str, int]] = field(default_factory=dict)
     indexed: dict[int, dict[str, str]] = field(default_factory=dict)
     pending: deque[_Pending] = field(default_factory=deque)
+    index_version: int = 0  # bumped whenever ``indexed`` changes (search cache key)
+    aliases: dict[int, int] = field(default_factory=dict)  # merged-away id -> surviving id
 
     def insert(self, obj: StoredObject) -> None:
         """Add a new record (ids only grow, so appending keeps ``order`` sorted)."""
@@ -83,7 +85,7 @@ class ObjectTable:
                 out.append(obj)
         has_more = any(
             (o := objects.get(i)) is not None and o.archived == archived
-            for i in _islice(order, index)
+            for i in islice(order, index, None)
         )
         return out, (out[-1].id if out and has_more else None)
 
@@ -95,6 +97,7 @@ class ObjectTable:
     def index_now(self, obj: StoredObject) -> None:
         """Put the record in the search index at once (bulk loads: data that is "old")."""
         self.indexed[obj.id] = obj.properties
+        self.index_version += 1
 
     def searchable(self, now: datetime) -> dict[int, dict[str, str]]:
         """The index as of ``now``: apply every staged version whose delay has passed."""
@@ -102,24 +105,27 @@ class ObjectTable:
         # Versions are staged in write order; with a constant lag they become due in order too.
         while pending and pending[0].visible_at <= now:
             item = pending.popleft()
+            self.index_version += 1
             if item.snapshot is None:
                 self.indexed.pop(item.object_id, None)
             else:
                 self.indexed[item.object_id] = item.snapshot
         return self.indexed
 
+    def unindex(self, object_id: int) -> None:
+        """Remove a record from the search index at once (GDPR delete)."""
+        self.indexed.pop(object_id, None)
+        self.index_version += 1
+
     def clear(self) -> None:
         """Drop every record."""
+        self.index_version += 1
         self.objects.clear()
+        self.aliases.clear()
         self.order.clear()
         self.unique.clear()
         self.indexed.clear()
         self.pending.clear()
-
-
-def _islice(order: list[int], start: int) -> Iterator[int]:
-    for index in range(start, len(order)):
-        yield order[index]
 
 
 class ObjectStore:

@@ -17,12 +17,15 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
 
+from sandbox.hubspot.associations import AssociationChange
 from sandbox.hubspot.config import WebhookSettings
 from sandbox.hubspot.objects import ChangeEvent
+from sandbox.hubspot.objecttypes import ObjectType
 from sandbox.hubspot.signature import sign_v1, sign_v3
 from sandbox.hubspot.timefmt import ms
 
@@ -98,35 +101,69 @@ class WebhookSender:
 
     def listen(self, change: ChangeEvent) -> None:
         """Object-service listener: queue the event when a subscription covers it."""
-        singular = change.object_type.singular
-        if singular not in _SUBSCRIBABLE:
+        extra: dict[str, Any]
+        if change.kind == "creation":
+            extra = {"changeFlag": "NEW"}
+        elif change.kind in ("deletion", "privacyDeletion"):
+            extra = {"changeFlag": "DELETED"}
+        elif change.kind == "merge":
+            extra = {
+                "primaryObjectId": change.object_id,
+                "mergedObjectIds": list(change.merged_ids),
+                "newObjectId": change.object_id,
+            }
+        else:
+            extra = {"propertyName": change.property_name, "propertyValue": change.property_value}
+        self._queue_event(
+            change.object_type, change.kind, change.object_id, change.occurred_at, extra
+        )
+
+    def listen_association(self, change: AssociationChange) -> None:
+        """Association-store listener: one ``associationChange`` event per side."""
+        sides = (
+            (change.from_type, change.from_id, change.to_type, change.to_id),
+            (change.to_type, change.to_id, change.from_type, change.from_id),
+        )
+        for a, a_id, b, b_id in sides:
+            extra = {
+                "associationType": f"{a.singular.upper()}_TO_{b.singular.upper()}",
+                "fromObjectId": a_id,
+                "toObjectId": b_id,
+                "associationRemoved": change.removed,
+                "isPrimaryAssociation": change.kind.label == "Primary",
+            }
+            self._queue_event(a, "associationChange", a_id, change.at, extra)
+
+    def _queue_event(
+        self,
+        otype: ObjectType,
+        kind: str,
+        object_id: int,
+        at: datetime,
+        extra: dict[str, Any],
+    ) -> None:
+        if otype.singular not in _SUBSCRIBABLE:
             return
-        name = f"{singular}.{change.kind}"
+        name = f"{otype.singular}.{kind}"
         with self._cond:
             settings = self._settings
             if settings.target_url is None or name not in self._subscription_ids:
                 return
             wanted = settings.property_filter.get(name)
-            if wanted and change.property_name not in wanted:
+            if wanted and extra.get("propertyName") not in wanted:
                 return
             event: dict[str, Any] = {
                 "eventId": self._next_event_id,
                 "subscriptionId": self._subscription_ids[name],
                 "portalId": self._portal_id,
                 "appId": settings.app_id,
-                "occurredAt": ms(change.occurred_at),
+                "occurredAt": ms(at),
                 "subscriptionType": name,
                 "attemptNumber": 0,
-                "objectId": change.object_id,
+                "objectId": object_id,
                 "changeSource": "API",
+                **extra,
             }
-            if change.kind == "creation":
-                event["changeFlag"] = "NEW"
-            elif change.kind == "deletion":
-                event["changeFlag"] = "DELETED"
-            else:
-                event["propertyName"] = change.property_name
-                event["propertyValue"] = change.property_value
             self._next_event_id += 1
             self._queue.append(event)
             self._ensure_thread()

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from sandbox.core.install import install_sandbox
 from sandbox.core.state import ADMIN_PREFIX
 from sandbox.data.model import Record as DataRecord
+from sandbox.salesforce.concurrency import ConcurrencyCap
 from sandbox.salesforce.config import SalesforceConfig
 from sandbox.salesforce.emulator import SalesforceEmulator
 from sandbox.salesforce.errors import NOT_FOUND_MESSAGE, RecordError, SalesforceApiError
@@ -26,7 +27,9 @@ from sandbox.salesforce.load import LoadReport
 from sandbox.salesforce.responses import json_response
 from sandbox.salesforce.routes.admin import build_sf_admin_router
 from sandbox.salesforce.routes.auth import build_auth_router
+from sandbox.salesforce.routes.bulk import build_bulk_router
 from sandbox.salesforce.routes.composite import build_composite_router
+from sandbox.salesforce.routes.composite_requests import build_composite_requests_router
 from sandbox.salesforce.routes.meta import build_meta_router
 from sandbox.salesforce.routes.query import build_query_router
 from sandbox.salesforce.routes.sobjects import build_sobjects_router
@@ -43,7 +46,7 @@ def _error(status: int, code: str, message: str) -> Response:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SalesforceApiError)
     async def api_error(request: Request, exc: SalesforceApiError) -> Response:
-        return json_response(exc.body(), exc.status)
+        return exc.response()
 
     @app.exception_handler(RecordError)
     async def record_error(request: Request, exc: RecordError) -> Response:
@@ -85,14 +88,18 @@ def create_app(
         build_meta_router(emu),
         build_query_router(emu),
         build_composite_router(emu),
+        build_composite_requests_router(emu),
         build_tooling_router(emu),
+        build_bulk_router(emu),
         build_sobjects_router(emu),
         build_sf_admin_router(emu),
     ):
         app.include_router(router)
     _install_error_handlers(app)
     install_sandbox(app, emu.state, sforce_fault_renderer(emu), view=SalesforceView(emu))
-    # Added after the sandbox middleware so it wraps it: injected errors carry the header too.
+    # Added after the sandbox middleware so they wrap it: requests held by a slow fault count
+    # as in flight, and injected errors carry the limit header too.
+    app.add_middleware(ConcurrencyCap, limit=emu.config.concurrent_request_limit)
     app.add_middleware(LimitInfoMiddleware, limits=emu.limits)
     app.state.salesforce = emu
     return app

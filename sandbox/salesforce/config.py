@@ -17,6 +17,9 @@ class SalesforceConfig(BaseModel):
     page_size: int = Field(default=2000, ge=1, le=2000, description="query rows per page")
     daily_api_limit: int = Field(default=100_000, ge=1)
     session_lifetime_seconds: float = Field(default=7200.0, gt=0)
+    concurrent_request_limit: int = Field(
+        default=25, ge=1, description="in-flight API requests before 403 ConcurrentPerOrgLongTxn"
+    )
     client_id: str = "cem-sandbox-consumer-key"
     client_secret: SecretStr = SecretStr("cem-sandbox-consumer-secret")
     username: str = "integration@cem-sandbox.example"

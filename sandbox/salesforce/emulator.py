@@ -9,6 +9,7 @@ from typing import Any
 from sandbox.core.faults import FaultInjector
 from sandbox.core.state import SandboxState
 from sandbox.data.model import Record as DataRecord
+from sandbox.salesforce.bulk import BulkJobs
 from sandbox.salesforce.config import SalesforceConfig
 from sandbox.salesforce.ids import IdFactory, to_18
 from sandbox.salesforce.limits import ApiLimits
@@ -38,9 +39,11 @@ class SalesforceEmulator:
         )
         self.limits = ApiLimits(self.state.clock, self.config.daily_api_limit)
         self.tooling = ToolingApi(self.store, self.state.clock, ids)
+        self.bulk = BulkJobs(self.store, self.queries)
         self.integration_user_id = self._create_integration_user()
         self.loader = Loader(self.store, self.integration_user_id)
         self.state.on_reset(self._reset)
+        self.state.on_clear_data(self._clear_data)
 
     def load(self, records: Iterable[DataRecord]) -> LoadReport:
         """Stream generated records into the org; the report accumulates over calls."""
@@ -94,9 +97,21 @@ class SalesforceEmulator:
             },
         )
 
+    def _clear_data(self) -> None:
+        # An empty org: standard schema (custom fields gone), no records but the integration
+        # user, no jobs; then `load` starts from scratch.
+        with self.store.lock:
+            self.store.clear()
+            self.store.schema.restore(standard_schema())
+            self.tooling.clear()
+            self.bulk.clear()
+            self.integration_user_id = self._create_integration_user()
+            self.loader = Loader(self.store, self.integration_user_id)
+
     def _reset(self) -> None:
-        # Records stay (reloading 100k contacts per test would be slow); counters, cursors and
-        # sessions start over.
+        # Counters, cursors and sessions start over on every reset; records go only without
+        # keep_data (see `_clear_data`).
         self.limits.reset()
         self.queries.clear()
+        self.store.commit_delay.rate = 0.0
         self.sessions.expire_all()

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.responses import Response
+
+from sandbox.salesforce.responses import json_response
+
 NOT_FOUND_MESSAGE = "The requested resource does not exist"
 INVALID_SESSION_MESSAGE = "Session expired or invalid"
 
@@ -59,6 +63,10 @@ class SalesforceApiError(Exception):
         """The JSON error array."""
         return [RecordError(self.error_code, self.message, self.fields).as_rest_error()]
 
+    def response(self) -> Response:
+        """The HTTP response: status and JSON error array."""
+        return json_response(self.body(), self.status)
+
 
 def not_found() -> SalesforceApiError:
     """404 NOT_FOUND with the real message."""
@@ -68,6 +76,13 @@ def not_found() -> SalesforceApiError:
 def invalid_session() -> SalesforceApiError:
     """401 INVALID_SESSION_ID: simple-salesforce re-logs in on exactly this errorCode."""
     return SalesforceApiError(401, "INVALID_SESSION_ID", INVALID_SESSION_MESSAGE)
+
+
+def required_missing(names: list[str]) -> RecordError:
+    """REQUIRED_FIELD_MISSING naming the fields, as the API lists them."""
+    return RecordError(
+        "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(names)}]", tuple(names)
+    )
 
 
 def invalid_type(name: str) -> SalesforceApiError:

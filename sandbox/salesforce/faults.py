@@ -12,10 +12,10 @@ from starlette.types import Scope
 
 from sandbox.core.faults import Fault, FaultKind
 from sandbox.core.middleware import FaultRenderer
+from sandbox.salesforce.concurrency import concurrent_limit_exceeded
 from sandbox.salesforce.emulator import SalesforceEmulator
 from sandbox.salesforce.errors import SalesforceApiError, invalid_session
 from sandbox.salesforce.limits import total_requests_exceeded
-from sandbox.salesforce.responses import json_response
 
 _5XX = {
     500: (
@@ -29,10 +29,6 @@ _5XX = {
 }
 
 
-def _error(error: SalesforceApiError) -> Response:
-    return json_response(error.body(), error.status)
-
-
 def sforce_fault_renderer(emu: SalesforceEmulator) -> FaultRenderer:
     """A renderer bound to the emulator (so expired_token can revoke the caller's token)."""
 
@@ -40,29 +36,23 @@ def sforce_fault_renderer(emu: SalesforceEmulator) -> FaultRenderer:
         kind = fault.kind
         if kind is FaultKind.ERROR_5XX:
             code, message = _5XX.get(fault.status_5xx, ("SERVER_UNAVAILABLE", "Server error"))
-            return _error(SalesforceApiError(fault.status_5xx, code, message))
+            return SalesforceApiError(fault.status_5xx, code, message).response()
         if kind is FaultKind.RATE_LIMITED:
-            return _error(
-                SalesforceApiError(
-                    403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded."
-                )
-            )
+            return concurrent_limit_exceeded().response()
         if kind is FaultKind.QUOTA_EXHAUSTED:
-            return _error(total_requests_exceeded())
+            return total_requests_exceeded().response()
         if kind is FaultKind.UNABLE_TO_LOCK_ROW:
-            return _error(
-                SalesforceApiError(
-                    400,
-                    "UNABLE_TO_LOCK_ROW",
-                    "unable to obtain exclusive access to this record or 1 records",
-                )
-            )
+            return SalesforceApiError(
+                400,
+                "UNABLE_TO_LOCK_ROW",
+                "unable to obtain exclusive access to this record or 1 records",
+            ).response()
         if kind is FaultKind.EXPIRED_TOKEN:
             for name, value in scope.get("headers", []):
                 if name == b"authorization":
                     _, _, token = value.decode("latin-1").partition(" ")
                     emu.sessions.revoke(token.strip())
-            return _error(invalid_session())
+            return invalid_session().response()
         return None
 
     return render

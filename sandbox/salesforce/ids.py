@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from functools import lru_cache
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
@@ -17,16 +18,19 @@ class MalformedIdError(ValueError):
     """Not a 15- or 18-character Salesforce id (maps to MALFORMED_ID)."""
 
 
+@lru_cache(maxsize=1 << 16)
+def _chunk_char(chunk: str) -> str:
+    # One bit per upper-case letter, first character lowest (cached: chunks repeat a lot).
+    bits = 0
+    for position, char in enumerate(chunk):
+        if "A" <= char <= "Z":
+            bits |= 1 << position
+    return _CHECKSUM_ALPHABET[bits]
+
+
 def checksum(id15: str) -> str:
-    """The 3-character suffix: per 5-character chunk, a bit per upper-case letter, reversed."""
-    suffix = []
-    for chunk_start in range(0, 15, 5):
-        bits = 0
-        for position, char in enumerate(id15[chunk_start : chunk_start + 5]):
-            if "A" <= char <= "Z":
-                bits |= 1 << position
-        suffix.append(_CHECKSUM_ALPHABET[bits])
-    return "".join(suffix)
+    """The 3-character suffix: per 5-character chunk, a bit per upper-case letter."""
+    return _chunk_char(id15[0:5]) + _chunk_char(id15[5:10]) + _chunk_char(id15[10:15])
 
 
 def to_18(record_id: str) -> str:
@@ -66,8 +70,8 @@ class IdFactory:
             counter = self._counters.setdefault(key_prefix, itertools.count(1))
             number = next(counter)
         digits = []
-        for _ in range(10):
+        while number:
             number, rem = divmod(number, 62)
             digits.append(_BASE62[rem])
-        id15 = key_prefix + _INSTANCE + "".join(reversed(digits))
+        id15 = key_prefix + _INSTANCE + "".join(reversed(digits)).rjust(10, "0")
         return id15 + checksum(id15)

@@ -14,9 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.salesforce.errors import SalesforceApiError
+from sandbox.salesforce.responses import format_datetime
+from sandbox.salesforce.soql.aggregate import aggregate_rows
 from sandbox.salesforce.soql.compile import CompiledQuery, OutputNode, compile_query
 from sandbox.salesforce.soql.parser import parse
-from sandbox.salesforce.store import Record, SalesforceStore
+from sandbox.salesforce.store import VISIBLE_AT, Record, SalesforceStore
 
 MIN_BATCH, MAX_BATCH = 200, 2000
 # Locators live two days since API v56 (crm-api-facts §2.3); keep at most this many in memory.
@@ -51,6 +53,8 @@ class QueryEngine:
         """Execute `soql` and return the first page (the REST response body)."""
         now = self.store.clock.now()
         compiled = compile_query(parse(soql), soql, self.store, now)
+        if compiled.aggregation is not None:
+            return self._aggregate(compiled, include_deleted)
         rows = self.select(compiled, include_deleted=include_deleted)
         if compiled.count_only:
             return {"totalSize": len(rows), "done": True, "records": []}
@@ -66,6 +70,22 @@ class QueryEngine:
             while len(self._cursors) > MAX_OPEN_CURSORS:
                 self._cursors.popitem(last=False)
         return self._page(cursor, locator, 0, version)
+
+    def _aggregate(self, compiled: CompiledQuery, include_deleted: bool) -> dict[str, Any]:
+        assert compiled.aggregation is not None
+        rows = self.store.rows(compiled.obj, include_deleted=include_deleted)
+        predicate = compiled.predicate
+        matching = (r for r in rows if predicate(r)) if predicate else rows
+        results = aggregate_rows(compiled.aggregation, matching)
+        start = compiled.offset or 0
+        end = start + compiled.limit if compiled.limit is not None else None
+        results = results[start:end]
+        if len(results) > MAX_BATCH:
+            # Aggregate results are never paged (queryMore does not apply to them).
+            raise SalesforceApiError(
+                400, "MALFORMED_QUERY", "Aggregate query has too many rows for direct assignment"
+            )
+        return {"totalSize": len(results), "done": True, "records": results}
 
     def more(self, locator_and_offset: str, version: str) -> dict[str, Any]:
         """A later page; `locator_and_offset` is the last segment of nextRecordsUrl."""
@@ -90,6 +110,9 @@ class QueryEngine:
     def select(self, compiled: CompiledQuery, *, include_deleted: bool) -> list[Record]:
         """The matching rows of the top-level object, sorted, offset and limited."""
         rows = self.store.rows(compiled.obj, include_deleted=include_deleted)
+        now = format_datetime(self.store.clock.now())
+        if self.store.commit_delay.horizon > now:
+            rows = (r for r in rows if r.get(VISIBLE_AT, "") <= now)
         return self._shape(compiled, rows)
 
     def _shape(self, compiled: CompiledQuery, rows: Any) -> list[Record]:

@@ -111,6 +111,12 @@ class Schema:
         self._prefixes = {o.key_prefix: o for o in objects}
         self._link_children()
 
+    def restore(self, fresh: Schema) -> None:
+        """Take over `fresh`'s objects in place (routes hold on to this instance)."""
+        with self._lock:
+            self._objects = dict(fresh._objects)
+            self._prefixes = dict(fresh._prefixes)
+
     def object(self, name: str) -> ObjectDef:
         """The object called `name` (any case); raises INVALID_TYPE."""
         found = self._objects.get(name.lower())

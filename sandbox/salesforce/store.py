@@ -10,16 +10,19 @@ are written to a delete log for `getDeleted`.
 
 from __future__ import annotations
 
+import random
 import threading
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sandbox.core.clock import SandboxClock
 from sandbox.salesforce.derived import AutoNumbers, derive
-from sandbox.salesforce.errors import RecordError, not_found
+from sandbox.salesforce.errors import RecordError, not_found, required_missing
 from sandbox.salesforce.fields import FieldDef, FieldType, coerce
 from sandbox.salesforce.ids import IdFactory, MalformedIdError, to_18
 from sandbox.salesforce.responses import format_datetime
@@ -27,6 +30,34 @@ from sandbox.salesforce.schema import ObjectDef, Schema
 
 Record = dict[str, Any]
 _AUDIT = ("CreatedById", "LastModifiedById", "OwnerId")
+# Before-images of the writes made inside `SalesforceStore.transaction()` (per asyncio task, so
+# writes of concurrent requests never land in another request's undo log).
+UndoLog = list[tuple[ObjectDef, str, Record | None]]
+# Key (never a field name: those have no leading underscore) holding when a delayed write
+# becomes visible to queries; see `CommitDelay`.
+VISIBLE_AT = "_visible_at"
+
+
+@dataclass
+class CommitDelay:
+    """Out-of-order commits (crm-api-facts §2.10, §6): a share `rate` of writes is stamped
+    (SystemModstamp) when made but reaches SOQL only `seconds` later, as when a long transaction
+    commits after a shorter, later one. A watermark pull without look-back overlap misses them.
+    """
+
+    rate: float = 0.0
+    seconds: float = 2.0
+    seed: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+    # The latest visibility time handed out: queries only filter while it lies ahead.
+    horizon: str = ""
+
+    def reseed(self) -> None:
+        """Restart the deterministic sequence from `seed`."""
+        self.rng = random.Random(self.seed)  # noqa: S311 - reproducible, not secret
+
+
+_UNDO: ContextVar[UndoLog | None] = ContextVar("salesforce_undo", default=None)
 
 
 @dataclass(slots=True)
@@ -58,6 +89,7 @@ class SalesforceStore:
         self._last_stamp = datetime.min.replace(tzinfo=clock.now().tzinfo)
         self.autonumbers = AutoNumbers()
         self._plans: dict[str, tuple[int, list[str], list[str]]] = {}
+        self.commit_delay = CommitDelay()
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -143,11 +175,7 @@ class SalesforceStore:
             record.setdefault("OwnerId", user_id)
         missing = [f.name for f in obj.fields.values() if f.required and record.get(f.name) is None]
         if missing:
-            raise RecordError(
-                "REQUIRED_FIELD_MISSING",
-                f"Required fields are missing: [{', '.join(missing)}]",
-                tuple(missing),
-            )
+            raise required_missing(missing)
         pending = PendingWrite(obj, self.ids.new(obj.key_prefix), record, created=True)
         self._check_references(obj, record)
         self._check_unique(pending, reserved)
@@ -166,11 +194,7 @@ class SalesforceStore:
         merged = {**current, **values}
         blanked = [f.name for f in obj.fields.values() if f.required and merged.get(f.name) is None]
         if blanked:
-            raise RecordError(
-                "REQUIRED_FIELD_MISSING",
-                f"Required fields are missing: [{', '.join(blanked)}]",
-                tuple(blanked),
-            )
+            raise required_missing(blanked)
         self._check_references(obj, values)
         pending = PendingWrite(obj, current["Id"], values, created=False)
         self._check_unique(pending, reserved)
@@ -203,7 +227,9 @@ class SalesforceStore:
                 record = table[pending.record_id]
                 old = dict(record)
                 record.update(pending.values)
+            self._remember(obj, pending.record_id, old or None)
             record.update(LastModifiedDate=stamp, LastModifiedById=user_id, SystemModstamp=stamp)
+            self._delay_visibility(record)
             derive(self, obj, record, old)
             table[pending.record_id] = record
             self._reindex(obj, record, old)
@@ -212,6 +238,9 @@ class SalesforceStore:
     def insert_trusted(self, obj: ObjectDef, record: Record) -> str:
         """Loader fast path: `record` is already in stored form and carries its own audit stamps."""
         record_id = self.ids.new(obj.key_prefix)
+        # Unset fields are simply absent (reads render them as null): at a million records
+        # the saved dict slots are hundreds of megabytes.
+        record = {k: v for k, v in record.items() if v is not None}
         record["Id"] = record_id
         record.setdefault("IsDeleted", False)
         with self.lock:
@@ -225,6 +254,7 @@ class SalesforceStore:
         with self.lock:
             record = self._existing(obj, record_id)
             old = dict(record)
+            self._remember(obj, record["Id"], old)
             stamp = self.next_stamp()
             record.update(
                 IsDeleted=True,
@@ -235,6 +265,52 @@ class SalesforceStore:
             self._reindex(obj, record, old)
             self._deleted[obj.name].append((record["Id"], stamp))
 
+    @contextmanager
+    def transaction(self) -> Iterator[UndoLog]:
+        """Record before-images of every write in this context, for `rollback`."""
+        log: UndoLog = []
+        token = _UNDO.set(log)
+        try:
+            yield log
+        finally:
+            _UNDO.reset(token)
+
+    def rollback(self, log: UndoLog) -> None:
+        """Undo the writes in `log`, newest first (auto numbers stay burnt, as in Salesforce)."""
+        with self.lock:
+            for obj, record_id, before in reversed(log):
+                table = self._tables[obj.name]
+                current = table.get(record_id)
+                if current is None:
+                    continue
+                if current.get("IsDeleted") and (before is None or not before.get("IsDeleted")):
+                    deleted = self._deleted[obj.name]
+                    for index in range(len(deleted) - 1, -1, -1):
+                        if deleted[index][0] == record_id:
+                            del deleted[index]
+                            break
+                if before is None:
+                    self._reindex(obj, {"Id": record_id, "IsDeleted": True}, current)
+                    del table[record_id]
+                else:
+                    table[record_id] = before
+                    self._reindex(obj, before, current)
+            log.clear()
+
+    def _delay_visibility(self, record: Record) -> None:
+        delay = self.commit_delay
+        if delay.rate and delay.rng.random() < delay.rate:
+            visible = format_datetime(self.clock.now() + timedelta(seconds=delay.seconds))
+            record[VISIBLE_AT] = visible
+            delay.horizon = max(delay.horizon, visible)
+        else:
+            record.pop(VISIBLE_AT, None)
+
+    def _remember(self, obj: ObjectDef, record_id: str, before: Record | None) -> None:
+        log = _UNDO.get()
+        if log is not None:
+            log.append((obj, record_id, dict(before) if before is not None else None))
+
     def clear(self) -> None:
         """Empty every table and index."""
         with self.lock:
@@ -242,6 +318,8 @@ class SalesforceStore:
             self._deleted.clear()
             self._keys.clear()
             self._children.clear()
+            self._plans.clear()
+            self.autonumbers = AutoNumbers()
 
     # ---- helpers -------------------------------------------------------------------------
 
@@ -249,9 +327,7 @@ class SalesforceStore:
         try:
             key = to_18(record_id)
         except MalformedIdError:
-            raise RecordError(
-                "MALFORMED_ID", f"{obj.label} ID: id value of incorrect type: {record_id}", ("Id",)
-            ) from None
+            key = ""
         if key[:3] != obj.key_prefix:
             raise RecordError(
                 "MALFORMED_ID", f"{obj.label} ID: id value of incorrect type: {record_id}", ("Id",)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sandbox.core.clock import SandboxClock
-from sandbox.salesforce.errors import RecordError
+from sandbox.salesforce.errors import RecordError, required_missing
 from sandbox.salesforce.fields import FieldDef, FieldType
 from sandbox.salesforce.ids import IdFactory
 from sandbox.salesforce.query import QueryEngine
@@ -89,13 +89,9 @@ class ToolingApi:
         full_name = body.get("FullName")
         metadata = body.get("Metadata")
         if not isinstance(full_name, str) or "." not in full_name:
-            raise RecordError(
-                "REQUIRED_FIELD_MISSING", "Required fields are missing: [FullName]", ("FullName",)
-            )
+            raise required_missing(["FullName"])
         if not isinstance(metadata, Mapping):
-            raise RecordError(
-                "REQUIRED_FIELD_MISSING", "Required fields are missing: [Metadata]", ("Metadata",)
-            )
+            raise required_missing(["Metadata"])
         object_name, _, field_name = full_name.partition(".")
         target = self.org.schema.find(object_name)
         if target is None:
@@ -131,6 +127,12 @@ class ToolingApi:
             )
         self._metadata[record_id] = dict(metadata)
         return record_id
+
+    def clear(self) -> None:
+        """Forget every created field (the org schema is restored separately)."""
+        self.store.clear()
+        self.queries.clear()
+        self._metadata.clear()
 
     def metadata(self, record_id: str) -> dict[str, Any] | None:
         """The Metadata the field was created with."""

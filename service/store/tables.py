@@ -41,8 +41,15 @@ def optional_stamp() -> Any:
 
 
 class EntityType(StrEnum):
+    """What a `CrmLink` points at (the canonical kinds of service.ports.Canonical)."""
+
     CUSTOMER = "customer"
     ACCOUNT = "account"
+    OWNER = "owner"
+    INTERACTION = "interaction"
+    SURVEY = "survey"
+    TRANSACTION = "transaction"
+    CASE = "case"
 
 
 class JobState(StrEnum):
@@ -83,12 +90,20 @@ class Customer(SQLModel, table=True):
 
 
 class CrmLink(SQLModel, table=True):
-    """Which record in which CRM connection a canonical customer or account is."""
+    """One pulled CRM record: which canonical entity it is, and its canonical form.
+
+    Customers and accounts point at their rows in `customers` / `accounts`; history records
+    (interactions, surveys, transactions, cases) and owners live here whole, as the canonical
+    model in `payload` (message text removed unless CEM_KEEP_MESSAGE_TEXT is on). The
+    `fingerprint` of the canonical form tells a real change from our own write coming back
+    (our pushed fields are not part of any pull mapping, so they never change it).
+    """
 
     __tablename__ = "crm_links"
     __table_args__ = (
         UniqueConstraint("connection", "crm_object", "crm_id", name="uq_crm_links_record"),
         Index("ix_crm_links_entity", "entity_type", "entity_id"),
+        Index("ix_crm_links_connection_crm_id", "connection", "crm_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -98,6 +113,11 @@ class CrmLink(SQLModel, table=True):
     crm_object: str = Field(max_length=64)
     crm_id: str = Field(max_length=64)
     linked_at: datetime = stamp()
+    customer_id: str | None = Field(default=None, max_length=32, index=True)
+    occurred_at: datetime | None = optional_stamp()
+    fingerprint: str | None = Field(default=None, max_length=64)
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    deleted_at: datetime | None = optional_stamp()
 
 
 class SyncCursor(SQLModel, table=True):

@@ -6,15 +6,20 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.contract.harness import Harness, SalesforceHarness, SandboxAdmin
+from tests.contract.harness import Harness, HubSpotHarness, SalesforceHarness, SandboxAdmin
 
 CUSTOMERS = 300
 PAGE_SIZE = 100  # small pages so that paging and page boundaries are exercised cheaply
 
 
-@pytest.fixture(scope="module", params=["salesforce"])
+@pytest.fixture(scope="module", params=["salesforce", "hubspot"])
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
-    with SalesforceHarness(CUSTOMERS, PAGE_SIZE) as running:
+    running: SalesforceHarness | HubSpotHarness
+    if request.param == "salesforce":
+        running = SalesforceHarness(CUSTOMERS, PAGE_SIZE)
+    else:
+        running = HubSpotHarness(CUSTOMERS)
+    with running:
         yield running
 
 

@@ -82,7 +82,7 @@ def test_push_survives_injected_faults(
     admin.faults(
         [
             {
-                "route": "PATCH *",
+                "route": "* *",
                 "error_5xx": 0.1,
                 "rate_limited": 0.05,
                 "unable_to_lock_row": 0.05,
@@ -130,7 +130,7 @@ def test_quota_exhaustion_stops_cleanly_and_the_next_day_completes(
     harness: Harness, admin: SandboxAdmin
 ) -> None:
     ids = harness.customer_ids()[:50]
-    admin.faults([{"route": "* /services/data/*", "quota_exhausted": 1.0}])
+    admin.faults([{"route": harness.api_routes, "quota_exhausted": 1.0}])
     with pytest.raises(CrmQuotaExhaustedError):
         harness.writer().upsert_fields(updates(harness, ids, 5.0))
     admin.faults([])

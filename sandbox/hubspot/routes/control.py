@@ -1,18 +1,21 @@
 """HubSpot-specific sandbox controls under ``/__sandbox/hubspot`` (next to the shared admin API).
 
-Webhook delivery (target, duplication, reordering, flush, delivery log), the daily quota,
+Search lag and rate limits, webhook delivery (target, duplication, reordering, flush, delivery
+log), the daily quota,
 OAuth token expiry and refresh-token issue, so tests drive every HubSpot behaviour over HTTP.
 """
 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from sandbox.core.state import ADMIN_PREFIX
+from sandbox.hubspot.config import RateLimits
 from sandbox.hubspot.emulator import HubSpotEmulator
 
 
@@ -32,6 +35,15 @@ class WebhookChange(BaseModel):
     seed: int | None = None
 
 
+class PortalSettings(BaseModel):
+    """Run-time portal behaviour: the search index lag and the rate limits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    search_lag_seconds: float | None = Field(default=None, ge=0)
+    rate_limits: RateLimits | None = None
+
+
 class QuotaSpend(BaseModel):
     """Use up this many requests of today's budget."""
 
@@ -49,6 +61,24 @@ def build_router(emu: HubSpotEmulator) -> APIRouter:
             "pending": emu.webhooks.pending(),
             "deliveries": [d.to_json() for d in emu.webhooks.deliveries()],
         }
+
+    def settings_state() -> dict[str, Any]:
+        return {
+            "search_lag_seconds": emu.objects.search_lag.total_seconds(),
+            "rate_limits": emu.limiter.limits.model_dump(mode="json"),
+        }
+
+    @router.get("/settings")
+    async def get_settings() -> dict[str, Any]:
+        return settings_state()
+
+    @router.put("/settings")
+    async def put_settings(change: PortalSettings) -> dict[str, Any]:
+        if change.search_lag_seconds is not None:
+            emu.objects.search_lag = timedelta(seconds=change.search_lag_seconds)
+        if change.rate_limits is not None:
+            emu.limiter.configure(change.rate_limits)
+        return settings_state()
 
     @router.get("/webhooks")
     async def get_webhooks() -> dict[str, Any]:

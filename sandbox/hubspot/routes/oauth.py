@@ -75,6 +75,27 @@ def build_router(emu: HubSpotEmulator) -> APIRouter:
             }
         )
 
+    @router.get("/oauth/v1/refresh-tokens/{token}")
+    async def refresh_token_info(token: str) -> Response:
+        known, scopes = emu.tokens.refresh_scopes(token)
+        if not known:
+            raise not_found("The refresh token was not found")
+        return json_response(
+            {
+                "token": token,
+                "hub_id": emu.config.portal_id,
+                "client_id": emu.config.oauth.client_id,
+                "scopes": sorted(scopes or ()),
+                "token_type": "refresh",
+            }
+        )
+
+    @router.delete("/oauth/v1/refresh-tokens/{token}")
+    async def revoke_refresh_token(token: str) -> Response:
+        if not emu.tokens.revoke_refresh_token(token):
+            raise not_found("The refresh token was not found")
+        return Response(status_code=204)
+
     return router
 
 

@@ -1,4 +1,4 @@
-"""``/crm/v3/objects/{type}``: list, read, create, update, archive, search, GDPR delete.
+"""``/crm/v3/objects/{type}``: list, read, create, update, archive, search, merge, GDPR delete.
 
 Success codes are exact because the Python client picks its model by status (crm-api-facts
 §1.3): create 201, read/list/update/search 200, archive 204.
@@ -15,6 +15,7 @@ from starlette.responses import Response
 from sandbox.hubspot import linking, search
 from sandbox.hubspot.emulator import HubSpotEmulator
 from sandbox.hubspot.errors import json_response, not_found, validation_error
+from sandbox.hubspot.merge import merge
 from sandbox.hubspot.objecttypes import ObjectType, object_type
 from sandbox.hubspot.routes.inputs import (
     check_scope,
@@ -122,7 +123,9 @@ def build_router(emu: HubSpotEmulator) -> APIRouter:
         table = emu.store.table(otype.name)
         with emu.store.lock:
             index = table.searchable(emu.sandbox.clock.now())
-            total, hits = search.run(parsed, otype, emu.properties, index)
+            total, hits = emu.search_cache.page(
+                parsed, otype, emu.properties, index, table.index_version
+            )
         body: dict[str, Any] = {
             "total": total,
             "results": [snapshot_json(i, v, otype, parsed.properties) for i, v in hits],
@@ -131,6 +134,16 @@ def build_router(emu: HubSpotEmulator) -> APIRouter:
         if hits and following < total:
             body["paging"] = {"next": {"after": str(following), "link": None}}
         return json_response(body)
+
+    @router.post("/{object_type}/merge")
+    async def merge_records(object_type: str, request: Request) -> Response:
+        otype = writable(request, object_type)
+        body = await json_object(request)
+        primary, other = body.get("primaryObjectId"), body.get("objectIdToMerge")
+        if not isinstance(primary, str | int) or not isinstance(other, str | int):
+            raise validation_error("primaryObjectId and objectIdToMerge are required")
+        survivor = merge(emu.objects, emu.associations, otype, str(primary), str(other))
+        return json_response(record_json(survivor, otype, tuple(survivor.properties)))
 
     @router.post("/contacts/gdpr-delete")
     async def gdpr_delete(request: Request) -> Response:
@@ -141,6 +154,9 @@ def build_router(emu: HubSpotEmulator) -> APIRouter:
             raise validation_error("objectId is required")
         with emu.store.lock:
             obj = emu.objects.find(otype, str(key), body.get("idProperty"))
+            if obj is None and body.get("idProperty") == "email":
+                # HubSpot answers 204 and blocklists an unknown email (not emulated).
+                return Response(status_code=204)
             if obj is None:
                 raise not_found()
             emu.objects.purge(otype, obj)

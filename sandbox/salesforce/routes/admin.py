@@ -22,6 +22,16 @@ class LimitsChange(BaseModel):
     used: int | None = Field(default=None, ge=0)
 
 
+class CommitDelayChange(BaseModel):
+    """Share of writes whose commit (query visibility) lags, and by how much."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rate: float = Field(ge=0.0, le=1.0)
+    seconds: float = Field(default=2.0, ge=0.0, le=3600.0)
+    seed: int = 0
+
+
 class SessionRequest(BaseModel):
     """Options for a minted session."""
 
@@ -47,6 +57,13 @@ def build_sf_admin_router(emu: SalesforceEmulator) -> APIRouter:
     async def put_limits(change: LimitsChange) -> dict[str, Any]:
         emu.limits.set(daily_max=change.daily_max, used=change.used)
         return limits_json()
+
+    @router.put("/commit-delay")
+    async def put_commit_delay(change: CommitDelayChange) -> dict[str, Any]:
+        delay = emu.store.commit_delay
+        delay.rate, delay.seconds, delay.seed = change.rate, change.seconds, change.seed
+        delay.reseed()
+        return change.model_dump()
 
     @router.post("/sessions", status_code=201)
     async def mint_session(request: Request, options: SessionRequest) -> dict[str, Any]:

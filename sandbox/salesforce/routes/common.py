@@ -11,12 +11,15 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from sandbox.salesforce.emulator import SalesforceEmulator
-from sandbox.salesforce.errors import SalesforceApiError
+from sandbox.salesforce.errors import SalesforceApiError, not_found
 from sandbox.salesforce.schema import ObjectDef
 from sandbox.salesforce.sessions import Session
 from sandbox.salesforce.store import Record
+from sandbox.salesforce.subrequests import counting_enabled
 
 DATA = "/services/data/v{version}"
+# The versions `GET /services/data/` lists; others answer 404 NOT_FOUND like the real API.
+SUPPORTED_VERSIONS = tuple(f"{v}.0" for v in range(52, 63))
 Endpoint = Callable[..., Coroutine[Any, Any, Response]]
 
 
@@ -33,8 +36,12 @@ def add(router: APIRouter, path: str, endpoint: Endpoint, methods: list[str]) ->
 
 def authorize(emu: SalesforceEmulator, request: Request) -> Session:
     """The caller's session (401 INVALID_SESSION_ID otherwise), counted against the quota."""
+    version = request.path_params.get("version")
+    if version is not None and version not in SUPPORTED_VERSIONS:
+        raise not_found()
     session = emu.sessions.validate(request.headers.get("authorization"))
-    emu.limits.consume()
+    if counting_enabled():
+        emu.limits.consume()
     return session
 
 

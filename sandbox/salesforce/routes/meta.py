@@ -7,9 +7,7 @@ from starlette.responses import Response
 
 from sandbox.salesforce.emulator import SalesforceEmulator
 from sandbox.salesforce.responses import json_response
-from sandbox.salesforce.routes.common import DATA, add, authorize
-
-SUPPORTED_VERSIONS = tuple(f"{v}.0" for v in range(52, 63))
+from sandbox.salesforce.routes.common import DATA, SUPPORTED_VERSIONS, add, authorize
 
 
 def build_meta_router(emu: SalesforceEmulator) -> APIRouter:

@@ -18,6 +18,7 @@ from sandbox.salesforce.fields import ID_TYPES, NUMERIC_TYPES, TEXT_TYPES, Field
 from sandbox.salesforce.ids import MalformedIdError, to_18
 from sandbox.salesforce.responses import format_datetime, parse_datetime
 from sandbox.salesforce.schema import ObjectDef
+from sandbox.salesforce.soql.aggregate import AggregateSpec, Aggregation, supports
 from sandbox.salesforce.soql.ast import BoolOp, Comparison, Condition, FieldPath, Not, Query, Value
 from sandbox.salesforce.soql.dates import date_literal_range
 from sandbox.salesforce.soql.lexer import malformed
@@ -50,6 +51,7 @@ class CompiledQuery:
     output: OutputNode
     # For subqueries: the child's reference field pointing at the parent.
     link_field: str | None = None
+    aggregation: Aggregation | None = None
 
 
 class _Compiler:
@@ -101,6 +103,8 @@ class _Compiler:
     # ---- query ---------------------------------------------------------------------------
 
     def query(self, query: Query, obj: ObjectDef, link_field: str | None = None) -> CompiledQuery:
+        if query.aggregates or query.group_by:
+            return self.aggregate_query(query, obj)
         if query.fields_macro is not None:
             if query.fields_macro != "STANDARD" and (
                 query.limit is None or query.limit > MAX_FIELDS_ALL_LIMIT
@@ -131,6 +135,58 @@ class _Compiler:
             count_only=query.count_only,
             output=output,
             link_field=link_field,
+        )
+
+    def aggregate_query(self, query: Query, obj: ObjectDef) -> CompiledQuery:
+        grouped = {p.text.lower() for p in query.group_by}
+        for plain in query.fields:
+            if plain.text.lower() not in grouped:
+                raise malformed(
+                    self.source, plain.pos, f"Field must be grouped or aggregated: {plain.text}"
+                )
+        if query.subqueries or query.fields_macro:
+            raise malformed(self.source, query.source_pos, "aggregate queries cannot nest queries")
+        group_names, group_getters = [], []
+        for path in query.group_by:
+            field_def, getter = self.resolve(obj, path)
+            group_names.append(field_def.name)
+            group_getters.append(getter)
+        specs: list[AggregateSpec] = []
+        unnamed = 0
+        for item in query.aggregates:
+            field_def, getter = self.resolve(obj, item.field)
+            if not supports(item.func, field_def):
+                raise malformed(
+                    self.source,
+                    item.pos,
+                    f"field {item.field.text} does not support aggregate operator {item.func}",
+                )
+            name = item.alias
+            if name is None:
+                name, unnamed = f"expr{unnamed}", unnamed + 1
+            specs.append(AggregateSpec(name, item.func, getter))
+        output_names = {n.lower(): n for n in [*group_names, *(s.name for s in specs)]}
+        order: list[tuple[str, bool]] = []
+        for order_item in query.order_by:
+            name = output_names.get(order_item.field.text.lower())
+            if name is None:
+                raise malformed(
+                    self.source,
+                    order_item.field.pos,
+                    f"Ordered field must be grouped or aggregated: {order_item.field.text}",
+                )
+            order.append((name, order_item.descending))
+        return CompiledQuery(
+            obj=obj,
+            predicate=self.condition(query.where, obj) if query.where else None,
+            sort_keys=[],
+            limit=query.limit,
+            offset=query.offset,
+            count_only=False,
+            output=OutputNode(),
+            aggregation=Aggregation(
+                tuple(group_names), tuple(group_getters), tuple(specs), tuple(order)
+            ),
         )
 
     def add_output(self, obj: ObjectDef, path: FieldPath, node: OutputNode) -> None:
@@ -186,8 +242,11 @@ class _Compiler:
                 raise self.type_error(cmp, field_def, "LIKE")
             pattern = _like_regex(str(cmp.values[0].value))
             return lambda r: (v := get(r)) is not None and pattern.fullmatch(v) is not None
-        if op in ("IN", "NOT IN"):
+        if op in ("IN", "NOT IN") and cmp.subquery is not None:
+            keys = self.semi_join(cmp, field_def)
+        elif op in ("IN", "NOT IN"):
             keys = {self.literal(v, field_def, cmp) for v in cmp.values}
+        if op in ("IN", "NOT IN"):
             if op == "IN":
                 return lambda r: (v := get(r)) is not None and v in keys
             return lambda r: (v := get(r)) is None or v not in keys
@@ -205,6 +264,37 @@ class _Compiler:
             return lambda r: (v := get(r)) is None or v != lit
         compare = _COMPARE[op]
         return lambda r: (v := get(r)) is not None and compare(v, lit)
+
+    def semi_join(self, cmp: Comparison, field_def: FieldDef) -> set[Any]:
+        """The ids the inner query selects (one id/reference field, as SOQL requires)."""
+        sub = cmp.subquery
+        assert sub is not None
+        if field_def.type not in ID_TYPES:
+            raise malformed(
+                self.source,
+                cmp.field.pos,
+                f"Semi join sub-selects are only allowed on id fields, not {cmp.field.text}",
+                "INVALID_QUERY_FILTER_OPERATOR",
+            )
+        inner_obj = self.schema.object(sub.source)
+        if len(sub.fields) != 1 or sub.subqueries or sub.count_only or sub.fields_macro:
+            raise malformed(
+                self.source, sub.source_pos, "a semi join sub-select selects exactly one id field"
+            )
+        inner_field, inner_get = self.resolve(inner_obj, sub.fields[0])
+        if inner_field.type not in ID_TYPES:
+            raise malformed(
+                self.source,
+                sub.fields[0].pos,
+                f"Semi join sub-selects can only select an id field, not {sub.fields[0].text}",
+                "INVALID_QUERY_FILTER_OPERATOR",
+            )
+        predicate = self.condition(sub.where, inner_obj) if sub.where else None
+        return {
+            value
+            for record in self.store.rows(inner_obj)
+            if (predicate is None or predicate(record)) and (value := inner_get(record))
+        }
 
     def date_range(
         self, cmp: Comparison, field_def: FieldDef, get: Getter, value: Value

@@ -75,11 +75,21 @@ def test_generate_refuses_a_non_empty_folder(dataset: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_unknown_fault_profile_is_a_clear_error() -> None:
+def test_unknown_or_invalid_fault_profile_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(sandbox_app, ["serve", "--faults", "nasty"])
     assert result.exit_code == 2
-    assert "flaky, hostile, none" in result.output
+    assert "flaky, hostile, none" in _flat(result.output)
     assert "Traceback" not in result.output
+    bad = tmp_path / "faults.json"
+    bad.write_text('{"rules": [{"error_5xx": 0.9, "slow": 0.9}]}', encoding="utf-8")
+    result = CliRunner().invoke(sandbox_app, ["serve", "--faults", str(bad)])
+    assert result.exit_code == 2
+    assert "add up to" in _flat(result.output)
+
+
+def _flat(output: str) -> str:
+    """The text of typer's boxed error, unwrapped."""
+    return " ".join(output.replace("│", " ").split())
 
 
 def test_serve_json_drives_both_real_clients(

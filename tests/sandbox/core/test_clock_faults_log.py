@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from sandbox.core.clock import SandboxClock
-from sandbox.core.faults import FaultInjector, FaultKind, FaultProfile, FaultRule, named_profile
+from sandbox.core.faults import (
+    FaultInjector,
+    FaultKind,
+    FaultProfile,
+    FaultRule,
+    named_profile,
+    resolve_profile,
+)
 from sandbox.core.requestlog import RequestEntry, RequestLog
 
 
@@ -101,3 +109,29 @@ def test_request_log_filters_and_stays_bounded() -> None:
     assert [e.path for e in log.entries(since=t0 + timedelta(seconds=2))] == ["/b/1", "/a/3"]
     log.clear()
     assert log.count() == 0
+
+
+def test_profiles_resolve_by_name_or_from_a_file(tmp_path: Path) -> None:
+    folder = tmp_path
+    assert resolve_profile("hostile", seed=9).seed == 9
+    custom = folder / "p.json"
+    custom.write_text('{"name": "mine", "seed": 4, "rules": [{"route": "GET *", "slow": 1}]}')
+    loaded = resolve_profile(str(custom))
+    assert (loaded.name, loaded.seed, loaded.rules[0].slow) == ("mine", 4, 1.0)
+    with pytest.raises(ValueError, match="JSON profile file"):
+        resolve_profile(str(folder / "missing.json"))
+
+
+def test_reset_runs_data_hooks_unless_keep_data() -> None:
+    from sandbox.core.state import SandboxState
+
+    state = SandboxState(crm="test")
+    calls: list[str] = []
+    state.on_reset(lambda: calls.append("reset"))
+    state.on_clear_data(lambda: calls.append("data"))
+    state.faults.set_profile(FaultProfile(rules=[FaultRule(error_5xx=1.0)]))
+    state.reset(keep_data=True)
+    assert calls == ["reset"]
+    assert state.faults.pick("GET", "/x") is None
+    state.reset()
+    assert calls == ["reset", "reset", "data"]

@@ -6,6 +6,8 @@ import itertools
 import tracemalloc
 from pathlib import Path
 
+import pytest
+
 from sandbox.data.files import write_dataset
 from sandbox.data.generate import generate, truths
 from sandbox.data.model import Owner
@@ -53,3 +55,41 @@ def test_a_million_customer_stream_is_lazy() -> None:
     assert peak < 16 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
     owners = [r for r in first if isinstance(r, Owner)]
     assert len(owners) == len({o.email for o in owners}) > 100  # roster scales with the book
+
+
+def test_parallel_parts_write_the_same_bytes(tmp_path: Path) -> None:
+    # 203 customers: 26 layout blocks, the last one partial, split over 8 parts.
+    write_dataset(tmp_path / "one", seed=9, customers=203)
+    progress: list[int] = []
+    write_dataset(tmp_path / "two", seed=9, customers=203, workers=2, on_progress=progress.append)
+    assert _tree(tmp_path / "one") == _tree(tmp_path / "two")
+    assert progress[-1] == 203
+    assert progress == sorted(progress)
+    assert not (tmp_path / "two" / ".parts").exists()
+
+
+def test_parallel_writing_of_an_empty_dataset_still_has_the_owners(tmp_path: Path) -> None:
+    write_dataset(tmp_path / "one", seed=9, customers=0)
+    write_dataset(tmp_path / "two", seed=9, customers=0, workers=3)
+    assert _tree(tmp_path / "one") == _tree(tmp_path / "two")
+    assert (tmp_path / "two" / "owners.jsonl").read_text(encoding="utf-8").count("\n") == 8
+
+
+def _peak_while_streaming(customers: int) -> int:
+    tracemalloc.start()
+    try:
+        for _ in generate(3, customers):
+            pass
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.slow
+def test_memory_does_not_grow_with_the_size_of_the_stream() -> None:
+    list(itertools.islice(generate(3, 10), 50))  # load phrase banks and caches first
+    small, large = _peak_while_streaming(1_000), _peak_while_streaming(8_000)
+    # Seven thousand more customers add at most what one unusually busy customer holds:
+    # anything kept per customer (even 80 bytes each) would exceed this.
+    assert large - small < 512 * 1024, (small, large)
+    assert large < 4 * 1024 * 1024

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -10,11 +11,10 @@ from pathlib import Path
 import pytest
 
 from sandbox.data import files
+from sandbox.data.codec import decode, encode
 from sandbox.data.files import (
     FILES,
     TRUTH_FILE,
-    decode,
-    encode,
     read_dataset,
     read_manifest,
     read_truths,
@@ -82,3 +82,27 @@ def test_files_out_of_stream_order_are_reported_not_dropped(tmp_path: Path) -> N
     persons.write_text("".join(reversed(lines)), encoding="utf-8")
     with pytest.raises(ValueError, match="out of stream order"):
         list(read_dataset(tmp_path))
+
+
+def test_compressed_datasets_round_trip_and_stay_reproducible(tmp_path: Path) -> None:
+    manifest = write_dataset(tmp_path / "a", seed=6, customers=120, compress=True)
+    write_dataset(tmp_path / "b", seed=6, customers=120, compress=True)
+    plain = write_dataset(tmp_path / "plain", seed=6, customers=120)
+    assert manifest["compressed"] is True
+    assert all(name.endswith(".jsonl.gz") for name in manifest["files"].values())
+    for name in manifest["files"].values():
+        packed = (tmp_path / "a" / name).read_bytes()
+        assert packed == (tmp_path / "b" / name).read_bytes()  # no time or name in headers
+        assert gzip.decompress(packed) == (tmp_path / "plain" / name[:-3]).read_bytes()
+    assert list(read_dataset(tmp_path / "a")) == list(generate(6, 120))
+    assert list(read_truths(tmp_path / "a")) == list(truths(6, 120))
+    assert sorted(manifest["counts"].values()) == sorted(plain["counts"].values())
+
+
+def test_compressed_parallel_parts_hold_the_same_content(tmp_path: Path) -> None:
+    one = write_dataset(tmp_path / "one", seed=6, customers=120, compress=True)
+    write_dataset(tmp_path / "two", seed=6, customers=120, compress=True, workers=2)
+    for name in one["files"].values():
+        assert gzip.decompress((tmp_path / "one" / name).read_bytes()) == gzip.decompress(
+            (tmp_path / "two" / name).read_bytes()
+        )

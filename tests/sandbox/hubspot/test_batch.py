@@ -163,3 +163,21 @@ def test_upsert_by_email_and_a_non_unique_id_property_is_rejected(client: HubSpo
             )
         )
     assert raised.value.status == 400
+
+
+def test_concurrent_creates_of_one_email_make_exactly_one_contact(hs: Served) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def attempt(_: int) -> int:
+        api = hs.client().crm.contacts.basic_api
+        try:
+            api.create({"properties": {"email": "race@example.com"}})
+        except ApiException as error:
+            return int(error.status)
+        return 201
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(attempt, range(16)))
+
+    assert statuses == [201] + [409] * 15
+    assert len(hs.emu.store.table("contacts").objects) == 1

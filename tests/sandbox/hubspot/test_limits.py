@@ -129,3 +129,32 @@ def test_faults_render_in_hubspot_format(
     assert getattr(raised.value, "status", None) == status
     assert json.loads(raised.value.body)["category"] == category  # type: ignore[attr-defined]
     assert hs.emu.store.table("contacts").objects == {}
+
+
+def test_retry_after_header_when_configured_counts_down_on_the_sandbox_clock() -> None:
+    limits = RateLimits(burst=2, window_seconds=10, retry_after_header=True)
+    for running in serve(make_config(rate_limits=limits)):
+        running.reset()
+        # urllib3's default Retry honours Retry-After on a GET 429 and would sleep it three
+        # times; switch that off to see the 429 itself.
+        client = running.client(retry=Retry(total=0, respect_retry_after_header=False))
+        _page(client)
+        running.emu.sandbox.clock.advance(4)
+        _page(client)
+        with pytest.raises(ApiException) as raised:
+            client.crm.contacts.basic_api.get_page()
+        # The oldest call leaves the 10 s window 6 s from now.
+        assert raised.value.headers["Retry-After"] == "6"
+        running.emu.sandbox.clock.advance(6)
+        assert _page(client)["X-HubSpot-RateLimit-Remaining"] == "0"
+
+
+def test_connection_reset_fault_reaches_the_client_as_a_transport_error(hs: Served) -> None:
+    from urllib3.exceptions import MaxRetryError
+
+    rule = FaultRule(route="GET /crm/v3/objects/contacts", reset=1.0, times=1)
+    hs.emu.sandbox.faults.set_profile(FaultProfile(rules=[rule]))
+    client = hs.client(retry=Retry(total=0))
+    with pytest.raises(MaxRetryError):
+        client.crm.contacts.basic_api.get_page()
+    assert client.crm.contacts.basic_api.get_page().results == []  # the next call is served

@@ -97,7 +97,7 @@ def _history() -> list[Record]:
 
 
 def test_every_record_kind_lands_with_its_associations(hs: Served, client: HubSpot) -> None:
-    report = hs.emu.load(_history())
+    report = hs.emu.load(_history(), all_ids=True)
 
     assert report.counts == Counter(
         owners=1,
@@ -159,6 +159,8 @@ def test_generated_stream_loads_every_record(hs: Served) -> None:
     assert report.counts["feedback_submissions"] == kinds["SurveyAnswer"]
     assert report.skipped == 0
     assert len(set(report.ids.values())) == len(report.ids)
+    # Only what later records refer to is mapped by default.
+    assert len(report.ids) == kinds["Owner"] + kinds["Company"] + kinds["Person"]
 
 
 def test_html_view_lists_searches_and_shows_a_timeline(hs: Served) -> None:
@@ -175,3 +177,22 @@ def test_html_view_lists_searches_and_shows_a_timeline(hs: Served) -> None:
     assert "Called about the delay." in detail
     assert "Công ty Sao Mai" in detail  # related company link
     assert requests.get(f"{view}/contacts/999999", timeout=5).status_code == 404
+
+
+def test_every_loaded_object_is_listed_through_the_generic_objects_api(
+    hs: Served, client: HubSpot
+) -> None:
+    report = hs.emu.load(generate(8, 120))
+    objects = client.crm.objects.basic_api
+    for kind, count in report.counts.items():
+        if kind == "owners":
+            continue
+        listed: list[str] = []
+        after = None
+        while True:
+            page = objects.get_page(kind, limit=100, after=after)
+            listed += [r.id for r in page.results]
+            if page.paging is None:
+                break
+            after = page.paging.next.after
+        assert len(listed) == len(set(listed)) == count, kind

@@ -137,3 +137,15 @@ def test_auth_code_older_than_ten_minutes_is_expired(hs: Served) -> None:
             client_secret=CLIENT_SECRET,
         )
     assert json.loads(raised.value.body)["status"] == "EXPIRED_AUTH_CODE"
+
+
+def test_refresh_token_info_and_revocation(hs: Served) -> None:
+    refresh_token = _refresh_token(hs)
+    oauth = hs.client(token="").oauth.refresh_tokens_api
+    info = oauth.get(refresh_token)
+    assert info.token_type == "refresh"
+    assert info.client_id == CLIENT_ID
+    oauth.archive(refresh_token)
+    with pytest.raises(OAuthApiException) as raised:
+        _refresh(hs, refresh_token)
+    assert json.loads(raised.value.body)["status"] == "BAD_REFRESH_TOKEN"

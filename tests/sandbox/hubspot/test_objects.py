@@ -19,6 +19,7 @@ from hubspot.crm.objects.tasks import ApiException as TasksApiException
 from hubspot.crm.objects.tasks import SimplePublicObjectInputForCreate as ObjectCreate
 from hubspot.crm.properties import ApiException as PropertiesApiException
 from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
+from hubspot.crm.tickets import ApiException as TicketsApiException
 
 from tests.sandbox.hubspot.conftest import Served
 
@@ -280,3 +281,23 @@ def test_unknown_route_and_bad_json_answer_in_hubspot_shape(hs: Served) -> None:
     assert broken.json()["category"] == "VALIDATION_ERROR"
     unknown_type = requests.get(f"{hs.url}/crm/v3/objects/unicorns", headers=headers, timeout=5)
     assert unknown_type.status_code == 400
+
+
+def test_pipelines_list_stages_and_stage_values_are_validated(client: HubSpot) -> None:
+    tickets = client.crm.pipelines.pipelines_api.get_all("tickets")
+    support = tickets.results[0]
+    assert support.id == "0"
+    assert [(s.id, s.metadata["ticketState"]) for s in support.stages][-1] == ("4", "CLOSED")
+    deals = client.crm.pipelines.pipeline_stages_api.get_all("deals", "default")
+    assert "closedwon" in [s.id for s in deals.results]
+
+    ticket = client.crm.tickets.basic_api.create(
+        {"properties": {"subject": "Broken kettle", "hs_pipeline_stage": "1"}}
+    )
+    assert ticket.properties["hs_pipeline"] == "0"  # the default support pipeline
+    with pytest.raises(TicketsApiException) as raised:
+        client.crm.tickets.basic_api.create(
+            {"properties": {"subject": "x", "hs_pipeline_stage": "99"}}
+        )
+    assert raised.value.status == 400
+    assert _body(raised.value)["errors"][0]["code"] == "INVALID_OPTION"

@@ -235,3 +235,20 @@ def test_search_tasks_by_associated_contact(hs: Served, client: HubSpot) -> None
     )
     assert [r.properties["hs_task_subject"] for r in found.results] == ["a", "c"]
     assert [r.id for r in found.results] == [made[0], made[2]]
+
+
+def test_lag_and_limits_change_at_run_time_through_the_admin_api(
+    hs: Served, client: HubSpot
+) -> None:
+    import requests
+
+    settings = f"{hs.url}/__sandbox/hubspot/settings"
+    answer = requests.put(settings, json={"search_lag_seconds": 0}, timeout=5)
+    assert answer.json()["search_lag_seconds"] == 0
+    client.crm.contacts.basic_api.create({"properties": {"email": "now@example.com"}})
+    assert _search(client, filter_groups=_by_email("now@example.com")).total == 1
+
+    bad = requests.put(settings, json={"rate_limits": {"timezone": "Mars/Olympus"}}, timeout=5)
+    assert bad.status_code == 422
+    assert "unknown time zone" in bad.text
+    requests.put(settings, json={"search_lag_seconds": LAG}, timeout=5)

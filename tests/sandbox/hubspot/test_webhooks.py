@@ -197,3 +197,98 @@ def test_on_demand_duplicates_and_reordering_in_batches_of_at_most_100(
     assert sum(ids.count(i) for i in set(ids)) == sum(sizes)
     assert any(ids.count(i) == 2 for i in set(ids))  # duplicated, same eventId
     assert ids != sorted(ids)  # shuffled within a batch
+
+
+def test_gdpr_delete_sends_privacy_deletion_and_forgets_the_contact(
+    hs: Served, client: HubSpot, receiver: tuple[Receiver, str]
+) -> None:
+    app, url = receiver
+    _configure(hs, target_url=url, subscriptions=["contact.privacyDeletion"], linger_seconds=0.05)
+    made = client.crm.contacts.basic_api.create({"properties": {"email": "forget@example.com"}})
+    client.crm.contacts.basic_api.purge({"objectId": made.id})
+    _flush(hs)
+
+    assert [(e["subscriptionType"], e["objectId"]) for e in app.events()] == [
+        ("contact.privacyDeletion", int(made.id))
+    ]
+    listed = client.crm.contacts.basic_api.get_page(archived=True)
+    assert listed.results == []  # gone for good, not archived
+    # An email that matches nobody is still a 204: HubSpot blocklists it instead.
+    client.crm.contacts.basic_api.purge({"objectId": "nobody@example.com", "idProperty": "email"})
+
+
+def test_merge_keeps_the_primary_and_redirects_the_merged_id(
+    hs: Served, client: HubSpot, receiver: tuple[Receiver, str]
+) -> None:
+    from hubspot.crm.contacts import PublicMergeInput
+
+    app, url = receiver
+    _configure(hs, target_url=url, subscriptions=["contact.merge"], linger_seconds=0.05)
+    api = client.crm.contacts.basic_api
+    primary = api.create({"properties": {"email": "an@example.vn", "firstname": "An"}})
+    duplicate = api.create({"properties": {"email": "an.nguyen@example.vn", "phone": "+84 1"}})
+    company = client.crm.companies.basic_api.create({"properties": {"name": "Sao Mai"}})
+    client.crm.associations.v4.basic_api.create_default(
+        "contacts", duplicate.id, "companies", company.id
+    )
+
+    merged = api.merge(
+        PublicMergeInput(primary_object_id=primary.id, object_id_to_merge=duplicate.id)
+    )
+    _flush(hs)
+
+    assert merged.id == primary.id
+    assert merged.properties["phone"] == "+84 1"  # filled from the merged record
+    assert merged.properties["email"] == "an@example.vn"  # the primary's value wins
+    assert merged.properties["hs_merged_object_ids"] == duplicate.id
+    assert api.get_by_id(duplicate.id).id == primary.id  # the old id resolves to the survivor
+    by_old_email = api.get_by_id("an.nguyen@example.vn", id_property="email")
+    assert by_old_email.id == primary.id
+    assert [c.id for c in client.crm.contacts.get_all()] == [primary.id]
+    links = client.crm.associations.v4.basic_api.get_page("contacts", primary.id, "companies")
+    assert [r.to_object_id for r in links.results] == [company.id]
+    assert [
+        (e["subscriptionType"], e["primaryObjectId"], e["mergedObjectIds"]) for e in app.events()
+    ] == [("contact.merge", int(primary.id), [int(duplicate.id)])]
+
+
+def test_association_changes_reach_both_sides(
+    hs: Served, client: HubSpot, receiver: tuple[Receiver, str]
+) -> None:
+    app, url = receiver
+    _configure(
+        hs,
+        target_url=url,
+        subscriptions=["contact.associationChange", "company.associationChange"],
+        linger_seconds=0.05,
+    )
+    contact = client.crm.contacts.basic_api.create({"properties": {"email": "ly@example.vn"}})
+    company = client.crm.companies.basic_api.create({"properties": {"name": "Sao Mai"}})
+    v4 = client.crm.associations.v4.basic_api
+    v4.create(
+        "contacts",
+        contact.id,
+        "companies",
+        company.id,
+        [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}],
+    )
+    v4.archive("contacts", contact.id, "companies", company.id)
+    _flush(hs)
+
+    seen = [
+        (
+            e["subscriptionType"],
+            e["associationType"],
+            e["fromObjectId"],
+            e["associationRemoved"],
+            e["isPrimaryAssociation"],
+        )
+        for e in app.events()
+    ]
+    c, k = int(contact.id), int(company.id)
+    assert seen == [
+        ("contact.associationChange", "CONTACT_TO_COMPANY", c, False, True),
+        ("company.associationChange", "COMPANY_TO_CONTACT", k, False, True),
+        ("contact.associationChange", "CONTACT_TO_COMPANY", c, True, True),
+        ("company.associationChange", "COMPANY_TO_CONTACT", k, True, True),
+    ]

@@ -40,11 +40,12 @@ def emulator(sf_app: FastAPI) -> SalesforceEmulator:
 
 @pytest.fixture
 def admin(sf_server: SandboxServer) -> Iterator[requests.Session]:
-    """A plain session for `/__sandbox/` calls; resets faults, clock, log, quota first."""
+    """A plain session for `/__sandbox/` calls; resets faults, clock, log, quota (records
+    stay) before and after the test."""
     session = sf_server.session()
-    session.post(f"{sf_server.base_url}/__sandbox/reset").raise_for_status()
+    session.post(f"{sf_server.base_url}/__sandbox/reset?keep_data=true").raise_for_status()
     yield session
-    session.post(f"{sf_server.base_url}/__sandbox/reset").raise_for_status()
+    session.post(f"{sf_server.base_url}/__sandbox/reset?keep_data=true").raise_for_status()
     session.close()
 
 

@@ -111,3 +111,40 @@ def test_describe_and_global_describe(sf: Salesforce) -> None:
         "User",
         "Survey_Response__c",
     } <= names
+
+
+def test_out_of_order_commit_shows_up_behind_the_watermark(
+    sf: Salesforce, sf_server: SandboxServer, admin: requests.Session
+) -> None:
+    base = sf_server.base_url
+    delay = f"{base}/__sandbox/salesforce/commit-delay"
+    admin.put(delay, json={"rate": 1.0, "seconds": 30}).raise_for_status()
+    slow = sf.Contact.create({"LastName": "Slow commit"})
+    admin.put(delay, json={"rate": 0.0}).raise_for_status()
+    fast = sf.Contact.create({"LastName": "Fast commit"})
+    stamps = {
+        r["Id"]: r["SystemModstamp"]
+        for r in sf.query_all(
+            f"SELECT Id, SystemModstamp FROM Contact WHERE Id IN ('{slow['id']}', '{fast['id']}')"
+        )["records"]
+    }
+    # Only the later write is visible: a pull would move its watermark past the slow one.
+    assert set(stamps) == {fast["id"]}
+    admin.post(f"{base}/__sandbox/clock", json={"advance": 31}).raise_for_status()
+    late = sf.query(f"SELECT SystemModstamp FROM Contact WHERE Id = '{slow['id']}'")["records"]
+    assert late[0]["SystemModstamp"] < stamps[fast["id"]]
+
+
+def test_locators_expire_after_two_days(
+    sf: Salesforce, sf_server: SandboxServer, admin: requests.Session
+) -> None:
+    page = sf.query("SELECT Id FROM Contact")
+    admin.post(
+        f"{sf_server.base_url}/__sandbox/clock", json={"advance": 2 * 86400 + 1}
+    ).raise_for_status()
+    fresh = admin.post(f"{sf_server.base_url}/__sandbox/salesforce/sessions", json={}).json()
+    sf.session_id = fresh["access_token"]
+    sf.headers["Authorization"] = "Bearer " + fresh["access_token"]
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.query_more(page["nextRecordsUrl"], identifier_is_url=True)
+    assert caught.value.content[0]["errorCode"] == "INVALID_QUERY_LOCATOR"

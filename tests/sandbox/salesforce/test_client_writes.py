@@ -78,6 +78,10 @@ def test_malformed_json_and_unknown_routes(sf: Salesforce) -> None:
     assert missing.json() == [
         {"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}
     ]
+    old_version = sf.session.get(
+        sf.base_url.replace("v59.0", "v20.0") + "limits/", headers=sf.headers
+    )
+    assert old_version.status_code == 404
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.Nope__c.create({"Name": "x"})
     assert caught.value.content[0]["errorCode"] == "INVALID_TYPE"

@@ -107,6 +107,14 @@ def test_syntax_errors_say_where(soql: str, column: int, token: str) -> None:
     assert f"unexpected token: '{token}'" in caught.value.message
 
 
+def test_absurd_nesting_is_a_malformed_query_not_a_crash() -> None:
+    deep = "SELECT Id FROM Contact WHERE " + "(" * 5000 + "LastName = 'x'" + ")" * 5000
+    with pytest.raises(SalesforceApiError) as caught:
+        parse(deep)
+    assert caught.value.error_code == "MALFORMED_QUERY"
+    assert "nested too deeply" in caught.value.message
+
+
 def test_unknown_field_type_and_wrong_literal_type(engine: QueryEngine) -> None:
     cases = [
         ("SELECT Nope FROM Contact", "INVALID_FIELD", "No such column 'Nope' on entity 'Contact'"),
@@ -190,3 +198,58 @@ def test_relationship_fields_subquery_and_count(engine: QueryEngine) -> None:
 def test_filter_through_a_relationship(engine: QueryEngine) -> None:
     assert len(last_names(engine, "Account.Name LIKE 'acme%'")) == 4
     assert last_names(engine, "Account.Name = 'other'") == []
+
+
+def test_semi_join_on_ids(engine: QueryEngine) -> None:
+    store = engine.store
+    contacts = {r["LastName"]: r["Id"] for r in store.rows(store.schema.object("Contact"))}
+    task = store.schema.object("Task")
+    store.insert_trusted(
+        task, {"WhoId": contacts["Tamm"], "Subject": "Call", "Status": "Completed"}
+    )
+    store.insert_trusted(task, {"WhoId": contacts["li_wei"], "Subject": "Mail"})
+    assert last_names(engine, "Id IN (SELECT WhoId FROM Task WHERE Status = 'completed')") == [
+        "Tamm"
+    ]
+    assert last_names(engine, "Id NOT IN (SELECT WhoId FROM Task)") == ["Nguyễn", "O'Brien"]
+    for bad in (
+        "LastName IN (SELECT WhoId FROM Task)",
+        "Id IN (SELECT Subject FROM Task)",
+        "Id IN (SELECT WhoId, Subject FROM Task)",
+    ):
+        with pytest.raises(SalesforceApiError):
+            last_names(engine, bad)
+
+
+def test_aggregates_with_and_without_group_by(engine: QueryEngine) -> None:
+    body = engine.run(
+        "SELECT MAX(CreatedDate) latest, MIN(CreatedDate), COUNT(Email), COUNT_DISTINCT(AccountId) "
+        "FROM Contact",
+        include_deleted=False,
+        version="59.0",
+    )
+    assert body["totalSize"] == 1
+    row = body["records"][0]
+    assert row["attributes"] == {"type": "AggregateResult"}
+    assert row["latest"] == "2025-06-15T08:00:00.000+0000"
+    assert row["expr0"] == "2024-12-31T23:59:59.000+0000"
+    assert (row["expr1"], row["expr2"]) == (3, 1)
+    grouped = run(
+        engine,
+        "SELECT FirstName, COUNT(Id) n FROM Contact WHERE LastName != 'Tamm' "
+        "GROUP BY FirstName ORDER BY FirstName DESC",
+    )
+    assert [(r["FirstName"], r["n"]) for r in grouped] == [("Wei", 1), ("An", 1), (None, 1)]
+    empty = run(engine, "SELECT COUNT(Id) FROM Contact WHERE LastName = 'nobody'")
+    assert empty[0]["expr0"] == 0
+
+
+def test_aggregate_mistakes_are_malformed_queries(engine: QueryEngine) -> None:
+    for soql, text in (
+        ("SELECT LastName, COUNT(Id) FROM Contact", "must be grouped or aggregated"),
+        ("SELECT SUM(LastName) FROM Contact", "does not support aggregate operator SUM"),
+        ("SELECT COUNT(Id) FROM Contact ORDER BY LastName", "Ordered field"),
+    ):
+        with pytest.raises(SalesforceApiError) as caught:
+            run(engine, soql)
+        assert text in caught.value.message, soql

@@ -15,7 +15,7 @@ crm: hubspot
 object: contacts
 canonical: customer
 direction: pull
-modified_field: hs_lastmodifieddate
+modified_field: lastmodifieddate
 fields:
   id: {crm: hs_object_id, required: true}
   email: {crm: email}
@@ -46,7 +46,7 @@ def test_user_directory_without_schema_uses_the_shipped_one(tmp_path: Path) -> N
     assert loaded.get("hubspot", "contacts").crm_fields() == [
         "hs_object_id",
         "email",
-        "hs_lastmodifieddate",
+        "lastmodifieddate",
     ]
 
 
@@ -60,7 +60,7 @@ def test_user_directory_without_schema_uses_the_shipped_one(tmp_path: Path) -> N
         ),
         (GOOD.replace("crm: hubspot", "crm: pipedrive"), 1, "crm: 'pipedrive' is not one of"),
         (
-            GOOD.replace("modified_field: hs_lastmodifieddate\n", ""),
+            GOOD.replace("modified_field: lastmodifieddate\n", ""),
             1,
             "'modified_field' is a required",
         ),

@@ -1,8 +1,8 @@
 """job runner: params, checkpoint, cancel flag, attempts, owner, resume time; the
 active-job lock (partial unique index: one queued/running/paused job per kind and connection)
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002_links
 Create Date: 2026-11-22 16:36:34.763864
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import service.store.types
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002_links"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

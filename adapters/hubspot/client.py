@@ -1,0 +1,130 @@
+"""The only module that talks to hubspot-api-client: auth, timeouts, retries, quota.
+
+The SDK builds a new urllib3 pool on every API-property access (crm-api-facts §1.3), so the API
+objects are built once and kept. Its own retries are switched off (`retry=False`): the one retry
+layer is adapters/retry.py. Timeouts are not global in the SDK, so every call passes
+`_request_timeout=(connect, read)`.
+
+Authentication: a private-app token (`ACCESS_TOKEN`), or OAuth with `CLIENT_ID`,
+`CLIENT_SECRET` and `REFRESH_TOKEN` (tokens refreshed at `/oauth/v1/token` on expiry).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+from hubspot import HubSpot
+
+from adapters.hubspot.errors import error_body, map_error, map_status
+from adapters.quota import QuotaGuard, hubspot_usage
+from adapters.retry import RetryPolicy, call_with_retry
+from service.config import ConnectionSettings
+from service.ports import CrmConfigError, CrmError
+
+T = TypeVar("T")
+
+
+class HubSpotClient:
+    """A HubSpot portal: `call(fn)` runs `fn(sdk, timeout)` with auth, retries, quota guard."""
+
+    def __init__(
+        self, name: str, settings: ConnectionSettings, policy: RetryPolicy | None = None
+    ) -> None:
+        if settings.base_url is None:
+            raise CrmConfigError(f"connection {name}: base_url is required", connection=name)
+        if not settings.access_token and not (settings.client_id and settings.refresh_token):
+            raise CrmConfigError(
+                f"connection {name}: set ACCESS_TOKEN, "
+                "or CLIENT_ID, CLIENT_SECRET and REFRESH_TOKEN",
+                connection=name,
+            )
+        self.name = name
+        self.settings = settings
+        self.policy = policy or RetryPolicy()
+        self.quota = QuotaGuard(name, settings.quota_share)
+        self.timeout = (settings.connect_timeout, settings.read_timeout)
+        self.calls = 0
+        self._sdk: HubSpot | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"HubSpotClient(name={self.name!r}, base_url={str(self.settings.base_url)!r})"
+
+    @property
+    def base_url(self) -> str:
+        return str(self.settings.base_url).rstrip("/")
+
+    def _token(self) -> str:
+        s = self.settings
+        if s.access_token and not s.refresh_token:
+            return s.access_token.get_secret_value()
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": s.client_id or "",
+            "client_secret": s.client_secret.get_secret_value() if s.client_secret else "",
+            "refresh_token": s.refresh_token.get_secret_value() if s.refresh_token else "",
+        }
+        self.calls += 1
+        try:
+            response = requests.post(
+                f"{self.base_url}/oauth/v1/token",
+                data=form,
+                timeout=self.timeout,
+                verify=str(s.ca_bundle) if s.ca_bundle else True,
+            )
+        except requests.RequestException as error:
+            raise map_error(error, self.name) from None
+        body = error_body(response.content)
+        if response.status_code == 200 and "access_token" in body:
+            return str(body["access_token"])
+        summary = f"HubSpot token refresh failed ({response.status_code} {body.get('message', '')})"
+        if response.status_code in (400, 401):
+            raise CrmConfigError(summary.strip(), connection=self.name)
+        raise map_status(response.status_code, body, summary, response.headers, self.name)
+
+    def sdk(self) -> HubSpot:
+        with self._lock:
+            if self._sdk is None:
+                options: dict[str, Any] = {"host": self.base_url, "base_url": self.base_url}
+                if self.settings.ca_bundle:
+                    options["ssl_ca_cert"] = str(self.settings.ca_bundle)
+                self._sdk = HubSpot(access_token=self._token(), retry=False, **options)
+            return self._sdk
+
+    def _attempt(self, fn: Callable[[HubSpot, tuple[float, float]], T]) -> T:
+        self.quota.check()
+        refreshable = bool(self.settings.refresh_token)
+        for second_try in (False, True):
+            sdk = self.sdk()
+            try:
+                self.calls += 1
+                return fn(sdk, self.timeout)
+            except CrmError:
+                raise
+            except Exception as error:
+                mapped = map_error(error, self.name)
+                expired = getattr(error, "status", None) == 401
+                if expired and refreshable and not second_try:
+                    with self._lock:
+                        self._sdk = None  # the OAuth token expired: refresh it, once
+                    continue
+                raise mapped from None
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    def call(self, fn: Callable[[HubSpot, tuple[float, float]], Any]) -> Any:
+        """Run one SDK `*_with_http_info` call (quota guard, token refresh, retry policy).
+
+        `fn` returns the SDK's (data, status, headers) triple; the headers feed the quota guard
+        (the plain SDK methods hide them) and the data is returned.
+        """
+
+        def once(sdk: HubSpot, timeout: tuple[float, float]) -> Any:
+            data, _status, headers = fn(sdk, timeout)
+            if headers is not None:
+                self.quota.observe(hubspot_usage(dict(headers)))
+            return data
+
+        return call_with_retry(lambda: self._attempt(once), self.policy)

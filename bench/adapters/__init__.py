@@ -1,0 +1,1 @@
+"""API-call efficiency of the CRM adapters, measured from the sandboxes' request logs."""

@@ -1,0 +1,308 @@
+"""Pulled CRM records in canonical form, keyed by their source record, with change detection.
+
+`upsert()` turns CRM ids into canonical ids (a contact's id becomes our customer id; an
+interaction's `customer_id` is translated the same way), stores each record's canonical form and
+reports which customers' histories really changed: a record whose fingerprint is unchanged (for
+example one we just wrote our own fields onto) is not a change. `history()` rebuilds the domain
+records of customers for scoring.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from service.domain import (
+    Account,
+    Case,
+    Customer,
+    DomainModel,
+    Interaction,
+    Owner,
+    SurveyResponse,
+    Transaction,
+)
+from service.store.database import session_scope
+from service.store.tables import Account as AccountRow
+from service.store.tables import CrmLink, EntityType, new_id, utcnow
+from service.store.tables import Customer as CustomerRow
+
+_KINDS: dict[type[DomainModel], EntityType] = {
+    Customer: EntityType.CUSTOMER,
+    Account: EntityType.ACCOUNT,
+    Owner: EntityType.OWNER,
+    Interaction: EntityType.INTERACTION,
+    SurveyResponse: EntityType.SURVEY,
+    Transaction: EntityType.TRANSACTION,
+    Case: EntityType.CASE,
+}
+_TEXT_FIELDS = ("text", "comment", "subject")
+
+
+def fingerprint(record: DomainModel) -> str:
+    data = record.model_dump(mode="json", exclude={"source"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _when(record: DomainModel) -> Any:
+    return getattr(record, "occurred_at", None) or getattr(record, "opened_at", None)
+
+
+@dataclass
+class Customers:
+    """One customer's history as domain records with canonical ids."""
+
+    customer: Customer
+    crm_account_id: str | None = None
+    surveys: list[SurveyResponse] = field(default_factory=list)
+    interactions: list[Interaction] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
+    transactions: list[Transaction] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class UpsertReport:
+    stored: int
+    unchanged: int
+    changed_customers: frozenset[str]
+
+
+class RecordStore:
+    """Canonical records pulled from the CRMs."""
+
+    def __init__(self, engine: Engine, *, keep_text: bool = False) -> None:
+        self._engine = engine
+        self._keep_text = keep_text
+
+    def _link(
+        self, session: Session, connection: str, crm_id: str, kinds: Iterable[EntityType]
+    ) -> CrmLink | None:
+        return session.exec(
+            select(CrmLink).where(
+                CrmLink.connection == connection,
+                CrmLink.crm_id == crm_id,
+                col(CrmLink.entity_type).in_([k.value for k in kinds]),
+            )
+        ).first()
+
+    def _canonical_customer(self, session: Session, connection: str, crm_id: str) -> str:
+        """Our id for a CRM contact/lead id (a placeholder link when it is not pulled yet)."""
+        link = self._link(session, connection, crm_id, [EntityType.CUSTOMER])
+        if link is not None:
+            return link.entity_id
+        customer = CustomerRow()
+        session.add(customer)
+        session.add(
+            CrmLink(
+                entity_type=EntityType.CUSTOMER.value,
+                entity_id=customer.id,
+                connection=connection,
+                crm_object="?",  # filled in when the contact itself is pulled
+                crm_id=crm_id,
+            )
+        )
+        session.flush()
+        return customer.id
+
+    def upsert(self, connection: str, records: Sequence[DomainModel]) -> UpsertReport:
+        changed: set[str] = set()
+        unchanged = 0
+        with session_scope(self._engine) as session:
+            for record in records:
+                if record.source is None:  # type: ignore[attr-defined]
+                    continue
+                if self._store(session, connection, record, changed):
+                    continue
+                unchanged += 1
+        return UpsertReport(len(records) - unchanged, unchanged, frozenset(changed))
+
+    def _store(
+        self, session: Session, connection: str, record: DomainModel, changed: set[str]
+    ) -> bool:
+        kind = _KINDS[type(record)]
+        source = record.source  # type: ignore[attr-defined]
+        link = session.exec(
+            select(CrmLink).where(
+                CrmLink.connection == connection,
+                CrmLink.crm_object == source.crm_object,
+                CrmLink.crm_id == source.crm_id,
+            )
+        ).first()
+        if link is None and kind is EntityType.CUSTOMER:
+            # A placeholder made while pulling history before the contact itself.
+            link = self._link(session, connection, source.crm_id, [EntityType.CUSTOMER])
+        print_ = fingerprint(record)
+        if link is not None and link.fingerprint == print_ and link.deleted_at is None:
+            return False
+        customer_id: str | None = None
+        if kind is EntityType.CUSTOMER:
+            entity_id = link.entity_id if link else new_id()
+            self._save_customer(session, entity_id, record)  # type: ignore[arg-type]
+            customer_id = entity_id
+        elif kind is EntityType.ACCOUNT:
+            entity_id = link.entity_id if link else new_id()
+            self._save_account(session, entity_id, record)  # type: ignore[arg-type]
+        else:
+            entity_id = link.entity_id if link else new_id()
+            crm_customer = getattr(record, "customer_id", None)
+            if crm_customer:
+                customer_id = self._canonical_customer(session, connection, str(crm_customer))
+        if link is None:
+            link = CrmLink(
+                entity_type=kind.value,
+                entity_id=entity_id,
+                connection=connection,
+                crm_object=source.crm_object,
+                crm_id=source.crm_id,
+            )
+        link.crm_object = source.crm_object
+        link.customer_id = customer_id
+        link.occurred_at = _when(record)
+        link.fingerprint = print_
+        link.deleted_at = None
+        link.payload = self._payload(record)
+        session.add(link)
+        if customer_id:
+            changed.add(customer_id)
+        return True
+
+    def _payload(self, record: DomainModel) -> dict[str, Any]:
+        data = record.model_dump(mode="json")
+        if not self._keep_text:
+            for name in _TEXT_FIELDS:
+                data.pop(name, None)
+        return data
+
+    def _save_customer(self, session: Session, entity_id: str, record: Customer) -> None:
+        row = session.get(CustomerRow, entity_id) or CustomerRow(id=entity_id)
+        row.display_name = record.display_name[:255]
+        row.email = record.email
+        row.language = record.language
+        row.owner_ref = record.owner_id
+        row.updated_at = utcnow()
+        session.add(row)
+
+    def _save_account(self, session: Session, entity_id: str, record: Account) -> None:
+        row = session.get(AccountRow, entity_id) or AccountRow(id=entity_id)
+        row.name = record.name[:255]
+        row.domain = record.domain
+        row.updated_at = utcnow()
+        session.add(row)
+
+    def mark_deleted(self, connection: str, crm_object: str, crm_ids: Sequence[str]) -> set[str]:
+        """Deleted in the CRM: kept out of scoring from now on; returns affected customers."""
+        affected: set[str] = set()
+        if not crm_ids:
+            return affected
+        with session_scope(self._engine) as session:
+            links = session.exec(
+                select(CrmLink).where(
+                    CrmLink.connection == connection,
+                    CrmLink.crm_object == crm_object,
+                    col(CrmLink.crm_id).in_(list(crm_ids)),
+                )
+            )
+            for link in links:
+                link.deleted_at = utcnow()
+                session.add(link)
+                if link.customer_id:
+                    affected.add(link.customer_id)
+        return affected
+
+    def crm_ids(self, connection: str, customer_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """customer id -> (CRM object, CRM id) of the contact/lead in `connection`."""
+        with Session(self._engine) as session:
+            links = session.exec(
+                select(CrmLink).where(
+                    CrmLink.connection == connection,
+                    CrmLink.entity_type == EntityType.CUSTOMER.value,
+                    col(CrmLink.entity_id).in_(list(customer_ids)),
+                    col(CrmLink.deleted_at).is_(None),
+                )
+            )
+            return {
+                link.entity_id: (link.crm_object, link.crm_id)
+                for link in links
+                if link.crm_object != "?"
+            }
+
+    def _payloads(
+        self, connection: str, kind: EntityType, crm_ids: Iterable[str] | None
+    ) -> list[CrmLink]:
+        with Session(self._engine) as session:
+            query = select(CrmLink).where(
+                CrmLink.connection == connection,
+                CrmLink.entity_type == kind.value,
+                col(CrmLink.deleted_at).is_(None),
+            )
+            if crm_ids is not None:
+                query = query.where(col(CrmLink.crm_id).in_(list(crm_ids)))
+            return [link for link in session.exec(query) if link.payload is not None]
+
+    def transactions(self, connection: str) -> list[Transaction]:
+        """Every stored transaction of a connection, with canonical customer ids."""
+        return [
+            Transaction.model_validate({**link.payload, "customer_id": link.customer_id})
+            for link in self._payloads(connection, EntityType.TRANSACTION, None)
+            if link.customer_id and link.payload is not None
+        ]
+
+    def owners(self, connection: str) -> dict[str, Owner]:
+        """Staff of a connection by their CRM id (their language decides the tasks' language)."""
+        return {
+            link.crm_id: Owner.model_validate(link.payload)
+            for link in self._payloads(connection, EntityType.OWNER, None)
+        }
+
+    def accounts(self, connection: str, crm_ids: Iterable[str]) -> dict[str, Account]:
+        """Accounts by their CRM id."""
+        return {
+            link.crm_id: Account.model_validate(link.payload)
+            for link in self._payloads(connection, EntityType.ACCOUNT, crm_ids)
+        }
+
+    def history(self, customer_ids: Iterable[str]) -> dict[str, Customers]:
+        """The stored history of each customer (deleted records left out), canonical ids."""
+        ids = list(customer_ids)
+        result: dict[str, Customers] = {}
+        with Session(self._engine) as session:
+            links = session.exec(
+                select(CrmLink).where(
+                    col(CrmLink.customer_id).in_(ids), col(CrmLink.deleted_at).is_(None)
+                )
+            ).all()
+        for link in links:
+            if link.payload is None or link.customer_id is None:
+                continue
+            if EntityType(link.entity_type) is EntityType.CUSTOMER:
+                # Canonical ids replace the CRM's: ours for the customer; the account's CRM id
+                # is not a canonical account id, so it is left out of the scoring input.
+                data = {**link.payload, "id": link.customer_id}
+                crm_account = data.pop("account_id", None)
+                result.setdefault(
+                    link.customer_id,
+                    Customers(Customer.model_validate(data), crm_account_id=crm_account),
+                )
+        for link in links:
+            if link.payload is None or link.customer_id not in result:
+                continue
+            kind = EntityType(link.entity_type)
+            if kind is EntityType.CUSTOMER:
+                continue
+            data = {**link.payload, "customer_id": link.customer_id}
+            bucket = result[link.customer_id]
+            if kind is EntityType.SURVEY:
+                bucket.surveys.append(SurveyResponse.model_validate(data))
+            elif kind is EntityType.INTERACTION:
+                bucket.interactions.append(Interaction.model_validate(data))
+            elif kind is EntityType.CASE:
+                bucket.cases.append(Case.model_validate(data))
+            elif kind is EntityType.TRANSACTION:
+                bucket.transactions.append(Transaction.model_validate(data))
+        return result

@@ -1,0 +1,48 @@
+"""Score history: one row per scoring of a customer, with each factor's contribution."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from service.scoring.customer import CustomerScore
+from service.store.database import session_scope
+from service.store.tables import ScoreHistory
+
+
+class ScoreHistoryRepository:
+    """Append scorings; read the latest per customer."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def record(self, scores: Iterable[CustomerScore]) -> int:
+        count = 0
+        with session_scope(self._engine) as session:
+            for score in scores:
+                session.add(
+                    ScoreHistory(
+                        customer_id=score.customer_id,
+                        as_of=score.as_of,
+                        experience_score=score.experience.score,
+                        nps_class=score.nps_class.value if score.nps_class else None,
+                        churn_risk=score.churn.probability if score.churn else None,
+                        churn_flag=bool(score.churn and score.churn.flagged),
+                        contributions={
+                            c.factor: round(c.points, 3) for c in score.experience.contributions
+                        },
+                        scoring_version=score.scoring_version,
+                    )
+                )
+                count += 1
+        return count
+
+    def latest(self, customer_ids: Iterable[str] | None = None) -> dict[str, ScoreHistory]:
+        """The most recent scoring of each customer (all customers when None)."""
+        with Session(self._engine) as session:
+            query = select(ScoreHistory).order_by(col(ScoreHistory.as_of), col(ScoreHistory.id))
+            if customer_ids is not None:
+                query = query.where(col(ScoreHistory.customer_id).in_(list(customer_ids)))
+            return {row.customer_id: row for row in session.exec(query)}

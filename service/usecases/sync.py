@@ -1,0 +1,226 @@
+"""The loop for one connection: pull what changed, score the customers it touched, push.
+
+Every step is idempotent and resumable: cursors are saved after each stored batch, unchanged
+records do not count as changes (our own writes coming back included), the push ledger leaves
+unchanged fields out, and tasks are keyed so a rerun never makes a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from service.domain import ActionTask, DomainModel
+from service.ports import CrmReader, CrmWriter, FieldUpdate
+from service.scoring.customer import CustomerScore, ScoringModels, score_customer
+from service.sentiment.pipeline import SentimentAnalyzer
+from service.store.cursors import CursorRepository
+from service.store.ledger import PushLedgerRepository
+from service.store.records import RecordStore
+from service.store.scores import ScoreHistoryRepository
+from service.store.tasks import TaskLedgerRepository
+from service.usecases.annotate import with_sentiment
+from service.usecases.fields import owned_fields
+from service.usecases.models import fit_purchase_model
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int], None]  # (counter name, increment)
+
+
+def _ignore(_name: str, _count: int) -> None:
+    return None
+
+
+@dataclass
+class SyncStores:
+    records: RecordStore
+    cursors: CursorRepository
+    ledger: PushLedgerRepository
+    tasks: TaskLedgerRepository
+    scores: ScoreHistoryRepository
+
+
+@dataclass
+class SyncReport:
+    pulled: int = 0
+    refused: list[str] = field(default_factory=list)
+    changed_customers: set[str] = field(default_factory=set)
+    scored: int = 0
+    pushed: int = 0
+    push_failed: list[str] = field(default_factory=list)
+    tasks_created: int = 0
+    write_calls: int = 0
+    # A few created tasks per staff language, for people to read (the demo prints them).
+    examples: dict[str, list[ActionTask]] = field(default_factory=dict)
+
+
+def pull(
+    connection: str,
+    reader: CrmReader,
+    stores: SyncStores,
+    analyzer: SentimentAnalyzer | None,
+    report: SyncReport,
+    progress: Progress = _ignore,
+) -> None:
+    """Pull every stream from its cursor; the cursor is saved after each stored batch."""
+    ours = stores.tasks.crm_task_ids(connection)
+    for stream in reader.streams():
+        cursor = stores.cursors.load(connection, stream.name)
+        for batch in reader.pull(stream, cursor):
+            # Loop prevention: the tasks we created come back as activities; they are ours.
+            theirs = [r for r in batch.records if _crm_id(r) not in ours]
+            records = with_sentiment(theirs, analyzer)
+            stored = stores.records.upsert(connection, records)
+            report.changed_customers |= stored.changed_customers
+            report.changed_customers |= stores.records.mark_deleted(
+                connection, stream.name, batch.deleted_ids
+            )
+            stores.cursors.save(connection, batch.cursor)
+            report.pulled += len(batch.records)
+            report.refused.extend(batch.rejected)
+            progress("pulled", len(batch.records))
+
+
+def _crm_id(record: DomainModel) -> str | None:
+    source = getattr(record, "source", None)
+    return source.crm_id if source is not None else None
+
+
+def score(
+    connection: str,
+    customer_ids: Iterable[str],
+    stores: SyncStores,
+    as_of: datetime,
+    models: ScoringModels,
+) -> dict[str, CustomerScore]:
+    """Score customers from their stored history, with their account and the staff who own them."""
+    histories = stores.records.history(customer_ids)
+    owners = stores.records.owners(connection)
+    accounts = stores.records.accounts(
+        connection, {h.crm_account_id for h in histories.values() if h.crm_account_id}
+    )
+    scores: dict[str, CustomerScore] = {}
+    for customer_id, history in histories.items():
+        scores[customer_id] = score_customer(
+            history.customer,
+            as_of,
+            models=models,
+            surveys=history.surveys,
+            interactions=history.interactions,
+            cases=history.cases,
+            transactions=history.transactions,
+            account=accounts.get(history.crm_account_id or ""),
+            owners=owners,
+        )
+    return scores
+
+
+def push(
+    connection: str,
+    writer: CrmWriter,
+    scores: dict[str, CustomerScore],
+    stores: SyncStores,
+    as_of: datetime,
+    report: SyncReport,
+    progress: Progress = _ignore,
+) -> None:
+    """Push changed fields and new tasks for the scored customers."""
+    links = stores.records.crm_ids(connection, scores)
+    histories = stores.records.history(scores)
+    updates = [
+        FieldUpdate(
+            crm_object=links[cid][0],
+            crm_id=links[cid][1],
+            external_id=f"cem-{cid}",
+            fields=owned_fields(score, histories[cid], as_of),
+        )
+        for cid, score in scores.items()
+        if cid in links and cid in histories and links[cid][0] in writer.pushable
+    ]
+    changed = stores.ledger.changed(connection, updates)
+    if changed:
+        written = writer.upsert_fields(changed)
+        done = set(written.written)
+        stores.ledger.record(
+            connection,
+            [u for u in changed if u.external_id in done],
+            {u.external_id: u.external_id.removeprefix("cem-") for u in changed},
+        )
+        report.pushed += len(done)
+        report.write_calls += written.calls
+        report.push_failed.extend(str(r) for r in written.rejected)
+        progress("pushed", len(done))
+    owners = {cid: h.customer.owner_id for cid, h in histories.items()}
+    _push_tasks(connection, writer, scores, links, owners, stores, report)
+
+
+def _push_tasks(
+    connection: str,
+    writer: CrmWriter,
+    scores: dict[str, CustomerScore],
+    links: dict[str, tuple[str, str]],
+    record_owners: dict[str, str | None],
+    stores: SyncStores,
+    report: SyncReport,
+) -> None:
+    # Tasks go to the CRM with its own ids; the key is computed on them, so it is stable per CRM.
+    tasks: list[ActionTask] = []
+    owner_of: dict[str, str] = {}
+    for cid, score in scores.items():
+        if cid not in links:
+            continue  # no CRM record to hang a task on
+        for task in score.actions.tasks:
+            owner = task.owner_id
+            if owner is None or owner.startswith("queue:"):
+                # Queues are a playbook's last resort; CRM tasks need a user, so the record's
+                # owner takes them (the CRM's own assignment rules can route them further).
+                owner = record_owners.get(cid) or None
+            crm_task = task.model_copy(update={"customer_id": links[cid][1], "owner_id": owner})
+            tasks.append(crm_task)
+            owner_of[crm_task.idempotency_key] = cid
+    known = stores.tasks.known(connection, owner_of)
+    new = [t for t in tasks if t.idempotency_key not in known]
+    if not new:
+        return
+    result = writer.create_tasks(new)
+    created = set(result.written)
+    stores.tasks.record(
+        connection,
+        [t for t in new if t.idempotency_key in created],
+        owner_of,
+        dict(result.created_ids),
+    )
+    report.tasks_created += len(created)
+    for task in new:
+        shown = report.examples.setdefault(task.language, [])
+        if task.idempotency_key in created and len(shown) < 2:
+            shown.append(task)
+    report.write_calls += result.calls
+    report.push_failed.extend(str(r) for r in result.rejected)
+
+
+def sync(
+    connection: str,
+    reader: CrmReader,
+    writer: CrmWriter,
+    stores: SyncStores,
+    as_of: datetime,
+    *,
+    analyzer: SentimentAnalyzer | None = None,
+    models: ScoringModels | None = None,
+    progress: Progress = _ignore,
+) -> SyncReport:
+    """Pull, score the customers whose history changed, push."""
+    report = SyncReport()
+    pull(connection, reader, stores, analyzer, report, progress)
+    if models is None:
+        models = ScoringModels(bgnbd=fit_purchase_model(stores.records, connection, as_of))
+    scores = score(connection, report.changed_customers, stores, as_of, models)
+    stores.scores.record(scores.values())
+    report.scored = len(scores)
+    progress("scored", len(scores))
+    push(connection, writer, scores, stores, as_of, report, progress)
+    return report
