@@ -50,7 +50,12 @@ def _run(
 def package_data(limits: dict[str, int]) -> dict[str, Any]:
     """Binary accuracy on held-out package data, every config and the peers."""
     sets = datasets.evaluation_sets(en_limit=limits["en"], zh_limit=limits["zh"])
-    out: dict[str, Any] = {}
+    trained_on = {e.text for e in datasets.head_training_set()}
+    overlap = sum(e.text in trained_on for examples in sets.values() for e in examples)
+    overlap += sum(e.text in trained_on for e in datasets.cx_check_set())
+    if overlap:
+        raise SystemExit(f"{overlap} evaluation texts are also training texts")
+    out: dict[str, Any] = {"train_eval_overlap": overlap}
     for set_name, examples in sets.items():
         texts = [e.text for e in examples]
         gold = [e.label for e in examples]

@@ -25,9 +25,10 @@ def _fast_path(report: dict[str, Any]) -> dict[str, Any]:
     }
     n = {lang: langs[lang]["n"] for lang in langs}
     overall = sum(loss[lang] * n[lang] for lang in langs) / sum(n.values())
+    sets = {k: v for k, v in report["package_data"].items() if isinstance(v, dict)}
     package = {
         name: s["results"][ACCURATE]["accuracy"] - s["results"][FAST]["accuracy"]
-        for name, s in report["package_data"].items()
+        for name, s in sets.items()
     }
     return {
         "cx_share_of_units": _share(cx[FAST]["routed"]),
@@ -44,7 +45,11 @@ def _fast_path(report: dict[str, Any]) -> dict[str, Any]:
 def _markdown(report: dict[str, Any]) -> str:
     lines = ["# Sentiment evaluation (`python -m bench.sentiment`)", ""]
     lines += ["## Held-out package data (binary: sign of the score)", ""]
+    overlap = report["package_data"]["train_eval_overlap"]
+    lines += [f"Texts shared by the head's training data and any evaluation set: {overlap}.", ""]
     for name, s in report["package_data"].items():
+        if not isinstance(s, dict):
+            continue
         lines += [
             f"**{name}** (n = {s['n']})",
             "",

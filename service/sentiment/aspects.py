@@ -3,14 +3,15 @@
 Term lists per language live in `service/sentiment/data/aspects/<lang>.json` (written by the
 project). A message is cut into clauses at punctuation and contrast words, so in "Product great,
 delivery terrible" the quality terms sit in a positive clause and the delivery terms in a negative
-one. Clause polarity comes from a caller-supplied scorer (the pipeline's own fast/accurate
-routing), so aspects get the same quality as the message label. A clause that names an aspect but
-carries no opinion of its own ("about my invoice") takes the polarity of its sentence.
+one. Clause polarity comes from the pipeline's own fast/accurate routing
+(`SentimentAnalyzer._aspects`), so aspects get the same quality as the message label. A clause
+that names an aspect but carries no opinion of its own ("about my invoice") takes the polarity
+of its sentence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -19,9 +20,6 @@ from service.sentiment.segments import split_clauses, split_sentences
 from service.sentiment.terms import TermMatcher, load_term_file, tokenize
 
 ASPECT_LANGUAGES = ("en", "vi", "zh", "et")
-
-# Scores one batch of clauses in one language; returns a score in [-1, 1] per clause.
-ClauseScorer = Callable[[Sequence[str], str], list[float]]
 
 
 @dataclass(frozen=True, slots=True)

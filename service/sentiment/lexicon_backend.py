@@ -52,9 +52,23 @@ def _build(data: dict[str, Any]) -> _Lexicon:
     entries.update(dict.fromkeys(data.get("negators", []), ("negator", 0.0)))
     entries.update(dict.fromkeys(data.get("contrast", []), ("contrast", 0.0)))
     entries.update(dict.fromkeys(data.get("requests", []), ("request", 0.0)))
+    # Words that contain an opinion word but carry none ("快递" courier holds "快" fast, "你好"
+    # hello holds "好" good, "yêu cầu" request holds "yêu" love); longest match makes them win.
+    entries.update(dict.fromkeys(data.get("neutral", []), ("blocker", 0.0)))
     for kind in _POLAR:
         entries.update({t: ("term", float(v)) for t, v in data.get(kind, {}).items()})
     return _Lexicon(TermMatcher(entries))
+
+
+def _with_english(data: dict[str, Any], english: dict[str, Any], language: str) -> dict[str, Any]:
+    if language == "en" or not english:
+        return data
+    merged: dict[str, Any] = {}
+    for key in ("positive", "negative", "intensifiers", "diminishers"):
+        merged[key] = {**english.get(key, {}), **data.get(key, {})}
+    for key in ("negators", "contrast", "requests", "neutral"):
+        merged[key] = [*english.get(key, []), *data.get(key, [])]
+    return merged
 
 
 def _blocked(tokens: list[str], start: int, end: int) -> bool:
@@ -70,11 +84,14 @@ class LexiconModel:
 
     def __init__(self, languages: Sequence[str] = LEXICON_LANGUAGES) -> None:
         self._lexicons: dict[str, _Lexicon] = {}
+        english = load_term_file("lexicon", "en") or {}
         for language in languages:
             data = load_term_file("lexicon", language)
             if data is None:
                 raise BackendUnavailableError(f"no lexicon for language {language!r}")
-            self._lexicons[language] = _build(data)
+            # English opinion words are common in code-switched CX messages ("App cứ bị crash",
+            # "客服很nice"); the language's own entries win where both have a term.
+            self._lexicons[language] = _build(_with_english(data, english, language))
 
     def supports(self, language: str) -> bool:
         """Languages with a term list."""

@@ -36,6 +36,8 @@ class SentimentSettings(BaseModel):
     long_text_chars: Annotated[int, Field(gt=0)] = 400
     long_text_sentences: Annotated[int, Field(gt=0)] = 3
     max_sentences: Annotated[int, Field(gt=0)] = 200
+    # e5 reads 512 tokens; ~500 characters stays inside that window even for Chinese.
+    whole_text_chars: Annotated[int, Field(ge=0)] = 500
     threads: Annotated[int, Field(ge=1, le=64)] = 1
 
     @field_validator("languages")

@@ -69,3 +69,16 @@ def test_matcher_prefers_the_longest_term() -> None:
 
 def test_tokenizer_splits_han_characters_and_keeps_words() -> None:
     assert tokenize("App一直crash，太失望") == ["app", "一", "直", "crash", "，", "太", "失", "望"]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("你好，你们周六几点开门？", "zh"), ("Khách hàng yêu cầu gửi bản sao hợp đồng.", "vi")],
+)
+def test_greetings_and_requests_holding_opinion_words_stay_neutral(text: str, lang: str) -> None:
+    assert score(text, lang) == 0.0
+
+
+def test_english_opinion_words_count_in_code_switched_text() -> None:
+    assert score("App cứ bị crash, refund đâu rồi?", "vi") < 0
+    assert score("客服很nice", "zh") > 0
