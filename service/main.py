@@ -7,7 +7,8 @@ else receives what it needs from here.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,8 +31,10 @@ from service.api.ratelimit import RateLimiter
 from service.api.routes import health, jobs, keys, score, sentiment, webhooks
 from service.config import ConfigError, CrmKind, Settings
 from service.jobs import JobQueue, JobRegistry, JobRunner, sync_schedules
+from service.jobs.registry import SYNC
 from service.logs import configure_logging
 from service.ports import CrmReader, CrmWriter
+from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.cursors import CursorRepository
 from service.store.database import make_engine, upgrade
 from service.store.jobs import JobRepository
@@ -42,6 +45,7 @@ from service.store.scores import ScoreHistoryRepository
 from service.store.tasks import TaskLedgerRepository
 from service.store.webhooks import WebhookRepository
 from service.usecases.sync import SyncStores
+from service.usecases.sync_job import make_sync_job
 from service.webhooks import SecretVault, WebhookDispatcher, WebhookOutbox
 
 log = logging.getLogger(__name__)
@@ -61,7 +65,10 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     engine = make_engine(settings.database_url.get_secret_value())
     if settings.auto_migrate:
         upgrade(engine)
-    job_queue = JobQueue(JobRepository(engine), job_registry or JobRegistry())
+    analyzer = _LazyAnalyzer(settings)
+    job_queue = JobQueue(
+        JobRepository(engine), job_registry or default_jobs(settings, engine, analyzer)
+    )
     runner = (
         JobRunner(
             job_queue,
@@ -118,6 +125,7 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     app.state.webhooks = WebhookOutbox(engine)
     app.state.webhook_repository = webhook_repository
     app.state.webhook_vault = vault
+    app.state.analyzer_factory = analyzer
 
     install_problem_handlers(app)
     app.include_router(health.router)
@@ -190,3 +198,32 @@ def sync_stores(settings: Settings, engine: Engine) -> SyncStores:
         TaskLedgerRepository(engine),
         ScoreHistoryRepository(engine),
     )
+
+
+class _LazyAnalyzer:
+    """One sentiment analyzer per process, built on first use (the model loads in ~0.2 s)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._analyzer: SentimentAnalyzer | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> SentimentAnalyzer:
+        with self._lock:
+            if self._analyzer is None:
+                self._analyzer = SentimentAnalyzer(self._settings.sentiment)
+            return self._analyzer
+
+
+def default_jobs(
+    settings: Settings, engine: Engine, analyzer: Callable[[], SentimentAnalyzer | None]
+) -> JobRegistry:
+    """The job kinds of this service: `sync` of a configured connection."""
+
+    def wiring(name: str) -> tuple[CrmReader, CrmWriter, SyncStores]:
+        connection = build_connection(settings, name)
+        return connection.reader, connection.writer, sync_stores(settings, engine)
+
+    registry = JobRegistry()
+    registry.register(SYNC, make_sync_job(wiring, analyzer))
+    return registry

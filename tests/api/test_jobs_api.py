@@ -86,7 +86,7 @@ def test_post_syncs_problems(jobs_client: TestClient, tmp_path: Path) -> None:
 
 
 def test_post_syncs_without_a_sync_function_is_501(tmp_path: Path) -> None:
-    app = create_app(app_settings(tmp_path))  # nothing registered yet
+    app = create_app(app_settings(tmp_path), job_registry=JobRegistry())  # a build without sync
     with TestClient(app, raise_server_exceptions=False) as client:
         answer = client.post(
             "/v1/syncs", json={"connection": "acme"}, headers=headers(client, Scope.WRITE)
