@@ -28,7 +28,7 @@ from service import __version__
 from service.api.middleware import BodyGuardMiddleware, HttpMetrics, RequestContextMiddleware
 from service.api.problems import install_problem_handlers
 from service.api.ratelimit import RateLimiter
-from service.api.routes import health, jobs, keys, score, sentiment, webhooks
+from service.api.routes import health, interactions, jobs, keys, score, sentiment, webhooks
 from service.config import ConfigError, CrmKind, Settings
 from service.jobs import JobQueue, JobRegistry, JobRunner, sync_schedules
 from service.jobs.registry import SYNC
@@ -126,6 +126,8 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     app.state.webhook_repository = webhook_repository
     app.state.webhook_vault = vault
     app.state.analyzer_factory = analyzer
+    app.state.build_connection = lambda name: build_connection(settings, name)
+    app.state.sync_stores = lambda: sync_stores(settings, engine)
 
     install_problem_handlers(app)
     app.include_router(health.router)
@@ -134,6 +136,7 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     app.include_router(score.router)
     app.include_router(jobs.router)
     app.include_router(webhooks.router)
+    app.include_router(interactions.router)
 
     # Added last = runs first: the request context wraps everything, including the body guard.
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.api.max_body_bytes)
