@@ -5,8 +5,8 @@
 3. a full sync of each (pull, sentiment, scoring, push of fields and tasks) with progress;
 4. a summary: customers scored, NPS with its interval per market, detractors, churn flags,
    tasks created with examples in each staff language;
-5. a live negative chat in Vietnamese lands in HubSpot and the next incremental sync raises
-   the flag and the task, timed;
+5. a live negative Zalo chat in Vietnamese arrives through the real-time path of
+   `POST /v1/interactions` and raises the flag and the task in HubSpot, timed;
 6. the API starts on a local SQLite file with a fresh admin key (unless `--once`).
 """
 
@@ -25,13 +25,16 @@ from rich.table import Table
 
 from sandbox.serving import Crm, RunningSandbox, ServeOptions, start_sandbox
 from service.config import ConnectionSettings, CrmKind, Settings, load_settings
-from service.domain import SurveyKind
+from service.domain import Channel, Interaction, SurveyKind
 from service.main import Connection, build_connection, create_app, sync_stores
 from service.progress import CounterLine, progress_bar
+from service.scoring.customer import ScoringModels
 from service.scoring.surveys import nps
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.database import make_engine, upgrade
 from service.store.keys import ApiKeyRepository, Scope
+from service.usecases.ingest import ingest_interaction
+from service.usecases.models import fit_purchase_model
 from service.usecases.sync import SyncReport, SyncStores, sync
 
 DEMO_DIR = Path(".cem")
@@ -160,26 +163,27 @@ def _live_chat(run: DemoRun) -> None:
         return
     contact = contacts[0]
     started = time.perf_counter()
-    client.crm.objects.basic_api.create(
-        "notes",
-        {
-            "properties": {"hs_note_body": LIVE_CHAT, "hs_timestamp": str(int(time.time() * 1000))},
-            "associations": [
-                {
-                    "to": {"id": contact.id},
-                    "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 202}],
-                }
-            ],
-        },
-    )
-    report = sync(
+    # The path of POST /v1/interactions: a Zalo chat arrives, is scored and acted on at once.
+    result = ingest_interaction(
         "hubspot-demo",
         connection.reader,
         connection.writer,
         run.stores,
+        Interaction(
+            id=f"zalo-demo-{int(time.time())}",
+            customer_id=str(contact.id),
+            channel=Channel.SOCIAL,
+            occurred_at=datetime.now(UTC),
+            text=LIVE_CHAT,
+            language="vi",
+        ),
         datetime.now(UTC),
         analyzer=run.analyzer,
+        models=ScoringModels(
+            bgnbd=fit_purchase_model(run.stores.records, "hubspot-demo", datetime.now(UTC))
+        ),
     )
+    report = result.report
     elapsed = time.perf_counter() - started
     fields = client.crm.objects.basic_api.get_by_id(
         "contacts",
@@ -187,7 +191,7 @@ def _live_chat(run: DemoRun) -> None:
         properties=["cem_churn_flag", "cem_top_negative_aspect", "cem_experience_score"],
     ).properties
     console.print(
-        f"live chat from {contact.properties.get('firstname', '')} "
+        f"live Zalo chat from {contact.properties.get('firstname', '')} "
         f"{contact.properties.get('lastname', '')}: {LIVE_CHAT!r}"
     )
     console.print(

@@ -19,6 +19,6 @@ def test_demo_once_runs_the_loop_and_the_live_chat(
     assert "hubspot-demo" in out
     assert "NPS per market" in out
     assert "customers scored 120;" in out
-    assert "live chat from" in out
+    assert "live Zalo chat from" in out
     assert "churn flag true" in out
     assert (tmp_path / ".cem" / "demo.db").exists()
