@@ -29,9 +29,11 @@ from service.api.problems import install_problem_handlers
 from service.api.ratelimit import RateLimiter
 from service.api.routes import health, jobs, keys, score, sentiment, webhooks
 from service.config import ConfigError, CrmKind, Settings
-from service.jobs import JobQueue, JobRegistry, JobRunner, sync_schedules
+from service.jobs import SYNC, JobFunction, JobQueue, JobRegistry, JobRunner, sync_schedules
+from service.jobs.sync_job import make_sync_job
 from service.logs import configure_logging
 from service.ports import CrmReader, CrmWriter
+from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.cursors import CursorRepository
 from service.store.database import make_engine, upgrade
 from service.store.jobs import JobRepository
@@ -61,7 +63,10 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     engine = make_engine(settings.database_url.get_secret_value())
     if settings.auto_migrate:
         upgrade(engine)
-    job_queue = JobQueue(JobRepository(engine), job_registry or JobRegistry())
+    if job_registry is None:
+        job_registry = JobRegistry()
+        job_registry.register(SYNC, _sync_job(settings, engine))
+    job_queue = JobQueue(JobRepository(engine), job_registry)
     runner = (
         JobRunner(
             job_queue,
@@ -190,3 +195,20 @@ def sync_stores(settings: Settings, engine: Engine) -> SyncStores:
         TaskLedgerRepository(engine),
         ScoreHistoryRepository(engine),
     )
+
+
+def _sync_job(settings: Settings, engine: Engine) -> JobFunction:
+    """The `sync` job kind on this deployment's adapters and stores."""
+
+    def build(name: str) -> tuple[CrmReader, CrmWriter]:
+        connection = build_connection(settings, name)
+        return connection.reader, connection.writer
+
+    analyzers: list[SentimentAnalyzer] = []  # built once, on the first sync (model load)
+
+    def analyzer() -> SentimentAnalyzer:
+        if not analyzers:
+            analyzers.append(SentimentAnalyzer(settings.sentiment))
+        return analyzers[0]
+
+    return make_sync_job(build, lambda: sync_stores(settings, engine), analyzer)
