@@ -21,8 +21,11 @@ from service.store.scores import ScoreHistoryRepository
 from service.store.tables import JobState
 from service.store.tasks import TaskLedgerRepository
 from service.usecases.sync import SyncReport, SyncStores
+from tests.contract.harness import HubSpotHarness, SalesforceHarness, SandboxAdmin
+from tests.service import test_sync
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+crm = test_sync.crm  # the sandbox CRMs fixture (both of them), shared with the loop's tests
 Run = Callable[..., SyncReport]
 
 
@@ -126,3 +129,33 @@ def test_cancel_stops_the_use_case_at_its_next_batch(engine: Engine) -> None:
     assert cancelled.state == JobState.CANCELLED
     assert batches == [0, 1]  # the batch reported after the cancel is counted, then it stops
     assert cancelled.progress == {"pulled": 300}
+
+
+def test_a_sync_job_runs_the_real_loop_against_the_sandbox(
+    crm: SalesforceHarness | HubSpotHarness, engine: Engine
+) -> None:
+    """End to end on both sandbox CRMs and both databases: the job's counters are the loop's."""
+    SandboxAdmin(crm.server).reset()
+    registry = JobRegistry()
+    registry.register(
+        "sync",
+        make_sync_job(
+            lambda name: (crm.reader(), crm.writer()), lambda: stores(engine), lambda: None
+        ),
+    )
+    queue = JobQueue(JobRepository(engine), registry)
+    runner = JobRunner(queue, JobSettings())
+    first = queue.submit("sync", connection="org")
+    runner.drain()
+    done = queue.get(first.id)
+    assert done is not None
+    assert done.state == JobState.SUCCEEDED, done.error
+    assert done.progress["pulled"] > 0
+    assert done.progress["scored"] > 0
+    assert done.progress["pushed"] > 0
+    again = queue.submit("sync", connection="org")
+    runner.drain()
+    rerun = queue.get(again.id)
+    assert rerun is not None
+    assert rerun.state == JobState.SUCCEEDED
+    assert rerun.progress.get("pushed", 0) == 0  # nothing changed in the CRM: nothing written
