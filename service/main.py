@@ -30,8 +30,8 @@ from service.api.problems import install_problem_handlers
 from service.api.ratelimit import RateLimiter
 from service.api.routes import health, interactions, jobs, keys, score, sentiment, webhooks
 from service.config import ConfigError, CrmKind, Settings
-from service.jobs import JobQueue, JobRegistry, JobRunner, sync_schedules
-from service.jobs.registry import SYNC
+from service.jobs import SYNC, JobFunction, JobQueue, JobRegistry, JobRunner, sync_schedules
+from service.jobs.sync_job import make_sync_job
 from service.logs import configure_logging
 from service.ports import CrmReader, CrmWriter
 from service.sentiment.pipeline import SentimentAnalyzer
@@ -45,7 +45,6 @@ from service.store.scores import ScoreHistoryRepository
 from service.store.tasks import TaskLedgerRepository
 from service.store.webhooks import WebhookRepository
 from service.usecases.sync import SyncStores
-from service.usecases.sync_job import make_sync_job
 from service.webhooks import SecretVault, WebhookDispatcher, WebhookOutbox
 
 log = logging.getLogger(__name__)
@@ -65,10 +64,12 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     engine = make_engine(settings.database_url.get_secret_value())
     if settings.auto_migrate:
         upgrade(engine)
+    # One sentiment analyzer per process, shared by the API and the jobs (the model is ~100 MB).
     analyzer = _LazyAnalyzer(settings)
-    job_queue = JobQueue(
-        JobRepository(engine), job_registry or default_jobs(settings, engine, analyzer)
-    )
+    if job_registry is None:
+        job_registry = JobRegistry()
+        job_registry.register(SYNC, _sync_job(settings, engine, analyzer))
+    job_queue = JobQueue(JobRepository(engine), job_registry)
     runner = (
         JobRunner(
             job_queue,
@@ -218,15 +219,13 @@ class _LazyAnalyzer:
             return self._analyzer
 
 
-def default_jobs(
-    settings: Settings, engine: Engine, analyzer: Callable[[], SentimentAnalyzer | None]
-) -> JobRegistry:
-    """The job kinds of this service: `sync` of a configured connection."""
+def _sync_job(
+    settings: Settings, engine: Engine, analyzer: Callable[[], SentimentAnalyzer]
+) -> JobFunction:
+    """The `sync` job kind on this deployment's adapters and stores."""
 
-    def wiring(name: str) -> tuple[CrmReader, CrmWriter, SyncStores]:
+    def build(name: str) -> tuple[CrmReader, CrmWriter]:
         connection = build_connection(settings, name)
-        return connection.reader, connection.writer, sync_stores(settings, engine)
+        return connection.reader, connection.writer
 
-    registry = JobRegistry()
-    registry.register(SYNC, make_sync_job(wiring, analyzer))
-    return registry
+    return make_sync_job(build, lambda: sync_stores(settings, engine), analyzer)

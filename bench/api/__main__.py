@@ -72,14 +72,22 @@ def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{base} did not become healthy")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def _serving(command: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[str]:
+def _serving(
+    command: list[str], env: dict[str, str], port: int, log: Path
+) -> Iterator[tuple[str, int]]:
     base = f"http://127.0.0.1:{port}"
     with log.open("wb") as sink:
         process = subprocess.Popen(command, env=env, stdout=sink, stderr=sink)
         try:
             _wait_healthy(base, process)
-            yield base
+            yield base, process.pid
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -123,13 +131,13 @@ def main() -> int:
         key = json.loads(made.stdout)["key"]
         # Both servers up at once (an idle one costs nothing); measurements are interleaved
         # round by round, so drifting background load on a shared machine hits all alike.
-        bases = {}
+        bases, pids = {}, {}
         for name, command in (
             ("cem", [str(cem), "serve", "--port"]),
             ("bare", [sys.executable, "-m", "bench.api.bare", "--port"]),
         ):
             port = _free_port()
-            bases[name] = stack.enter_context(
+            bases[name], pids[name] = stack.enter_context(
                 _serving([*command, str(port)], env, port, work / f"{name}.log")
             )  # fmt: skip
         urls = {name: bases[server] + path for name, (server, path) in MEASUREMENTS.items()}
@@ -139,9 +147,14 @@ def main() -> int:
         for number in range(1, args.rounds + 1):
             for name, url in urls.items():
                 print(f"round {number}: {name}: wrk, then {args.rate:.0f}/s", flush=True)
+                pid = pids[MEASUREMENTS[name][0]]
+                cpu_before = _cpu_seconds(pid)
                 saturated = wrk.saturate(
                     url, key, bodies, work, seconds=args.seconds, connections=args.connections
                 )
+                # Server CPU per request: steadier than throughput on a shared machine.
+                cpu_ms = (_cpu_seconds(pid) - cpu_before) * 1000 / max(saturated["requests"], 1)
+                saturated["server_cpu_ms_per_request"] = round(cpu_ms, 3)
                 fixed = at_rate(
                     url, {"Authorization": f"Bearer {key}"}, bodies, args.rate, args.seconds
                 )
@@ -152,6 +165,9 @@ def main() -> int:
         summary[name] = {
             "path": MEASUREMENTS[name][1],
             "max_rps_median": _median([r["max_throughput"]["rps"] for r in runs]),
+            "server_cpu_ms_per_request_median": _median(
+                [r["max_throughput"]["server_cpu_ms_per_request"] for r in runs]
+            ),
             "p99_ms_at_rate_median": _median([r["fixed_rate"]["latency_ms"]["p99"] for r in runs]),
             "p50_ms_at_rate_median": _median([r["fixed_rate"]["latency_ms"]["p50"] for r in runs]),
             "p95_ms_at_rate_median": _median([r["fixed_rate"]["latency_ms"]["p95"] for r in runs]),

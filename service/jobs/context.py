@@ -101,6 +101,10 @@ class JobContext:
                 return
             self._flush_locked(with_checkpoint=checkpoint is not None)
 
+    def add(self, name: str, count: int) -> None:
+        """`progress(name=count)` for a counter whose name is data (a use case's callback)."""
+        self.progress(None, **{name: count})
+
     def check_cancelled(self) -> None:
         """Raise `JobCancelled` / `JobInterrupted` when the job should stop now."""
         if self._cancel.is_set():

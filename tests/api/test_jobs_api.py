@@ -86,7 +86,7 @@ def test_post_syncs_problems(jobs_client: TestClient, tmp_path: Path) -> None:
 
 
 def test_post_syncs_without_a_sync_function_is_501(tmp_path: Path) -> None:
-    app = create_app(app_settings(tmp_path), job_registry=JobRegistry())  # a build without sync
+    app = create_app(app_settings(tmp_path), job_registry=JobRegistry())  # no kinds at all
     with TestClient(app, raise_server_exceptions=False) as client:
         answer = client.post(
             "/v1/syncs", json={"connection": "acme"}, headers=headers(client, Scope.WRITE)
@@ -218,3 +218,12 @@ def test_resume_a_paused_job(jobs_client: TestClient) -> None:
     assert again.status_code == 409
     assert again.headers["content-type"] == PROBLEM
     assert jobs_client.post(f"/v1/jobs/{'0' * 32}/resume", headers=write).status_code == 404
+
+
+def test_the_default_app_has_a_sync_kind(tmp_path: Path) -> None:
+    app = create_app(app_settings(tmp_path))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.post(
+            "/v1/syncs", json={"connection": "acme"}, headers=headers(client, Scope.WRITE)
+        )
+        assert answer.status_code == 202

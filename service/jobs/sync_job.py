@@ -1,0 +1,87 @@
+"""The `sync` job kind: the sync use case (pull → score → push of one connection) run as a job.
+
+Glue only: the composition root passes how to build a connection's reader and writer, the
+stores and the analyzer, so this module knows no concrete adapter. The use case reports progress
+per batch; each report is also the job's cooperative cancellation point. The use case resumes by
+itself (cursors are saved after every batch), so a re-queued job simply runs it again.
+A spent CRM quota pauses the job until the quota resets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from service.jobs.context import JobContext, JobPaused
+from service.jobs.registry import JobFunction
+from service.ports import CrmQuotaExhaustedError, CrmReader, CrmWriter
+from service.sentiment.pipeline import SentimentAnalyzer
+from service.store.tables import utcnow
+from service.usecases.sync import SyncReport, SyncStores, sync
+
+# When the CRM does not say when its quota resets, try again after this long.
+QUOTA_RETRY = timedelta(hours=1)
+
+
+class SyncRun(Protocol):
+    """The shape of `service.usecases.sync.sync` (a parameter so tests can pass their own)."""
+
+    def __call__(
+        self,
+        connection: str,
+        reader: CrmReader,
+        writer: CrmWriter,
+        stores: SyncStores,
+        as_of: datetime,
+        *,
+        analyzer: SentimentAnalyzer | None = ...,
+        progress: Callable[[str, int], None] = ...,
+    ) -> SyncReport: ...
+
+
+def make_sync_job(
+    build: Callable[[str], tuple[CrmReader, CrmWriter]],
+    stores: Callable[[], SyncStores],
+    analyzer: Callable[[], SentimentAnalyzer | None],
+    *,
+    run: SyncRun = sync,
+    clock: Callable[[], datetime] = utcnow,
+) -> JobFunction:
+    """A job function for kind `sync`; params: `full` (forget the cursors first)."""
+
+    def sync_job(ctx: JobContext, params: dict[str, Any]) -> None:
+        if ctx.connection is None:
+            raise ValueError("a sync job needs a connection")
+        reader, writer = build(ctx.connection)
+        repositories = stores()
+        if params.get("full") and not ctx.checkpoint.get("cursors_reset"):
+            repositories.cursors.reset(ctx.connection)
+            ctx.progress(checkpoint={"cursors_reset": True})
+
+        def progress(name: str, count: int) -> None:
+            # The use case reports a batch once it is stored: count it, then stop if asked to
+            # (the write that saves the count is also where a cancel request is learnt).
+            ctx.add(name, count)
+            ctx.check_cancelled()
+
+        try:
+            report = run(
+                ctx.connection,
+                reader,
+                writer,
+                repositories,
+                clock(),
+                analyzer=analyzer(),
+                progress=progress,
+            )
+        except CrmQuotaExhaustedError as spent:
+            resume_at = spent.resets_at or clock() + QUOTA_RETRY
+            raise JobPaused("the CRM's API quota for us is spent", resume_at=resume_at) from None
+        ctx.progress(
+            checkpoint={**ctx.checkpoint, "finished": True},
+            tasks_created=report.tasks_created,
+            failed=len(report.refused) + len(report.push_failed),
+        )
+
+    return sync_job
