@@ -72,10 +72,13 @@ class ObjectService:
     def find(self, otype: ObjectType, key: str, id_property: str | None) -> StoredObject | None:
         """The record (archived too) ``key`` names, or None; 400 on a non-unique idProperty."""
         table = self.store.table(otype.name)
+        if id_property is not None and not isinstance(id_property, str):
+            # JSON input can put anything here (a list, a number); HubSpot answers 400.
+            raise validation_error("idProperty must be a property name (a string).")
         if id_property in (None, "", "hs_object_id"):
             try:
                 object_id = int(key)
-            except ValueError:
+            except (TypeError, ValueError):
                 return None
             # A merged-away id keeps answering with the record it was merged into.
             return table.objects.get(table.aliases.get(object_id, object_id))

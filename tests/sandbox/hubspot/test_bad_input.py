@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.sandbox.hubspot.conftest import TOKEN, Served
@@ -64,6 +64,10 @@ ENDPOINTS = (
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(endpoint=st.sampled_from(ENDPOINTS), body=JSON | SHAPED)
+@example(
+    endpoint=("POST", "/crm/v3/objects/contacts/batch/read"),
+    body={"idProperty": ["email"], "inputs": [{"id": ["x"]}]},
+)
 def test_any_json_gets_an_answer_in_hubspot_shape(
     hs: Served, endpoint: tuple[str, str], body: Any
 ) -> None:
