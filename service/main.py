@@ -194,13 +194,14 @@ def check_mappings(settings: Settings) -> None:
 
 
 def sync_stores(settings: Settings, engine: Engine) -> SyncStores:
-    """The repositories the sync use case needs, on one engine."""
+    """The repositories the sync use case needs, on one engine (events to the webhook outbox)."""
     return SyncStores(
         RecordStore(engine, keep_text=settings.keep_message_text),
         CursorRepository(engine),
         PushLedgerRepository(engine),
         TaskLedgerRepository(engine),
         ScoreHistoryRepository(engine),
+        WebhookOutbox(engine),
     )
 
 

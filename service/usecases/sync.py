@@ -22,8 +22,10 @@ from service.store.records import RecordStore
 from service.store.scores import ScoreHistoryRepository
 from service.store.tasks import TaskLedgerRepository
 from service.usecases.annotate import with_sentiment
+from service.usecases.announce import announce_scores, announce_tasks
 from service.usecases.fields import owned_fields
 from service.usecases.models import fit_purchase_model
+from service.webhooks.events import EventSink
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ class SyncStores:
     ledger: PushLedgerRepository
     tasks: TaskLedgerRepository
     scores: ScoreHistoryRepository
+    # Where webhook events go (the outbox); None sends none.
+    events: EventSink | None = None
 
 
 @dataclass
@@ -118,6 +122,13 @@ def score(
     return scores
 
 
+def record_scores(connection: str, stores: SyncStores, scores: dict[str, CustomerScore]) -> None:
+    """Keep the scorings in the history and announce flags and moved scores to subscribers."""
+    previous = stores.scores.latest(scores)
+    stores.scores.record(scores.values())
+    announce_scores(stores.events, connection, previous, scores.values())
+
+
 def push(
     connection: str,
     writer: CrmWriter,
@@ -187,12 +198,9 @@ def _push_tasks(
         return
     result = writer.create_tasks(new)
     created = set(result.written)
-    stores.tasks.record(
-        connection,
-        [t for t in new if t.idempotency_key in created],
-        owner_of,
-        dict(result.created_ids),
-    )
+    confirmed = [t for t in new if t.idempotency_key in created]
+    stores.tasks.record(connection, confirmed, owner_of, dict(result.created_ids))
+    announce_tasks(stores.events, connection, confirmed, result.created_ids, owner_of)
     report.tasks_created += len(created)
     for task in new:
         shown = report.examples.setdefault(task.language, [])
@@ -219,7 +227,7 @@ def sync(
     if models is None:
         models = ScoringModels(bgnbd=fit_purchase_model(stores.records, connection, as_of))
     scores = score(connection, report.changed_customers, stores, as_of, models)
-    stores.scores.record(scores.values())
+    record_scores(connection, stores, scores)
     report.scored = len(scores)
     progress("scored", len(scores))
     push(connection, writer, scores, stores, as_of, report, progress)
