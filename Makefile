@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export CEM_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test lint typecheck imports pytest bench serve openapi clean venv
+.PHONY: demo test test-slow lint typecheck imports pytest bench serve openapi clean venv
 
 venv: $(STAMP)
 
@@ -33,6 +33,11 @@ pytest: $(STAMP)
 
 # lint, types and architecture contracts first, then the tests.
 test: lint typecheck imports pytest
+
+# Long suites kept out of `make test`: the contract suite at 10,000 records under faults, the
+# generator's flat-memory check, and other tests marked `slow`.
+test-slow: $(STAMP)
+	$(BIN)/pytest -q -s -m slow
 
 serve: $(STAMP)
 	$(BIN)/cem serve

@@ -17,6 +17,7 @@ BENCHMARKS = [
     "bench.sandbox.read",
     "bench.sandbox.hubspot_read",
     "bench.adapters",
+    "bench.api",
 ]
 
 

@@ -187,9 +187,8 @@ def sync(
     """Pull what changed, score the customers it touched, push fields and tasks (one run)."""
     from datetime import UTC, datetime
 
-    from rich.progress import Progress, SpinnerColumn, TextColumn
-
     from service.main import build_connection, sync_stores
+    from service.progress import CounterLine, progress_bar
     from service.sentiment.pipeline import SentimentAnalyzer
     from service.usecases.sync import sync as run_sync
 
@@ -197,15 +196,8 @@ def sync(
     name = _connection_name(settings, target)
     connection = build_connection(settings, name)
     analyzer = None if no_sentiment else SentimentAnalyzer(settings.sentiment)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as bar:
-        counters: dict[str, int] = {}
-        task = bar.add_task(f"{name}: starting")
-
-        def progress(counter: str, count: int) -> None:
-            counters[counter] = counters.get(counter, 0) + count
-            shown = "  ".join(f"{k} {v:,}" for k, v in counters.items())
-            bar.update(task, description=f"{name}: {shown}")
-
+    with progress_bar() as bar:
+        progress = CounterLine(bar, name)
         report = run_sync(
             name,
             connection.reader,
@@ -246,11 +238,13 @@ def sentiment(
 @app.command()
 def demo(
     port: Annotated[int, typer.Option(help="Port for the API")] = 8000,
+    customers: Annotated[int, typer.Option(min=10, help="Generated customers")] = 1500,
+    once: Annotated[bool, typer.Option("--once", help="Exit after the summary")] = False,
 ) -> None:
-    """Start the service on a local SQLite file with a fresh admin key."""
+    """The whole loop against the sandbox CRMs, then the API on a local SQLite file."""
     from service.demo import run_demo
 
-    run_demo(port)
+    run_demo(port, customers, once=once)
 
 
 def main(argv: list[str] | None = None) -> int:

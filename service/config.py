@@ -28,7 +28,9 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.jobs.settings import JobSettings
 from service.sentiment.settings import SentimentSettings
+from service.webhooks.settings import WebhookSettings
 
 ENV_PREFIX = "CEM_"
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
@@ -104,6 +106,8 @@ class Settings(BaseSettings):
     keep_message_text: bool = False
     api: ApiSettings = ApiSettings()
     sentiment: SentimentSettings = SentimentSettings()
+    jobs: JobSettings = JobSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     connections: dict[str, ConnectionSettings] = {}
 
     @field_validator("log_level")
@@ -138,6 +142,9 @@ def _collect_secrets(value: Any, found: list[str]) -> None:
             _collect_secrets(getattr(value, name), found)
     elif isinstance(value, dict):
         for item in value.values():
+            _collect_secrets(item, found)
+    elif isinstance(value, list | tuple):
+        for item in value:
             _collect_secrets(item, found)
 
 

@@ -19,6 +19,25 @@ REDACTED = "[REDACTED]"
 _HANDLER_NAME = "cem"
 
 
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every known secret replaced (longest first, so a secret containing another
+    is removed whole)."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+MAX_ERROR_CHARS = 500
+
+
+def one_line_error(error: BaseException, secrets: Iterable[str] = ()) -> str:
+    """`Type: first line of the message`, secrets redacted, bounded: what a job or a webhook
+    delivery records about a failure (never a traceback)."""
+    lines = str(error).strip().splitlines()
+    message = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    return redact(message, secrets)[:MAX_ERROR_CHARS]
+
+
 class RequestIdFilter(logging.Filter):
     """Adds the current request id (or None) to every record."""
 
@@ -32,13 +51,10 @@ class RedactingFilter(logging.Filter):
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        # Longest first, so a secret that contains another is removed whole.
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._secrets = [s for s in secrets if s]
 
     def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        return redact(text, self._secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self._secrets:

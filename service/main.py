@@ -7,7 +7,8 @@ else receives what it needs from here.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,18 +28,25 @@ from service import __version__
 from service.api.middleware import BodyGuardMiddleware, HttpMetrics, RequestContextMiddleware
 from service.api.problems import install_problem_handlers
 from service.api.ratelimit import RateLimiter
-from service.api.routes import health, keys, sentiment
+from service.api.routes import health, interactions, jobs, keys, score, sentiment, webhooks
 from service.config import ConfigError, CrmKind, Settings
+from service.jobs import JobQueue, JobRegistry, JobRunner, sync_schedules
+from service.jobs.registry import SYNC
 from service.logs import configure_logging
 from service.ports import CrmReader, CrmWriter
+from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.cursors import CursorRepository
 from service.store.database import make_engine, upgrade
+from service.store.jobs import JobRepository
 from service.store.keys import ApiKeyRepository
 from service.store.ledger import PushLedgerRepository
 from service.store.records import RecordStore
 from service.store.scores import ScoreHistoryRepository
 from service.store.tasks import TaskLedgerRepository
+from service.store.webhooks import WebhookRepository
 from service.usecases.sync import SyncStores
+from service.usecases.sync_job import make_sync_job
+from service.webhooks import SecretVault, WebhookDispatcher, WebhookOutbox
 
 log = logging.getLogger(__name__)
 
@@ -49,19 +57,51 @@ Every error is an RFC 9457 `application/problem+json` document.
 """
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the ASGI application for `settings`."""
+def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -> FastAPI:
+    """Build the ASGI application for `settings`; `job_registry` holds the job kinds this
+    process can run (the `sync` kind among them once the use cases register it)."""
     configure_logging(settings.log_level, settings.log_format.value, settings.secret_values())
     check_mappings(settings)
     engine = make_engine(settings.database_url.get_secret_value())
     if settings.auto_migrate:
         upgrade(engine)
+    analyzer = _LazyAnalyzer(settings)
+    job_queue = JobQueue(
+        JobRepository(engine), job_registry or default_jobs(settings, engine, analyzer)
+    )
+    runner = (
+        JobRunner(
+            job_queue,
+            settings.jobs,
+            schedules=sync_schedules(settings.connections),
+            secrets=settings.secret_values(),
+        )
+        if settings.jobs.enabled
+        else None
+    )
+    hooks = settings.webhooks
+    webhook_repository = WebhookRepository(engine)
+    vault = SecretVault(
+        hooks.encryption_key.get_secret_value() if hooks.encryption_key else None,
+        [key.get_secret_value() for key in hooks.old_encryption_keys],
+    )
+    dispatcher = WebhookDispatcher(webhook_repository, vault, hooks) if hooks.enabled else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if runner is not None:
+            runner.start()
+        if dispatcher is not None:
+            dispatcher.start()
         log.info("cem-bridge %s started", __version__)
-        yield
-        engine.dispose()
+        try:
+            yield
+        finally:
+            if dispatcher is not None:
+                dispatcher.stop()
+            if runner is not None:
+                runner.stop()
+            engine.dispose()
 
     docs = settings.api.docs_enabled
     app = FastAPI(
@@ -79,11 +119,24 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.keys = ApiKeyRepository(engine)
     app.state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute)
     app.state.metrics_registry = registry
+    app.state.jobs = job_queue
+    app.state.job_runner = runner
+    # `webhooks` is the EventSink the use cases emit flag/task/score events to.
+    app.state.webhooks = WebhookOutbox(engine)
+    app.state.webhook_repository = webhook_repository
+    app.state.webhook_vault = vault
+    app.state.analyzer_factory = analyzer
+    app.state.build_connection = lambda name: build_connection(settings, name)
+    app.state.sync_stores = lambda: sync_stores(settings, engine)
 
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(keys.router)
     app.include_router(sentiment.router)
+    app.include_router(score.router)
+    app.include_router(jobs.router)
+    app.include_router(webhooks.router)
+    app.include_router(interactions.router)
 
     # Added last = runs first: the request context wraps everything, including the body guard.
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.api.max_body_bytes)
@@ -148,3 +201,32 @@ def sync_stores(settings: Settings, engine: Engine) -> SyncStores:
         TaskLedgerRepository(engine),
         ScoreHistoryRepository(engine),
     )
+
+
+class _LazyAnalyzer:
+    """One sentiment analyzer per process, built on first use (the model loads in ~0.2 s)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._analyzer: SentimentAnalyzer | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> SentimentAnalyzer:
+        with self._lock:
+            if self._analyzer is None:
+                self._analyzer = SentimentAnalyzer(self._settings.sentiment)
+            return self._analyzer
+
+
+def default_jobs(
+    settings: Settings, engine: Engine, analyzer: Callable[[], SentimentAnalyzer | None]
+) -> JobRegistry:
+    """The job kinds of this service: `sync` of a configured connection."""
+
+    def wiring(name: str) -> tuple[CrmReader, CrmWriter, SyncStores]:
+        connection = build_connection(settings, name)
+        return connection.reader, connection.writer, sync_stores(settings, engine)
+
+    registry = JobRegistry()
+    registry.register(SYNC, make_sync_job(wiring, analyzer))
+    return registry

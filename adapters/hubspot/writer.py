@@ -25,10 +25,10 @@ from hubspot.crm.objects import (
 from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 
 from adapters.hubspot.client import HubSpotClient
-from adapters.mapping import FieldMap, Mapping, MappingSet
+from adapters.mapping import FieldMap, MappingSet
+from adapters.pushing import PushMappings
 from service.domain import ActionTask, TaskPriority
 from service.ports import (
-    CrmConfigError,
     CrmRejectedError,
     FieldUpdate,
     ProvisionReport,
@@ -102,36 +102,17 @@ class HubSpotWriter:
     def __init__(self, client: HubSpotClient, mappings: MappingSet) -> None:
         self.connection = client.name
         self.client = client
-        self._push = {m.object: m for m in mappings.for_crm("hubspot", "push")}
-        self.pushable = frozenset(self._push)
-
-    def _mapping(self, crm_object: str) -> Mapping:
-        mapping = self._push.get(crm_object)
-        if mapping is None:
-            raise CrmConfigError(
-                f"no push mapping for HubSpot {crm_object}", connection=self.connection
-            )
-        return mapping
+        self._push = PushMappings("hubspot", "HubSpot", client.name, mappings)
+        self.pushable = self._push.objects
 
     def upsert_fields(self, updates: Sequence[FieldUpdate]) -> WriteReport:
         written: list[str] = []
         rejected: list[CrmRejectedError] = []
         calls = 0
-        by_object: dict[str, list[FieldUpdate]] = {}
-        for update in updates:
-            if update.crm_id is None:
-                rejected.append(
-                    CrmRejectedError(
-                        f"{update.external_id} is not linked to a HubSpot record",
-                        record_id=update.external_id,
-                        code="NOT_LINKED",
-                        connection=self.connection,
-                    )
-                )
-                continue
-            by_object.setdefault(update.crm_object, []).append(update)
+        by_object, refused = self._push.group(updates)
+        rejected.extend(refused)
         for crm_object, items in by_object.items():
-            mapping = self._mapping(crm_object)
+            mapping = self._push.get(crm_object)
             names = {f.canonical: f.crm for f in mapping.fields}
             for start in range(0, len(items), BATCH):
                 chunk = items[start : start + BATCH]
@@ -274,7 +255,7 @@ class HubSpotWriter:
 
     def _wanted(self) -> dict[str, list[PropertyCreate]]:
         wanted: dict[str, list[PropertyCreate]] = {}
-        for mapping in self._push.values():
+        for mapping in self._push:
             props = [_property(f, GROUP) for f in mapping.fields]
             if mapping.external_id_field:
                 props.append(

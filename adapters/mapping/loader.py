@@ -52,6 +52,7 @@ class Mapping:
     modified_field: str | None = None
     external_id_field: str | None = None
     constants: tuple[tuple[str, Scalar], ...] = ()
+    where: str | None = None
     source: str = ""
 
     def crm_fields(self) -> list[str]:
@@ -166,6 +167,7 @@ def load_mapping(path: Path, schema_path: Path) -> Mapping:
         modified_field=data.get("modified_field"),
         external_id_field=data.get("external_id_field"),
         constants=tuple(sorted((data.get("constants") or {}).items())),
+        where=data.get("where"),
         source=str(path),
     )
 

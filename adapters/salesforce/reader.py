@@ -65,7 +65,10 @@ class SalesforceReader:
 
     def _query(self, mapping: Mapping, since: datetime | None) -> str:
         fields = ["Id", *mapping.crm_fields()]
-        where = f"{MODSTAMP} >= {soql.literal(since)}" if since else None
+        conditions = [f"{MODSTAMP} >= {soql.literal(since)}"] if since else []
+        if mapping.where:
+            conditions.append(f"({mapping.where})")
+        where = " AND ".join(conditions) or None
         return soql.select(
             list(dict.fromkeys(fields)), mapping.object, where, ["SystemModstamp", "Id"]
         )

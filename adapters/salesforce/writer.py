@@ -19,13 +19,13 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from adapters.mapping import FieldMap, Mapping, MappingSet
+from adapters.mapping import FieldMap, MappingSet
+from adapters.pushing import PushMappings
 from adapters.salesforce import soql
 from adapters.salesforce.client import SalesforceClient, restful, run_query
 from adapters.salesforce.errors import TRANSIENT_RECORD_CODES
 from service.domain import ActionTask, TaskPriority
 from service.ports import (
-    CrmConfigError,
     CrmRejectedError,
     FieldUpdate,
     ProvisionReport,
@@ -77,16 +77,8 @@ class SalesforceWriter:
     def __init__(self, client: SalesforceClient, mappings: MappingSet) -> None:
         self.connection = client.name
         self.client = client
-        self._push = {m.object: m for m in mappings.for_crm("salesforce", "push")}
-        self.pushable = frozenset(self._push)
-
-    def _mapping(self, crm_object: str) -> Mapping:
-        mapping = self._push.get(crm_object)
-        if mapping is None:
-            raise CrmConfigError(
-                f"no push mapping for Salesforce {crm_object}", connection=self.connection
-            )
-        return mapping
+        self._push = PushMappings("salesforce", "Salesforce", client.name, mappings)
+        self.pushable = self._push.objects
 
     # --- generic collection call with per-record results --------------------------------
 
@@ -133,21 +125,10 @@ class SalesforceWriter:
 
     def upsert_fields(self, updates: Sequence[FieldUpdate]) -> WriteReport:
         report = _Report()
-        by_object: dict[str, list[FieldUpdate]] = {}
-        for update in updates:
-            if update.crm_id is None:
-                report.rejected.append(
-                    CrmRejectedError(
-                        f"{update.external_id} is not linked to a Salesforce record",
-                        record_id=update.external_id,
-                        code="NOT_LINKED",
-                        connection=self.connection,
-                    )
-                )
-                continue
-            by_object.setdefault(update.crm_object, []).append(update)
+        by_object, refused = self._push.group(updates)
+        report.rejected.extend(refused)
         for crm_object, items in by_object.items():
-            mapping = self._mapping(crm_object)
+            mapping = self._push.get(crm_object)
             names = {f.canonical: f.crm for f in mapping.fields}
             for start in range(0, len(items), BATCH):
                 chunk = items[start : start + BATCH]
@@ -217,7 +198,7 @@ class SalesforceWriter:
     def _wanted(self) -> dict[str, dict[str, Any]]:
         """Full field name (Object.Field__c) -> Metadata for every field the push needs."""
         wanted: dict[str, dict[str, Any]] = {}
-        for mapping in self._push.values():
+        for mapping in self._push:
             if mapping.external_id_field:
                 wanted[f"{mapping.object}.{mapping.external_id_field}"] = _key_metadata(
                     "CEM External Id"

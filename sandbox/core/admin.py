@@ -45,10 +45,12 @@ def build_admin_router(state: SandboxState) -> APIRouter:
 
     @router.get("/health")
     async def health() -> dict[str, Any]:
+        """Liveness, which CRM this is, and the sandbox time."""
         return {"status": "ok", "crm": state.crm, "now": state.clock.now().isoformat()}
 
     @router.get("/faults")
     async def get_faults() -> dict[str, Any]:
+        """The active fault profile and how many faults of each kind were injected."""
         return {
             "profile": state.faults.profile.model_dump(mode="json"),
             "injected": state.faults.injected(),
@@ -57,11 +59,13 @@ def build_admin_router(state: SandboxState) -> APIRouter:
 
     @router.put("/faults")
     async def put_faults(profile: FaultProfile) -> dict[str, Any]:
+        """Replace the fault profile (its random sequence restarts from its seed)."""
         state.faults.set_profile(profile)
         return {"profile": profile.model_dump(mode="json")}
 
     @router.put("/faults/{name}")
     async def put_named_faults(name: str, seed: int = 0) -> dict[str, Any]:
+        """Switch to a named profile: none, flaky or hostile."""
         try:
             profile = named_profile(name, seed)
         except KeyError as exc:
@@ -76,6 +80,7 @@ def build_admin_router(state: SandboxState) -> APIRouter:
         path_glob: Annotated[str | None, Query(description="fnmatch on the path")] = None,
         limit: Annotated[int, Query(ge=0, le=100_000)] = 1000,
     ) -> dict[str, Any]:
+        """Logged requests (newest `limit`), filtered by time, method and path glob."""
         entries = state.log.entries(since=since, method=method, path_glob=path_glob)
         return {
             "count": len(entries),
@@ -85,14 +90,17 @@ def build_admin_router(state: SandboxState) -> APIRouter:
 
     @router.delete("/requests", status_code=204)
     async def clear_requests() -> None:
+        """Empty the request log."""
         state.log.clear()
 
     @router.get("/clock")
     async def get_clock() -> dict[str, Any]:
+        """The sandbox time and whether it is frozen."""
         return clock_json(state)
 
     @router.post("/clock")
     async def change_clock(change: ClockChange) -> dict[str, Any]:
+        """Freeze, move, resume or reset the sandbox clock."""
         if change.set is not None:
             state.clock.set(change.set)
         elif change.advance is not None:
@@ -105,6 +113,7 @@ def build_admin_router(state: SandboxState) -> APIRouter:
 
     @router.post("/reset")
     async def reset(keep_data: bool = False) -> dict[str, Any]:
+        """Real time, no faults, empty log, fresh counters; an empty CRM unless keep_data."""
         state.reset(keep_data=keep_data)
         return {"status": "reset", "kept_data": keep_data, **clock_json(state)}
 

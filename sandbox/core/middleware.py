@@ -107,7 +107,12 @@ async def drop_connection(scope: Scope) -> None:
     transport = scope.get("extensions", {}).get(TRANSPORT_SCOPE_KEY)
     if transport is None:
         raise ConnectionResetError("sandbox fault: connection reset")
-    sock = transport.get_extra_info("socket")
+    try:
+        sock = transport.get_extra_info("socket")
+    except AttributeError:
+        # asyncio's TLS transport raises this once the client has already gone (e.g. it timed
+        # out first): there is nothing left to reset.
+        return
     if sock is not None:
         # SO_LINGER with a zero timeout turns close() into a TCP RST: a real "connection reset".
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -169,9 +169,11 @@ class BulkJobs:
         else:
             soql = str(body.get("query") or "")
             compiled = compile_query(parse(soql), soql, self.store, now)
-            if compiled.count_only or compiled.output.children:
+            if compiled.count_only or compiled.output.children or compiled.aggregation:
                 raise SalesforceApiError(
-                    400, "API_ERROR", "Bulk API query does not support COUNT() or subqueries"
+                    400,
+                    "API_ERROR",
+                    "Bulk API query does not support COUNT(), aggregates or subqueries",
                 )
             job.object_name, job.query, job.state = compiled.obj.name, soql, "UploadComplete"
         with self._lock:

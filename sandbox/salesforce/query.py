@@ -15,6 +15,7 @@ from typing import Any
 
 from sandbox.salesforce.errors import SalesforceApiError
 from sandbox.salesforce.responses import format_datetime
+from sandbox.salesforce.soql.aggregate import aggregate_rows
 from sandbox.salesforce.soql.compile import CompiledQuery, OutputNode, compile_query
 from sandbox.salesforce.soql.parser import parse
 from sandbox.salesforce.store import VISIBLE_AT, Record, SalesforceStore
@@ -52,6 +53,8 @@ class QueryEngine:
         """Execute `soql` and return the first page (the REST response body)."""
         now = self.store.clock.now()
         compiled = compile_query(parse(soql), soql, self.store, now)
+        if compiled.aggregation is not None:
+            return self._aggregate(compiled, include_deleted)
         rows = self.select(compiled, include_deleted=include_deleted)
         if compiled.count_only:
             return {"totalSize": len(rows), "done": True, "records": []}
@@ -67,6 +70,22 @@ class QueryEngine:
             while len(self._cursors) > MAX_OPEN_CURSORS:
                 self._cursors.popitem(last=False)
         return self._page(cursor, locator, 0, version)
+
+    def _aggregate(self, compiled: CompiledQuery, include_deleted: bool) -> dict[str, Any]:
+        assert compiled.aggregation is not None
+        rows = self.store.rows(compiled.obj, include_deleted=include_deleted)
+        predicate = compiled.predicate
+        matching = (r for r in rows if predicate(r)) if predicate else rows
+        results = aggregate_rows(compiled.aggregation, matching)
+        start = compiled.offset or 0
+        end = start + compiled.limit if compiled.limit is not None else None
+        results = results[start:end]
+        if len(results) > MAX_BATCH:
+            # Aggregate results are never paged (queryMore does not apply to them).
+            raise SalesforceApiError(
+                400, "MALFORMED_QUERY", "Aggregate query has too many rows for direct assignment"
+            )
+        return {"totalSize": len(results), "done": True, "records": results}
 
     def more(self, locator_and_offset: str, version: str) -> dict[str, Any]:
         """A later page; `locator_and_offset` is the last segment of nextRecordsUrl."""

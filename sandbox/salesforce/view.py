@@ -115,12 +115,26 @@ class SalesforceView:
         text = next((row[f] for f in _TEXT_FIELDS if row.get(f)), "")
         if object_name == "Survey_Response__c":
             text = f"{row.get('Survey_Type__c')} score {row.get('Score__c')}: {_text(text)}"
+        elif object_name == "Case":
+            text = "\n\n".join([_text(text), *self._case_comments(row["Id"])]).strip()
         return TimelineItem(
             at=_text(row.get(date_field) or row.get("CreatedDate")),
             kind=f"{object_name} · {label}" + (f" · {status}" if status else ""),
             title=_text(row.get(title_field)) or object_name,
             text=_text(text),
         )
+
+    def _case_comments(self, case_id: str) -> list[str]:
+        comments = self.store.children(self.store.schema.object("CaseComment"), "ParentId", case_id)
+        users = self.store.schema.object("User")
+        lines = []
+        for comment in sorted(comments, key=lambda c: c.get("CreatedDate", "")):
+            author = self.store.get(users, comment.get("CreatedById", ""))
+            who = _text(author.get("Name")) if author else "?"
+            lines.append(
+                f"[{_text(comment.get('CreatedDate'))} {who}] {_text(comment.get('CommentBody'))}"
+            )
+        return lines
 
     def _related(self, kind: str, record: Record) -> list[RelatedLink]:
         if kind == "contacts" and record.get("AccountId"):

@@ -1,8 +1,12 @@
-"""FastAPI dependencies as `Annotated` aliases: settings, database, and API-key auth by scope."""
+"""FastAPI dependencies as `Annotated` aliases: settings, database, and API-key auth by scope.
+
+Dependencies that only read `app.state` are `async def`: FastAPI runs a plain `def` dependency
+in the thread pool, and a thread hop per trivial getter was a measurable share of a request.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -19,17 +23,17 @@ _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer cem_â
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: cem_â€¦`")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_key_repository(request: Request) -> ApiKeyRepository:
+async def get_key_repository(request: Request) -> ApiKeyRepository:
     repo: ApiKeyRepository = request.app.state.keys
     return repo
 
@@ -72,10 +76,10 @@ def _authenticate(
     return info
 
 
-def require_scope(scope: Scope) -> Callable[[KeyInfo], KeyInfo]:
+def require_scope(scope: Scope) -> Callable[[KeyInfo], Awaitable[KeyInfo]]:
     """A dependency that admits keys holding `scope` (or a higher one)."""
 
-    def check(info: Annotated[KeyInfo, Depends(_authenticate)]) -> KeyInfo:
+    async def check(info: Annotated[KeyInfo, Depends(_authenticate)]) -> KeyInfo:
         if not grants(info.scopes, scope):
             raise ProblemError(
                 403, f"this API key lacks the '{scope.value}' scope", kind="forbidden"

@@ -1,1 +1,39 @@
-"""Part of cem-bridge; see ../shared/docs/architecture.md §2 for what belongs here."""
+"""Jobs: long work (syncs, rescoring) with persisted state, progress, cancel and resume.
+
+- `registry.JobRegistry`: kind name → plain function `(ctx: JobContext, params: dict) -> None`;
+  the composition root registers them (`SYNC` is the kind `POST /v1/syncs` submits);
+- `queue.JobQueue`: submit / cancel / read (API and CLI; no runner needed);
+- `runner.JobRunner`: the in-process runner (threads), started by the app's lifespan;
+- `schedule`: periodic syncs from `CEM_CONNECTIONS__<name>__SYNC_INTERVAL_SECONDS`;
+- `context.JobContext`: what a job function gets: `progress()`, `checkpoint`, `check_cancelled()`,
+  and the signals `JobPaused` / `JobCancelled` it may raise.
+
+State lives in the `jobs` table (`service/store/jobs.py`), so a distributed queue can later run the
+same functions: it would call them with a `JobContext` backed by the same repository.
+"""
+
+from service.jobs.context import JobCancelled, JobContext, JobInterrupted, JobPaused, JobStopped
+from service.jobs.queue import JobConflictError, JobQueue
+from service.jobs.registry import SYNC, JobFunction, JobKind, JobRegistry, UnknownJobKindError
+from service.jobs.runner import JobRunner
+from service.jobs.schedule import Schedule, sync_schedules
+from service.jobs.settings import JobSettings
+
+__all__ = [
+    "SYNC",
+    "JobCancelled",
+    "JobConflictError",
+    "JobContext",
+    "JobFunction",
+    "JobInterrupted",
+    "JobKind",
+    "JobPaused",
+    "JobQueue",
+    "JobRegistry",
+    "JobRunner",
+    "JobSettings",
+    "JobStopped",
+    "Schedule",
+    "UnknownJobKindError",
+    "sync_schedules",
+]

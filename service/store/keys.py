@@ -21,6 +21,7 @@ from service.store.database import session_scope
 from service.store.tables import ApiKey
 
 KEY_PREFIX = "cem_"
+TOUCH_EVERY_SECONDS = 60
 
 
 class Scope(StrEnum):
@@ -75,6 +76,7 @@ class ApiKeyRepository:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._touched: dict[str, datetime] = {}
 
     def create(self, name: str, scopes: list[Scope]) -> NewKey:
         if not name.strip():
@@ -126,10 +128,16 @@ class ApiKeyRepository:
 
     def touch(self, key_id: str, at: datetime) -> None:
         """Record that a key was used (best effort, at most once a minute per key)."""
+        # Remembered in memory too, so the hot path skips the database between writes.
+        last = self._touched.get(key_id)
+        if last is not None and (at - last).total_seconds() <= TOUCH_EVERY_SECONDS:
+            return
+        self._touched[key_id] = at
         with session_scope(self._engine) as session:
             row = session.get(ApiKey, key_id)
             if row is not None and (
-                row.last_used_at is None or (at - row.last_used_at).total_seconds() > 60
+                row.last_used_at is None
+                or (at - row.last_used_at).total_seconds() > TOUCH_EVERY_SECONDS
             ):
                 row.last_used_at = at
                 session.add(row)

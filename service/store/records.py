@@ -215,6 +215,22 @@ class RecordStore:
                     affected.add(link.customer_id)
         return affected
 
+    def exists(self, connection: str, crm_object: str, crm_id: str) -> bool:
+        with Session(self._engine) as session:
+            found = session.exec(
+                select(CrmLink.id).where(
+                    CrmLink.connection == connection,
+                    CrmLink.crm_object == crm_object,
+                    CrmLink.crm_id == crm_id,
+                )
+            ).first()
+            return found is not None
+
+    def customer_for(self, connection: str, crm_id: str) -> str:
+        """Our customer id for a CRM contact/lead id (a placeholder when not pulled yet)."""
+        with session_scope(self._engine) as session:
+            return self._canonical_customer(session, connection, crm_id)
+
     def crm_ids(self, connection: str, customer_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """customer id -> (CRM object, CRM id) of the contact/lead in `connection`."""
         with Session(self._engine) as session:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from service.store.types import UtcDateTime
@@ -186,19 +186,45 @@ class ScoreHistory(SQLModel, table=True):
     scoring_version: str = Field(max_length=32)
 
 
+# A job in one of these states holds its (kind, connection) lock: the partial unique index below
+# lets the database, not one process's memory, refuse a second active sync of a connection (two
+# replicas cannot both run it). Paused jobs keep the lock: they resume from their checkpoint.
+ACTIVE_JOB_STATES = (JobState.QUEUED.value, JobState.RUNNING.value, JobState.PAUSED.value)
+_ACTIVE_SQL = "state IN ({})".format(", ".join(f"'{s}'" for s in ACTIVE_JOB_STATES))
+
+
 class Job(SQLModel, table=True):
     """A long-running piece of work (sync, rescoring) with persisted state and progress."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_connection_state", "connection", "state"),)
+    __table_args__ = (
+        Index("ix_jobs_connection_state", "connection", "state"),
+        Index("ix_jobs_state_run_after", "state", "run_after"),
+        Index(
+            "uq_jobs_active_lock",
+            "lock_key",
+            unique=True,
+            sqlite_where=text(_ACTIVE_SQL),
+            postgresql_where=text(_ACTIVE_SQL),
+        ),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     kind: str = Field(max_length=32)
     connection: str | None = Field(default=None, max_length=64)
     state: str = Field(default=JobState.QUEUED.value, max_length=16)  # a JobState value
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     progress: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # Where a resumed run starts from (a cursor, a page token), saved with the progress counters.
+    checkpoint: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     error: str | None = None
-    created_at: datetime = stamp()
+    # "<kind>:<connection>" for kinds that run one at a time per connection, else NULL.
+    lock_key: str | None = Field(default=None, max_length=128)
+    cancel_requested: bool = False
+    attempts: int = 0
+    worker: str | None = Field(default=None, max_length=64)  # the runner that holds it
+    run_after: datetime | None = optional_stamp()  # not before (a paused job's resume time)
+    created_at: datetime = stamp(index=True)
     started_at: datetime | None = optional_stamp()
     finished_at: datetime | None = optional_stamp()
     heartbeat_at: datetime | None = optional_stamp()
@@ -233,3 +259,49 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = stamp()
     revoked_at: datetime | None = optional_stamp()
     last_used_at: datetime | None = optional_stamp()
+
+
+class WebhookSubscription(SQLModel, table=True):
+    """A receiver of outbound events. Its signing secret is stored encrypted (webhooks/vault.py)."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    url: str = Field(max_length=2048)
+    event_types: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # [] = all
+    description: str = Field(default="", max_length=200)
+    secret_ciphertext: str = Field(max_length=512)
+    active: bool = True
+    created_at: datetime = stamp()
+    disabled_at: datetime | None = optional_stamp()  # set when the receiver answered 410 Gone
+    disabled_reason: str | None = Field(default=None, max_length=200)
+
+
+class WebhookDeliveryState(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # gave up: attempts exhausted, or the subscription is gone
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """The outbox: one event for one subscriber, kept until delivered or given up.
+
+    Written in the same transaction as the change it announces (when the caller passes its
+    session), and read by the dispatcher, so a crash or restart loses no event.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    event_id: str = Field(max_length=32, index=True)
+    event_type: str = Field(max_length=32)
+    subscription_id: str = Field(max_length=32, index=True)
+    body: str = Field(sa_column=Column(Text, nullable=False))  # the exact JSON, every attempt
+    state: str = Field(default=WebhookDeliveryState.PENDING.value, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = stamp()
+    last_status: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = stamp()
+    delivered_at: datetime | None = optional_stamp()

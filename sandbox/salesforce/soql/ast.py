@@ -69,6 +69,16 @@ class OrderItem:
 
 
 @dataclass(frozen=True, slots=True)
+class Aggregate:
+    """`MAX(SystemModstamp) latest`, `COUNT(Id)`, ...; `alias` None means exprN."""
+
+    func: str
+    field: FieldPath
+    alias: str | None
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
 class Query:
     """A SELECT statement; `subqueries` are parent-to-child relationship queries."""
 
@@ -84,3 +94,5 @@ class Query:
     fields_macro: str | None
     # Select-list order of plain fields and subqueries, for output order.
     select_order: tuple[FieldPath | Query, ...]
+    aggregates: tuple[Aggregate, ...] = ()
+    group_by: tuple[FieldPath, ...] = ()

@@ -18,6 +18,7 @@ from sandbox.salesforce.fields import ID_TYPES, NUMERIC_TYPES, TEXT_TYPES, Field
 from sandbox.salesforce.ids import MalformedIdError, to_18
 from sandbox.salesforce.responses import format_datetime, parse_datetime
 from sandbox.salesforce.schema import ObjectDef
+from sandbox.salesforce.soql.aggregate import AggregateSpec, Aggregation, supports
 from sandbox.salesforce.soql.ast import BoolOp, Comparison, Condition, FieldPath, Not, Query, Value
 from sandbox.salesforce.soql.dates import date_literal_range
 from sandbox.salesforce.soql.lexer import malformed
@@ -50,6 +51,7 @@ class CompiledQuery:
     output: OutputNode
     # For subqueries: the child's reference field pointing at the parent.
     link_field: str | None = None
+    aggregation: Aggregation | None = None
 
 
 class _Compiler:
@@ -101,6 +103,8 @@ class _Compiler:
     # ---- query ---------------------------------------------------------------------------
 
     def query(self, query: Query, obj: ObjectDef, link_field: str | None = None) -> CompiledQuery:
+        if query.aggregates or query.group_by:
+            return self.aggregate_query(query, obj)
         if query.fields_macro is not None:
             if query.fields_macro != "STANDARD" and (
                 query.limit is None or query.limit > MAX_FIELDS_ALL_LIMIT
@@ -131,6 +135,58 @@ class _Compiler:
             count_only=query.count_only,
             output=output,
             link_field=link_field,
+        )
+
+    def aggregate_query(self, query: Query, obj: ObjectDef) -> CompiledQuery:
+        grouped = {p.text.lower() for p in query.group_by}
+        for plain in query.fields:
+            if plain.text.lower() not in grouped:
+                raise malformed(
+                    self.source, plain.pos, f"Field must be grouped or aggregated: {plain.text}"
+                )
+        if query.subqueries or query.fields_macro:
+            raise malformed(self.source, query.source_pos, "aggregate queries cannot nest queries")
+        group_names, group_getters = [], []
+        for path in query.group_by:
+            field_def, getter = self.resolve(obj, path)
+            group_names.append(field_def.name)
+            group_getters.append(getter)
+        specs: list[AggregateSpec] = []
+        unnamed = 0
+        for item in query.aggregates:
+            field_def, getter = self.resolve(obj, item.field)
+            if not supports(item.func, field_def):
+                raise malformed(
+                    self.source,
+                    item.pos,
+                    f"field {item.field.text} does not support aggregate operator {item.func}",
+                )
+            name = item.alias
+            if name is None:
+                name, unnamed = f"expr{unnamed}", unnamed + 1
+            specs.append(AggregateSpec(name, item.func, getter))
+        output_names = {n.lower(): n for n in [*group_names, *(s.name for s in specs)]}
+        order: list[tuple[str, bool]] = []
+        for order_item in query.order_by:
+            name = output_names.get(order_item.field.text.lower())
+            if name is None:
+                raise malformed(
+                    self.source,
+                    order_item.field.pos,
+                    f"Ordered field must be grouped or aggregated: {order_item.field.text}",
+                )
+            order.append((name, order_item.descending))
+        return CompiledQuery(
+            obj=obj,
+            predicate=self.condition(query.where, obj) if query.where else None,
+            sort_keys=[],
+            limit=query.limit,
+            offset=query.offset,
+            count_only=False,
+            output=OutputNode(),
+            aggregation=Aggregation(
+                tuple(group_names), tuple(group_getters), tuple(specs), tuple(order)
+            ),
         )
 
     def add_output(self, obj: ObjectDef, path: FieldPath, node: OutputNode) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Literal, cast
 
 from sandbox.salesforce.soql.ast import (
+    Aggregate,
     BoolOp,
     Comparison,
     Condition,
@@ -72,6 +73,7 @@ _RESERVED = frozenset(
     }
 )
 MAX_OFFSET = 2000
+AGGREGATES = frozenset({"COUNT", "COUNT_DISTINCT", "MAX", "MIN", "SUM", "AVG"})
 # Deeper nesting than any real filter; refused before Python's recursion limit is reached.
 MAX_NESTING = 50
 
@@ -130,7 +132,12 @@ class _Parser:
         order: list[FieldPath | Query] = []
         count_only = False
         macro: str | None = None
-        if self.is_keyword("COUNT") and self.tokens[self.i + 1].kind is Tok.LPAREN:
+        aggregates: list[Aggregate] = []
+        if (
+            self.is_keyword("COUNT")
+            and self.tokens[self.i + 1].kind is Tok.LPAREN
+            and self.tokens[self.i + 2].kind is Tok.RPAREN
+        ):
             self.advance()
             self.expect(Tok.LPAREN)
             self.expect(Tok.RPAREN)
@@ -151,6 +158,8 @@ class _Parser:
                     self.expect(Tok.RPAREN)
                     subqueries.append(sub)
                     order.append(sub)
+                elif self.tok.upper() in AGGREGATES and self.tokens[self.i + 1].kind is Tok.LPAREN:
+                    aggregates.append(self.aggregate())
                 else:
                     path = self.path()
                     fields.append(path)
@@ -164,6 +173,14 @@ class _Parser:
         if self.is_keyword("WHERE"):
             self.advance()
             where = self.condition()
+        group_by: list[FieldPath] = []
+        if self.is_keyword("GROUP"):
+            self.advance()
+            self.keyword("BY")
+            group_by.append(self.path())
+            while self.tok.kind is Tok.COMMA:
+                self.advance()
+                group_by.append(self.path())
         order_by: list[OrderItem] = []
         if self.is_keyword("ORDER"):
             self.advance()
@@ -188,7 +205,19 @@ class _Parser:
             count_only=count_only,
             fields_macro=macro,
             select_order=tuple(order),
+            aggregates=tuple(aggregates),
+            group_by=tuple(group_by),
         )
+
+    def aggregate(self) -> Aggregate:
+        func = self.advance()
+        self.expect(Tok.LPAREN)
+        path = self.path()
+        self.expect(Tok.RPAREN)
+        alias = None
+        if self.tok.kind is Tok.IDENT and self.tok.upper() not in _RESERVED:
+            alias = self.advance().text
+        return Aggregate(func.upper(), path, alias, func.pos)
 
     def int_clause(self, word: str) -> int | None:
         if not self.is_keyword(word):

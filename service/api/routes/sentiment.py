@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -18,10 +18,16 @@ router = APIRouter(prefix="/v1", tags=["sentiment"])
 _BUILD_LOCK = threading.Lock()
 
 
-def get_analyzer(request: Request) -> SentimentAnalyzer:
+async def get_analyzer(request: Request) -> SentimentAnalyzer:
     """The app's analyzer: `app.state.sentiment` when the composition root set one, else built
-    once on first use with the default settings (model load ~0.2 s)."""
-    state = request.app.state
+    once on first use with the default settings (model load ~0.2 s, off the event loop)."""
+    analyzer: SentimentAnalyzer | None = getattr(request.app.state, "sentiment", None)
+    if analyzer is not None:  # the hot path: no thread hop, no lock
+        return analyzer
+    return await run_in_threadpool(_build_analyzer, request.app.state)
+
+
+def _build_analyzer(state: Any) -> SentimentAnalyzer:
     with _BUILD_LOCK:
         analyzer: SentimentAnalyzer | None = getattr(state, "sentiment", None)
         if analyzer is None:

@@ -219,3 +219,37 @@ def test_semi_join_on_ids(engine: QueryEngine) -> None:
     ):
         with pytest.raises(SalesforceApiError):
             last_names(engine, bad)
+
+
+def test_aggregates_with_and_without_group_by(engine: QueryEngine) -> None:
+    body = engine.run(
+        "SELECT MAX(CreatedDate) latest, MIN(CreatedDate), COUNT(Email), COUNT_DISTINCT(AccountId) "
+        "FROM Contact",
+        include_deleted=False,
+        version="59.0",
+    )
+    assert body["totalSize"] == 1
+    row = body["records"][0]
+    assert row["attributes"] == {"type": "AggregateResult"}
+    assert row["latest"] == "2025-06-15T08:00:00.000+0000"
+    assert row["expr0"] == "2024-12-31T23:59:59.000+0000"
+    assert (row["expr1"], row["expr2"]) == (3, 1)
+    grouped = run(
+        engine,
+        "SELECT FirstName, COUNT(Id) n FROM Contact WHERE LastName != 'Tamm' "
+        "GROUP BY FirstName ORDER BY FirstName DESC",
+    )
+    assert [(r["FirstName"], r["n"]) for r in grouped] == [("Wei", 1), ("An", 1), (None, 1)]
+    empty = run(engine, "SELECT COUNT(Id) FROM Contact WHERE LastName = 'nobody'")
+    assert empty[0]["expr0"] == 0
+
+
+def test_aggregate_mistakes_are_malformed_queries(engine: QueryEngine) -> None:
+    for soql, text in (
+        ("SELECT LastName, COUNT(Id) FROM Contact", "must be grouped or aggregated"),
+        ("SELECT SUM(LastName) FROM Contact", "does not support aggregate operator SUM"),
+        ("SELECT COUNT(Id) FROM Contact ORDER BY LastName", "Ordered field"),
+    ):
+        with pytest.raises(SalesforceApiError) as caught:
+            run(engine, soql)
+        assert text in caught.value.message, soql

@@ -66,6 +66,8 @@ def test_user_directory_without_schema_uses_the_shipped_one(tmp_path: Path) -> N
         ),
         (GOOD + "  name: {from: firstname}\n", 9, "fields.name"),
         (GOOD + "  status: {crm: s, type: enum}\n", 9, "'values' is a required property"),
+        # A SOQL filter has no meaning for HubSpot.
+        (GOOD + 'where: "x = 1"\n', 1, "should not be valid"),
     ],
 )
 def test_invalid_mapping_names_file_line_and_field(

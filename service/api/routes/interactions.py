@@ -1,0 +1,129 @@
+"""`POST /v1/interactions`: ingest one message from any channel and act on it at once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from service.api.deps import WriteKey
+from service.api.problems import ProblemError
+from service.domain import Channel, Direction, Interaction
+from service.ports import CrmError
+from service.scoring.customer import ScoringModels
+from service.usecases.ingest import ingest_interaction
+from service.usecases.models import fit_purchase_model
+
+router = APIRouter(prefix="/v1", tags=["real time"])
+MODEL_TTL_SECONDS = 3600.0  # the purchase model is refitted at most hourly per connection
+_LOCK = threading.Lock()
+
+
+class InteractionIn(BaseModel):
+    """One message about a customer known in a CRM connection."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    connection: str = Field(examples=["hubspot-demo"])
+    customer: Annotated[str, Field(min_length=1, max_length=64)] = Field(
+        description="The customer's record id in that CRM (contact or lead)", examples=["101"]
+    )
+    id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")] = Field(
+        description="Your id of the message; sending the same id again changes nothing",
+        examples=["zalo-8812734"],
+    )
+    channel: Channel = Field(examples=["chat"])
+    text: Annotated[str, Field(min_length=1, max_length=20_000)] = Field(
+        examples=["Đơn hàng giao trễ cả tuần, không ai trả lời chat."]
+    )
+    language: Annotated[str | None, Field(max_length=16)] = None
+    direction: Direction = Direction.INBOUND
+    occurred_at: AwareDatetime | None = None
+
+
+class InteractionOut(BaseModel):
+    customer_id: str
+    new: bool = Field(description="False when this message id was already ingested")
+    sentiment: str | None
+    experience_score: float | None
+    churn_risk: float | None
+    churn_flag: bool | None
+    fields_pushed: int
+    tasks_created: int
+    failed_writes: list[str]
+
+
+def _models(request: Request, name: str, records: Any) -> ScoringModels:
+    cache: dict[str, tuple[float, ScoringModels]] = request.app.state.__dict__.setdefault(
+        "_purchase_models", {}
+    )
+    with _LOCK:
+        cached = cache.get(name)
+        if cached is None or time.monotonic() - cached[0] > MODEL_TTL_SECONDS:
+            model = ScoringModels(bgnbd=fit_purchase_model(records, name, datetime.now(UTC)))
+            cached = cache[name] = (time.monotonic(), model)
+    return cached[1]
+
+
+def _ingest(request: Request, body: InteractionIn) -> InteractionOut:
+    settings = request.app.state.settings
+    if body.connection not in settings.connections:
+        raise ProblemError(404, f"no connection {body.connection!r}", kind="not-found")
+    now = datetime.now(UTC)
+    # The composition root hands the adapters and stores over; the API never picks them.
+    stores = request.app.state.sync_stores()
+    interaction = Interaction(
+        id=body.id,
+        customer_id=body.customer,
+        channel=body.channel,
+        direction=body.direction,
+        occurred_at=body.occurred_at or now,
+        text=body.text,
+        language=body.language,
+    )
+    connection = request.app.state.build_connection(body.connection)
+    try:
+        result = ingest_interaction(
+            body.connection,
+            connection.reader,
+            connection.writer,
+            stores,
+            interaction,
+            now,
+            analyzer=request.app.state.analyzer_factory(),
+            models=_models(request, body.connection, stores.records),
+        )
+    except CrmError as error:
+        raise ProblemError(502, f"the CRM refused or failed: {error}", kind="crm-error") from None
+    history = stores.records.history([result.customer_id]).get(result.customer_id)
+    mine = [i for i in history.interactions if i.id == body.id] if history else []
+    score = result.score
+    return InteractionOut(
+        customer_id=result.customer_id,
+        new=result.new,
+        sentiment=mine[0].sentiment.label.value if mine and mine[0].sentiment else None,
+        experience_score=score.experience.score if score else None,
+        churn_risk=score.churn.probability if score and score.churn else None,
+        churn_flag=bool(score.churn.flagged) if score and score.churn else None,
+        fields_pushed=result.report.pushed,
+        tasks_created=result.report.tasks_created,
+        failed_writes=result.report.push_failed,
+    )
+
+
+@router.post(
+    "/interactions",
+    summary="Ingest a message from any channel; rescore and act on it now",
+    description=(
+        "A chat, e-mail, call note, review or social message for a customer of a CRM "
+        "connection. Its sentiment and aspects are computed, the customer is rescored, and "
+        "changed fields, churn flag and next-best-action tasks are pushed to the CRM at once."
+    ),
+)
+async def post_interaction(body: InteractionIn, request: Request, _: WriteKey) -> InteractionOut:
+    return await run_in_threadpool(_ingest, request, body)

@@ -1,0 +1,211 @@
+"""Jobs over HTTP: `POST /v1/syncs`, `GET /v1/jobs`, `GET /v1/jobs/{id}`, `POST …/cancel`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.api.deps import ReadKey, SettingsDep, WriteKey
+from service.api.problems import ProblemError
+from service.jobs import SYNC, JobConflictError, JobQueue, UnknownJobKindError
+from service.store.paging import BadCursorError, Sort
+from service.store.tables import ACTIVE_JOB_STATES, Job, JobState
+
+router = APIRouter(prefix="/v1", tags=["jobs"])
+
+JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The job's id")]
+
+
+async def get_job_queue(request: Request) -> JobQueue:
+    queue: JobQueue = request.app.state.jobs
+    return queue
+
+
+JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]
+
+
+class JobOut(BaseModel):
+    """A job as clients see it (the resume checkpoint stays internal)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "9f1c0d6e2b7a4c1e8d3f5a6b7c8d9e0f",
+                    "kind": "sync",
+                    "connection": "acme-sf",
+                    "state": "running",
+                    "params": {"full": False},
+                    "progress": {"pulled": 1200, "scored": 800, "pushed": 640, "failed": 2},
+                    "error": None,
+                    "attempts": 1,
+                    "cancel_requested": False,
+                    "created_at": "2026-11-22T16:00:00Z",
+                    "started_at": "2026-11-22T16:00:01Z",
+                    "finished_at": None,
+                    "heartbeat_at": "2026-11-22T16:03:12Z",
+                    "run_after": None,
+                }
+            ]
+        }
+    )
+
+    id: str
+    kind: str
+    connection: str | None
+    state: JobState
+    params: dict[str, Any]
+    progress: dict[str, Any] = Field(
+        description="Cumulative counters (pulled, scored, pushed, failed, …) across attempts."
+    )
+    error: str | None = Field(description="One line: why it failed, paused or was cancelled.")
+    attempts: int
+    cancel_requested: bool
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+    run_after: datetime | None = Field(description="A paused job resumes at this time.")
+
+    @classmethod
+    def of(cls, job: Job) -> JobOut:
+        return cls.model_validate(job, from_attributes=True)
+
+
+class JobList(BaseModel):
+    items: list[JobOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end.")
+
+
+class JobSort(StrEnum):
+    CREATED_AT = "created_at"
+    CREATED_AT_DESC = "-created_at"
+    KIND = "kind"
+    KIND_DESC = "-kind"
+    STATE = "state"
+    STATE_DESC = "-state"
+
+
+class SyncRequest(BaseModel):
+    """Which connection to sync, and whether to ignore its cursors (a full resync)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"connection": "acme-sf"}]}
+    )
+
+    connection: str = Field(min_length=1, max_length=64, description="A configured connection.")
+    full: bool = Field(default=False, description="Re-read everything instead of what changed.")
+
+
+def _job_or_404(queue: JobQueue, job_id: str) -> Job:
+    job = queue.get(job_id)
+    if job is None:
+        raise ProblemError(404, f"no job with id {job_id}", kind="not-found")
+    return job
+
+
+@router.post(
+    "/syncs",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Start a sync of one connection",
+    description=(
+        "Queues a `sync` job (pull what changed → score → push) and answers at once; follow it "
+        "at `GET /v1/jobs/{id}` (the `Location` header). One sync per connection at a time: "
+        "409 when one is already queued, running or paused (its id is in `job_id`). 501 while "
+        "this deployment has no sync function registered."
+    ),
+    responses={404: {"description": "Unknown connection"}, 409: {}, 501: {}},
+)
+def start_sync(
+    body: SyncRequest, _: WriteKey, settings: SettingsDep, queue: JobQueueDep, response: Response
+) -> JobOut:
+    if body.connection not in settings.connections:
+        raise ProblemError(404, f"no connection named '{body.connection}'", kind="not-found")
+    try:
+        job = queue.submit(SYNC, connection=body.connection, params={"full": body.full})
+    except UnknownJobKindError as error:
+        raise ProblemError(501, str(error), kind="job-kind-not-registered") from None
+    except JobConflictError as conflict:
+        existing = conflict.existing
+        raise ProblemError(
+            409,
+            f"a sync of '{body.connection}' is already {existing.state if existing else 'active'}",
+            kind="job-conflict",
+            job_id=existing.id if existing else None,
+        ) from None
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return JobOut.of(job)
+
+
+@router.get("/jobs", summary="List jobs")
+def list_jobs(
+    _: ReadKey,
+    queue: JobQueueDep,
+    kind: Annotated[str | None, Query(max_length=32)] = None,
+    state: JobState | None = None,
+    connection: Annotated[str | None, Query(max_length=64)] = None,
+    sort: JobSort = JobSort.CREATED_AT_DESC,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> JobList:
+    try:
+        page = queue.repository.page(
+            kind=kind,
+            state=state.value if state else None,
+            connection=connection,
+            sort=Sort.parse(sort.value),
+            cursor=cursor,
+            limit=limit,
+        )
+    except BadCursorError as error:
+        raise ProblemError(400, str(error), kind="bad-cursor") from None
+    return JobList(items=[JobOut.of(j) for j in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/jobs/{job_id}", summary="Get a job", responses={404: {}})
+def get_job(job_id: JobId, _: ReadKey, queue: JobQueueDep) -> JobOut:
+    return JobOut.of(_job_or_404(queue, job_id))
+
+
+@router.post(
+    "/jobs/{job_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Cancel a job",
+    description=(
+        "A queued or paused job is cancelled at once; a running one stops at its next "
+        "checkpoint (`cancel_requested` is true until then). 409 for a finished job."
+    ),
+    responses={404: {}, 409: {}},
+)
+def cancel_job(job_id: JobId, _: WriteKey, queue: JobQueueDep) -> JobOut:
+    _job_or_404(queue, job_id)
+    job = queue.cancel(job_id)
+    if job is None:
+        raise ProblemError(404, f"no job with id {job_id}", kind="not-found")
+    if job.state not in ACTIVE_JOB_STATES and job.state != JobState.CANCELLED.value:
+        raise ProblemError(409, f"the job already {job.state}", kind="job-finished")
+    return JobOut.of(job)
+
+
+@router.post(
+    "/jobs/{job_id}/resume",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Resume a paused job now",
+    description=(
+        "A job pauses itself when it cannot go on for now (e.g. the CRM's daily API quota is "
+        "spent); it resumes at its `run_after` time, or now with this call, from its checkpoint. "
+        "409 unless the job is paused."
+    ),
+    responses={404: {}, 409: {}},
+)
+def resume_job(job_id: JobId, _: WriteKey, queue: JobQueueDep) -> JobOut:
+    current = _job_or_404(queue, job_id)
+    if current.state != JobState.PAUSED.value:
+        raise ProblemError(409, f"only a paused job can be resumed; this one is {current.state}",
+                           kind="job-not-paused")  # fmt: skip
+    job = queue.repository.resume(job_id)
+    return JobOut.of(job or current)

@@ -1,0 +1,100 @@
+"""`POST /v1/score`: stateless scoring of one customer's history (read scope, nothing stored).
+
+The work (`stateless_scoring.score_history`) is CPU-bound, so it runs in the thread pool and the
+event loop keeps accepting requests.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from service.api.deps import ReadKey
+from service.api.routes.sentiment import AnalyzerDep
+from service.api.schemas.score import EXAMPLE_REQUEST, ScoreRequest, ScoreResponse
+from service.api.stateless_scoring import score_history
+from service.scoring.customer import ScoringModels
+from service.sentiment.pipeline import SentimentAnalyzer
+
+router = APIRouter(prefix="/v1", tags=["scoring"])
+_FAST_LOCK = threading.Lock()
+
+
+class SentimentMode(StrEnum):
+    """`accurate`: the configured backend chain (embedding model where the fast path is unsure);
+    `fast`: the lexicon backend alone, an order of magnitude cheaper, for high request rates."""
+
+    ACCURATE = "accurate"
+    FAST = "fast"
+
+
+def fast_analyzer(request: Request, analyzer: SentimentAnalyzer) -> SentimentAnalyzer:
+    """A lexicon-only analyzer sharing the app analyzer's loaded fast backend (built once)."""
+    state = request.app.state
+    fast: SentimentAnalyzer | None = getattr(state, "sentiment_fast", None)
+    if fast is not None:
+        return fast
+    with _FAST_LOCK:
+        fast = getattr(state, "sentiment_fast", None)
+        if fast is None:
+            name = analyzer.settings.fast_backend
+            settings = analyzer.settings.model_copy(
+                update={"backends": {"*": (name,)}, "fast_path": False}
+            )
+            shared = {k: v for k, v in analyzer.backends.items() if k == name}
+            fast = SentimentAnalyzer(settings, backends=shared)
+            state.sentiment_fast = fast
+    return fast
+
+
+async def get_scoring_models(request: Request) -> ScoringModels:
+    """The app's fitted models (`app.state.scoring_models`; the defaults until one is set)."""
+    models: ScoringModels | None = getattr(request.app.state, "scoring_models", None)
+    if models is None:
+        models = ScoringModels()
+        request.app.state.scoring_models = models
+    return models
+
+
+ModelsDep = Annotated[ScoringModels, Depends(get_scoring_models)]
+
+
+@router.post(
+    "/score",
+    response_model=ScoreResponse,
+    summary="Score one customer's history (stateless)",
+    description=(
+        "Send a customer with their surveys, interactions (with text), cases and transactions; "
+        "get the explained experience score, NPS class and loyalty stage, the sentiment and "
+        "aspects of every interaction (analysed here when only text is given), the churn risk "
+        "with its drivers and the next-best actions with a one-sentence why. Nothing is stored "
+        "or logged. Records may omit `customer_id` and `id`. Records after `as_of` are ignored."
+    ),
+)
+async def score(
+    body: Annotated[ScoreRequest, Body(openapi_examples={"vi": {"value": EXAMPLE_REQUEST}})],
+    _: ReadKey,
+    analyzer: AnalyzerDep,
+    models: ModelsDep,
+    request: Request,
+    sentiment: Annotated[
+        SentimentMode, Query(description=SentimentMode.__doc__)
+    ] = SentimentMode.ACCURATE,
+) -> Response:
+    if sentiment is SentimentMode.FAST:
+        analyzer = fast_analyzer(request, analyzer)
+    result = await run_in_threadpool(_score_json, body, analyzer, models, datetime.now(UTC))
+    return Response(result, media_type="application/json")
+
+
+def _score_json(
+    body: ScoreRequest, analyzer: SentimentAnalyzer, models: ScoringModels, now: datetime
+) -> bytes:
+    # Serialised here, in the worker thread, and returned as bytes: FastAPI would otherwise
+    # validate the (already valid) response model again on the event loop.
+    return score_history(body, analyzer, models, now).model_dump_json().encode()

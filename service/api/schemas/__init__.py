@@ -1,0 +1,1 @@
+"""Request and response bodies of the API routes that need more than a few fields."""

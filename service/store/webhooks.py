@@ -1,0 +1,144 @@
+"""Webhook subscriptions and the delivery outbox in the database.
+
+Deliveries are claimed with a lease: a conditional `UPDATE` moves `next_attempt_at` past the
+send's timeout, so two dispatchers (threads or replicas) never send the same attempt, and a
+dispatcher that dies mid-send leaves a delivery that becomes due again when the lease runs out
+(at-least-once: receivers de-duplicate on `webhook-id`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, delete, update
+from sqlmodel import Session, col, select
+
+from service.store.database import session_scope
+from service.store.tables import (
+    WebhookDelivery,
+    WebhookDeliveryState,
+    WebhookSubscription,
+)
+
+PENDING = WebhookDeliveryState.PENDING.value
+
+
+class WebhookRepository:
+    """Subscriptions (CRUD) and deliveries (enqueue, claim, record)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    # -- subscriptions ---------------------------------------------------------------------
+
+    def add(self, subscription: WebhookSubscription) -> WebhookSubscription:
+        with session_scope(self._engine) as session:
+            session.add(subscription)
+        return subscription
+
+    def subscription(self, subscription_id: str) -> WebhookSubscription | None:
+        with Session(self._engine) as session:
+            return session.get(WebhookSubscription, subscription_id)
+
+    def subscriptions(self, *, active_only: bool = False) -> list[WebhookSubscription]:
+        with Session(self._engine) as session:
+            query = select(WebhookSubscription).order_by(
+                col(WebhookSubscription.created_at), col(WebhookSubscription.id)
+            )
+            if active_only:
+                query = query.where(col(WebhookSubscription.active).is_(True))
+            return list(session.exec(query))
+
+    def remove(self, subscription_id: str) -> bool:
+        """Delete a subscription and its undelivered events (delivered ones are history)."""
+        with session_scope(self._engine) as session:
+            row = session.get(WebhookSubscription, subscription_id)
+            if row is None:
+                return False
+            session.delete(row)
+            session.execute(
+                delete(WebhookDelivery).where(
+                    col(WebhookDelivery.subscription_id) == subscription_id,
+                    col(WebhookDelivery.state) == PENDING,
+                )
+            )
+        return True
+
+    def disable(self, subscription_id: str, now: datetime, reason: str) -> None:
+        """Stop sending to a receiver that said it is gone; its pending events fail."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(WebhookSubscription)
+                .where(col(WebhookSubscription.id) == subscription_id)
+                .values(active=False, disabled_at=now, disabled_reason=reason[:200])
+            )
+            connection.execute(
+                update(WebhookDelivery)
+                .where(
+                    col(WebhookDelivery.subscription_id) == subscription_id,
+                    col(WebhookDelivery.state) == PENDING,
+                )
+                .values(state=WebhookDeliveryState.FAILED.value, last_error=reason[:500])
+            )
+
+    # -- deliveries ------------------------------------------------------------------------
+
+    def deliveries(self, subscription_id: str, limit: int = 50) -> list[WebhookDelivery]:
+        """The most recent deliveries to one subscriber, newest first."""
+        with Session(self._engine) as session:
+            return list(
+                session.exec(
+                    select(WebhookDelivery)
+                    .where(WebhookDelivery.subscription_id == subscription_id)
+                    .order_by(col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id))
+                    .limit(limit)
+                )
+            )
+
+    def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[WebhookDelivery]:
+        """Lease up to `limit` due pending deliveries, oldest first."""
+        with Session(self._engine) as session:
+            due: Sequence[WebhookDelivery] = session.exec(
+                select(WebhookDelivery)
+                .where(WebhookDelivery.state == PENDING, WebhookDelivery.next_attempt_at <= now)
+                .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
+                .limit(limit)
+            ).all()
+        claimed = []
+        for delivery in due:
+            with self._engine.begin() as connection:
+                won = connection.execute(
+                    update(WebhookDelivery)
+                    .where(
+                        col(WebhookDelivery.id) == delivery.id,
+                        col(WebhookDelivery.state) == PENDING,
+                        col(WebhookDelivery.attempts) == delivery.attempts,
+                    )
+                    .values(next_attempt_at=now + lease, attempts=delivery.attempts + 1)
+                ).rowcount
+            if won == 1:
+                delivery.attempts += 1
+                claimed.append(delivery)
+        return claimed
+
+    def record(
+        self,
+        delivery_id: str,
+        *,
+        state: WebhookDeliveryState,
+        status: int | None,
+        error: str | None,
+        next_attempt_at: datetime | None,
+        now: datetime,
+    ) -> None:
+        values: dict[str, object] = {"state": state.value, "last_status": status,
+                                     "last_error": error}  # fmt: skip
+        if next_attempt_at is not None:
+            values["next_attempt_at"] = next_attempt_at
+        if state is WebhookDeliveryState.DELIVERED:
+            values["delivered_at"] = now
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(WebhookDelivery).where(col(WebhookDelivery.id) == delivery_id).values(values)
+            )

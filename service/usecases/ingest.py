@@ -1,0 +1,85 @@
+"""Real-time ingestion: one message from any channel, scored and acted on at once.
+
+A chat, e-mail, call note, review or social message (Zalo, ...) for a customer known in a CRM
+connection is given its sentiment, stored like a pulled interaction, and the customer is
+rescored and pushed right away: a negative message raises the churn flag and creates the task
+without waiting for the next batch sync. The caller's message id is the idempotency key: the
+same message sent twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from service.domain import Interaction, SourceRef
+from service.ports import Canonical, CrmNotFoundError, CrmReader, CrmWriter
+from service.scoring.customer import CustomerScore, ScoringModels
+from service.sentiment.pipeline import SentimentAnalyzer
+from service.usecases.annotate import with_sentiment
+from service.usecases.sync import SyncReport, SyncStores, push, score
+
+INGESTED_OBJECT = "cem_message"  # the source object of messages that came in through our API
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    customer_id: str
+    new: bool
+    score: CustomerScore | None
+    report: SyncReport
+
+
+def _ensure_customer(connection: str, reader: CrmReader, stores: SyncStores, crm_id: str) -> None:
+    """Read the customer from the CRM by id when we have not pulled them yet (never via search)."""
+    if stores.records.crm_ids(connection, [stores.records.customer_for(connection, crm_id)]):
+        return
+    for stream in reader.streams():
+        if stream.canonical is not Canonical.CUSTOMER:
+            continue
+        try:
+            found = reader.get(stream, [crm_id])
+        except CrmNotFoundError:
+            continue
+        if found:
+            stores.records.upsert(connection, found)
+            return
+
+
+def ingest_interaction(
+    connection: str,
+    reader: CrmReader,
+    writer: CrmWriter,
+    stores: SyncStores,
+    interaction: Interaction,
+    as_of: datetime,
+    *,
+    analyzer: SentimentAnalyzer | None,
+    models: ScoringModels,
+) -> IngestResult:
+    """Store one message for the CRM customer `interaction.customer_id`, rescore, push."""
+    if stores.records.exists(connection, INGESTED_OBJECT, interaction.id):
+        # The caller's id is the idempotency key: a retried POST changes nothing.
+        customer_id = stores.records.customer_for(connection, interaction.customer_id)
+        return IngestResult(customer_id, False, None, SyncReport())
+    sourced = interaction.model_copy(
+        update={
+            "source": SourceRef(
+                connection=connection, crm_object=INGESTED_OBJECT, crm_id=interaction.id
+            )
+        }
+    )
+    _ensure_customer(connection, reader, stores, interaction.customer_id)
+    records = with_sentiment([sourced], analyzer)
+    stored = stores.records.upsert(connection, records)
+    report = SyncReport(pulled=1, changed_customers=set(stored.changed_customers))
+    customer_id = next(iter(stored.changed_customers), None) or stores.records.customer_for(
+        connection, interaction.customer_id
+    )
+    if not stored.changed_customers:
+        return IngestResult(customer_id, False, None, report)
+    scores = score(connection, stored.changed_customers, stores, as_of, models)
+    stores.scores.record(scores.values())
+    report.scored = len(scores)
+    push(connection, writer, scores, stores, as_of, report)
+    return IngestResult(customer_id, True, scores.get(customer_id), report)
