@@ -68,6 +68,16 @@ def build(bank: dict[str, Any]) -> list[dict[str, Any]]:
             rows.append(_row(lang, "neutral", "request", f"{GREETING[lang]}{sep}{request}", {}))
         rows += [_row(lang, label, "negation", text, {}) for text, label in b["negation"]]
         rows += [_row(lang, label, "code_switched", text, {}) for text, label in b["code_switched"]]
+        # Written after the term lists were frozen: a fresh check of the rules on these kinds.
+        fresh = b.get("fresh", {})
+        rows += [
+            _row(lang, label, "fresh_negation", t, {}) for t, label in fresh.get("negation", [])
+        ]
+        rows += [_row(lang, "neutral", "fresh_request", t, {}) for t in fresh.get("request", [])]
+        rows += [
+            _row(lang, label, "fresh_code_switched", t, {})
+            for t, label in fresh.get("code_switched", [])
+        ]
     return rows
 
 

@@ -35,7 +35,7 @@ def _fast_path(report: dict[str, Any]) -> dict[str, Any]:
         "cx_accuracy_loss_points": {k: round(100 * v, 2) for k, v in loss.items()},
         "cx_accuracy_loss_points_overall": round(100 * overall, 2),
         "package_share_of_units": {
-            name: _share(s["results"][FAST]["routed"]) for name, s in report["package_data"].items()
+            name: _share(s["results"][FAST]["routed"]) for name, s in sets.items()
         },
         "package_accuracy_loss_points": {k: round(100 * v, 2) for k, v in package.items()},
         "speedup_one_core": report["throughput"]["fast_path_speedup_one_core"],
@@ -123,8 +123,10 @@ def _markdown(report: dict[str, Any]) -> str:
 
 def write_reports(report: dict[str, Any]) -> None:
     """Add the fast-path summary and write both files."""
-    report["fast_path"] = _fast_path(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    # Raw numbers first, so a bug in the summary below never costs a whole run.
+    (RESULTS / "sentiment.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    report["fast_path"] = _fast_path(report)
     (RESULTS / "sentiment.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     (RESULTS / "sentiment.md").write_text(_markdown(report))
     print(_markdown(report))

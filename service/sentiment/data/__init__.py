@@ -1,0 +1,1 @@
+"""Data files of the sentiment package (a package so that wheels include its JSON)."""
