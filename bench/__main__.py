@@ -12,10 +12,14 @@ from importlib.util import find_spec
 
 BENCHMARKS = [
     "bench.scoring",
+    "bench.scoring.churn_eval",
+    "bench.scoring.sandbox_truth",
     "bench.sentiment",
     "bench.sandbox.generate",
-    "bench.sandbox.read",
+    "bench.sandbox.salesforce_read",
+    "bench.sandbox.salesforce_load",
     "bench.sandbox.hubspot_read",
+    "bench.sandbox.hubspot_search",
     "bench.adapters",
     "bench.api",
 ]
