@@ -76,6 +76,8 @@ class ConnectionSettings(BaseModel):
     mappings_dir: Path | None = None
     sync_interval_seconds: Annotated[int, Field(ge=0)] = 0
     ca_bundle: Path | None = None
+    # HubSpot: the app's client secret, which signs the webhooks it sends us (v3 signatures).
+    webhook_secret: SecretStr | None = None
     # Stop a run at this share of the CRM's daily API quota (other integrations share it).
     quota_share: Annotated[float, Field(gt=0, le=1)] = 0.8
     connect_timeout: Annotated[float, Field(gt=0)] = 5.0
@@ -104,6 +106,9 @@ class Settings(BaseSettings):
     log_format: LogFormat = LogFormat.JSON
     mappings_dir: Path | None = None
     keep_message_text: bool = False
+    # The service's public base URL (behind a proxy the URL HubSpot signed differs from the one
+    # we see); None = the URL of the request as received.
+    public_url: HttpUrl | None = None
     api: ApiSettings = ApiSettings()
     sentiment: SentimentSettings = SentimentSettings()
     jobs: JobSettings = JobSettings()

@@ -28,7 +28,16 @@ from service import __version__
 from service.api.middleware import BodyGuardMiddleware, HttpMetrics, RequestContextMiddleware
 from service.api.problems import install_problem_handlers
 from service.api.ratelimit import RateLimiter
-from service.api.routes import health, interactions, jobs, keys, score, sentiment, webhooks
+from service.api.routes import (
+    crm_events,
+    health,
+    interactions,
+    jobs,
+    keys,
+    score,
+    sentiment,
+    webhooks,
+)
 from service.config import ConfigError, CrmKind, Settings
 from service.jobs import SYNC, JobFunction, JobQueue, JobRegistry, JobRunner, sync_schedules
 from service.jobs.sync_job import make_sync_job
@@ -138,6 +147,7 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     app.include_router(jobs.router)
     app.include_router(webhooks.router)
     app.include_router(interactions.router)
+    app.include_router(crm_events.router)
 
     # Added last = runs first: the request context wraps everything, including the body guard.
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.api.max_body_bytes)

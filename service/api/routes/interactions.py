@@ -58,7 +58,8 @@ class InteractionOut(BaseModel):
     failed_writes: list[str]
 
 
-def _models(request: Request, name: str, records: Any) -> ScoringModels:
+def purchase_models(request: Request, name: str, records: Any) -> ScoringModels:
+    """The connection's scoring models, with a purchase model refitted at most hourly."""
     cache: dict[str, tuple[float, ScoringModels]] = request.app.state.__dict__.setdefault(
         "_purchase_models", {}
     )
@@ -96,7 +97,7 @@ def _ingest(request: Request, body: InteractionIn) -> InteractionOut:
             interaction,
             now,
             analyzer=request.app.state.analyzer_factory(),
-            models=_models(request, body.connection, stores.records),
+            models=purchase_models(request, body.connection, stores.records),
         )
     except CrmError as error:
         raise ProblemError(502, f"the CRM refused or failed: {error}", kind="crm-error") from None

@@ -1,0 +1,1 @@
+"""Inbound CRM events: verified, de-duplicated, and turned into re-reads of the records."""
