@@ -167,9 +167,67 @@ class HubSpotReader:
             if after is None:
                 return
 
+    def _line_item_totals(self, deal_ids: list[str]) -> dict[str, str]:
+        """deal id -> the sum of its line items' amounts (for deals without their own amount)."""
+        if not deal_ids:
+            return {}
+        request = BatchInputPublicFetchAssociationsBatchRequest(
+            inputs=[{"id": i} for i in deal_ids]
+        )
+
+        def links(sdk: HubSpot, timeout: tuple[float, float]) -> Any:
+            return sdk.crm.associations.v4.batch_api.get_page_with_http_info(
+                "deals",
+                "line_items",
+                batch_input_public_fetch_associations_batch_request=request,
+                _request_timeout=timeout,
+            )
+
+        items_of: dict[str, list[str]] = {}
+        for result in self.client.call(links).to_dict().get("results") or []:
+            origin = result.get("_from") or result.get("from") or {}
+            items_of[str(origin.get("id"))] = [
+                str(t["to_object_id"]) for t in result.get("to") or []
+            ]
+        wanted = sorted({i for items in items_of.values() for i in items})
+        amounts: dict[str, float] = {}
+        for start in range(0, len(wanted), 100):
+            read = BatchReadInputSimplePublicObjectId(
+                properties=["amount", "price", "quantity"],
+                inputs=[{"id": i} for i in wanted[start : start + 100]],
+            )
+
+            def items(sdk: HubSpot, timeout: tuple[float, float], r: Any = read) -> Any:
+                return sdk.crm.objects.batch_api.read_with_http_info(
+                    "line_items",
+                    batch_read_input_simple_public_object_id=r,
+                    _request_timeout=timeout,
+                )
+
+            for row in self.client.call(items).to_dict().get("results") or []:
+                props = row.get("properties") or {}
+                amount = coerce(props.get("amount"), "number")
+                if amount is None:
+                    price = coerce(props.get("price"), "number") or 0.0
+                    amount = price * (coerce(props.get("quantity"), "number") or 1.0)
+                amounts[str(row["id"])] = float(amount)
+        return {
+            deal: str(sum(amounts.get(i, 0.0) for i in items))
+            for deal, items in items_of.items()
+            if items
+        }
+
     def _build(
         self, mapping: Mapping, rows: list[dict[str, Any]]
     ) -> tuple[list[DomainModel], list[str]]:
+        if mapping.object == "deals":
+            # A deal's amount may be left empty when it is made of line items (HubSpot computes
+            # nothing for us here); their sum stands in for it.
+            bare = [str(r["id"]) for r in rows if not (r.get("properties") or {}).get("amount")]
+            totals = self._line_item_totals(bare)
+            for row in rows:
+                if str(row["id"]) in totals:
+                    row.setdefault("properties", {})["amount"] = totals[str(row["id"])]
         links = self._links(mapping, [str(r["id"]) for r in rows])
         records: list[DomainModel] = []
         rejected: list[str] = []
