@@ -43,6 +43,7 @@ from service.jobs import SYNC, JobFunction, JobQueue, JobRegistry, JobRunner, sy
 from service.jobs.sync_job import make_sync_job
 from service.logs import configure_logging
 from service.ports import CrmReader, CrmWriter
+from service.realtime.hubspot import RecentIds
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.cursors import CursorRepository
 from service.store.database import make_engine, upgrade
@@ -138,6 +139,10 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     app.state.analyzer_factory = analyzer
     app.state.build_connection = lambda name: build_connection(settings, name)
     app.state.sync_stores = lambda: sync_stores(settings, engine)
+    # Real-time paths: fitted purchase models per connection (refitted hourly) and the event
+    # ids HubSpot already delivered to this process.
+    app.state.purchase_models = {}
+    app.state.hubspot_event_ids = RecentIds()
 
     install_problem_handlers(app)
     app.include_router(health.router)

@@ -47,7 +47,7 @@ def _uri(request: Request) -> str:
 
 def _handle(request: Request, connection: str, body: bytes) -> EventsAccepted:
     events: list[dict[str, Any]] = json.loads(body)
-    seen: RecentIds = request.app.state.__dict__.setdefault("_hubspot_event_ids", RecentIds())
+    seen: RecentIds = request.app.state.hubspot_event_ids
     changes = plan(events, seen)
     wiring = request.app.state.build_connection(connection)
     stores = request.app.state.sync_stores()

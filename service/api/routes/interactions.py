@@ -60,9 +60,7 @@ class InteractionOut(BaseModel):
 
 def purchase_models(request: Request, name: str, records: Any) -> ScoringModels:
     """The connection's scoring models, with a purchase model refitted at most hourly."""
-    cache: dict[str, tuple[float, ScoringModels]] = request.app.state.__dict__.setdefault(
-        "_purchase_models", {}
-    )
+    cache: dict[str, tuple[float, ScoringModels]] = request.app.state.purchase_models
     with _LOCK:
         cached = cache.get(name)
         if cached is None or time.monotonic() - cached[0] > MODEL_TTL_SECONDS:
