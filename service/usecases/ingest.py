@@ -17,7 +17,7 @@ from service.ports import Canonical, CrmNotFoundError, CrmReader, CrmWriter
 from service.scoring.customer import CustomerScore, ScoringModels
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.usecases.annotate import with_sentiment
-from service.usecases.sync import SyncReport, SyncStores, push, record_scores, score
+from service.usecases.sync import SyncReport, SyncStores, act_on
 
 INGESTED_OBJECT = "cem_message"  # the source object of messages that came in through our API
 
@@ -78,8 +78,5 @@ def ingest_interaction(
     )
     if not stored.changed_customers:
         return IngestResult(customer_id, False, None, report)
-    scores = score(connection, stored.changed_customers, stores, as_of, models)
-    record_scores(connection, stores, scores)
-    report.scored = len(scores)
-    push(connection, writer, scores, stores, as_of, report)
+    scores = act_on(connection, stored.changed_customers, writer, stores, as_of, models, report)
     return IngestResult(customer_id, True, scores.get(customer_id), report)

@@ -9,7 +9,7 @@ from service.realtime.hubspot import Changes
 from service.scoring.customer import ScoringModels
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.usecases.annotate import with_sentiment
-from service.usecases.sync import SyncReport, SyncStores, push, record_scores, score
+from service.usecases.sync import SyncReport, SyncStores, act_on
 
 
 def apply_changes(
@@ -40,8 +40,5 @@ def apply_changes(
     for object_type, ids in changes.deleted.items():
         report.changed_customers |= stores.records.mark_deleted(connection, object_type, ids)
     if report.changed_customers:
-        scores = score(connection, report.changed_customers, stores, as_of, models)
-        record_scores(connection, stores, scores)
-        report.scored = len(scores)
-        push(connection, writer, scores, stores, as_of, report)
+        act_on(connection, report.changed_customers, writer, stores, as_of, models, report)
     return report

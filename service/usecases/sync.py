@@ -8,7 +8,7 @@ unchanged fields out, and tasks are keyed so a rerun never makes a second one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,7 +18,7 @@ from service.scoring.customer import CustomerScore, ScoringModels, score_custome
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.cursors import CursorRepository
 from service.store.ledger import PushLedgerRepository
-from service.store.records import RecordStore
+from service.store.records import Customers, RecordStore
 from service.store.scores import ScoreHistoryRepository
 from service.store.tasks import TaskLedgerRepository
 from service.usecases.annotate import with_sentiment
@@ -95,13 +95,12 @@ def _crm_id(record: DomainModel) -> str | None:
 
 def score(
     connection: str,
-    customer_ids: Iterable[str],
+    histories: Mapping[str, Customers],
     stores: SyncStores,
     as_of: datetime,
     models: ScoringModels,
 ) -> dict[str, CustomerScore]:
     """Score customers from their stored history, with their account and the staff who own them."""
-    histories = stores.records.history(customer_ids)
     owners = stores.records.owners(connection)
     accounts = stores.records.accounts(
         connection, {h.crm_account_id for h in histories.values() if h.crm_account_id}
@@ -122,6 +121,27 @@ def score(
     return scores
 
 
+def act_on(
+    connection: str,
+    customer_ids: Iterable[str],
+    writer: CrmWriter,
+    stores: SyncStores,
+    as_of: datetime,
+    models: ScoringModels,
+    report: SyncReport,
+    progress: Progress = _ignore,
+) -> dict[str, CustomerScore]:
+    """Score the customers, keep and announce the scorings, push: shared by sync, ingestion and
+    CRM events. Each history is read once and serves both scoring and the pushed fields."""
+    histories = stores.records.history(customer_ids)
+    scores = score(connection, histories, stores, as_of, models)
+    record_scores(connection, stores, scores)
+    report.scored += len(scores)
+    progress("scored", len(scores))
+    push(connection, writer, scores, histories, stores, as_of, report, progress)
+    return scores
+
+
 def record_scores(connection: str, stores: SyncStores, scores: dict[str, CustomerScore]) -> None:
     """Keep the scorings in the history and announce flags and moved scores to subscribers."""
     previous = stores.scores.latest(scores)
@@ -133,6 +153,7 @@ def push(
     connection: str,
     writer: CrmWriter,
     scores: dict[str, CustomerScore],
+    histories: Mapping[str, Customers],
     stores: SyncStores,
     as_of: datetime,
     report: SyncReport,
@@ -140,7 +161,6 @@ def push(
 ) -> None:
     """Push changed fields and new tasks for the scored customers."""
     links = stores.records.crm_ids(connection, scores)
-    histories = stores.records.history(scores)
     updates = [
         FieldUpdate(
             crm_object=links[cid][0],
@@ -226,9 +246,5 @@ def sync(
     pull(connection, reader, stores, analyzer, report, progress)
     if models is None:
         models = ScoringModels(bgnbd=fit_purchase_model(stores.records, connection, as_of))
-    scores = score(connection, report.changed_customers, stores, as_of, models)
-    record_scores(connection, stores, scores)
-    report.scored = len(scores)
-    progress("scored", len(scores))
-    push(connection, writer, scores, stores, as_of, report, progress)
+    act_on(connection, report.changed_customers, writer, stores, as_of, models, report, progress)
     return report
