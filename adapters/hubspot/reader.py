@@ -171,24 +171,7 @@ class HubSpotReader:
         """deal id -> the sum of its line items' amounts (for deals without their own amount)."""
         if not deal_ids:
             return {}
-        request = BatchInputPublicFetchAssociationsBatchRequest(
-            inputs=[{"id": i} for i in deal_ids]
-        )
-
-        def links(sdk: HubSpot, timeout: tuple[float, float]) -> Any:
-            return sdk.crm.associations.v4.batch_api.get_page_with_http_info(
-                "deals",
-                "line_items",
-                batch_input_public_fetch_associations_batch_request=request,
-                _request_timeout=timeout,
-            )
-
-        items_of: dict[str, list[str]] = {}
-        for result in self.client.call(links).to_dict().get("results") or []:
-            origin = result.get("_from") or result.get("from") or {}
-            items_of[str(origin.get("id"))] = [
-                str(t["to_object_id"]) for t in result.get("to") or []
-            ]
+        items_of = self._associated("deals", "line_items", deal_ids)
         wanted = sorted({i for items in items_of.values() for i in items})
         amounts: dict[str, float] = {}
         for start in range(0, len(wanted), 100):
@@ -250,12 +233,9 @@ class HubSpotReader:
                 rejected.append(f"{crm_id}: {error.reason}")
         return records, rejected
 
-    def _links(self, mapping: Mapping, ids: list[str]) -> dict[str, str]:
-        """id -> the first associated record of the linked type (contact or company)."""
-        link = _LINKS.get(mapping.canonical)
-        if link is None or not ids:
-            return {}
-        found: dict[str, str] = {}
+    def _associated(self, from_type: str, to_type: str, ids: list[str]) -> dict[str, list[str]]:
+        """id -> the ids of its associated `to_type` records (v4 batch read, 1,000 ids a call)."""
+        found: dict[str, list[str]] = {}
         for start in range(0, len(ids), 1000):
             request = BatchInputPublicFetchAssociationsBatchRequest(
                 inputs=[{"id": i} for i in ids[start : start + 1000]]
@@ -263,20 +243,27 @@ class HubSpotReader:
 
             def call(sdk: HubSpot, timeout: tuple[float, float], r: Any = request) -> Any:
                 return sdk.crm.associations.v4.batch_api.get_page_with_http_info(
-                    mapping.object,
-                    link[0],
+                    from_type,
+                    to_type,
                     batch_input_public_fetch_associations_batch_request=r,
                     _request_timeout=timeout,
                 )
 
             page: dict[str, Any] = self.client.call(call).to_dict()
             for result in page.get("results") or []:
-                targets = result.get("to") or []
                 # The SDK names the "from" attribute `_from` (a Python keyword otherwise).
                 origin = result.get("_from") or result.get("from") or {}
+                targets = [str(t["to_object_id"]) for t in result.get("to") or []]
                 if targets and origin.get("id") is not None:
-                    found[str(origin["id"])] = str(targets[0]["to_object_id"])
+                    found[str(origin["id"])] = targets
         return found
+
+    def _links(self, mapping: Mapping, ids: list[str]) -> dict[str, str]:
+        """id -> the first associated record of the linked type (the customer's contact)."""
+        link = _LINKS.get(mapping.canonical)
+        if link is None or not ids:
+            return {}
+        return {k: v[0] for k, v in self._associated(mapping.object, link[0], ids).items()}
 
     def _archived_since(self, mapping: Mapping, since: datetime) -> tuple[str, ...]:
         """Ids archived (deleted) at or after `since`; HubSpot lists them with archived=true."""
