@@ -205,6 +205,7 @@ def sync(
             sync_stores(settings, _engine(settings)),
             datetime.now(UTC),
             analyzer=analyzer,
+            flag_policy=settings.churn,
             progress=progress,
         )
     typer.echo(

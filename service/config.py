@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.jobs.settings import JobSettings
+from service.scoring.churn.thresholds import FlagPolicy
 from service.sentiment.settings import SentimentSettings
 from service.webhooks.settings import WebhookSettings
 
@@ -111,6 +112,7 @@ class Settings(BaseSettings):
     public_url: HttpUrl | None = None
     api: ApiSettings = ApiSettings()
     sentiment: SentimentSettings = SentimentSettings()
+    churn: FlagPolicy = FlagPolicy()
     jobs: JobSettings = JobSettings()
     webhooks: WebhookSettings = WebhookSettings()
     connections: dict[str, ConnectionSettings] = {}

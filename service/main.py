@@ -6,6 +6,7 @@ else receives what it needs from here.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -54,7 +55,7 @@ from service.store.records import RecordStore
 from service.store.scores import ScoreHistoryRepository
 from service.store.tasks import TaskLedgerRepository
 from service.store.webhooks import WebhookRepository
-from service.usecases.sync import SyncStores
+from service.usecases.sync import SyncStores, sync
 from service.webhooks import SecretVault, WebhookDispatcher, WebhookOutbox
 
 log = logging.getLogger(__name__)
@@ -244,4 +245,5 @@ def _sync_job(
         connection = build_connection(settings, name)
         return connection.reader, connection.writer
 
-    return make_sync_job(build, lambda: sync_stores(settings, engine), analyzer)
+    run = functools.partial(sync, flag_policy=settings.churn)
+    return make_sync_job(build, lambda: sync_stores(settings, engine), analyzer, run=run)

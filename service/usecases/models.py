@@ -1,8 +1,10 @@
-"""Fitting the per-CRM purchase model that churn risk needs (run before scoring, on a schedule).
+"""Fitting the per-CRM models scoring needs (run before scoring, on a schedule).
 
 BG/NBD is fitted on every customer of the connection with purchases, not only on the ones a sync
-touched, so one changed record does not move everybody's risk. Too few repeat buyers give no
-model, and scoring then says so instead of guessing (`CustomerScore.churn_note`).
+touched, so one changed record does not move everybody's risk. The churn flag's threshold is then
+chosen over that same population from the stated `FlagPolicy`, not fixed at a magic 0.5. Too few
+repeat buyers give no model, and scoring then says so instead of guessing
+(`CustomerScore.churn_note`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ import logging
 from datetime import datetime
 
 from service.scoring.churn.bgnbd import BgNbdParams, fit_bgnbd
-from service.scoring.churn.summary import purchase_summary
+from service.scoring.churn.risk import population_risk
+from service.scoring.churn.summary import PurchaseSummary, purchase_summary
+from service.scoring.churn.thresholds import FlagPolicy, threshold_for_share
 from service.scoring.columns import columns_from_records, epoch_day
+from service.scoring.customer import ScoringModels
 from service.store.records import RecordStore
 
 log = logging.getLogger(__name__)
@@ -20,16 +25,18 @@ log = logging.getLogger(__name__)
 MIN_REPEAT_BUYERS = 30
 
 
-def fit_purchase_model(
+def _purchase_summary(
     records: RecordStore, connection: str, as_of: datetime
-) -> BgNbdParams | None:
-    """BG/NBD parameters from the connection's won transactions, or None when too few."""
+) -> PurchaseSummary | None:
     transactions = records.transactions(connection)
     customers = sorted({t.customer_id for t in transactions})
     if not customers:
         return None
     columns = columns_from_records(customers, as_of, transactions=transactions)
-    summary = purchase_summary(columns.purchases, len(customers), epoch_day(as_of))
+    return purchase_summary(columns.purchases, len(customers), epoch_day(as_of))
+
+
+def _fit(summary: PurchaseSummary, connection: str) -> BgNbdParams | None:
     buyers = summary.buyer
     if int((summary.x[buyers] > 0).sum()) < MIN_REPEAT_BUYERS:
         log.info("%s: too few repeat buyers for a purchase model", connection)
@@ -39,3 +46,38 @@ def fit_purchase_model(
     except (ValueError, ArithmeticError) as error:
         log.warning("%s: purchase model did not fit (%s)", connection, error)
         return None
+
+
+def fit_purchase_model(
+    records: RecordStore, connection: str, as_of: datetime
+) -> BgNbdParams | None:
+    """BG/NBD parameters from the connection's won transactions, or None when too few."""
+    summary = _purchase_summary(records, connection, as_of)
+    return None if summary is None else _fit(summary, connection)
+
+
+def scoring_models(
+    records: RecordStore,
+    connection: str,
+    as_of: datetime,
+    policy: FlagPolicy | None = None,
+) -> ScoringModels:
+    """The connection's purchase model and the churn threshold `policy` chooses with it."""
+    policy = policy or FlagPolicy()
+    summary = _purchase_summary(records, connection, as_of)
+    params = None if summary is None else _fit(summary, connection)
+    if summary is None or params is None:
+        return ScoringModels(horizon_days=policy.horizon_days)
+    risk = population_risk(params, summary, policy.horizon_days)
+    choice = threshold_for_share(risk.p_quiet, policy.share)
+    log.info(
+        "%s: churn flag at P(no purchase in %d days) >= %.3f (%s, %.1f%% of buyers)",
+        connection,
+        policy.horizon_days,
+        choice.threshold,
+        choice.rule,
+        100 * (choice.share_flagged or 0.0),
+    )
+    return ScoringModels(
+        bgnbd=params, horizon_days=policy.horizon_days, threshold=min(1.0, choice.threshold)
+    )

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from service.domain import ActionTask, DomainModel
 from service.ports import CrmReader, CrmWriter, FieldUpdate
+from service.scoring.churn.thresholds import FlagPolicy
 from service.scoring.customer import CustomerScore, ScoringModels, score_customer
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.cursors import CursorRepository
@@ -24,7 +25,7 @@ from service.store.tasks import TaskLedgerRepository
 from service.usecases.annotate import with_sentiment
 from service.usecases.announce import announce_scores, announce_tasks
 from service.usecases.fields import owned_fields
-from service.usecases.models import fit_purchase_model
+from service.usecases.models import scoring_models
 from service.webhooks.events import EventSink
 
 log = logging.getLogger(__name__)
@@ -239,12 +240,13 @@ def sync(
     *,
     analyzer: SentimentAnalyzer | None = None,
     models: ScoringModels | None = None,
+    flag_policy: FlagPolicy | None = None,
     progress: Progress = _ignore,
 ) -> SyncReport:
     """Pull, score the customers whose history changed, push."""
     report = SyncReport()
     pull(connection, reader, stores, analyzer, report, progress)
     if models is None:
-        models = ScoringModels(bgnbd=fit_purchase_model(stores.records, connection, as_of))
+        models = scoring_models(stores.records, connection, as_of, flag_policy)
     act_on(connection, report.changed_customers, writer, stores, as_of, models, report, progress)
     return report

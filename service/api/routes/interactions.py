@@ -17,7 +17,7 @@ from service.domain import Channel, Direction, Interaction
 from service.ports import CrmError
 from service.scoring.customer import ScoringModels
 from service.usecases.ingest import ingest_interaction
-from service.usecases.models import fit_purchase_model
+from service.usecases.models import scoring_models
 
 router = APIRouter(prefix="/v1", tags=["real time"])
 MODEL_TTL_SECONDS = 3600.0  # the purchase model is refitted at most hourly per connection
@@ -64,7 +64,8 @@ def purchase_models(request: Request, name: str, records: Any) -> ScoringModels:
     with _LOCK:
         cached = cache.get(name)
         if cached is None or time.monotonic() - cached[0] > MODEL_TTL_SECONDS:
-            model = ScoringModels(bgnbd=fit_purchase_model(records, name, datetime.now(UTC)))
+            settings = request.app.state.settings
+            model = scoring_models(records, name, datetime.now(UTC), settings.churn)
             cached = cache[name] = (time.monotonic(), model)
     return cached[1]
 

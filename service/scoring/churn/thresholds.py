@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from service.scoring.columns import F64
 
@@ -101,3 +101,34 @@ def apply_hysteresis(p: F64, previously_flagged: Bools, *, high: float, low: flo
     p = np.asarray(p, dtype=np.float64)
     prev = np.asarray(previously_flagged, dtype=bool)
     return np.asarray((p >= high) | (prev & (p >= low)), dtype=bool)
+
+
+class FlagPolicy(BaseModel):
+    """How the churn flag is set when the CRM gives no churn labels: a capacity target.
+
+    Without labels no precision can be measured, and P(no purchase in the horizon) >= 0.5 flags
+    most occasional buyers (they rarely buy within any 90 days) — a flag on most records is one
+    that automation rules and staff learn to ignore. So the stated target is the share of buyers
+    the team can act on: the riskiest `share` are flagged, ties together.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    share: float = Field(default=0.10, gt=0, le=1)
+    horizon_days: int = Field(default=90, gt=0)
+
+
+def threshold_for_share(p: F64, share: float) -> ThresholdChoice:
+    """The threshold that flags the riskiest `share` of `p` (NaNs ignored, ties flagged alike)."""
+    if not 0 < share <= 1:
+        raise ValueError("share must be in (0, 1]")
+    values = np.asarray(p, dtype=np.float64)
+    values = np.sort(values[np.isfinite(values)])[::-1]
+    rule = f"riskiest {share:.0%} of buyers"
+    if len(values) == 0:
+        return ThresholdChoice(rule=rule, threshold=1.0, met_target=False, note="no buyers")
+    k = max(1, int(np.ceil(share * len(values))))
+    # A threshold of 0 would flag everybody with no purchase model behind it; keep it positive.
+    threshold = max(float(values[k - 1]), float(np.nextafter(0.0, 1.0)))
+    flagged = float((values >= threshold).mean())
+    return ThresholdChoice(rule=rule, threshold=threshold, share_flagged=flagged)

@@ -25,6 +25,7 @@ from service.scoring.churn.thresholds import (
     apply_hysteresis,
     threshold_for_cost,
     threshold_for_precision,
+    threshold_for_share,
     top_k_per_owner,
 )
 from tests.unit.scoring.builders import AS_OF, ago, message, open_case, purchase, survey
@@ -183,3 +184,31 @@ def test_bgnbd_gradient_matches_finite_differences(
         up = log_likelihood(*(np.array(params) + step), x, t_x, age).sum()
         down = log_likelihood(*(np.array(params) - step), x, t_x, age).sum()
         assert grad[:, k].sum() == pytest.approx((up - down) / (2 * step[k]), rel=1e-5)
+
+
+def test_share_rule_flags_the_riskiest_share_and_ignores_non_buyers() -> None:
+    p = np.array([0.9, np.nan, 0.2, 0.7, 0.4, np.nan, 0.8, 0.1, 0.3, 0.6, 0.5, 0.05])
+    choice = threshold_for_share(p, 0.2)  # 10 buyers: the riskiest 2
+    assert choice.threshold == 0.8
+    assert choice.share_flagged == 0.2
+    assert int((p >= choice.threshold).sum()) == 2
+
+
+def test_share_rule_flags_ties_together_and_says_when_nobody_bought() -> None:
+    tied = threshold_for_share(np.array([0.5, 0.5, 0.5, 0.1]), 0.25)
+    assert tied.threshold == 0.5
+    assert tied.share_flagged == 0.75  # the three tied customers, not an arbitrary one of them
+    nobody = threshold_for_share(np.array([np.nan, np.nan]), 0.1)
+    assert nobody.met_target is False
+    assert nobody.threshold == 1.0
+    with pytest.raises(ValueError, match="share"):
+        threshold_for_share(np.array([0.5]), 0.0)
+
+
+@given(st.lists(st.floats(0.0, 1.0), min_size=1, max_size=200), st.floats(0.01, 1.0))
+def test_share_rule_never_flags_fewer_than_asked(values: list[float], share: float) -> None:
+    p = np.array(values)
+    choice = threshold_for_share(p, share)
+    flagged = int((p >= choice.threshold).sum())
+    # Customers with no risk at all are never flagged, whatever the share.
+    assert flagged >= min(int((p > 0).sum()), int(np.ceil(share * len(p))))
