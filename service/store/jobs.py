@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, select
 
 from service.store.database import session_scope
@@ -24,10 +23,10 @@ from service.store.tables import ACTIVE_JOB_STATES, Job, JobState, utcnow
 
 _ACTIVE = list(ACTIVE_JOB_STATES)
 # Only non-null columns sort: keyset paging compares the last row's value.
-SORTABLE: dict[str, InstrumentedAttribute[Any]] = {
-    "created_at": col(Job.created_at),  # type: ignore[dict-item]
-    "kind": col(Job.kind),  # type: ignore[dict-item]
-    "state": col(Job.state),  # type: ignore[dict-item]
+SORTABLE: dict[str, Any] = {
+    "created_at": col(Job.created_at),
+    "kind": col(Job.kind),
+    "state": col(Job.state),
 }
 DEFAULT_SORT = Sort("created_at", descending=True)
 

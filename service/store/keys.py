@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -18,7 +19,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from service.store.database import session_scope
+from service.store.paging import Sort, keyset_page
 from service.store.tables import ApiKey
+
+OLDEST_FIRST = Sort("created_at", descending=False)
 
 KEY_PREFIX = "cem_"
 TOUCH_EVERY_SECONDS = 60
@@ -100,6 +104,30 @@ class ApiKeyRepository:
             if not include_revoked:
                 query = query.where(col(ApiKey.revoked_at).is_(None))
             return [_info(row) for row in session.exec(query)]
+
+    def page(
+        self,
+        *,
+        include_revoked: bool = False,
+        sort: Sort = OLDEST_FIRST,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> tuple[Sequence[KeyInfo], str | None]:
+        """A page of keys and the next page's cursor (`BadCursorError` for a foreign cursor)."""
+        query = select(ApiKey)
+        if not include_revoked:
+            query = query.where(col(ApiKey.revoked_at).is_(None))
+        with Session(self._engine) as session:
+            page = keyset_page(
+                session,
+                query,
+                sort=sort,
+                columns={"created_at": col(ApiKey.created_at)},
+                id_column=col(ApiKey.id),
+                cursor=cursor,
+                limit=limit,
+            )
+        return [_info(row) for row in page.items], page.next_cursor
 
     def revoke(self, key_id: str) -> KeyInfo | None:
         """Revoke a key; returns None when there is no such key. Revoking twice is harmless."""

@@ -11,13 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import and_, or_
-from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, SQLModel
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -82,7 +81,7 @@ def keyset_page(
     query: SelectOfScalar[RowT],
     *,
     sort: Sort,
-    columns: dict[str, InstrumentedAttribute[Any]],
+    columns: Mapping[str, Any],  # sort field -> column (an InstrumentedAttribute)
     id_column: Any,
     cursor: str | None,
     limit: int,

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
 
 from service.store.database import session_scope
+from service.store.paging import Page, Sort, keyset_page
 from service.store.tables import (
     WebhookDelivery,
     WebhookDeliveryState,
@@ -22,6 +23,8 @@ from service.store.tables import (
 )
 
 PENDING = WebhookDeliveryState.PENDING.value
+OLDEST_FIRST = Sort("created_at", descending=False)
+NEWEST_FIRST = Sort("created_at", descending=True)
 
 
 class WebhookRepository:
@@ -41,14 +44,28 @@ class WebhookRepository:
         with Session(self._engine) as session:
             return session.get(WebhookSubscription, subscription_id)
 
-    def subscriptions(self, *, active_only: bool = False) -> list[WebhookSubscription]:
+    def subscription_page(
+        self,
+        *,
+        active: bool | None = None,
+        sort: Sort = OLDEST_FIRST,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> Page[WebhookSubscription]:
+        """A page of subscribers (`BadCursorError` for a foreign cursor)."""
+        query = select(WebhookSubscription)
+        if active is not None:
+            query = query.where(col(WebhookSubscription.active).is_(active))
         with Session(self._engine) as session:
-            query = select(WebhookSubscription).order_by(
-                col(WebhookSubscription.created_at), col(WebhookSubscription.id)
+            return keyset_page(
+                session,
+                query,
+                sort=sort,
+                columns={"created_at": col(WebhookSubscription.created_at)},
+                id_column=col(WebhookSubscription.id),
+                cursor=cursor,
+                limit=limit,
             )
-            if active_only:
-                query = query.where(col(WebhookSubscription.active).is_(True))
-            return list(session.exec(query))
 
     def remove(self, subscription_id: str) -> bool:
         """Delete a subscription and its undelivered events (delivered ones are history)."""
@@ -84,16 +101,31 @@ class WebhookRepository:
 
     # -- deliveries ------------------------------------------------------------------------
 
-    def deliveries(self, subscription_id: str, limit: int = 50) -> list[WebhookDelivery]:
-        """The most recent deliveries to one subscriber, newest first."""
+    def delivery_page(
+        self,
+        subscription_id: str,
+        *,
+        state: str | None = None,
+        event_type: str | None = None,
+        sort: Sort = NEWEST_FIRST,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> Page[WebhookDelivery]:
+        """A page of one subscriber's deliveries (`BadCursorError` for a foreign cursor)."""
+        query = select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id)
+        if state is not None:
+            query = query.where(WebhookDelivery.state == state)
+        if event_type is not None:
+            query = query.where(WebhookDelivery.event_type == event_type)
         with Session(self._engine) as session:
-            return list(
-                session.exec(
-                    select(WebhookDelivery)
-                    .where(WebhookDelivery.subscription_id == subscription_id)
-                    .order_by(col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id))
-                    .limit(limit)
-                )
+            return keyset_page(
+                session,
+                query,
+                sort=sort,
+                columns={"created_at": col(WebhookDelivery.created_at)},
+                id_column=col(WebhookDelivery.id),
+                cursor=cursor,
+                limit=limit,
             )
 
     def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[WebhookDelivery]:

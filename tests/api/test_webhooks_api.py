@@ -120,3 +120,47 @@ def test_without_an_encryption_key_registration_is_503(
     assert answer.status_code == 503
     assert answer.json()["type"] == "urn:cem:problem:webhooks-not-configured"
     assert "CEM_WEBHOOKS__ENCRYPTION_KEY" in answer.json()["detail"]
+
+
+def _all_pages(client: TestClient, url: str, headers: dict[str, str]) -> list[list[str]]:
+    pages, cursor = [], None
+    while True:
+        params = {"limit": "2"} | ({"cursor": cursor} if cursor else {})
+        body = client.get(url, params=params, headers=headers).json()
+        pages.append([item["id"] for item in body["items"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def test_subscribers_and_deliveries_are_paged_and_filtered(hooks_client: TestClient) -> None:
+    headers = admin(hooks_client)
+    url = "/v1/webhooks/subscriptions"
+    subs = [
+        hooks_client.post(url, json={"url": f"https://h{i}.example.com/"}, headers=headers).json()
+        for i in range(5)
+    ]
+    pages = _all_pages(hooks_client, url, headers)
+    assert [len(page) for page in pages] == [2, 2, 1]
+    # Oldest first, none twice, none lost.
+    assert [i for page in pages for i in page] == [sub["id"] for sub in subs]
+
+    outbox: WebhookOutbox = hooks_client.app.state.webhooks  # type: ignore[attr-defined]
+    events = [outbox.emit("score.changed", {"customer_id": f"c{i}"}) for i in range(3)]
+    events.append(outbox.emit("flag.raised", {"customer_id": "c9"}))
+    url = f"/v1/webhooks/subscriptions/{subs[0]['id']}/deliveries"
+    deliveries = [i for page in _all_pages(hooks_client, url, headers) for i in page]
+    assert len(deliveries) == len(set(deliveries)) == 4
+    flags = hooks_client.get(url, params={"event_type": "flag.raised"}, headers=headers).json()
+    assert [d["event_id"] for d in flags["items"]] == [events[-1]]
+    delivered = hooks_client.get(url, params={"state": "delivered"}, headers=headers).json()
+    assert delivered["items"] == []
+
+    # A cursor made for one order is refused for another, as a problem, not a wrong page.
+    first = hooks_client.get(url, params={"limit": "1"}, headers=headers).json()
+    other = hooks_client.get(
+        url, params={"cursor": first["next_cursor"], "sort": "created_at"}, headers=headers
+    )
+    assert other.status_code == 400
+    assert other.headers["content-type"] == PROBLEM
+    assert other.json()["type"] == "urn:cem:problem:bad-cursor"

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, Field
 
 from service.api.deps import AdminKey, KeyRepositoryDep
+from service.api.listing import CreatedSort, Cursor, Limit, cursor_problems
 from service.api.problems import ProblemError
 from service.store.keys import KeyInfo, Scope
+from service.store.paging import Sort
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 
@@ -48,6 +50,7 @@ class KeyCreated(KeyOut):
 
 class KeyList(BaseModel):
     items: list[KeyOut]
+    next_cursor: str | None = None
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create an API key")
@@ -57,8 +60,19 @@ def create_key(body: KeyCreate, _: AdminKey, keys: KeyRepositoryDep) -> KeyCreat
 
 
 @router.get("", summary="List API keys")
-def list_keys(_: AdminKey, keys: KeyRepositoryDep, include_revoked: bool = False) -> KeyList:
-    return KeyList(items=[KeyOut.of(k) for k in keys.list(include_revoked=include_revoked)])
+def list_keys(
+    _: AdminKey,
+    keys: KeyRepositoryDep,
+    include_revoked: bool = False,
+    sort: CreatedSort = CreatedSort.CREATED_AT,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> KeyList:
+    with cursor_problems():
+        items, next_cursor = keys.page(
+            include_revoked=include_revoked, sort=Sort.parse(sort.value), cursor=cursor, limit=limit
+        )
+    return KeyList(items=[KeyOut.of(k) for k in items], next_cursor=next_cursor)
 
 
 @router.delete("/{key_id}", summary="Revoke an API key")

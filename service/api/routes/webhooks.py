@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
 from service.api.deps import AdminKey
+from service.api.listing import CreatedSort, Cursor, Limit, cursor_problems
 from service.api.problems import ProblemError
-from service.store.tables import WebhookSubscription
+from service.store.paging import Sort
+from service.store.tables import WebhookDeliveryState, WebhookSubscription
 from service.store.webhooks import WebhookRepository
 from service.webhooks import EventType, SecretVault, new_secret
 
@@ -98,6 +100,7 @@ class SubscriptionCreated(SubscriptionOut):
 
 class SubscriptionList(BaseModel):
     items: list[SubscriptionOut]
+    next_cursor: str | None = None
 
 
 class DeliveryOut(BaseModel):
@@ -115,6 +118,7 @@ class DeliveryOut(BaseModel):
 
 class DeliveryList(BaseModel):
     items: list[DeliveryOut]
+    next_cursor: str | None = None
 
 
 def _found(repository: WebhookRepository, subscription_id: str) -> WebhookSubscription:
@@ -152,8 +156,23 @@ def create_subscription(
 
 
 @router.get("", summary="List webhook subscribers")
-def list_subscriptions(_: AdminKey, repository: RepositoryDep) -> SubscriptionList:
-    return SubscriptionList(items=[SubscriptionOut.of(r) for r in repository.subscriptions()])
+def list_subscriptions(
+    _: AdminKey,
+    repository: RepositoryDep,
+    active: Annotated[
+        bool | None, Query(description="Only active (true) or disabled (false) subscribers.")
+    ] = None,
+    sort: CreatedSort = CreatedSort.CREATED_AT,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> SubscriptionList:
+    with cursor_problems():
+        page = repository.subscription_page(
+            active=active, sort=Sort.parse(sort.value), cursor=cursor, limit=limit
+        )
+    return SubscriptionList(
+        items=[SubscriptionOut.of(r) for r in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.get("/{subscription_id}", summary="Get a webhook subscriber", responses={404: {}})
@@ -169,11 +188,29 @@ def get_subscription(
     responses={404: {}},
 )
 def list_deliveries(
-    subscription_id: SubscriptionId, _: AdminKey, repository: RepositoryDep
+    subscription_id: SubscriptionId,
+    _: AdminKey,
+    repository: RepositoryDep,
+    state: WebhookDeliveryState | None = None,
+    event_type: EventType | None = None,
+    sort: CreatedSort = CreatedSort.CREATED_AT_DESC,
+    cursor: Cursor = None,
+    limit: Limit = 50,
 ) -> DeliveryList:
     _found(repository, subscription_id)
-    rows = repository.deliveries(subscription_id)
-    return DeliveryList(items=[DeliveryOut.model_validate(r, from_attributes=True) for r in rows])
+    with cursor_problems():
+        page = repository.delivery_page(
+            subscription_id,
+            state=state.value if state else None,
+            event_type=event_type.value if event_type else None,
+            sort=Sort.parse(sort.value),
+            cursor=cursor,
+            limit=limit,
+        )
+    return DeliveryList(
+        items=[DeliveryOut.model_validate(r, from_attributes=True) for r in page.items],
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.delete(
