@@ -33,7 +33,8 @@ class Owner(Sourced):
     name: str = ""
     email: str | None = None
     # Staff language (BCP 47 primary tag, e.g. "vi"): tasks for this owner are written in it.
-    language: str = Field(default="en", min_length=2, max_length=16)
+    # None = the CRM does not say (HubSpot owners carry no locale); see RecordStore.owners.
+    language: str | None = Field(default=None, min_length=2, max_length=16)
     active: bool = True
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from service.domain import (
@@ -270,11 +271,36 @@ class RecordStore:
         ]
 
     def owners(self, connection: str) -> dict[str, Owner]:
-        """Staff of a connection by their CRM id (their language decides the tasks' language)."""
-        return {
+        """Staff of a connection by their CRM id (their language decides the tasks' language).
+
+        An owner whose CRM gives no language (HubSpot owners have no locale) is taken to work
+        in the language most of their customers write in: staff are hired for their market, so
+        a book of Vietnamese customers is most likely served by a Vietnamese speaker. A mapped
+        language always wins.
+        """
+        owners = {
             link.crm_id: Owner.model_validate(link.payload)
             for link in self._payloads(connection, EntityType.OWNER, None)
         }
+        unknown = [crm_id for crm_id, owner in owners.items() if owner.language is None]
+        if not unknown:
+            return owners
+        books: dict[str, Counter[str]] = {crm_id: Counter() for crm_id in unknown}
+        with Session(self._engine) as session:
+            rows = session.exec(
+                select(CustomerRow.owner_ref, CustomerRow.language, func.count())
+                .where(col(CustomerRow.owner_ref).in_(unknown))
+                .where(col(CustomerRow.language).is_not(None))
+                .group_by(col(CustomerRow.owner_ref), col(CustomerRow.language))
+            ).all()
+        for owner_ref, language, count in rows:
+            if owner_ref is not None and language:
+                books[owner_ref][language.split("-")[0].lower()] += count
+        for crm_id, book in books.items():
+            if book:
+                language = book.most_common(1)[0][0]
+                owners[crm_id] = owners[crm_id].model_copy(update={"language": language})
+        return owners
 
     def accounts(self, connection: str, crm_ids: Iterable[str]) -> dict[str, Account]:
         """Accounts by their CRM id."""

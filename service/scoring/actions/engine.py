@@ -83,7 +83,7 @@ def _owner(
         if candidate:
             owner = owners.get(candidate)
             if owner is None or owner.active:
-                return candidate, owner.language if owner else "en"
+                return candidate, (owner.language if owner else None) or "en"
     return None, "en"
 
 
