@@ -15,14 +15,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from service.jobs.context import JobContext, JobPaused
-from service.jobs.registry import JobFunction
+from service.jobs.registry import SYNC, JobFunction
 from service.ports import (
     CrmQuotaExhaustedError,
     CrmRateLimitedError,
     CrmUnavailableError,
     CrmWriter,
 )
-from service.store.erasure import ErasureStore
+from service.store.erasure import ErasureStore, Footprint
 from service.store.tables import utcnow
 from service.usecases.erase import ErasureStores, erase_customer
 from service.usecases.rescore import rescore_customer
@@ -36,6 +36,8 @@ RESCORE = "rescore"
 # When a CRM stays unavailable past the retry layer, or does not say when its quota resets.
 CRM_RETRY = timedelta(minutes=5)
 QUOTA_RETRY = timedelta(hours=1)
+# How often an erasure waiting for a running sync of the customer's connections looks again.
+BUSY_RETRY = timedelta(seconds=30)
 
 
 def _paused(error: Exception, clock: Callable[[], datetime]) -> JobPaused:
@@ -66,9 +68,28 @@ def make_erase_job(
             ctx.add(name, count)
             ctx.check_cancelled()
 
+        repositories = stores()
+
+        def settle(footprint: Footprint) -> None:
+            # A sync (or rescore) that began before the suppression may still push the
+            # customer's fields; wait until it is over (later ones skip the customer).
+            running = repositories.erasure.running_jobs(
+                str(customer_id), footprint.connections, per_connection=SYNC, per_customer=RESCORE
+            )
+            if running:
+                raise JobPaused(
+                    f"waiting for {running} running job(s) that may push this customer",
+                    resume_at=clock() + BUSY_RETRY,
+                )
+
         try:
             report = erase_customer(
-                str(customer_id), writers, stores(), job_id=ctx.job_id, progress=progress
+                str(customer_id),
+                writers,
+                repositories,
+                job_id=ctx.job_id,
+                progress=progress,
+                settle=settle,
             )
         except _PAUSING as error:
             raise _paused(error, clock) from None

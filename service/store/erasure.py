@@ -33,6 +33,7 @@ from service.store.tables import (
     Customer,
     EntityType,
     Job,
+    JobState,
     PushLedger,
     ScoreHistory,
     SyncCursor,
@@ -183,15 +184,26 @@ class ErasureStore:
         with session_scope(self._engine) as session:
             session.add_all(list(entries))
 
-    def erased(self, customer_id: str) -> bool:
-        """Whether an erasure of this customer id was completed (by its opaque hash)."""
+    def running_jobs(
+        self,
+        customer_id: str,
+        connections: Iterable[str],
+        *,
+        per_connection: str,
+        per_customer: str,
+    ) -> int:
+        """Running jobs that may push the customer: `per_connection` jobs (syncs) of one of
+        `connections`, `per_customer` jobs (rescores) of this customer."""
         with Session(self._engine) as session:
-            found = session.exec(
-                select(AuditEntry.id).where(
-                    AuditEntry.operation == ERASE, AuditEntry.crm_id == subject_hash(customer_id)
+            syncs = session.exec(
+                select(Job.id).where(
+                    Job.kind == per_connection,
+                    Job.state == JobState.RUNNING.value,
+                    col(Job.connection).in_(list(connections)),
                 )
-            ).first()
-            return found is not None
+            ).all()
+        own = active_job_for(self._engine, per_customer, customer_id)
+        return len(syncs) + int(own is not None and own.state == JobState.RUNNING.value)
 
     def delete(
         self, customer_id: str, job_id: str | None, counts: Mapping[str, int]

@@ -40,7 +40,7 @@ def _ignore(_name: str, _count: int) -> None:
     return None
 
 
-class ErasureIncompleteError(Exception):
+class ErasureIncompleteError(CrmError):
     """Some CRM writes were refused; the customer's rows are kept until a rerun succeeds."""
 
 
@@ -66,13 +66,21 @@ def erase_customer(
     *,
     job_id: str | None = None,
     progress: Progress = _ignore,
+    settle: Callable[[Footprint], None] | None = None,
 ) -> ErasureReport:
-    """Erase one customer everywhere we wrote or stored something about them."""
+    """Erase one customer everywhere we wrote or stored something about them.
+
+    `settle` runs once the suppression is in place and before any CRM write: the job uses it to
+    wait for work that started earlier and may still score and push the customer (a running
+    sync of one of their connections), so nothing is written back after the fields are cleared.
+    """
     footprint = stores.erasure.footprint(customer_id)
     if footprint is None:
         return ErasureReport(found=False)
     report = ErasureReport()
     stores.erasure.suppress(footprint.records, job_id)
+    if settle is not None:
+        settle(footprint)
     subject = subject_hash(customer_id)
     for connection in footprint.connections:
         writer = writers(connection)
