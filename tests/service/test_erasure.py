@@ -199,6 +199,24 @@ def rows_of(engine: Engine, customer_id: str) -> int:
         return len(session.exec(select(CrmLink.id).where(CrmLink.customer_id == customer_id)).all())
 
 
+def account_of(engine: Engine, customer_id: str) -> tuple[str | None, bool]:
+    """The customer's CRM account id, and whether another customer has the same account."""
+    with Session(engine) as session:
+        links = session.exec(
+            select(CrmLink).where(CrmLink.entity_type == EntityType.CUSTOMER.value)
+        ).all()
+    mine = next((link for link in links if link.entity_id == customer_id), None)
+    account = (mine.payload or {}).get("account_id") if mine else None
+    if account is None:
+        return None, False
+    others = [
+        link
+        for link in links
+        if link.entity_id != customer_id and (link.payload or {}).get("account_id") == account
+    ]
+    return str(account), bool(others)
+
+
 def test_erasure_leaves_nothing_in_any_table_nor_in_our_crm_fields(
     crm: Crm, engine: Engine
 ) -> None:
@@ -231,6 +249,7 @@ def test_erasure_leaves_nothing_in_any_table_nor_in_our_crm_fields(
             )
         ).all()
     assert outbox  # the victim's task.created event at least
+    account, shared = account_of(engine, victim.customer_id)
     keys = task_keys(engine, victim.customer_id)
     assert mentions(engine, victim.needles)  # the scan sees the customer before the erasure
     before = owned_values(crm, bystander.crm_id)
@@ -248,6 +267,15 @@ def test_erasure_leaves_nothing_in_any_table_nor_in_our_crm_fields(
     assert all(d is not None and json.loads(d.body)["data"] == {"erased": True} for d in redacted)
     assert {k: v for k, v in owned_values(crm, victim.crm_id).items() if not is_empty(v)} == {}
     assert set(task_states(crm, keys)) == {"Completed" if crm.crm == "salesforce" else "COMPLETED"}
+    # The account stays when another customer uses it, and goes with its only customer.
+    if account is not None:
+        with Session(engine) as session:
+            kept = session.exec(
+                select(CrmLink.id).where(
+                    CrmLink.entity_type == EntityType.ACCOUNT.value, CrmLink.crm_id == account
+                )
+            ).all()
+        assert bool(kept) == shared
     # Everybody else is as they were.
     assert owned_values(crm, bystander.crm_id) == before
     assert rows_of(engine, bystander.customer_id) == bystander_rows
