@@ -113,9 +113,10 @@ class HubSpotWriter:
 
         def call(sdk: HubSpot, timeout: tuple[float, float]) -> Any:
             return sdk.crm.objects.batch_api.update_with_http_info(
-                crm_object, batch_input_simple_public_object_batch_input=body,
+                crm_object,
+                batch_input_simple_public_object_batch_input=body,
                 _request_timeout=timeout,
-            )  # fmt: skip
+            )
 
         page: dict[str, Any] = self.client.call(call).to_dict()
         refused = _refused(page, self.connection, keys)
