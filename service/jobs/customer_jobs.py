@@ -24,7 +24,7 @@ from service.ports import (
 )
 from service.store.erasure import ErasureStore, Footprint
 from service.store.tables import utcnow
-from service.usecases.erase import ErasureStores, erase_customer
+from service.usecases.erase import ErasureStores, StepLog, erase_customer
 from service.usecases.rescore import rescore_customer
 from service.usecases.sync import SyncStores
 
@@ -90,6 +90,10 @@ def make_erase_job(
                 job_id=ctx.job_id,
                 progress=progress,
                 settle=settle,
+                steps=StepLog(
+                    set(ctx.checkpoint.get("steps", [])),
+                    lambda done: ctx.progress(checkpoint={"steps": sorted(done)}),
+                ),
             )
         except _PAUSING as error:
             raise _paused(error, clock) from None

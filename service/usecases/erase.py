@@ -54,6 +54,20 @@ class ErasureReport:
 
 
 @dataclass
+class StepLog:
+    """Steps already done (names of connections and CRM objects only: no personal data);
+    `saved` is called after each new one, so a job can keep them in its checkpoint."""
+
+    done: set[str] = field(default_factory=set)
+    saved: Callable[[set[str]], None] | None = None
+
+    def record(self, step: str) -> None:
+        self.done.add(step)
+        if self.saved is not None:
+            self.saved(self.done)
+
+
+@dataclass
 class ErasureStores:
     erasure: ErasureStore
     tasks: TaskLedgerRepository
@@ -67,13 +81,16 @@ def erase_customer(
     job_id: str | None = None,
     progress: Progress = _ignore,
     settle: Callable[[Footprint], None] | None = None,
+    steps: StepLog | None = None,
 ) -> ErasureReport:
     """Erase one customer everywhere we wrote or stored something about them.
 
     `settle` runs once the suppression is in place and before any CRM write: the job uses it to
     wait for work that started earlier and may still score and push the customer (a running
     sync of one of their connections), so nothing is written back after the fields are cleared.
+    `steps` remembers the clearing steps done (a resumed job skips them, and counts them once).
     """
+    steps = steps if steps is not None else StepLog()
     footprint = stores.erasure.footprint(customer_id)
     if footprint is None:
         return ErasureReport(found=False)
@@ -84,7 +101,7 @@ def erase_customer(
     subject = subject_hash(customer_id)
     for connection in footprint.connections:
         writer = writers(connection)
-        _clear(connection, writer, footprint, stores, subject, job_id, report, progress)
+        _clear(connection, writer, footprint, stores, subject, job_id, report, progress, steps)
         _close(connection, writer, footprint, stores, subject, job_id, report, progress)
     if report.refused:
         raise ErasureIncompleteError(
@@ -159,8 +176,12 @@ def _clear(
     job_id: str | None,
     report: ErasureReport,
     progress: Progress,
+    steps: StepLog,
 ) -> None:
     for crm_object, ids in footprint.clearable(connection, writer.pushable).items():
+        step = f"clear:{connection}:{crm_object}"
+        if step in steps.done:
+            continue
         audit = partial(
             _audited, connection, CLEAR_FIELDS, crm_object, ids, subject=subject, job_id=job_id
         )
@@ -168,6 +189,8 @@ def _clear(
         report.records_cleared += len(done)
         report.refused.extend(f"clear {crm_object}: {r.code}" for r in left)
         progress("records_cleared", len(done))
+        if not left:
+            steps.record(step)
 
 
 def _close(

@@ -359,6 +359,7 @@ def test_an_erasure_the_crm_interrupts_pauses_keeps_the_rows_and_completes_on_re
     assert done is not None
     assert done.state == JobState.SUCCEEDED.value, done.error
     assert done.progress["tasks_closed"] == len(keys)
+    assert done.progress["records_cleared"] == 1  # the resumed run did not clear them twice
     assert done.progress["rows_deleted"] > 0
     assert done.params == {"subject": subject_hash(victim.customer_id)}
     assert mentions(engine, victim.needles) == []
