@@ -31,9 +31,11 @@ app = typer.Typer(
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="Database tasks.", no_args_is_help=True)
 openapi_app = typer.Typer(help="The OpenAPI document.", no_args_is_help=True)
+customers_app = typer.Typer(help="Act on one customer.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(openapi_app, name="openapi")
+app.add_typer(customers_app, name="customers")
 # The local CRM emulators (the CLI is the one place in the service that reaches the sandbox).
 app.add_typer(sandbox_app, name="sandbox")
 
@@ -215,6 +217,29 @@ def sync(
     )
     for failure in report.push_failed[:20]:
         typer.echo(f"  failed: {failure}", err=True)
+
+
+@customers_app.command("erase")
+def customers_erase(customer_id: Annotated[str, typer.Argument(help="Our customer id")]) -> None:
+    """Erase one customer: our CRM fields cleared, our tasks closed, our rows deleted."""
+    from service.main import build_connection
+    from service.store.erasure import ErasureStore
+    from service.store.tasks import TaskLedgerRepository
+    from service.usecases.erase import ErasureStores, erase_customer
+
+    settings = _settings()
+    engine = _engine(settings)
+    report = erase_customer(
+        customer_id,
+        lambda name: build_connection(settings, name).writer,
+        ErasureStores(ErasureStore(engine), TaskLedgerRepository(engine)),
+    )
+    if not report.found:
+        raise CliError(f"no customer with id {customer_id} (unknown, or already erased)")
+    typer.echo(
+        f"erased: {report.records_cleared} CRM record(s) cleared, "
+        f"{report.tasks_closed} task(s) closed, {sum(report.rows_deleted.values())} row(s) deleted"
+    )
 
 
 @app.command("sentiment")

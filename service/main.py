@@ -31,6 +31,7 @@ from service.api.problems import install_problem_handlers
 from service.api.ratelimit import RateLimiter
 from service.api.routes import (
     crm_events,
+    customer_actions,
     health,
     interactions,
     jobs,
@@ -41,6 +42,7 @@ from service.api.routes import (
 )
 from service.config import ConfigError, CrmKind, Settings
 from service.jobs import SYNC, JobFunction, JobQueue, JobRegistry, JobRunner, sync_schedules
+from service.jobs.customer_jobs import ERASE, RESCORE, make_erase_job, make_rescore_job
 from service.jobs.sync_job import make_sync_job
 from service.logs import configure_logging
 from service.ports import CrmReader, CrmWriter
@@ -48,6 +50,7 @@ from service.realtime.hubspot import RecentIds
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.cursors import CursorRepository
 from service.store.database import make_engine, upgrade
+from service.store.erasure import ErasureStore
 from service.store.jobs import JobRepository
 from service.store.keys import ApiKeyRepository
 from service.store.ledger import PushLedgerRepository
@@ -55,6 +58,8 @@ from service.store.records import RecordStore
 from service.store.scores import ScoreHistoryRepository
 from service.store.tasks import TaskLedgerRepository
 from service.store.webhooks import WebhookRepository
+from service.usecases.erase import ErasureStores
+from service.usecases.rescore import rescore_stores
 from service.usecases.sync import SyncStores, sync
 from service.webhooks import SecretVault, WebhookDispatcher, WebhookOutbox
 
@@ -80,6 +85,7 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     if job_registry is None:
         job_registry = JobRegistry()
         job_registry.register(SYNC, _sync_job(settings, engine, analyzer))
+        register_customer_jobs(job_registry, settings, engine)
     job_queue = JobQueue(JobRepository(engine), job_registry)
     runner = (
         JobRunner(
@@ -154,6 +160,7 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     app.include_router(webhooks.router)
     app.include_router(interactions.router)
     app.include_router(crm_events.router)
+    app.include_router(customer_actions.router)
 
     # Added last = runs first: the request context wraps everything, including the body guard.
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.api.max_body_bytes)
@@ -247,3 +254,28 @@ def _sync_job(
 
     run = functools.partial(sync, flag_policy=settings.churn)
     return make_sync_job(build, lambda: sync_stores(settings, engine), analyzer, run=run)
+
+
+def register_customer_jobs(registry: JobRegistry, settings: Settings, engine: Engine) -> None:
+    """The `erase` and `rescore` kinds (many may run at once: one customer each)."""
+
+    def writer(name: str) -> CrmWriter:
+        return build_connection(settings, name).writer
+
+    registry.register(
+        ERASE,
+        make_erase_job(
+            writer, lambda: ErasureStores(ErasureStore(engine), TaskLedgerRepository(engine))
+        ),
+        exclusive=False,
+    )
+    registry.register(
+        RESCORE,
+        make_rescore_job(
+            writer,
+            lambda: rescore_stores(sync_stores(settings, engine), engine),
+            lambda: ErasureStore(engine),
+            flag_policy=settings.churn,
+        ),
+        exclusive=False,
+    )

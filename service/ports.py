@@ -179,6 +179,11 @@ class CrmWriter(Protocol):
         """Close tasks whose reason has cleared."""
         ...
 
+    def clear_fields(self, crm_object: str, crm_ids: Sequence[str]) -> WriteReport:
+        """Erase what we wrote on these records: every field of the push mapping and our
+        external id, emptied; `written` holds the CRM ids cleared. Idempotent."""
+        ...
+
     def provision(self, *, dry_run: bool) -> ProvisionReport:
         """Create the custom fields / properties the push needs; safe to run twice."""
         ...

@@ -105,6 +105,24 @@ class HubSpotWriter:
         self._push = PushMappings("hubspot", "HubSpot", client.name, mappings)
         self.pushable = self._push.objects
 
+    def _update(
+        self, crm_object: str, inputs: list[dict[str, Any]], keys: dict[str, str]
+    ) -> tuple[list[str], list[CrmRejectedError]]:
+        """One `batch/update` call (≤ 100 inputs): our keys written, and the refusals."""
+        body = BatchInputSimplePublicObjectBatchInput(inputs=inputs)
+
+        def call(sdk: HubSpot, timeout: tuple[float, float]) -> Any:
+            return sdk.crm.objects.batch_api.update_with_http_info(
+                crm_object,
+                batch_input_simple_public_object_batch_input=body,
+                _request_timeout=timeout,
+            )
+
+        page: dict[str, Any] = self.client.call(call).to_dict()
+        refused = _refused(page, self.connection, keys)
+        bad = {r.record_id for r in refused}
+        return [k for k in keys.values() if k not in bad], refused
+
     def upsert_fields(self, updates: Sequence[FieldUpdate]) -> WriteReport:
         written: list[str] = []
         rejected: list[CrmRejectedError] = []
@@ -116,33 +134,39 @@ class HubSpotWriter:
             names = {f.canonical: f.crm for f in mapping.fields}
             for start in range(0, len(items), BATCH):
                 chunk = items[start : start + BATCH]
-                keys = {str(u.crm_id): u.external_id for u in chunk}
-                body = BatchInputSimplePublicObjectBatchInput(
-                    inputs=[
-                        {
-                            "id": u.crm_id,
-                            "properties": {
-                                mapping.external_id_field or "": u.external_id,
-                                **{names[k]: _wire(v) for k, v in u.fields.items() if k in names},
-                            },
-                        }
-                        for u in chunk
-                    ]
+                inputs = [
+                    {
+                        "id": u.crm_id,
+                        "properties": {
+                            mapping.external_id_field or "": u.external_id,
+                            **{names[k]: _wire(v) for k, v in u.fields.items() if k in names},
+                        },
+                    }
+                    for u in chunk
+                ]
+                done, refused = self._update(
+                    crm_object, inputs, {str(u.crm_id): u.external_id for u in chunk}
                 )
-
-                def call(
-                    sdk: HubSpot, timeout: tuple[float, float], b: Any = body, o: str = crm_object
-                ) -> Any:
-                    return sdk.crm.objects.batch_api.update_with_http_info(
-                        o, batch_input_simple_public_object_batch_input=b, _request_timeout=timeout
-                    )
-
-                page: dict[str, Any] = self.client.call(call).to_dict()
                 calls += 1
-                refused = _refused(page, self.connection, keys)
+                written.extend(done)
                 rejected.extend(refused)
-                bad = {r.record_id for r in refused}
-                written.extend(u.external_id for u in chunk if u.external_id not in bad)
+        return WriteReport(written=tuple(written), rejected=tuple(rejected), calls=calls)
+
+    def clear_fields(self, crm_object: str, crm_ids: Sequence[str]) -> WriteReport:
+        written: list[str] = []
+        rejected: list[CrmRejectedError] = []
+        mapping = self._push.get(crm_object)
+        empty = {f.crm: _wire(None) for f in mapping.fields}
+        if mapping.external_id_field:
+            empty[mapping.external_id_field] = _wire(None)
+        calls = 0
+        for start in range(0, len(crm_ids), BATCH):
+            chunk = list(crm_ids[start : start + BATCH])
+            inputs = [{"id": i, "properties": dict(empty)} for i in chunk]
+            done, refused = self._update(crm_object, inputs, {i: i for i in chunk})
+            calls += 1
+            written.extend(done)
+            rejected.extend(refused)
         return WriteReport(written=tuple(written), rejected=tuple(rejected), calls=calls)
 
     def _task_input(self, task: ActionTask) -> dict[str, Any]:

@@ -193,6 +193,19 @@ class SalesforceWriter:
                 self._collection("composite/sobjects", records, keys, report)
         return report.freeze()
 
+    def clear_fields(self, crm_object: str, crm_ids: Sequence[str]) -> WriteReport:
+        report = _Report()
+        mapping = self._push.get(crm_object)
+        # Salesforce checkboxes cannot be null: unchecked is their empty value.
+        empty = {f.crm: (False if f.type == "boolean" else None) for f in mapping.fields}
+        if mapping.external_id_field:
+            empty[mapping.external_id_field] = None
+        for start in range(0, len(crm_ids), BATCH):
+            chunk = list(crm_ids[start : start + BATCH])
+            records = [{"attributes": {"type": crm_object}, "id": i, **empty} for i in chunk]
+            self._collection("composite/sobjects", records, chunk, report)
+        return report.freeze()
+
     # --- provisioning ------------------------------------------------------------------
 
     def _wanted(self) -> dict[str, dict[str, Any]]:

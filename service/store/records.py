@@ -30,6 +30,7 @@ from service.domain import (
     Transaction,
 )
 from service.store.database import session_scope
+from service.store.erasure import is_suppressed, suppressed_keys
 from service.store.tables import Account as AccountRow
 from service.store.tables import CrmLink, EntityType, new_id, utcnow
 from service.store.tables import Customer as CustomerRow
@@ -115,8 +116,13 @@ class RecordStore:
         changed: set[str] = set()
         unchanged = 0
         with session_scope(self._engine) as session:
+            # Erased customers stay erased: their CRM records still come in, and are skipped.
+            suppressed = suppressed_keys(session, connection)
             for record in records:
                 if record.source is None:  # type: ignore[attr-defined]
+                    continue
+                if is_suppressed(connection, record, suppressed):
+                    unchanged += 1
                     continue
                 if self._store(session, connection, record, changed):
                     continue

@@ -1,0 +1,217 @@
+"""Erasing one customer: the fields we wrote cleared, our tasks closed, our rows deleted.
+
+Order, so that no failure leaves half-erased state without a record of what remains:
+1. the customer's CRM records go on the suppression list (the next pull skips them, so a sync
+   running meanwhile cannot bring the customer back);
+2. in every CRM the customer is linked on: every field we own and our external id are emptied
+   on the customer's records, and our open tasks are closed (closed, not deleted: they are the
+   staff's history too). Each write leaves an audit entry without CRM ids or values;
+3. only when every CRM write succeeded are the rows deleted, in one transaction, with one
+   `erase` audit entry (an opaque hash of the id, counts, the time).
+A CRM failure stops the run before step 3: the rows are the record of what remains, and running
+the erasure again (it is idempotent: clearing an empty field changes nothing, closed tasks are
+skipped) completes it. Once erased, the id is unknown: a second erasure finds nothing to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+from service.ports import CrmError, CrmRejectedError, CrmWriter, WriteReport
+from service.store.erasure import (
+    CLEAR_FIELDS,
+    CLOSE_TASK,
+    ErasureStore,
+    Footprint,
+    subject_hash,
+)
+from service.store.tables import AuditEntry
+from service.store.tasks import TaskLedgerRepository
+
+Progress = Callable[[str, int], None]  # (counter name, increment)
+
+# Refusals that mean "the record is gone": nothing of ours is left on it to clear or close.
+GONE = frozenset({"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "OBJECT_NOT_FOUND"})
+
+
+def _ignore(_name: str, _count: int) -> None:
+    return None
+
+
+class ErasureIncompleteError(CrmError):
+    """Some CRM writes were refused; the customer's rows are kept until a rerun succeeds."""
+
+
+@dataclass
+class ErasureReport:
+    found: bool = True  # False: unknown id, or already erased
+    records_cleared: int = 0
+    tasks_closed: int = 0
+    rows_deleted: dict[str, int] = field(default_factory=dict)
+    refused: list[str] = field(default_factory=list)  # one line each, no CRM ids
+
+
+@dataclass
+class StepLog:
+    """Steps already done (names of connections and CRM objects only: no personal data);
+    `saved` is called after each new one, so a job can keep them in its checkpoint."""
+
+    done: set[str] = field(default_factory=set)
+    saved: Callable[[set[str]], None] | None = None
+
+    def record(self, step: str) -> None:
+        self.done.add(step)
+        if self.saved is not None:
+            self.saved(self.done)
+
+
+@dataclass
+class ErasureStores:
+    erasure: ErasureStore
+    tasks: TaskLedgerRepository
+
+
+def erase_customer(
+    customer_id: str,
+    writers: Callable[[str], CrmWriter],
+    stores: ErasureStores,
+    *,
+    job_id: str | None = None,
+    progress: Progress = _ignore,
+    settle: Callable[[Footprint], None] | None = None,
+    steps: StepLog | None = None,
+) -> ErasureReport:
+    """Erase one customer everywhere we wrote or stored something about them.
+
+    `settle` runs once the suppression is in place and before any CRM write: the job uses it to
+    wait for work that started earlier and may still score and push the customer (a running
+    sync of one of their connections), so nothing is written back after the fields are cleared.
+    `steps` remembers the clearing steps done (a resumed job skips them, and counts them once).
+    """
+    steps = steps if steps is not None else StepLog()
+    footprint = stores.erasure.footprint(customer_id)
+    if footprint is None:
+        return ErasureReport(found=False)
+    report = ErasureReport()
+    stores.erasure.suppress(footprint.records, job_id)
+    if settle is not None:
+        settle(footprint)
+    subject = subject_hash(customer_id)
+    for connection in footprint.connections:
+        writer = writers(connection)
+        _clear(connection, writer, footprint, stores, subject, job_id, report, progress, steps)
+        _close(connection, writer, footprint, stores, subject, job_id, report, progress)
+    if report.refused:
+        raise ErasureIncompleteError(
+            f"{len(report.refused)} CRM write(s) refused ({'; '.join(report.refused[:3])}); "
+            "the customer's data is kept until they succeed: erase again to retry"
+        )
+    counts = {"records_cleared": report.records_cleared, "tasks_closed": report.tasks_closed}
+    report.rows_deleted = stores.erasure.delete(customer_id, job_id, counts)
+    progress("rows_deleted", sum(report.rows_deleted.values()))
+    return report
+
+
+def _settled(result: WriteReport) -> tuple[set[str], list[CrmRejectedError]]:
+    """Keys done (written, or their record is gone) and the refusals that still matter."""
+    done = set(result.written)
+    left: list[CrmRejectedError] = []
+    for refusal in result.rejected:
+        if refusal.code in GONE:
+            done.add(refusal.record_id)
+        else:
+            left.append(refusal)
+    return done, left
+
+
+def _audited(
+    connection: str,
+    operation: str,
+    crm_object: str,
+    keys: Sequence[str],
+    outcome: Callable[[str], str],
+    *,
+    subject: str,
+    job_id: str | None,
+) -> list[AuditEntry]:
+    # The CRM id is not kept: it would name the erased customer in our database.
+    return [
+        AuditEntry(
+            connection=connection,
+            operation=operation,
+            crm_object=crm_object,
+            outcome=outcome(key),
+            job_id=job_id,
+            detail=f"erasure of subject {subject[:16]}",
+        )
+        for key in keys
+    ]
+
+
+def _write(
+    call: Callable[[], WriteReport],
+    audit: Callable[[Callable[[str], str]], list[AuditEntry]],
+    stores: ErasureStores,
+) -> tuple[set[str], list[CrmRejectedError]]:
+    """Make one CRM write and audit it, also when it fails outright."""
+    try:
+        result = call()
+    except CrmError:
+        stores.erasure.audit(audit(lambda _key: "failed"))
+        raise
+    done, left = _settled(result)
+    refused = {r.record_id for r in left}
+    stores.erasure.audit(audit(lambda key: "rejected" if key in refused else "ok"))
+    return done, left
+
+
+def _clear(
+    connection: str,
+    writer: CrmWriter,
+    footprint: Footprint,
+    stores: ErasureStores,
+    subject: str,
+    job_id: str | None,
+    report: ErasureReport,
+    progress: Progress,
+    steps: StepLog,
+) -> None:
+    for crm_object, ids in footprint.clearable(connection, writer.pushable).items():
+        step = f"clear:{connection}:{crm_object}"
+        if step in steps.done:
+            continue
+        audit = partial(
+            _audited, connection, CLEAR_FIELDS, crm_object, ids, subject=subject, job_id=job_id
+        )
+        done, left = _write(partial(writer.clear_fields, crm_object, ids), audit, stores)
+        report.records_cleared += len(done)
+        report.refused.extend(f"clear {crm_object}: {r.code}" for r in left)
+        progress("records_cleared", len(done))
+        if not left:
+            steps.record(step)
+
+
+def _close(
+    connection: str,
+    writer: CrmWriter,
+    footprint: Footprint,
+    stores: ErasureStores,
+    subject: str,
+    job_id: str | None,
+    report: ErasureReport,
+    progress: Progress,
+) -> None:
+    keys = list(footprint.open_tasks.get(connection, ()))
+    if not keys:
+        return
+    audit = partial(_audited, connection, CLOSE_TASK, "Task", keys, subject=subject, job_id=job_id)
+    written, left = _write(partial(writer.close_tasks, keys), audit, stores)
+    refused = {r.record_id for r in left}
+    # A key the CRM has no task for (deleted by hand) has nothing left to close: done too.
+    done = [k for k in keys if k in written or k not in refused]
+    stores.tasks.close(connection, done)
+    report.tasks_closed += len(done)
+    report.refused.extend(f"close task: {r.code}" for r in left)
+    progress("tasks_closed", len(done))

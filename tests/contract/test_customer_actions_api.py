@@ -1,0 +1,104 @@
+"""Rescore and erase one customer over HTTP, run by the real job runner against a sandbox CRM."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from service.config import Settings
+from service.jobs import JobSettings
+from service.main import create_app
+from service.sentiment.settings import SentimentSettings
+from service.store.keys import Scope
+from service.store.tables import CrmLink, EntityType, PushLedger
+from tests.conftest import make_key
+from tests.contract.harness import Harness, SandboxAdmin
+
+
+def finished(client: TestClient, job_id: str, headers: dict[str, str]) -> dict[str, Any]:
+    deadline = time.monotonic() + 120
+    while (body := client.get(f"/v1/jobs/{job_id}", headers=headers).json())["state"] in (
+        "queued",
+        "running",
+    ):
+        assert time.monotonic() < deadline, body
+        time.sleep(0.1)
+    return body
+
+
+def writes(admin: SandboxAdmin) -> list[dict[str, Any]]:
+    """Requests that change something in the CRM (reads, searches and logins left out)."""
+    return [
+        r
+        for r in admin.requests()
+        if r["method"] != "GET"
+        and "search" not in str(r["path"])
+        and "batch/read" not in str(r["path"])
+        and "oauth" not in str(r["path"])
+    ]
+
+
+def test_rescore_twice_then_erase_over_http(
+    harness: Harness, admin: SandboxAdmin, tmp_path: Path
+) -> None:
+    harness.writer().provision(dry_run=False)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'api.db'}",  # type: ignore[arg-type]
+        log_format="text",  # type: ignore[arg-type]
+        connections={"org": harness.settings()},
+        jobs=JobSettings(poll_seconds=0.05, heartbeat_seconds=0.2),
+        sentiment=SentimentSettings(backends={"*": ("lexicon",)}),
+    )
+    with TestClient(create_app(settings)) as client:
+        write = {"X-API-Key": make_key(client, Scope.WRITE)}
+        erase = {"X-API-Key": make_key(client, Scope.ADMIN)}
+        sync = client.post("/v1/syncs", json={"connection": "org"}, headers=write)
+        assert finished(client, sync.json()["id"], write)["state"] == "succeeded"
+        with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+            customer_id = session.exec(select(PushLedger.customer_id)).first()
+            assert customer_id is not None
+            (link,) = session.exec(
+                select(CrmLink).where(
+                    CrmLink.entity_type == EntityType.CUSTOMER.value,
+                    CrmLink.entity_id == customer_id,
+                )
+            ).all()
+
+        first = client.post(f"/v1/customers/{customer_id}/rescore", headers=write)
+        assert first.status_code == 202
+        assert first.headers["location"] == f"/v1/jobs/{first.json()['id']}"
+        done = finished(client, first.json()["id"], write)
+        assert done["state"] == "succeeded", done["error"]
+        assert done["progress"]["scored"] == 1
+        # Idempotent: a second rescore with nothing new in between writes nothing to the CRM.
+        admin.clear_requests()
+        second = client.post(f"/v1/customers/{customer_id}/rescore", headers=write)
+        again = finished(client, second.json()["id"], write)
+        assert again["state"] == "succeeded", again["error"]
+        assert again["progress"]["scored"] == 1
+        assert again["progress"].get("pushed", 0) == 0
+        assert writes(admin) == []
+
+        deleted = client.delete(f"/v1/customers/{customer_id}", headers=erase)
+        assert deleted.status_code == 202
+        job = finished(client, deleted.json()["id"], write)
+        assert job["state"] == "succeeded", job["error"]
+        assert job["progress"]["records_cleared"] == 1
+        assert job["progress"]["rows_deleted"] > 0
+        # The jobs keep no trace of the id (only an opaque hash).
+        for listed in client.get("/v1/jobs", headers=write).json()["items"]:
+            assert customer_id not in str(listed)
+        # Erased means unknown: repeating the DELETE (or a rescore) is a 404 problem.
+        repeat = client.delete(f"/v1/customers/{customer_id}", headers=erase)
+        assert repeat.status_code == 404
+        assert repeat.headers["content-type"].startswith("application/problem+json")
+        rescore = client.post(f"/v1/customers/{customer_id}/rescore", headers=write)
+        assert rescore.status_code == 404
+    field = "CEM_Experience_Score__c" if harness.crm == "salesforce" else "cem_experience_score"
+    external = "CEM_External_Id__c" if harness.crm == "salesforce" else "cem_external_id"
+    assert harness.field_value(link.crm_id, field) in (None, "")
+    assert harness.field_value(link.crm_id, external) in (None, "")
