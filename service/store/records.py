@@ -30,7 +30,7 @@ from service.domain import (
     Transaction,
 )
 from service.store.database import session_scope
-from service.store.erasure import is_suppressed, suppressed_keys
+from service.store.erasure import is_suppressed, suppressed_keys, suppression_key
 from service.store.tables import Account as AccountRow
 from service.store.tables import CrmLink, EntityType, new_id, utcnow
 from service.store.tables import Customer as CustomerRow
@@ -232,6 +232,11 @@ class RecordStore:
                 )
             ).first()
             return found is not None
+
+    def is_erased(self, connection: str, crm_id: str) -> bool:
+        """True when the CRM contact/lead `crm_id` belongs to a customer erased on request."""
+        with Session(self._engine) as session:
+            return suppression_key(connection, crm_id) in suppressed_keys(session, connection)
 
     def customer_for(self, connection: str, crm_id: str) -> str:
         """Our customer id for a CRM contact/lead id (a placeholder when not pulled yet)."""

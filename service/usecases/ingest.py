@@ -22,6 +22,10 @@ from service.usecases.sync import SyncReport, SyncStores, act_on
 INGESTED_OBJECT = "cem_message"  # the source object of messages that came in through our API
 
 
+class CustomerErasedError(Exception):
+    """The message is for a customer erased on request: nothing about them may be stored."""
+
+
 @dataclass(frozen=True)
 class IngestResult:
     customer_id: str
@@ -57,7 +61,13 @@ def ingest_interaction(
     analyzer: SentimentAnalyzer | None,
     models: ScoringModels,
 ) -> IngestResult:
-    """Store one message for the CRM customer `interaction.customer_id`, rescore, push."""
+    """Store one message for the CRM customer `interaction.customer_id`, rescore, push.
+
+    `CustomerErasedError` when that customer was erased: storing the message would start a new
+    profile of a person who asked to be forgotten.
+    """
+    if stores.records.is_erased(connection, interaction.customer_id):
+        raise CustomerErasedError(interaction.customer_id)
     if stores.records.exists(connection, INGESTED_OBJECT, interaction.id):
         # The caller's id is the idempotency key: a retried POST changes nothing.
         customer_id = stores.records.customer_for(connection, interaction.customer_id)

@@ -98,6 +98,20 @@ def test_rescore_twice_then_erase_over_http(
         assert repeat.headers["content-type"].startswith("application/problem+json")
         rescore = client.post(f"/v1/customers/{customer_id}/rescore", headers=write)
         assert rescore.status_code == 404
+        # A live message about the erased person is refused, not the seed of a new profile.
+        message = {
+            "connection": "org",
+            "customer": link.crm_id,
+            "id": "late-chat-1",
+            "channel": "chat",
+            "text": "Where is my order?",
+        }
+        late = client.post("/v1/interactions", json=message, headers=write)
+        assert late.status_code == 410, late.text
+        assert late.json()["type"] == "urn:cem:problem:customer-erased"
+        with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+            assert session.exec(select(CrmLink).where(CrmLink.crm_id == link.crm_id)).all() == []
+            assert session.exec(select(CrmLink).where(CrmLink.crm_id == "late-chat-1")).all() == []
     field = "CEM_Experience_Score__c" if harness.crm == "salesforce" else "cem_experience_score"
     external = "CEM_External_Id__c" if harness.crm == "salesforce" else "cem_external_id"
     assert harness.field_value(link.crm_id, field) in (None, "")

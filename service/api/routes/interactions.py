@@ -16,7 +16,7 @@ from service.api.problems import ProblemError
 from service.domain import Channel, Direction, Interaction
 from service.ports import CrmError
 from service.scoring.customer import ScoringModels
-from service.usecases.ingest import ingest_interaction
+from service.usecases.ingest import CustomerErasedError, ingest_interaction
 from service.usecases.models import scoring_models
 
 router = APIRouter(prefix="/v1", tags=["real time"])
@@ -100,6 +100,12 @@ def _ingest(request: Request, body: InteractionIn) -> InteractionOut:
         )
     except CrmError as error:
         raise ProblemError(502, f"the CRM refused or failed: {error}", kind="crm-error") from None
+    except CustomerErasedError:
+        raise ProblemError(
+            410,
+            "this customer was erased on request; the message was not stored",
+            kind="customer-erased",
+        ) from None
     history = stores.records.history([result.customer_id]).get(result.customer_id)
     mine = [i for i in history.interactions if i.id == body.id] if history else []
     score = result.score
@@ -124,6 +130,7 @@ def _ingest(request: Request, body: InteractionIn) -> InteractionOut:
         "connection. Its sentiment and aspects are computed, the customer is rescored, and "
         "changed fields, churn flag and next-best-action tasks are pushed to the CRM at once."
     ),
+    responses={410: {"description": "The customer was erased on request; nothing is stored."}},
 )
 async def post_interaction(body: InteractionIn, request: Request, _: WriteKey) -> InteractionOut:
     return await run_in_threadpool(_ingest, request, body)
