@@ -86,19 +86,28 @@ def keyset_page(
     id_column: Any,
     cursor: str | None,
     limit: int,
+    nullable: bool = False,
 ) -> Page[RowT]:
-    """One page of `query` ordered by `sort` (a key of `columns`, non-null) then by id."""
+    """One page of `query` ordered by `sort` (a key of `columns`) then by id.
+
+    With `nullable`, rows whose sort value is NULL come last in either direction (a customer
+    not scored yet is neither the best nor the worst); otherwise the column must be non-null.
+    """
     column = columns[sort.field]
     if cursor is not None:
         value, row_id = decode_cursor(cursor, sort)
-        if sort.descending:
-            after = or_(column < value, and_(column == value, id_column < row_id))
+        id_after = id_column < row_id if sort.descending else id_column > row_id
+        if value is None and nullable:
+            after = and_(column.is_(None), id_after)
         else:
-            after = or_(column > value, and_(column == value, id_column > row_id))
+            beyond = column < value if sort.descending else column > value
+            after = or_(beyond, and_(column == value, id_after))
+            if nullable:
+                after = or_(after, column.is_(None))
         query = query.where(after)
-    order: Sequence[Any] = (
-        (column.desc(), id_column.desc()) if sort.descending else (column.asc(), id_column.asc())
-    )
+    ordered = column.desc() if sort.descending else column.asc()
+    by_id = id_column.desc() if sort.descending else id_column.asc()
+    order: Sequence[Any] = (ordered.nulls_last() if nullable else ordered, by_id)
     rows = list(session.exec(query.order_by(*order).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
