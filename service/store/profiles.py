@@ -292,3 +292,22 @@ class ProfileRepository:
                 )
                 found.extend((customer, link) for customer, link in rows)
         return found
+
+    def accounts_of(self, records: Sequence[CustomerRecord]) -> list[str]:
+        """Our ids of the accounts a customer's CRM records name (live accounts only)."""
+        ids: set[str] = set()
+        with Session(self._engine) as session:
+            for record in records:
+                crm_account = record.payload.get("account_id")
+                if not crm_account:
+                    continue
+                found = session.exec(
+                    select(CrmLink.entity_id).where(
+                        CrmLink.entity_type == EntityType.ACCOUNT.value,
+                        CrmLink.connection == record.connection,
+                        CrmLink.crm_id == str(crm_account),
+                        col(CrmLink.deleted_at).is_(None),
+                    )
+                )
+                ids.update(found)
+        return sorted(ids)

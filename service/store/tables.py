@@ -214,7 +214,10 @@ class ScoreHistory(SQLModel, table=True):
     """One scoring of one customer: the numbers and each factor's contribution."""
 
     __tablename__ = "score_history"
-    __table_args__ = (Index("ix_score_history_customer_time", "customer_id", "as_of"),)
+    __table_args__ = (
+        Index("ix_score_history_customer_time", "customer_id", "as_of"),
+        Index("ix_score_history_as_of", "as_of"),  # the churn report's window
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: str = Field(max_length=32)

@@ -33,6 +33,8 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_crm_links_type_time", ["entity_type", "occurred_at"], unique=False
         )
+    with op.batch_alter_table("score_history", schema=None) as batch_op:
+        batch_op.create_index("ix_score_history_as_of", ["as_of"], unique=False)
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("experience_score", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("churn_risk", sa.Float(), nullable=True))
@@ -92,6 +94,8 @@ def downgrade() -> None:
         batch_op.drop_column("experience_score")
 
     op.drop_table("customer_profiles")
+    with op.batch_alter_table("score_history", schema=None) as batch_op:
+        batch_op.drop_index("ix_score_history_as_of")
     with op.batch_alter_table("crm_links", schema=None) as batch_op:
         batch_op.drop_index("ix_crm_links_type_time")
     # ### end Alembic commands ###
