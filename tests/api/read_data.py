@@ -32,6 +32,7 @@ from service.scoring.version import SCORING_VERSION
 from service.store.keys import Scope
 from service.store.records import RecordStore
 from service.store.scores import ScoreHistoryRepository
+from service.store.tables import CrmLink, EntityType
 from service.store.tables import Customer as CustomerRow
 from service.webhooks.settings import WebhookSettings
 from tests.conftest import make_key
@@ -105,7 +106,13 @@ def make_score(
 
 
 def seed_customers(
-    engine: Engine, count: int, as_of: datetime, *, seed: int = 7, scored_share: float = 0.85
+    engine: Engine,
+    count: int,
+    as_of: datetime,
+    *,
+    seed: int = 7,
+    scored_share: float = 0.85,
+    bulk: bool = False,
 ) -> list[Seeded]:
     """`count` customers in one connection; most scored, with many ties in every sort field."""
     rng = random.Random(seed)
@@ -130,8 +137,30 @@ def seed_customers(
         )
         for p in people
     ]
-    for start in range(0, count, 500):
-        records.upsert(CONNECTION, domain[start : start + 500])
+    if bulk:
+        # What RecordStore.upsert writes for a new contact (a customer row and its link),
+        # inserted in one transaction: the paging test needs thousands, not the upsert path.
+        with Session(engine) as session:
+            for person, record in zip(people, domain, strict=True):
+                row = CustomerRow(
+                    display_name=person.name, language=person.language, owner_ref=person.owner
+                )
+                session.add(row)
+                session.add(
+                    CrmLink(
+                        entity_type=EntityType.CUSTOMER.value,
+                        entity_id=row.id,
+                        connection=CONNECTION,
+                        crm_object="Contact",
+                        crm_id=person.crm_id,
+                        customer_id=row.id,
+                        payload=record.model_dump(mode="json"),
+                    )
+                )
+            session.commit()
+    else:
+        for start in range(0, count, 500):
+            records.upsert(CONNECTION, domain[start : start + 500])
     with Session(engine) as session:
         ours = list(session.exec(select(CustomerRow.id)))
     crm_to_ours = {crm: cid for cid, (_, crm) in records.crm_ids(CONNECTION, ours).items()}

@@ -46,7 +46,7 @@ def expected_order(
 def test_every_sort_pages_through_thousands_without_duplicates_or_gaps(
     client: TestClient,
 ) -> None:
-    people = seed_customers(engine_of(client), 2_500, AS_OF)
+    people = seed_customers(engine_of(client), 2_500, AS_OF, bulk=True)
     assert sum(p.score is None for p in people) > 100  # unscored customers are in the walk
     with Session(engine_of(client)) as session:
         updated = dict(session.exec(select(CustomerRow.id, CustomerRow.updated_at)).all())
