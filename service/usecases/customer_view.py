@@ -101,13 +101,14 @@ class SentimentPoint(_Out):
     negative: int
 
 
-class AspectSummary(_Out):
+class CustomerAspect(_Out):
     """How often a topic came up in the customer's messages, and with which polarity."""
 
     aspect: str
     mentions: int
-    negative: int
     positive: int
+    neutral: int
+    negative: int
     mean_score: float = Field(description="-1..1")
     last_mentioned_at: datetime
 
@@ -164,7 +165,7 @@ class CustomerProfileView(_Out):
     churn: ChurnFlag | None = Field(description="Risk, flag, model and drivers in words.")
     churn_note: str = Field(description="Why there is no churn estimate, when there is none.")
     sentiment_trend: list[SentimentPoint]
-    aspects: list[AspectSummary]
+    aspects: list[CustomerAspect]
     open_actions: list[OpenAction]
     history: CustomerHistory
 
@@ -235,7 +236,7 @@ def sentiment_trend(messages: Sequence[Interaction], as_of: datetime) -> list[Se
     return points
 
 
-def aspect_summary(messages: Sequence[Interaction], as_of: datetime) -> list[AspectSummary]:
+def aspect_summary(messages: Sequence[Interaction], as_of: datetime) -> list[CustomerAspect]:
     """Topics of the year's messages, most negative mentions first."""
     found: dict[str, list[tuple[float, Polarity, datetime]]] = defaultdict(list)
     for m in messages:
@@ -244,11 +245,12 @@ def aspect_summary(messages: Sequence[Interaction], as_of: datetime) -> list[Asp
         for a in m.sentiment.aspects:
             found[a.aspect].append((a.score, a.polarity, m.occurred_at))
     out = [
-        AspectSummary(
+        CustomerAspect(
             aspect=aspect,
             mentions=len(items),
             negative=sum(1 for _, p, _ in items if p is Polarity.NEGATIVE),
             positive=sum(1 for _, p, _ in items if p is Polarity.POSITIVE),
+            neutral=sum(1 for _, p, _ in items if p is Polarity.NEUTRAL),
             mean_score=statistics.fmean(s for s, _, _ in items),
             last_mentioned_at=max(t for _, _, t in items),
         )

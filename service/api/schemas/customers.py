@@ -119,6 +119,7 @@ class CustomerProfileOut(CustomerProfileView):
                             "mentions": 2,
                             "negative": 2,
                             "positive": 0,
+                            "neutral": 0,
                             "mean_score": -0.6,
                             "last_mentioned_at": "2026-11-20T08:00:00Z",
                         }
