@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -92,23 +91,33 @@ def keyset_page(
 
     With `nullable`, rows whose sort value is NULL come last in either direction (a customer
     not scored yet is neither the best nor the worst); otherwise the column must be non-null.
+    Nulls-last in both directions is not an order one (column, id) index can serve (PostgreSQL
+    and SQLite would sort the whole table per page), so such a page is read in two index-ordered
+    parts: the rows with a value, then, when they run out, the NULL rows by id.
     """
     column = columns[sort.field]
+    value: Any = None
+    row_id: Any = None
     if cursor is not None:
         value, row_id = decode_cursor(cursor, sort)
-        id_after = id_column < row_id if sort.descending else id_column > row_id
-        if value is None and nullable:
-            after = and_(column.is_(None), id_after)
-        else:
-            beyond = column < value if sort.descending else column > value
-            after = or_(beyond, and_(column == value, id_after))
-            if nullable:
-                after = or_(after, column.is_(None))
-        query = query.where(after)
-    ordered = column.desc() if sort.descending else column.asc()
     by_id = id_column.desc() if sort.descending else id_column.asc()
-    order: Sequence[Any] = (ordered.nulls_last() if nullable else ordered, by_id)
-    rows = list(session.exec(query.order_by(*order).limit(limit + 1)))
+
+    def id_after() -> Any:
+        return id_column < row_id if sort.descending else id_column > row_id
+
+    rows: list[RowT] = []
+    if not (nullable and cursor is not None and value is None):
+        valued = query.where(column.is_not(None)) if nullable else query
+        if cursor is not None:
+            beyond = column < value if sort.descending else column > value
+            valued = valued.where(or_(beyond, and_(column == value, id_after())))
+        ordered = column.desc() if sort.descending else column.asc()
+        rows = list(session.exec(valued.order_by(ordered, by_id).limit(limit + 1)))
+    if nullable and len(rows) <= limit:
+        empty = query.where(column.is_(None))
+        if cursor is not None and value is None:
+            empty = empty.where(id_after())
+        rows += list(session.exec(empty.order_by(by_id).limit(limit + 1 - len(rows))))
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
