@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import and_, or_
+from sqlalchemy import literal, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, SQLModel
 from sqlmodel.sql.expression import SelectOfScalar
@@ -109,8 +109,13 @@ def keyset_page(
     if not (nullable and cursor is not None and value is None):
         valued = query.where(column.is_not(None)) if nullable else query
         if cursor is not None:
-            beyond = column < value if sort.descending else column > value
-            valued = valued.where(or_(beyond, and_(column == value, id_after())))
+            # A row-value comparison, not "a > v OR (a = v AND id > i)": SQLite and PostgreSQL
+            # turn it into one range seek on the (sort, id) index; the OR form scanned from the
+            # start of the index, so deep pages cost more than early ones.
+            # Bound with the columns' own types (UtcDateTime normalises times to UTC).
+            after = tuple_(literal(value, column.type), literal(row_id, id_column.type))
+            key = tuple_(column, id_column)
+            valued = valued.where(key < after if sort.descending else key > after)
         ordered = column.desc() if sort.descending else column.asc()
         rows = list(session.exec(valued.order_by(ordered, by_id).limit(limit + 1)))
     if nullable and len(rows) <= limit:
