@@ -13,17 +13,35 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from service.store.tables import CrmLink, Customer, EntityType, ScoreHistory
 
 
 @dataclass(frozen=True)
-class GroupedRecord:
-    """One stored canonical record with its customer's segment and owner."""
+class GroupedAnswer:
+    """One survey answer (the fields reports read) with its customer's segment and owner."""
+
+    crm_id: str
+    customer_id: str
+    value: float
+    scale: tuple[int, int] | None
+    touchpoint: str | None
+    channel: str | None
+    occurred_at: datetime
+    segment: str | None
+    owner: str | None
+
+
+@dataclass(frozen=True)
+class GroupedMessage:
+    """The sentiment of one message with its channel, time, customer's segment and owner."""
 
     customer_id: str
-    payload: dict[str, Any]
+    score: float
+    label: str
+    channel: str
+    occurred_at: datetime
     segment: str | None
     owner: str | None
 
@@ -46,27 +64,82 @@ class ReportRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def records(
-        self, kind: EntityType, start: datetime, end: datetime, *, survey_kind: str | None = None
-    ) -> list[GroupedRecord]:
-        """Live records of `kind` that occurred in [start, end); surveys of one kind only."""
+    def _window(self, kind: EntityType, start: datetime, end: datetime) -> list[Any]:
+        return [
+            col(CrmLink.entity_type) == kind.value,
+            col(CrmLink.occurred_at) >= start,
+            col(CrmLink.occurred_at) < end,
+            col(CrmLink.deleted_at).is_(None),
+        ]
+
+    def answers(self, kind: str, start: datetime, end: datetime) -> list[GroupedAnswer]:
+        """Live answers of one survey kind given in [start, end).
+
+        Only the fields reports need are read out of the stored record, in SQL: decoding and
+        revalidating whole records cost more than the statistics over them.
+        """
+        payload = col(CrmLink.payload)
         query = (
-            select(CrmLink.customer_id, CrmLink.payload, Customer.segment, Customer.owner_ref)
-            .join(Customer, col(Customer.id) == col(CrmLink.customer_id))
-            .where(
-                CrmLink.entity_type == kind.value,
-                col(CrmLink.occurred_at) >= start,
-                col(CrmLink.occurred_at) < end,
-                col(CrmLink.deleted_at).is_(None),
+            sa_select(
+                col(CrmLink.crm_id),
+                col(CrmLink.customer_id),
+                payload["value"].as_float(),
+                payload["scale"],
+                payload["touchpoint"].as_string(),
+                payload["channel"].as_string(),
+                col(CrmLink.occurred_at),
+                col(Customer.segment),
+                col(Customer.owner_ref),
             )
+            .join(Customer, col(Customer.id) == col(CrmLink.customer_id))
+            .where(*self._window(EntityType.SURVEY, start, end))
+            .where(payload["kind"].as_string() == kind)
         )
-        if survey_kind is not None:
-            query = query.where(col(CrmLink.payload)["kind"].as_string() == survey_kind)
+        answers = []
+        with Session(self._engine) as session:
+            for row in session.execute(query):
+                crm_id, customer_id, value, scale, touchpoint, channel, at, segment, owner = row
+                if customer_id is None or value is None or at is None:
+                    continue
+                bounds = (int(scale[0]), int(scale[1])) if scale else None
+                answers.append(
+                    GroupedAnswer(
+                        crm_id,
+                        customer_id,
+                        float(value),
+                        bounds,
+                        touchpoint,
+                        channel,
+                        at,
+                        segment,
+                        owner,
+                    )
+                )
+        return answers
+
+    def messages(self, start: datetime, end: datetime) -> list[GroupedMessage]:
+        """Live messages sent in [start, end) that have a sentiment."""
+        payload = col(CrmLink.payload)
+        score = payload[("sentiment", "score")].as_float()
+        query = (
+            sa_select(
+                col(CrmLink.customer_id),
+                score,
+                payload[("sentiment", "label")].as_string(),
+                payload["channel"].as_string(),
+                col(CrmLink.occurred_at),
+                col(Customer.segment),
+                col(Customer.owner_ref),
+            )
+            .join(Customer, col(Customer.id) == col(CrmLink.customer_id))
+            .where(*self._window(EntityType.INTERACTION, start, end))
+            .where(score.is_not(None))
+        )
         with Session(self._engine) as session:
             return [
-                GroupedRecord(customer_id, dict(payload), segment, owner)
-                for customer_id, payload, segment, owner in session.exec(query)
-                if customer_id is not None and payload is not None
+                GroupedMessage(customer_id, float(value), label, channel, at, segment, owner)
+                for customer_id, value, label, channel, at, segment, owner in session.execute(query)
+                if customer_id is not None and at is not None and label and channel
             ]
 
     def scorings(self, start: datetime, end: datetime) -> list[GroupedScore]:

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from service.domain import Interaction, Polarity, SurveyResponse
+from service.domain import Channel, Polarity, SurveyKind, SurveyResponse
 from service.scoring.groupings import (
     Period,
     by_channel,
@@ -30,8 +30,7 @@ from service.scoring.groupings import (
 )
 from service.scoring.intervals import mean_interval, wilson_interval
 from service.scoring.surveys import GroupKey, MetricName, SurveyMetric, metric_by_group
-from service.store.reports import GroupedRecord, GroupedScore, ReportRepository
-from service.store.tables import EntityType
+from service.store.reports import GroupedAnswer, GroupedMessage, GroupedScore, ReportRepository
 
 UNSPECIFIED = "unspecified"  # the group of records without the grouped attribute
 
@@ -124,10 +123,11 @@ class Report(BaseModel):
     groups: list[ReportGroup]
 
 
-def _attribute(
-    group_by: GroupBy, records: Iterable[GroupedRecord | GroupedScore]
-) -> dict[str, str]:
-    pick: Callable[[GroupedRecord | GroupedScore], str | None] = (
+Grouped = GroupedAnswer | GroupedMessage | GroupedScore
+
+
+def _attribute(group_by: GroupBy, records: Iterable[Grouped]) -> dict[str, str]:
+    pick: Callable[[Grouped], str | None] = (
         (lambda r: r.segment) if group_by is GroupBy.SEGMENT else (lambda r: r.owner)
     )
     return {r.customer_id: pick(r) or UNSPECIFIED for r in records}
@@ -154,20 +154,26 @@ def _too_few(group: str, n: int, min_n: int) -> ReportGroup:
 
 def _survey_groups(
     metric: ReportMetric,
-    rows: Sequence[GroupedRecord],
+    rows: Sequence[GroupedAnswer],
     group_by: GroupBy,
     period: Period,
     min_n: int,
     confidence: float,
 ) -> tuple[ReportGroup, list[ReportGroup]]:
-    answers = []
-    for row in rows:
-        try:
-            answers.append(
-                SurveyResponse.model_validate({**row.payload, "customer_id": row.customer_id})
-            )
-        except ValidationError:
-            continue  # stored before a stricter model; it cannot be counted honestly
+    # Built without revalidation: each stored record was a validated SurveyResponse.
+    answers = [
+        SurveyResponse.model_construct(
+            id=row.crm_id,
+            customer_id=row.customer_id,
+            kind=SurveyKind(metric.value),
+            value=row.value,
+            scale=row.scale,
+            touchpoint=row.touchpoint,
+            channel=Channel(row.channel) if row.channel else None,
+            occurred_at=row.occurred_at,
+        )
+        for row in rows
+    ]
     key: GroupKey
     if group_by is GroupBy.CHANNEL:
         key = by_channel
@@ -241,28 +247,24 @@ def _sentiment_group(group: str, scores: Sequence[tuple[float, Polarity]], min_n
 
 
 def _sentiment_groups(
-    rows: Sequence[GroupedRecord], group_by: GroupBy, period: Period, min_n: int,
+    rows: Sequence[GroupedMessage], group_by: GroupBy, period: Period, min_n: int,
     confidence: float,
 ) -> tuple[ReportGroup, list[ReportGroup]]:  # fmt: skip
     lookup = _attribute(group_by, rows) if group_by in (GroupBy.SEGMENT, GroupBy.OWNER) else {}
     groups: dict[str, list[tuple[float, Polarity]]] = defaultdict(list)
     everyone: list[tuple[float, Polarity]] = []
     for row in rows:
-        try:
-            message = Interaction.model_validate({**row.payload, "customer_id": row.customer_id})
-        except ValidationError:
-            continue
-        signal = message.sentiment
-        if signal is None or signal.label is Polarity.UNKNOWN:
+        label = Polarity(row.label)
+        if label is Polarity.UNKNOWN:
             continue  # unsupported language: no score to count
         if group_by is GroupBy.CHANNEL:
-            group = message.channel.value
+            group = row.channel
         elif group_by is GroupBy.PERIOD:
-            group = period_label(message.occurred_at, period)
+            group = period_label(row.occurred_at, period)
         else:
             group = lookup[row.customer_id]
-        groups[group].append((signal.score, signal.label))
-        everyone.append((signal.score, signal.label))
+        groups[group].append((row.score, label))
+        everyone.append((row.score, label))
     return _sentiment_group("all", everyone, min_n, confidence), [
         _sentiment_group(g, groups[g], min_n, confidence) for g in sorted(groups)
     ]
@@ -335,11 +337,11 @@ def build_report(
             repository.scorings(start, end), group_by, calendar, min_n, confidence
         )
     elif metric is ReportMetric.SENTIMENT:
-        rows = repository.records(EntityType.INTERACTION, start, end)
-        overall, groups = _sentiment_groups(rows, group_by, calendar, min_n, confidence)
+        messages = repository.messages(start, end)
+        overall, groups = _sentiment_groups(messages, group_by, calendar, min_n, confidence)
     else:
-        rows = repository.records(EntityType.SURVEY, start, end, survey_kind=metric.value)
-        overall, groups = _survey_groups(metric, rows, group_by, calendar, min_n, confidence)
+        answers = repository.answers(metric.value, start, end)
+        overall, groups = _survey_groups(metric, answers, group_by, calendar, min_n, confidence)
     return Report(
         metric=metric,
         unit=UNITS[metric],
