@@ -1,7 +1,7 @@
 """Reports: NPS, CSAT, CES, message sentiment and churn per segment, channel, touchpoint, owner
 or calendar period, each group with its size and a confidence interval.
 
-Survey metrics come from `service.scoring.surveys.metric_by_group` unchanged (NPS: normal
+Survey metrics come from `service.scoring.surveys.metric_by_values` (NPS: normal
 interval from the multinomial variance; CSAT and % easy: Wilson; CES mean: Student t).
 Sentiment is the mean message score (-1..1, Student t) with the share of negative messages
 (Wilson); churn is the share of customers flagged (Wilson) with their mean risk (Student t),
@@ -19,17 +19,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.domain import Channel, Polarity, SurveyKind, SurveyResponse
-from service.scoring.groupings import (
-    Period,
-    by_channel,
-    by_lookup,
-    by_period,
-    by_touchpoint,
-    period_label,
-)
+from service.domain import DEFAULT_SCALES, Polarity, SurveyKind
+from service.scoring.groupings import Period, period_label
 from service.scoring.intervals import mean_interval, wilson_interval
-from service.scoring.surveys import GroupKey, MetricName, SurveyMetric, metric_by_group
+from service.scoring.surveys import MetricName, SurveyMetric, metric_by_values
 from service.store.reports import GroupedAnswer, GroupedMessage, GroupedScore, ReportRepository
 
 UNSPECIFIED = "unspecified"  # the group of records without the grouped attribute
@@ -160,43 +153,34 @@ def _survey_groups(
     min_n: int,
     confidence: float,
 ) -> tuple[ReportGroup, list[ReportGroup]]:
-    # Built without revalidation: each stored record was a validated SurveyResponse.
-    answers = [
-        SurveyResponse.model_construct(
-            id=row.crm_id,
-            customer_id=row.customer_id,
-            kind=SurveyKind(metric.value),
-            value=row.value,
-            scale=row.scale,
-            touchpoint=row.touchpoint,
-            channel=Channel(row.channel) if row.channel else None,
-            occurred_at=row.occurred_at,
-        )
-        for row in rows
-    ]
-    key: GroupKey
-    if group_by is GroupBy.CHANNEL:
-        key = by_channel
-    elif group_by is GroupBy.TOUCHPOINT:
-        key = by_touchpoint
-    elif group_by is GroupBy.PERIOD:
-        key = by_period(period)
-    else:
-        key = by_lookup(_attribute(group_by, rows))
+    lookup = _attribute(group_by, rows) if group_by in (GroupBy.SEGMENT, GroupBy.OWNER) else {}
+    scale = DEFAULT_SCALES[SurveyKind(metric.value)]
+    grouped: dict[tuple[str, tuple[int, int]], list[float]] = defaultdict(list)
+    everyone: dict[tuple[str, tuple[int, int]], list[float]] = defaultdict(list)
+    for row in rows:
+        if group_by is GroupBy.CHANNEL:
+            group = row.channel or UNSPECIFIED
+        elif group_by is GroupBy.TOUCHPOINT:
+            group = row.touchpoint or UNSPECIFIED
+        elif group_by is GroupBy.PERIOD:
+            group = period_label(row.occurred_at, period)
+        else:
+            group = lookup[row.customer_id]
+        bounds = row.scale or scale
+        grouped[(group, bounds)].append(row.value)
+        everyone[("all", bounds)].append(row.value)
     name = {
         ReportMetric.NPS: MetricName.NPS,
         ReportMetric.CSAT: MetricName.CSAT,
         ReportMetric.CES: MetricName.CES_MEAN,
     }[metric]
 
-    def compute(grouping: GroupKey) -> list[ReportGroup]:
+    def compute(groups: dict[tuple[str, tuple[int, int]], list[float]]) -> list[ReportGroup]:
         try:
-            main = metric_by_group(
-                answers, name, grouping, min_answers=min_n, confidence=confidence
-            )
+            main = metric_by_values(groups, name, min_answers=min_n, confidence=confidence)
             easy = (
-                metric_by_group(
-                    answers, MetricName.CES_EASY, grouping, min_answers=min_n, confidence=confidence
+                metric_by_values(
+                    groups, MetricName.CES_EASY, min_answers=min_n, confidence=confidence
                 )
                 if metric is ReportMetric.CES
                 else {}
@@ -215,8 +199,8 @@ def _survey_groups(
             out.append(item)
         return out
 
-    overall = compute(lambda _r: "all")
-    return (overall[0] if overall else _too_few("all", 0, min_n)), compute(key)
+    overall = compute(everyone)
+    return (overall[0] if overall else _too_few("all", 0, min_n)), compute(grouped)
 
 
 def _sentiment_group(group: str, scores: Sequence[tuple[float, Polarity]], min_n: int,
