@@ -27,7 +27,10 @@ CUSTOMER_PARAMS = ["segment", "owner", "language", "nps_class", "flagged", "scor
                    "max_score", "min_risk", "max_risk", "sort", "cursor", "limit"]  # fmt: skip
 REPORT_PARAMS = ["group_by", "period", "from", "to", "min_n", "confidence"]
 FUZZ = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    derandomize=True,  # the same examples every run: a red build is reproducible
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 
@@ -70,7 +73,8 @@ def test_reports_never_fail(
 
 
 @FUZZ
-@given(identifier=st.text(min_size=1, max_size=40))
+# A slash (even encoded) or a dot segment changes which route the URL names: not an id.
+@given(identifier=st.text(min_size=1, max_size=40).filter(lambda s: "/" not in s and s.strip(".")))
 def test_profile_ids_never_fail(
     client: TestClient, headers: dict[str, str], identifier: str
 ) -> None:
