@@ -24,6 +24,7 @@ BENCHMARKS = [
     "bench.sandbox.hubspot_search",
     "bench.adapters",
     "bench.api",
+    "bench.read_api",
 ]
 
 

@@ -30,12 +30,15 @@ from service.api.middleware import BodyGuardMiddleware, HttpMetrics, RequestCont
 from service.api.problems import install_problem_handlers
 from service.api.ratelimit import RateLimiter
 from service.api.routes import (
+    accounts,
     crm_events,
     customer_actions,
+    customers,
     health,
     interactions,
     jobs,
     keys,
+    reports,
     score,
     sentiment,
     webhooks,
@@ -160,7 +163,10 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     app.include_router(webhooks.router)
     app.include_router(interactions.router)
     app.include_router(crm_events.router)
+    app.include_router(customers.router)
     app.include_router(customer_actions.router)
+    app.include_router(accounts.router)
+    app.include_router(reports.router)
 
     # Added last = runs first: the request context wraps everything, including the body guard.
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.api.max_body_bytes)

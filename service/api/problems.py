@@ -44,6 +44,17 @@ class ProblemError(Exception):
         self.extra = extra
 
 
+def invalid_field(field: str, message: str) -> ProblemError:
+    """A 422 for a value that passed its own checks but not the rules between fields
+    (min above max, a grouping the metric lacks): the same shape as a validation error."""
+    return ProblemError(
+        422,
+        f"invalid request: {field}",
+        kind="validation-error",
+        errors=[{"field": field, "message": message}],
+    )
+
+
 def _slug(status: int) -> str:
     return HTTPStatus(status).phrase.lower().replace(" ", "-").replace("'", "")
 

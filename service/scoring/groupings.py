@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from service.domain import SurveyResponse
@@ -35,21 +35,26 @@ def by_channel(r: SurveyResponse) -> str:
     return r.channel.value if r.channel else "unspecified"
 
 
+def period_label(moment: datetime, period: Period) -> str:
+    """The calendar period of a moment in UTC, e.g. "2026-Q3", "2026-W07" or "2026-11"."""
+    t = moment.astimezone(UTC)
+    if period is Period.DAY:
+        return t.strftime("%Y-%m-%d")
+    if period is Period.WEEK:
+        iso = t.isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
+    if period is Period.MONTH:
+        return t.strftime("%Y-%m")
+    if period is Period.QUARTER:
+        return f"{t.year}-Q{(t.month - 1) // 3 + 1}"
+    return str(t.year)
+
+
 def by_period(period: Period) -> GroupKey:
     """Group answers by calendar period in UTC, e.g. "2026-Q3" or "2026-W07"."""
 
     def key(r: SurveyResponse) -> str:
-        t = r.occurred_at.astimezone(UTC)
-        if period is Period.DAY:
-            return t.strftime("%Y-%m-%d")
-        if period is Period.WEEK:
-            iso = t.isocalendar()
-            return f"{iso.year}-W{iso.week:02d}"
-        if period is Period.MONTH:
-            return t.strftime("%Y-%m")
-        if period is Period.QUARTER:
-            return f"{t.year}-Q{(t.month - 1) // 3 + 1}"
-        return str(t.year)
+        return period_label(r.occurred_at, period)
 
     return key
 

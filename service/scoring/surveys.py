@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import StrEnum
 
 from pydantic import Field
@@ -245,6 +245,21 @@ def metric_by_group(
         g = key(r)
         if g is not None:
             groups[(g, r.bounds)].append(r.value)
+    return metric_by_values(groups, metric, min_answers=min_answers, confidence=confidence)
+
+
+def metric_by_values(
+    groups: Mapping[tuple[str, tuple[int, int]], Sequence[float]],
+    metric: MetricName,
+    *,
+    min_answers: int = DEFAULT_MIN_ANSWERS,
+    confidence: float = 0.95,
+) -> dict[str, SurveyMetric]:
+    """One metric per group from answer values already grouped by (group, answer scale).
+
+    The core of `metric_by_group`, for callers that hold plain values (a report over a year of
+    stored answers need not build a SurveyResponse per answer). A group on two scales is refused.
+    """
     scales_by_group: dict[str, set[tuple[int, int]]] = defaultdict(set)
     for g, scale in groups:
         scales_by_group[g].add(scale)

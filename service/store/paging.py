@@ -11,12 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import and_, or_
+from sqlalchemy import literal, tuple_
 from sqlmodel import Session, SQLModel
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -85,20 +85,44 @@ def keyset_page(
     id_column: Any,
     cursor: str | None,
     limit: int,
+    nullable: bool = False,
 ) -> Page[RowT]:
-    """One page of `query` ordered by `sort` (a key of `columns`, non-null) then by id."""
+    """One page of `query` ordered by `sort` (a key of `columns`) then by id.
+
+    With `nullable`, rows whose sort value is NULL come last in either direction (a customer
+    not scored yet is neither the best nor the worst); otherwise the column must be non-null.
+    Nulls-last in both directions is not an order one (column, id) index can serve (PostgreSQL
+    and SQLite would sort the whole table per page), so such a page is read in two index-ordered
+    parts: the rows with a value, then, when they run out, the NULL rows by id.
+    """
     column = columns[sort.field]
+    value: Any = None
+    row_id: Any = None
     if cursor is not None:
         value, row_id = decode_cursor(cursor, sort)
-        if sort.descending:
-            after = or_(column < value, and_(column == value, id_column < row_id))
-        else:
-            after = or_(column > value, and_(column == value, id_column > row_id))
-        query = query.where(after)
-    order: Sequence[Any] = (
-        (column.desc(), id_column.desc()) if sort.descending else (column.asc(), id_column.asc())
-    )
-    rows = list(session.exec(query.order_by(*order).limit(limit + 1)))
+    by_id = id_column.desc() if sort.descending else id_column.asc()
+
+    def id_after() -> Any:
+        return id_column < row_id if sort.descending else id_column > row_id
+
+    rows: list[RowT] = []
+    if not (nullable and cursor is not None and value is None):
+        valued = query.where(column.is_not(None)) if nullable else query
+        if cursor is not None:
+            # A row-value comparison, not "a > v OR (a = v AND id > i)": SQLite and PostgreSQL
+            # turn it into one range seek on the (sort, id) index; the OR form scanned from the
+            # start of the index, so deep pages cost more than early ones.
+            # Bound with the columns' own types (UtcDateTime normalises times to UTC).
+            after = tuple_(literal(value, column.type), literal(row_id, id_column.type))
+            key = tuple_(column, id_column)
+            valued = valued.where(key < after if sort.descending else key > after)
+        ordered = column.desc() if sort.descending else column.asc()
+        rows = list(session.exec(valued.order_by(ordered, by_id).limit(limit + 1)))
+    if nullable and len(rows) <= limit:
+        empty = query.where(column.is_(None))
+        if cursor is not None and value is None:
+            empty = empty.where(id_after())
+        rows += list(session.exec(empty.order_by(by_id).limit(limit + 1 - len(rows))))
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from service.scoring.customer import CustomerScore
 from service.store.database import session_scope
+from service.store.profiles import write_latest
 from service.store.tables import ScoreHistory
 
 
@@ -19,8 +20,12 @@ class ScoreHistoryRepository:
         self._engine = engine
 
     def record(self, scores: Iterable[CustomerScore]) -> int:
+        """Append the scorings and, in the same transaction, make them each customer's latest
+        (the columns lists filter on and the full profile: service/store/profiles.py)."""
+        scores = list(scores)
         count = 0
         with session_scope(self._engine) as session:
+            write_latest(session, scores)
             for score in scores:
                 session.add(
                     ScoreHistory(

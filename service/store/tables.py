@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from service.store.types import UtcDateTime
@@ -74,9 +74,23 @@ class Account(SQLModel, table=True):
 
 
 class Customer(SQLModel, table=True):
-    """A canonical person (CRM contact or lead)."""
+    """A canonical person (CRM contact or lead), with its latest scoring for lists and filters.
+
+    The score columns repeat the newest `score_history` row so `GET /v1/customers` filters and
+    sorts on one indexed table instead of finding each customer's latest scoring per request;
+    `segment` is the loyalty stage we push as the CEM segment. Sort indexes end in `id`, the
+    keyset tie-breaker.
+    """
 
     __tablename__ = "customers"
+    __table_args__ = (
+        Index("ix_customers_experience_score_id", "experience_score", "id"),
+        Index("ix_customers_churn_risk_id", "churn_risk", "id"),
+        Index("ix_customers_updated_at_id", "updated_at", "id"),
+        Index("ix_customers_display_name_id", "display_name", "id"),
+        Index("ix_customers_owner_ref", "owner_ref"),
+        Index("ix_customers_language", "language"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     account_id: str | None = Field(default=None, foreign_key="accounts.id", index=True)
@@ -86,7 +100,32 @@ class Customer(SQLModel, table=True):
     owner_ref: str | None = Field(default=None, max_length=64)
     segment: str | None = Field(default=None, max_length=32, index=True)
     created_at: datetime = stamp()
+    # The last time the CRM record or the customer's scores changed here.
     updated_at: datetime = stamp()
+    experience_score: float | None = None
+    churn_risk: float | None = None
+    churn_flag: bool | None = None
+    nps_class: str | None = Field(default=None, max_length=16)
+    scored_at: datetime | None = optional_stamp()
+
+
+class CustomerProfile(SQLModel, table=True):
+    """The latest full scoring of a customer (contributions with evidence, churn drivers and
+    warnings, loyalty stage, planned actions) as JSON, read by `GET /v1/customers/{id}`.
+
+    Kept apart from `customers` so lists never load it; removed with its customer.
+    """
+
+    __tablename__ = "customer_profiles"
+
+    customer_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    as_of: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    scoring_version: str = Field(max_length=32)
+    profile: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
 
 class CrmLink(SQLModel, table=True):
@@ -104,6 +143,8 @@ class CrmLink(SQLModel, table=True):
         UniqueConstraint("connection", "crm_object", "crm_id", name="uq_crm_links_record"),
         Index("ix_crm_links_entity", "entity_type", "entity_id"),
         Index("ix_crm_links_connection_crm_id", "connection", "crm_id"),
+        # Reports read one kind of record in a time window.
+        Index("ix_crm_links_type_time", "entity_type", "occurred_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -173,7 +214,10 @@ class ScoreHistory(SQLModel, table=True):
     """One scoring of one customer: the numbers and each factor's contribution."""
 
     __tablename__ = "score_history"
-    __table_args__ = (Index("ix_score_history_customer_time", "customer_id", "as_of"),)
+    __table_args__ = (
+        Index("ix_score_history_customer_time", "customer_id", "as_of"),
+        Index("ix_score_history_as_of", "as_of"),  # the churn report's window
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: str = Field(max_length=32)
