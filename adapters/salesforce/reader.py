@@ -17,6 +17,7 @@ query jobs pay off for tens of millions of rows, which is beyond this milestone.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from functools import partial
@@ -32,6 +33,8 @@ from service.ports import PULL_ORDER, Canonical, Stream
 log = logging.getLogger(__name__)
 
 MODSTAMP = "SystemModstamp"
+# A Salesforce record id: 15 case-sensitive or 18 case-insensitive alphanumeric characters.
+_RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 
 
 def _later(old: Cursor, new: Cursor) -> Cursor:
@@ -140,9 +143,13 @@ class SalesforceReader:
     def get(self, stream: Stream, crm_ids: Sequence[str]) -> list[DomainModel]:
         mapping = self._mappings[stream.name]
         fields = list(dict.fromkeys(["Id", *mapping.crm_fields()]))
+        # Ids come from callers (the API, webhooks): one that is not shaped like a record id
+        # names no record, and Salesforce would refuse the whole query for it
+        # (INVALID_QUERY_FILTER_OPERATOR), turning a caller's typo into a CRM failure.
+        wellformed = [i for i in crm_ids if _RECORD_ID.match(i)]
         found: list[DomainModel] = []
-        for start in range(0, len(crm_ids), 200):
-            chunk = list(crm_ids[start : start + 200])
+        for start in range(0, len(wellformed), 200):
+            chunk = wellformed[start : start + 200]
             query = soql.select(fields, mapping.object, f"Id IN {soql.in_list(chunk)}")
             for page in self._pages(query):
                 found.extend(self._build(mapping, page.get("records", []))[0])

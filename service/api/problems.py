@@ -108,3 +108,73 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(Exception, _on_unexpected)
+    _document_problems(app)
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `errors` lists failing fields on a 422.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+# Errors any operation of a kind can answer, whatever its own route declares.
+_AUTH_ERRORS = {401: "No or unknown API key", 403: "The key lacks the scope", 429: "Rate limited"}
+_BODY_ERRORS = {413: "Body too large", 415: "Body is not JSON", 422: "Validation error"}
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document tell the truth about errors: every 4xx/5xx is problem+json.
+
+    FastAPI documents its own `HTTPValidationError` shape for 422, which this API never sends;
+    clients (and schemathesis) validating responses against the document would be misled.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        schemas["Problem"] = PROBLEM_SCHEMA
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                _problem_responses(operation)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _problem_responses(operation: dict[str, Any]) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    added: dict[int, str] = {}
+    if operation.get("security"):
+        added.update(_AUTH_ERRORS)
+    if "requestBody" in operation:
+        added.update(_BODY_ERRORS)
+    if operation.get("parameters"):
+        added[422] = _BODY_ERRORS[422]
+    for code, description in added.items():
+        responses.setdefault(str(code), {"description": description})
+    for status, response in responses.items():
+        if status[0] in "45":
+            response["content"] = {PROBLEM_JSON: {"schema": _PROBLEM_REF}}
+            if status == "422":
+                response["description"] = _BODY_ERRORS[422]

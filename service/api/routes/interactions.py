@@ -85,8 +85,9 @@ def _ingest(request: Request, body: InteractionIn) -> InteractionOut:
         text=body.text,
         language=body.language,
     )
-    connection = request.app.state.build_connection(body.connection)
     try:
+        # Inside the try: a connection that cannot be built is a CrmConfigError, not a 500.
+        connection = request.app.state.build_connection(body.connection)
         result = ingest_interaction(
             body.connection,
             connection.reader,
