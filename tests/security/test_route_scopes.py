@@ -9,9 +9,6 @@ new route that is missing from the table fails here with a message saying where 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +22,7 @@ from service.main import create_app
 from service.store.keys import Scope
 from tests.api.test_errors import assert_problem
 from tests.conftest import make_key
+from tests.security.hubspot_signing import signed_headers
 
 PUBLIC = "public"  # no credentials at all
 SIGNATURE = "signature"  # a CRM's own request signature instead of an API key
@@ -125,17 +123,6 @@ def test_every_operation_is_in_the_table(app_client: TestClient) -> None:
     assert not gone, f"EXPECTED lists operations the app no longer serves; remove them: {gone}"
 
 
-def _signed(method: str, url: str, body: bytes) -> dict[str, str]:
-    timestamp = str(int(time.time() * 1000))
-    message = method.encode() + url.encode() + body + timestamp.encode()
-    digest = hmac.new(WEBHOOK_SECRET.encode(), message, hashlib.sha256).digest()
-    return {
-        "X-HubSpot-Signature-v3": base64.b64encode(digest).decode(),
-        "X-HubSpot-Request-Timestamp": timestamp,
-        "Content-Type": "application/json",
-    }
-
-
 def _cases() -> list[tuple[str, str]]:
     return sorted(EXPECTED) + sorted(PENDING)
 
@@ -186,7 +173,7 @@ def _check_signed(client: TestClient, method: str, path: str, url: str) -> None:
         method, url, content=body, headers={"X-API-Key": admin, "Content-Type": "application/json"}
     )
     assert_problem(unsigned, 401)
-    signed = _signed(method, str(client.base_url.join(url)), body)
+    signed = signed_headers(WEBHOOK_SECRET, method, str(client.base_url.join(url)), body)
     forged = {**signed, "X-HubSpot-Signature-v3": base64.b64encode(b"x" * 32).decode()}
     assert_problem(client.request(method, url, content=body, headers=forged), 401)
     response = client.request(method, url, content=body, headers=signed)

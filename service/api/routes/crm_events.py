@@ -82,7 +82,11 @@ def _handle(request: Request, connection: str, body: bytes) -> EventsAccepted:
 @router.post(
     "/hubspot/{connection}",
     summary="HubSpot webhook deliveries (v3-signed; no API key)",
-    responses={401: {"description": "Bad or stale signature"}},
+    responses={
+        401: {"description": "Bad or stale signature"},
+        404: {"description": "No HubSpot connection of that name with a webhook secret"},
+        503: {"description": "The CRM failed; HubSpot retries the delivery later"},
+    },
 )
 async def hubspot_events(
     request: Request,

@@ -119,6 +119,10 @@ def _ingest(request: Request, body: InteractionIn) -> InteractionOut:
 @router.post(
     "/interactions",
     summary="Ingest a message from any channel; rescore and act on it now",
+    responses={
+        404: {"description": "No connection of that name"},
+        502: {"description": "The CRM refused or failed"},
+    },
     description=(
         "A chat, e-mail, call note, review or social message for a customer of a CRM "
         "connection. Its sentiment and aspects are computed, the customer is rescored, and "
