@@ -47,7 +47,7 @@ def _markdown(report: dict[str, Any]) -> str:
             f"| responses by class | {_pairs(st['responses_by_class'])} |",
             f"| examples per operation (max) · seed | {st['max_examples_per_operation']} · "
             f"{st['seed']} |",
-            f"| phases | {_pairs(st['phases'])} |",
+            f"| phases run | {', '.join(st['phases'])} |",
             f"| failures (5xx, problem+json, conformance) | {_pairs(st['failures']) or '0'} |",
             f"| errors | {st['errors']} |",
             f"| running time | {st['running_time_s']} s |",

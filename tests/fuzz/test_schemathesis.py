@@ -7,7 +7,7 @@ header and body conforms to the document. Two checks judge the *input* schema ra
 service's answers (a valid-looking request rejected by a cross-field rule, an invalid one
 coerced by pydantic's lax mode); their findings are reported as advisory, not failed on.
 
-`make test-fuzz` runs it; CEM_FUZZ_EXAMPLES (default 60 per operation) and CEM_FUZZ_SEED
+`make test-fuzz` runs it; CEM_FUZZ_EXAMPLES (default 150 per operation) and CEM_FUZZ_SEED
 (default 20261122) tune it.
 """
 
@@ -29,7 +29,7 @@ from tests.fuzz.report import RESULTS
 pytestmark = pytest.mark.fuzz
 
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
-EXAMPLES = int(os.environ.get("CEM_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("CEM_FUZZ_EXAMPLES", "150"))
 SEED = int(os.environ.get("CEM_FUZZ_SEED", "20261122"))
 # Findings about how strictly requests are validated, not about what the service answers.
 ADVISORY = {"AcceptedNegativeData", "RejectedPositiveData"}
@@ -92,7 +92,7 @@ def test_schemathesis_finds_no_failures(tmp_path: Path) -> None:
         "responses_by_class": dict(sorted(by_class.items())),
         "max_examples_per_operation": EXAMPLES,
         "seed": SEED,
-        "phases": {name: p["status"] for name, p in summary["phases"].items()},
+        "phases": [name for name, p in summary["phases"].items() if p["status"] != "skip"],
         "running_time_s": round(summary["running_time"], 1),
         "failures": {f"{f['code']} {f['title']}": f["count"] for f in required},
         "advisory": {
