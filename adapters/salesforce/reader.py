@@ -28,7 +28,7 @@ from adapters.records import RecordRefusedError, build_record
 from adapters.salesforce import soql
 from adapters.salesforce.client import SalesforceClient, next_page, run_query
 from service.domain import Batch, Cursor, DomainModel
-from service.ports import PULL_ORDER, Canonical, Stream
+from service.ports import PULL_ORDER, Canonical, CrmConfigError, Stream
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,15 @@ class SalesforceReader:
         self.client = client
         self.lookback = lookback
         self._mappings = {m.object: m for m in mappings.for_crm("salesforce", "pull")}
+        for mapping in self._mappings.values():
+            try:
+                soql.condition(mapping.where or "")
+            except ValueError as error:
+                raise CrmConfigError(
+                    f"mapping {mapping.object}: `where` is not a self-contained condition "
+                    f"({error})",
+                    connection=self.connection,
+                ) from None
 
     def streams(self) -> Sequence[Stream]:
         ordered = sorted(
@@ -70,7 +79,7 @@ class SalesforceReader:
         fields = ["Id", *mapping.crm_fields()]
         conditions = [f"{MODSTAMP} >= {soql.literal(since)}"] if since else []
         if mapping.where:
-            conditions.append(f"({mapping.where})")
+            conditions.append(f"({mapping.where})")  # checked by soql.condition() above
         where = " AND ".join(conditions) or None
         return soql.select(
             list(dict.fromkeys(fields)), mapping.object, where, ["SystemModstamp", "Id"]

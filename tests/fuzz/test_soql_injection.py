@@ -3,23 +3,28 @@ parser through the real client (simple-salesforce over HTTPS).
 
 Every place a value enters SOQL goes through `adapters.salesforce.soql.literal()` (the reader's
 get-by-id, the cursor's timestamp, the writer's task keys); mapping `where` clauses are written
-by the admin, never built from data. Each hostile value is stored as a contact's last name,
-then queried back: exactly that one contact returns, never extra rows and never a parse error.
+by the admin, never built from data, and must be self-contained (`soql.condition()`).
+Each hostile value is stored as a contact's last name, then queried back: exactly that one
+contact returns, never extra rows and never a parse error.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from adapters.mapping import MappingSet, load_mappings
 from adapters.salesforce import soql
 from adapters.salesforce.client import run_query
 from adapters.salesforce.reader import SalesforceReader
+from service.ports import CrmConfigError
 from tests.contract.harness import SalesforceHarness
 from tests.fuzz.report import TARGETED
 
@@ -111,3 +116,46 @@ def test_no_soql_is_built_with_like_or_string_formatting_of_values() -> None:
         for line in text.splitlines():
             if re.search(r"f[\"'].*\b(SELECT|WHERE)\b", line) and path.name != "soql.py":
                 assert "soql." in line or "{MODSTAMP}" in line, f"{path}: {line.strip()}"
+
+
+SAFE_WHERES = [
+    "TaskSubtype != 'Email'",
+    "ActivityId != null",
+    "Name = 'Order by (limit)' AND (Amount > 5 OR Amount < 1)",
+    "Id IN (SELECT ContactId FROM Case ORDER BY CreatedDate LIMIT 5)",
+    "Description = 'it\\'s; fine'",
+]
+ESCAPING_WHERES = [
+    "Amount > 5) OR (Id != null",
+    "Name = 'open",
+    "Amount > 5 ORDER BY Name",
+    "Amount > 5 LIMIT 1",
+    "Amount > 5; DELETE",
+    ")(",
+    "Name = 'x\\'",
+]
+
+
+@pytest.mark.parametrize("where", SAFE_WHERES)
+def test_a_self_contained_where_is_kept(where: str) -> None:
+    assert soql.condition(where) == where
+
+
+@pytest.mark.parametrize("where", ESCAPING_WHERES)
+def test_a_where_that_could_escape_its_parentheses_is_refused(
+    crm: tuple[SalesforceHarness, dict[str, str]], where: str
+) -> None:
+    """A mapping's `where` is wrapped as `... AND (<where>) ORDER BY ...`; one that closes the
+    parenthesis or adds a clause would drop the cursor condition from every incremental pull."""
+    with pytest.raises(ValueError, match=r"condition|parenthes|string"):
+        soql.condition(where)
+    harness, _ = crm
+    mappings = load_mappings()
+    broken = MappingSet(
+        tuple(
+            replace(m, where=where) if (m.crm, m.object) == ("salesforce", "Contact") else m
+            for m in mappings.mappings
+        )
+    )
+    with pytest.raises(CrmConfigError, match="mapping Contact: `where`"):
+        SalesforceReader(harness.client(), broken, timedelta(seconds=60))
