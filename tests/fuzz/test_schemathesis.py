@@ -42,7 +42,9 @@ def _by_status_class(har: Path) -> Counter[str]:
 
 
 def test_schemathesis_finds_no_failures(tmp_path: Path) -> None:
-    reports = tmp_path / "reports"
+    # Kept after the run (git-ignored): the full output, JSON summary, HAR and service log.
+    reports = Path(__file__).resolve().parents[2] / ".cem" / "fuzz"
+    reports.mkdir(parents=True, exist_ok=True)
     with LiveService(tmp_path) as live:
         admin_id = live.admin_key.split("_")[1]
         env = {
@@ -80,7 +82,8 @@ def test_schemathesis_finds_no_failures(tmp_path: Path) -> None:
             command, env=env, capture_output=True, text=True, timeout=1200, check=False
         )
         server_log = live.log_text()
-    (tmp_path / "schemathesis.out").write_text(run.stdout + run.stderr)
+    (reports / "schemathesis.out").write_text(run.stdout + run.stderr)
+    (reports / "serve.log").write_text(server_log)
     summary = json.loads((reports / "run.json").read_text())
     by_class = _by_status_class(reports / "requests.har")
     failures: list[dict[str, Any]] = summary["failures"]
@@ -102,7 +105,9 @@ def test_schemathesis_finds_no_failures(tmp_path: Path) -> None:
         },
         "errors": len(summary["errors"]),
     }
-    tail = run.stdout[-6000:]
+    # The ERRORS section (if any) and the summary say what went wrong; the rest is in .cem/fuzz.
+    errors_at = run.stdout.find("ERRORS")
+    tail = (run.stdout[errors_at : errors_at + 4000] if errors_at >= 0 else "") + run.stdout[-3000:]
     assert summary["operations"]["tested"] == summary["operations"]["total"], tail
     assert not summary["errors"], tail
     assert by_class.get("5xx", 0) == 0, tail
