@@ -79,7 +79,13 @@ def test_schemathesis_finds_no_failures(tmp_path: Path) -> None:
             "--no-color",
         ]
         run = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=1200, check=False
+            command,
+            env=env,
+            cwd=reports,  # schemathesis keeps its crash cache (`st replay`) in the cwd
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=False,
         )
         server_log = live.log_text()
     (reports / "schemathesis.out").write_text(run.stdout + run.stderr)
