@@ -100,3 +100,17 @@ def test_the_openapi_document_describes_errors_as_problems(app_client: TestClien
             for status, response in responses.items():
                 if status[0] in "45":
                     assert list(response["content"]) == [PROBLEM_JSON], (method, path, status)
+
+
+@pytest.mark.parametrize("blank", ["\x85", " ", "\u2003\t", "\u3000"])
+def test_a_whitespace_only_customer_is_422_not_500(app_client: TestClient, blank: str) -> None:
+    """Was (schemathesis, customer "\\x85"): passed the API's min_length, then the domain model
+    stripped it to "" and refused it inside the route: 500."""
+    headers = {"X-API-Key": make_key(app_client, Scope.WRITE)}
+    message = {"connection": "sf", "customer": blank, "id": "m-2", "channel": "chat"}
+    message["text"] = "hello"
+    body = assert_problem(app_client.post("/v1/interactions", json=message, headers=headers), 422)
+    assert "body.customer" in str(body["detail"])
+    message |= {"customer": "003000000000001AAA", "text": blank}
+    body = assert_problem(app_client.post("/v1/interactions", json=message, headers=headers), 422)
+    assert "body.text" in str(body["detail"])

@@ -27,7 +27,9 @@ _LOCK = threading.Lock()
 class InteractionIn(BaseModel):
     """One message about a customer known in a CRM connection."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Stripped like the domain models strip: a customer id of only whitespace (e.g. U+0085)
+    # passed min_length here and then failed the domain's own check as a 500.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     connection: str = Field(examples=["hubspot-demo"])
     customer: Annotated[str, Field(min_length=1, max_length=64)] = Field(
