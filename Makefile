@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export CEM_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-slow lint typecheck imports pytest bench serve openapi clean venv
+.PHONY: demo test test-slow test-fuzz audit lint typecheck imports pytest bench serve openapi clean venv
 
 venv: $(STAMP)
 
@@ -29,7 +29,7 @@ imports: $(STAMP)
 	$(BIN)/lint-imports
 
 pytest: $(STAMP)
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -m "not slow and not fuzz and not audit"
 
 # lint, types and architecture contracts first, then the tests.
 test: lint typecheck imports pytest
@@ -38,6 +38,17 @@ test: lint typecheck imports pytest
 # generator's flat-memory check, and other tests marked `slow`.
 test-slow: $(STAMP)
 	$(BIN)/pytest -q -s -m slow
+
+# Schemathesis against a live `cem serve` plus the targeted bad-input and security tests;
+# writes bench/results/fuzz.json and fuzz.md. CEM_FUZZ_EXAMPLES sets examples per operation.
+test-fuzz: $(STAMP)
+	PYTHONPATH=. CEM_FUZZ_REPORT=bench/results/fuzz.json $(BIN)/pytest -q -p tests.fuzz.plugin \
+		-m "not slow and not audit" tests/fuzz tests/security
+
+# pip-audit of the pinned set (requirements.lock); skipped, with the reason, when no
+# vulnerability database is reachable.
+audit: $(STAMP)
+	$(BIN)/pytest -q -rs -m audit tests/security
 
 serve: $(STAMP)
 	$(BIN)/cem serve

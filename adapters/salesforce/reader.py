@@ -17,6 +17,7 @@ query jobs pay off for tens of millions of rows, which is beyond this milestone.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from functools import partial
@@ -27,11 +28,13 @@ from adapters.records import RecordRefusedError, build_record
 from adapters.salesforce import soql
 from adapters.salesforce.client import SalesforceClient, next_page, run_query
 from service.domain import Batch, Cursor, DomainModel
-from service.ports import PULL_ORDER, Canonical, Stream
+from service.ports import PULL_ORDER, Canonical, CrmConfigError, Stream
 
 log = logging.getLogger(__name__)
 
 MODSTAMP = "SystemModstamp"
+# A Salesforce record id: 15 case-sensitive or 18 case-insensitive alphanumeric characters.
+_RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 
 
 def _later(old: Cursor, new: Cursor) -> Cursor:
@@ -51,6 +54,15 @@ class SalesforceReader:
         self.client = client
         self.lookback = lookback
         self._mappings = {m.object: m for m in mappings.for_crm("salesforce", "pull")}
+        for mapping in self._mappings.values():
+            try:
+                soql.condition(mapping.where or "")
+            except ValueError as error:
+                raise CrmConfigError(
+                    f"mapping {mapping.object}: `where` is not a self-contained condition "
+                    f"({error})",
+                    connection=self.connection,
+                ) from None
 
     def streams(self) -> Sequence[Stream]:
         ordered = sorted(
@@ -67,7 +79,7 @@ class SalesforceReader:
         fields = ["Id", *mapping.crm_fields()]
         conditions = [f"{MODSTAMP} >= {soql.literal(since)}"] if since else []
         if mapping.where:
-            conditions.append(f"({mapping.where})")
+            conditions.append(f"({mapping.where})")  # checked by soql.condition() above
         where = " AND ".join(conditions) or None
         return soql.select(
             list(dict.fromkeys(fields)), mapping.object, where, ["SystemModstamp", "Id"]
@@ -140,9 +152,13 @@ class SalesforceReader:
     def get(self, stream: Stream, crm_ids: Sequence[str]) -> list[DomainModel]:
         mapping = self._mappings[stream.name]
         fields = list(dict.fromkeys(["Id", *mapping.crm_fields()]))
+        # Ids come from callers (the API, webhooks): one that is not shaped like a record id
+        # names no record, and Salesforce would refuse the whole query for it
+        # (INVALID_QUERY_FILTER_OPERATOR), turning a caller's typo into a CRM failure.
+        wellformed = [i for i in crm_ids if _RECORD_ID.match(i)]
         found: list[DomainModel] = []
-        for start in range(0, len(crm_ids), 200):
-            chunk = list(crm_ids[start : start + 200])
+        for start in range(0, len(wellformed), 200):
+            chunk = wellformed[start : start + 200]
             query = soql.select(fields, mapping.object, f"Id IN {soql.in_list(chunk)}")
             for page in self._pages(query):
                 found.extend(self._build(mapping, page.get("records", []))[0])

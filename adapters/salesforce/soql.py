@@ -51,6 +51,40 @@ def literal(value: Value) -> str:
     return "'" + "".join(_ESCAPES.get(ch, ch) for ch in value) + "'"
 
 
+# Clauses that may follow WHERE: a condition containing one at its top level would escape the
+# parentheses it is wrapped in and change the rest of our query.
+_CLAUSES = {"ORDER", "LIMIT", "OFFSET", "GROUP", "HAVING", "FOR", "UPDATE", "WITH"}
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+
+
+def condition(text: str) -> str:
+    """An admin-written WHERE condition (a mapping's `where`), refused unless self-contained:
+    string literals closed, parentheses balanced, no `;` and no clause after it at its top level.
+    Such a condition, wrapped in parentheses and AND-ed to ours, cannot change their meaning."""
+    depth, i, top = 0, 0, []
+    while i < len(text):
+        char = text[i]
+        if char == "'":
+            i += 1
+            while i < len(text) and text[i] != "'":
+                i += 2 if text[i] == "\\" else 1
+            if i >= len(text):
+                raise ValueError("unterminated string literal")
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+            if depth < 0:
+                raise ValueError("unbalanced parentheses")
+        elif depth == 0:
+            top.append(char)
+        i += 1
+    if depth:
+        raise ValueError("unbalanced parentheses")
+    outside = "".join(top)
+    if ";" in outside or {w.upper() for w in _WORD.findall(outside)} & _CLAUSES:
+        raise ValueError("only a condition may follow WHERE")
+    return text
+
+
 def in_list(values: Iterable[Value]) -> str:
     """`('a', 'b')` for an IN clause."""
     items = [literal(v) for v in values]

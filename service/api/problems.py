@@ -7,6 +7,7 @@ the request id, which operators can find in the logs.
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -94,10 +95,27 @@ async def _on_problem(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status, exc.detail, kind=exc.kind, headers=exc.headers, **exc.extra)
 
 
-async def _on_http(_request: Request, exc: Exception) -> JSONResponse:
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette names only the methods of the first route matching the path; a path served
+        # by several routes (GET and POST /v1/keys) must list them all (RFC 9110 §15.5.6).
+        allowed = _allowed_methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+    return problem_response(exc.status_code, detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    methods: set[str] = set()
+    for template, operations in paths.items():
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods.update(m.upper() for m in operations)
+    return sorted(methods)
 
 
 async def _on_validation(_request: Request, exc: Exception) -> JSONResponse:
@@ -119,3 +137,83 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(Exception, _on_unexpected)
+    _document_problems(app)
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `errors` lists failing fields on a 422.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+# Errors any operation of a kind can answer, whatever its own route declares.
+_AUTH_ERRORS = {401: "No or unknown API key", 403: "The key lacks the scope", 429: "Rate limited"}
+_BODY_ERRORS = {
+    400: "Body is not valid JSON (or not UTF-8)",
+    413: "Body too large",
+    415: "Body is not JSON",
+    422: "Validation error",
+}
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document tell the truth about errors: every 4xx/5xx is problem+json.
+
+    FastAPI documents its own `HTTPValidationError` shape for 422, which this API never sends;
+    clients (and schemathesis) validating responses against the document would be misled.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        schemas["Problem"] = PROBLEM_SCHEMA
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                _problem_responses(operation)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _problem_responses(operation: dict[str, Any]) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    added: dict[int, str] = {}
+    if operation.get("security"):
+        added.update(_AUTH_ERRORS)
+    if "requestBody" in operation:
+        added.update(_BODY_ERRORS)
+    places = {p.get("in") for p in operation.get("parameters", [])}
+    if places:
+        added[422] = _BODY_ERRORS[422]
+    if "path" in places:
+        added[404] = "No such resource"
+    if "query" in places:
+        added[400] = "A query value the API cannot use (e.g. a cursor it did not hand out)"
+    for code, description in added.items():
+        responses.setdefault(str(code), {"description": description})
+    for status, response in responses.items():
+        if status[0] in "45":
+            response["content"] = {PROBLEM_JSON: {"schema": _PROBLEM_REF}}
+            if status == "422":
+                response["description"] = _BODY_ERRORS[422]

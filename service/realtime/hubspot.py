@@ -55,6 +55,26 @@ def verify_v3(
         raise SignatureError("signature does not match")
 
 
+def malformed(event: Mapping[str, Any]) -> str | None:
+    """Why `event` is not shaped like a HubSpot webhook event, or None when it is.
+
+    HubSpot sends integers for `objectId`, `eventId` and `occurredAt` (epoch ms); anything else
+    is not from HubSpot, so the whole delivery is refused before any of it is acted on.
+    """
+    if not isinstance(event.get("subscriptionType"), str):
+        return "subscriptionType must be a string"
+    for name, required in (("objectId", True), ("eventId", False), ("occurredAt", False)):
+        value = event.get(name)
+        if value is None and not required:
+            continue
+        # bool is an int subclass; a digit string is what some HubSpot tooling re-posts.
+        if isinstance(value, bool) or not (
+            isinstance(value, int) or (isinstance(value, str) and value.isdigit())
+        ):
+            return f"{name} must be an integer"
+    return None
+
+
 @dataclass(frozen=True)
 class Changes:
     """What a delivery asks us to do: re-read these ids, mark those deleted (per object type)."""
@@ -95,7 +115,9 @@ def plan(events: Iterable[Mapping[str, Any]], seen: RecentIds) -> Changes:
         if object_type is None or object_id is None or not action:
             ignored += 1
             continue
-        if not seen.first_time(str(event.get("eventId", ""))):
+        # Only an event id makes two events the same; without one nothing is a duplicate.
+        event_id = event.get("eventId")
+        if event_id is not None and not seen.first_time(str(event_id)):
             duplicates += 1
             continue
         when = int(event.get("occurredAt") or 0)

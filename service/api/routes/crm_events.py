@@ -19,7 +19,7 @@ from service.api.problems import ProblemError
 from service.api.routes.interactions import purchase_models
 from service.config import CrmKind
 from service.ports import CrmError
-from service.realtime.hubspot import RecentIds, SignatureError, plan, verify_v3
+from service.realtime.hubspot import RecentIds, SignatureError, malformed, plan, verify_v3
 from service.usecases.realtime import apply_changes
 
 router = APIRouter(prefix="/v1/crm-events", tags=["real time"])
@@ -49,9 +49,11 @@ def _handle(request: Request, connection: str, body: bytes) -> EventsAccepted:
     events: list[dict[str, Any]] = json.loads(body)
     seen: RecentIds = request.app.state.hubspot_event_ids
     changes = plan(events, seen)
-    wiring = request.app.state.build_connection(connection)
     stores = request.app.state.sync_stores()
     try:
+        # Inside the try: a connection that cannot be built (no base URL, bad credentials) is
+        # a CrmConfigError, which must not become a 500.
+        wiring = request.app.state.build_connection(connection)
         report = apply_changes(
             connection,
             wiring.reader,
@@ -80,7 +82,11 @@ def _handle(request: Request, connection: str, body: bytes) -> EventsAccepted:
 @router.post(
     "/hubspot/{connection}",
     summary="HubSpot webhook deliveries (v3-signed; no API key)",
-    responses={401: {"description": "Bad or stale signature"}},
+    responses={
+        401: {"description": "Bad or stale signature"},
+        404: {"description": "No HubSpot connection of that name with a webhook secret"},
+        503: {"description": "The CRM failed; HubSpot retries the delivery later"},
+    },
 )
 async def hubspot_events(
     request: Request,
@@ -119,6 +125,14 @@ async def hubspot_events(
         raise ProblemError(
             422,
             f"expected a JSON array of up to {MAX_EVENTS} event objects",
+            kind="validation-error",
+        )
+    problems = [(i, why) for i, e in enumerate(events) if (why := malformed(e))]
+    if problems:
+        index, why = problems[0]
+        raise ProblemError(
+            422,
+            f"event {index}: {why}; nothing in this delivery was processed",
             kind="validation-error",
         )
     return await run_in_threadpool(_handle, request, connection, body)

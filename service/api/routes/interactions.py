@@ -27,7 +27,9 @@ _LOCK = threading.Lock()
 class InteractionIn(BaseModel):
     """One message about a customer known in a CRM connection."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Stripped like the domain models strip: a customer id of only whitespace (e.g. U+0085)
+    # passed min_length here and then failed the domain's own check as a 500.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     connection: str = Field(examples=["hubspot-demo"])
     customer: Annotated[str, Field(min_length=1, max_length=64)] = Field(
@@ -86,8 +88,9 @@ def _ingest(request: Request, body: InteractionIn) -> InteractionOut:
         text=body.text,
         language=body.language,
     )
-    connection = request.app.state.build_connection(body.connection)
     try:
+        # Inside the try: a connection that cannot be built is a CrmConfigError, not a 500.
+        connection = request.app.state.build_connection(body.connection)
         result = ingest_interaction(
             body.connection,
             connection.reader,
@@ -125,12 +128,16 @@ def _ingest(request: Request, body: InteractionIn) -> InteractionOut:
 @router.post(
     "/interactions",
     summary="Ingest a message from any channel; rescore and act on it now",
+    responses={
+        404: {"description": "No connection of that name"},
+        410: {"description": "The customer was erased on request; nothing is stored"},
+        502: {"description": "The CRM refused or failed"},
+    },
     description=(
         "A chat, e-mail, call note, review or social message for a customer of a CRM "
         "connection. Its sentiment and aspects are computed, the customer is rescored, and "
         "changed fields, churn flag and next-best-action tasks are pushed to the CRM at once."
     ),
-    responses={410: {"description": "The customer was erased on request; nothing is stored."}},
 )
 async def post_interaction(body: InteractionIn, request: Request, _: WriteKey) -> InteractionOut:
     return await run_in_threadpool(_ingest, request, body)
