@@ -66,6 +66,14 @@ def version() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default CEM_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default CEM_PORT)")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            envvar="CEM_WORKERS",
+            help="Worker processes sharing the port (one core each; default CEM_WORKERS or 1)",
+        ),
+    ] = 1,
 ) -> None:
     """Run the HTTP API."""
     import uvicorn
@@ -73,12 +81,23 @@ def serve(
     from service.main import create_app
 
     settings = load_settings()
+    if workers > 1 and settings.auto_migrate:
+        # Each worker process builds its own app (its own sentiment model, key cache and rate
+        # limiter); migrate once here so they do not race to.
+        upgrade(make_engine(settings.database_url.get_secret_value()))
+    if workers > 1:  # the supervising process logs too (workers starting, restarts)
+        configure_logging(settings.log_level, settings.log_format.value, settings.secret_values())
     uvicorn.run(
-        create_app(settings),
+        create_app(settings) if workers == 1 else "service.main:create_app_from_environment",
+        factory=workers > 1,
+        workers=workers,
         host=host or settings.host,
         port=port or settings.port,
         log_config=None,
         server_header=False,
+        # RequestContextMiddleware writes one access line per request (with its request id and
+        # duration); uvicorn's own line would be a second, costlier copy of it.
+        access_log=False,
     )
 
 

@@ -38,7 +38,7 @@ from service.api.routes import (
     sentiment,
     webhooks,
 )
-from service.config import ConfigError, CrmKind, Settings
+from service.config import ConfigError, CrmKind, Settings, load_settings
 from service.jobs import SYNC, JobFunction, JobQueue, JobRegistry, JobRunner, sync_schedules
 from service.jobs.sync_job import make_sync_job
 from service.logs import configure_logging
@@ -218,6 +218,12 @@ def sync_stores(settings: Settings, engine: Engine) -> SyncStores:
         ScoreHistoryRepository(engine),
         WebhookOutbox(engine),
     )
+
+
+def create_app_from_environment() -> FastAPI:
+    """`create_app` with the settings of the environment: the factory each worker process of
+    `cem serve --workers N` calls."""
+    return create_app(load_settings())
 
 
 class _LazyAnalyzer:

@@ -72,10 +72,27 @@ def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{base} did not become healthy")
 
 
+def _descendants(pid: int) -> list[int]:
+    """`pid` and every process below it (uvicorn's workers are children of its supervisor)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            todo.extend(int(child) for child in task.read_text().split())
+    return found
+
+
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of a process and its descendants (Linux /proc)."""
+    total = 0
+    for each in _descendants(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # exited meanwhile
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -109,6 +126,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--rate", type=float, default=200.0, help="requests/s, open loop")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes of both servers"
+    )
     args = parser.parse_args()
     if not wrk.available():
         print("wrk not found: install it (Debian: apt-get install wrk)", file=sys.stderr)
@@ -137,8 +157,9 @@ def main() -> int:
             ("bare", [sys.executable, "-m", "bench.api.bare", "--port"]),
         ):
             port = _free_port()
+            argv = [*command, str(port), "--workers", str(args.workers)]
             bases[name], pids[name] = stack.enter_context(
-                _serving([*command, str(port)], env, port, work / f"{name}.log")
+                _serving(argv, env, port, work / f"{name}.log")
             )  # fmt: skip
         urls = {name: bases[server] + path for name, (server, path) in MEASUREMENTS.items()}
         for name, url in urls.items():
@@ -190,7 +211,8 @@ def main() -> int:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "loadavg_before": load_before, "loadavg_after": os.getloadavg()},
         "settings": {"seconds": args.seconds, "rounds": args.rounds, "rate": args.rate,
-                     "wrk_connections": args.connections, "distinct_bodies": len(bodies)},
+                     "wrk_connections": args.connections, "distinct_bodies": len(bodies),
+                     "workers": args.workers},
         "summary": summary,
         "goals": goals,
         "rounds": rounds,

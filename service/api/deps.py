@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from service.api.problems import ProblemError
 from service.api.ratelimit import RateLimiter
@@ -45,7 +46,7 @@ KeyRepositoryDep = Annotated[ApiKeyRepository, Depends(get_key_repository)]
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="cem"'}
 
 
-def _authenticate(
+async def _authenticate(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header_key: Annotated[str | None, Depends(_api_key)],
@@ -56,7 +57,12 @@ def _authenticate(
         raise ProblemError(
             401, "an API key is required", kind="unauthenticated", headers=_CHALLENGE
         )
-    info = keys.authenticate(presented)
+    # A key verified in the last few seconds is taken from memory (`VERIFIED_KEY_SECONDS`: a
+    # revocation by another process takes effect within that); only a database read or write
+    # goes to the thread pool, since a thread hop per request costs more than the check.
+    info = keys.recently_verified(presented)
+    if info is None:
+        info = await run_in_threadpool(keys.authenticate, presented)
     if info is None:
         raise ProblemError(
             401, "the API key is unknown or revoked", kind="unauthenticated", headers=_CHALLENGE
@@ -71,7 +77,9 @@ def _authenticate(
             headers={"Retry-After": str(decision.retry_after)},
             retry_after=decision.retry_after,
         )
-    keys.touch(info.id, datetime.now(UTC))
+    now = datetime.now(UTC)
+    if keys.touch_due(info.id, now):
+        await run_in_threadpool(keys.touch, info.id, now)
     request.state.key_id = info.id
     return info
 

@@ -1,7 +1,10 @@
 """`POST /v1/score`: stateless scoring of one customer's history (read scope, nothing stored).
 
-The work (`stateless_scoring.score_history`) is CPU-bound, so it runs in the thread pool and the
-event loop keeps accepting requests.
+The work (`stateless_scoring.score_history`) is CPU-bound pure Python of about a millisecond,
+except a call of the embedding model (tens of milliseconds a text, with the GIL released). Only
+a request that may call the model goes to the thread pool, so the event loop keeps serving the
+others meanwhile; the rest run on the loop, since with the GIL a thread hop would add its own
+cost (measured: bench/api) and no parallelism.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from service.api.deps import ReadKey
 from service.api.routes.sentiment import AnalyzerDep
 from service.api.schemas.score import EXAMPLE_REQUEST, ScoreRequest, ScoreResponse
-from service.api.stateless_scoring import score_history
+from service.api.stateless_scoring import needs_model, score_history
 from service.scoring.customer import ScoringModels
 from service.sentiment.pipeline import SentimentAnalyzer
 
@@ -86,15 +89,20 @@ async def score(
         SentimentMode, Query(description=SentimentMode.__doc__)
     ] = SentimentMode.ACCURATE,
 ) -> Response:
+    now = datetime.now(UTC)
     if sentiment is SentimentMode.FAST:
-        analyzer = fast_analyzer(request, analyzer)
-    result = await run_in_threadpool(_score_json, body, analyzer, models, datetime.now(UTC))
+        # Lexicon only: no model call, so never worth a thread hop.
+        result = _score_json(body, fast_analyzer(request, analyzer), models, now)
+    elif needs_model(body, analyzer):
+        result = await run_in_threadpool(_score_json, body, analyzer, models, now)
+    else:
+        result = _score_json(body, analyzer, models, now)
     return Response(result, media_type="application/json")
 
 
 def _score_json(
     body: ScoreRequest, analyzer: SentimentAnalyzer, models: ScoringModels, now: datetime
 ) -> bytes:
-    # Serialised here, in the worker thread, and returned as bytes: FastAPI would otherwise
-    # validate the (already valid) response model again on the event loop.
+    # Serialised here and returned as bytes: FastAPI would otherwise validate the (already
+    # valid) response model again.
     return score_history(body, analyzer, models, now).model_dump_json().encode()
