@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import ReadKey
-from service.api.routes.sentiment import AnalyzerDep
+from service.api.routes.sentiment import get_analyzer
 from service.api.schemas.score import EXAMPLE_REQUEST, ScoreRequest, ScoreResponse
 from service.api.stateless_scoring import needs_model, score_history
 from service.scoring.customer import ScoringModels
@@ -64,9 +64,6 @@ async def get_scoring_models(request: Request) -> ScoringModels:
     return models
 
 
-ModelsDep = Annotated[ScoringModels, Depends(get_scoring_models)]
-
-
 @router.post(
     "/score",
     response_model=ScoreResponse,
@@ -82,13 +79,15 @@ ModelsDep = Annotated[ScoringModels, Depends(get_scoring_models)]
 async def score(
     body: Annotated[ScoreRequest, Body(openapi_examples={"vi": {"value": EXAMPLE_REQUEST}})],
     _: ReadKey,
-    analyzer: AnalyzerDep,
-    models: ModelsDep,
     request: Request,
     sentiment: Annotated[
         SentimentMode, Query(description=SentimentMode.__doc__)
     ] = SentimentMode.ACCURATE,
 ) -> Response:
+    # Read from app.state here rather than as dependencies: each dependency node costs FastAPI
+    # tens of microseconds a request.
+    analyzer = await get_analyzer(request)
+    models = await get_scoring_models(request)
     now = datetime.now(UTC)
     if sentiment is SentimentMode.FAST:
         # Lexicon only: no model call, so never worth a thread hop.
