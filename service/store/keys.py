@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -121,10 +122,16 @@ _VERIFIED = _VerifiedKeys(VERIFIED_KEY_LIMIT)
 class ApiKeyRepository:
     """Create, list, revoke and check API keys."""
 
-    def __init__(self, engine: Engine, verified_seconds: float = VERIFIED_KEY_SECONDS) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        verified_seconds: float = VERIFIED_KEY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._engine = engine
         self._database = engine.url.render_as_string(hide_password=True)
         self._verified_seconds = verified_seconds
+        self._clock = clock
         self._touched: dict[str, datetime] = {}
 
     def create(self, name: str, scopes: list[Scope]) -> NewKey:
@@ -167,7 +174,7 @@ class ApiKeyRepository:
     def recently_verified(self, key: str) -> KeyInfo | None:
         """The key's info when `authenticate` accepted it within the last few seconds (no I/O),
         else None: then ask `authenticate`."""
-        return _VERIFIED.get((self._database, _hash(key)), time.monotonic())
+        return _VERIFIED.get((self._database, _hash(key)), self._clock())
 
     def authenticate(self, key: str) -> KeyInfo | None:
         """The key's info when it is valid and not revoked, else None (constant-time compare)."""
@@ -183,7 +190,7 @@ class ApiKeyRepository:
                 return None
             info = _info(row)
         if self._verified_seconds > 0:
-            expires = time.monotonic() + self._verified_seconds
+            expires = self._clock() + self._verified_seconds
             _VERIFIED.put((self._database, hashed), info, expires)
         return info
 
