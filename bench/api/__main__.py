@@ -13,7 +13,7 @@ model where the lexicon is unsure) and `?sentiment=fast` (lexicon only).
 Goals: score throughput >= 50 % of the bare endpoint's; p99 <= 50 ms at 200 requests/s.
 
 Run: `python -m bench.api [--seconds 8] [--rounds 3] [--rate 200] [--workers 1]`;
-writes `bench/results/api-score.json`.
+writes `bench/results/api-score.json` (`api-score-<N>-workers.json` with `--workers N`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,14 @@ from bench.api import wrk
 from bench.api.bodies import make_bodies
 from bench.api.openloop import at_rate
 
-RESULT = Path(__file__).resolve().parents[1] / "results" / "api-score.json"
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+
+
+def result_path(workers: int) -> Path:
+    """`api-score.json` for one worker per server, `api-score-<N>-workers.json` otherwise."""
+    return RESULTS / ("api-score.json" if workers == 1 else f"api-score-{workers}-workers.json")
+
+
 GOAL_THROUGHPUT_SHARE = 0.5
 GOAL_P99_MS = 50.0
 PATH = "/v1/score"
@@ -232,7 +239,7 @@ def main() -> int:
         "goals": goals,
         "rounds": rounds,
     }  # fmt: skip
-    RESULT.write_text(json.dumps(report, indent=2) + "\n")
+    result_path(args.workers).write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps({"summary": summary, "goals": goals}, indent=2))
     return 0
 
