@@ -76,9 +76,8 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the HTTP API."""
-    import uvicorn
-
     from service.main import create_app
+    from service.serving import run
 
     settings = load_settings()
     if workers > 1 and settings.auto_migrate:
@@ -87,14 +86,12 @@ def serve(
         upgrade(make_engine(settings.database_url.get_secret_value()))
     if workers > 1:  # the supervising process logs too (workers starting, restarts)
         configure_logging(settings.log_level, settings.log_format.value, settings.secret_values())
-    uvicorn.run(
-        create_app(settings) if workers == 1 else "service.main:create_app_from_environment",
-        factory=workers > 1,
-        workers=workers,
+    run(
+        create_app(settings) if workers == 1 else None,
+        "service.main:create_app_from_environment",
         host=host or settings.host,
         port=port or settings.port,
-        log_config=None,
-        server_header=False,
+        workers=workers,
         # RequestContextMiddleware writes one access line per request (with its request id and
         # duration); uvicorn's own line would be a second, costlier copy of it.
         access_log=False,
