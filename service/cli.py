@@ -68,19 +68,35 @@ def version() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default CEM_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default CEM_PORT)")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            envvar="CEM_WORKERS",
+            help="Worker processes sharing the port (one core each; default CEM_WORKERS or 1)",
+        ),
+    ] = 1,
 ) -> None:
     """Run the HTTP API."""
-    import uvicorn
-
     from service.main import create_app
+    from service.serving import run
 
     settings = load_settings()
-    uvicorn.run(
-        create_app(settings),
+    if workers > 1 and settings.auto_migrate:
+        # Each worker process builds its own app (its own sentiment model, key cache and rate
+        # limiter); migrate once here so they do not race to.
+        upgrade(make_engine(settings.database_url.get_secret_value()))
+    if workers > 1:  # the supervising process logs too (workers starting, restarts)
+        configure_logging(settings.log_level, settings.log_format.value, settings.secret_values())
+    run(
+        create_app(settings) if workers == 1 else None,
+        "service.main:create_app_from_environment",
         host=host or settings.host,
         port=port or settings.port,
-        log_config=None,
-        server_header=False,
+        workers=workers,
+        # RequestContextMiddleware writes one access line per request (with its request id and
+        # duration); uvicorn's own line would be a second, costlier copy of it.
+        access_log=False,
     )
 
 
@@ -119,7 +135,8 @@ def keys_list(
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id")]) -> None:
-    """Revoke a key; it stops working at once."""
+    """Revoke a key; running servers refuse it within 5 seconds (they trust a verified key that
+    long, to spare the database a read per request)."""
     if ApiKeyRepository(_engine(_settings())).revoke(key_id) is None:
         raise CliError(f"no API key with id {key_id}")
     typer.echo(f"revoked {key_id}")

@@ -43,7 +43,7 @@ from service.api.routes import (
     sentiment,
     webhooks,
 )
-from service.config import ConfigError, CrmKind, Settings
+from service.config import ConfigError, CrmKind, Settings, load_settings
 from service.jobs import SYNC, JobFunction, JobQueue, JobRegistry, JobRunner, sync_schedules
 from service.jobs.customer_jobs import ERASE, RESCORE, make_erase_job, make_rescore_job
 from service.jobs.sync_job import make_sync_job
@@ -232,6 +232,12 @@ def sync_stores(settings: Settings, engine: Engine) -> SyncStores:
         ScoreHistoryRepository(engine),
         WebhookOutbox(engine),
     )
+
+
+def create_app_from_environment() -> FastAPI:
+    """`create_app` with the settings of the environment: the factory each worker process of
+    `cem serve --workers N` calls."""
+    return create_app(load_settings())
 
 
 class _LazyAnalyzer:

@@ -1,11 +1,12 @@
 """The baseline: a bare FastAPI endpoint served exactly as `cem serve` serves the real app.
 
-Same uvicorn call (`log_config=None`, `server_header=False`, one process, access log on) and the
-same JSON logging set-up, so the comparison isolates what cem-bridge adds: auth, middleware,
-validation, sentiment and scoring. The endpoint parses the JSON body (as any real endpoint must)
-and answers a constant.
+Same uvicorn call (`log_config=None`, `server_header=False`, the same number of worker processes)
+and the same JSON logging set-up with one access-log line per request (uvicorn's here; `cem serve`
+turns uvicorn's off and writes its own from RequestContextMiddleware), so the comparison isolates
+what cem-bridge adds: auth, middleware, validation, sentiment and scoring. The endpoint parses the
+JSON body (as any real endpoint must) and answers a constant.
 
-Run: `python -m bench.api.bare --port 8101`.
+Run: `python -m bench.api.bare --port 8101 [--workers N]`.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 
 from service.logs import configure_logging
+from service.serving import run
 
 app = FastAPI()
 
@@ -36,9 +37,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     configure_logging("INFO", "json", [])
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, server_header=False)
+    run(
+        app,
+        "bench.api.bare:create_app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=True,  # its one access line a request (cem writes its own instead)
+    )
+
+
+def create_app() -> FastAPI:
+    """The factory each worker process calls (it sets up the same logging first)."""
+    configure_logging("INFO", "json", [])
+    return app
 
 
 if __name__ == "__main__":

@@ -20,7 +20,13 @@ from service.sentiment.cache import ResultCache, text_key
 from service.sentiment.language import UNDETERMINED, LanguageDetector, LanguageGuess
 from service.sentiment.protocol import Polarity, SentimentModel
 from service.sentiment.registry import build_backends
-from service.sentiment.results import AspectSentiment, Label, SentenceScore, SentimentResult
+from service.sentiment.results import (
+    Aspect,
+    AspectSentiment,
+    Label,
+    SentenceScore,
+    SentimentResult,
+)
 from service.sentiment.segments import is_long, split_clauses, split_sentences
 from service.sentiment.settings import SentimentSettings
 from service.sentiment.terms import is_boundary, tokenize
@@ -82,6 +88,40 @@ def _confidence(scored: Scored, label: Label) -> float:
     return round(min(1.0, 0.5 + 0.5 * certainty), 4)
 
 
+@dataclass(frozen=True, slots=True)
+class _Outline:
+    """What planning one text found, without the text: its language guess and its aspect
+    mentions as (sentence index, clause index, aspect, terms). Cached by text hash, so a text
+    seen again skips language detection and the aspect scan, and no message text is held."""
+
+    guess: LanguageGuess
+    mentions: tuple[tuple[int, int, Aspect, tuple[str, ...]], ...]
+
+    @classmethod
+    def of(cls, text: str, guess: LanguageGuess, mentions: list[AspectMention]) -> _Outline:
+        where: dict[tuple[str, str], tuple[int, int]] = {}
+        for si, sentence in enumerate(split_sentences(text)):
+            for ci, clause in enumerate(split_clauses(sentence)):
+                where.setdefault((sentence, clause), (si, ci))
+        return cls(
+            guess,
+            tuple((*where[(m.sentence, m.clause)], m.aspect, m.terms) for m in mentions),
+        )
+
+    def mentions_in(self, text: str) -> list[AspectMention]:
+        """The mentions again, their clauses cut from `text` as `find_mentions` cut them."""
+        if not self.mentions:
+            return []
+        sentences = split_sentences(text)
+        clauses: dict[int, list[str]] = {}
+        found = []
+        for si, ci, aspect, terms in self.mentions:
+            if si not in clauses:
+                clauses[si] = split_clauses(sentences[si])
+            found.append(AspectMention(aspect, clauses[si][ci], sentences[si], terms))
+        return found
+
+
 @dataclass
 class _Plan:
     text: str
@@ -108,6 +148,7 @@ class SentimentAnalyzer:
         self.backends: dict[str, SentimentModel] = loaded
         self.detector = LanguageDetector(self.settings.languages)
         self.cache: ResultCache[Scored] = ResultCache(self.settings.cache_size)
+        self.outlines: ResultCache[_Outline] = ResultCache(self.settings.cache_size)
         self.version = hashlib.sha256(
             repr((sorted(self.backends), self.settings.model_dump())).encode()
         ).hexdigest()[:16]
@@ -153,11 +194,17 @@ class SentimentAnalyzer:
         return [self._result(plan, scores) for plan in plans]
 
     def _plan(self, text: str, hint: str | None) -> _Plan:
-        guess = self.detector.detect(text, hint)
+        key = text_key(text, f"outline:{hint}", self.version)
+        outline = self.outlines.get(key)
+        if outline is None:
+            guess = self.detector.detect(text, hint)
+            mentions = find_mentions(text, guess.languages or (guess.language,))
+            self.outlines.put(key, _Outline.of(text, guess, mentions))
+        else:
+            guess, mentions = outline.guess, outline.mentions_in(text)
         s = self.settings
         long = is_long(text, s.long_text_chars, s.long_text_sentences)
         units = split_sentences(text)[: s.max_sentences] if long else [text.strip()]
-        mentions = find_mentions(text, guess.languages or (guess.language,))
         whole = text.strip() if long and len(text) <= s.whole_text_chars else None
         return _Plan(text, guess, units or [text.strip()], long, mentions, whole)
 

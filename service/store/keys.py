@@ -10,7 +10,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -26,6 +29,10 @@ OLDEST_FIRST = Sort("created_at", descending=False)
 
 KEY_PREFIX = "cem_"
 TOUCH_EVERY_SECONDS = 60
+# A verified key is trusted this long without a database read. A revocation made in this process
+# (API or CLI) takes effect at once; one made by another process within this many seconds.
+VERIFIED_KEY_SECONDS = 5.0
+VERIFIED_KEY_LIMIT = 1024
 
 
 class Scope(StrEnum):
@@ -75,11 +82,59 @@ def _info(row: ApiKey) -> KeyInfo:
     )
 
 
+class _VerifiedKeys:
+    """Keys that passed `authenticate` recently, by (database, key hash), for the hot path.
+
+    Process-wide, so revoking through any repository of this process drops the key at once.
+    Bounded (least recently verified out first); only valid keys are kept, so unknown keys cannot
+    fill it. Keyed by the key's hash: the cache never holds a key.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._items: OrderedDict[tuple[str, str], tuple[KeyInfo, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, where: tuple[str, str], now: float) -> KeyInfo | None:
+        with self._lock:
+            found = self._items.get(where)
+            if found is None:
+                return None
+            if found[1] <= now:
+                del self._items[where]
+                return None
+            return found[0]
+
+    def put(self, where: tuple[str, str], info: KeyInfo, expires: float) -> None:
+        with self._lock:
+            self._items[where] = (info, expires)
+            self._items.move_to_end(where)
+            while len(self._items) > self._limit:
+                self._items.popitem(last=False)
+
+    def drop(self, database: str, key_id: str) -> None:
+        with self._lock:
+            stale = [w for w, (i, _) in self._items.items() if w[0] == database and i.id == key_id]
+            for where in stale:
+                del self._items[where]
+
+
+_VERIFIED = _VerifiedKeys(VERIFIED_KEY_LIMIT)
+
+
 class ApiKeyRepository:
     """Create, list, revoke and check API keys."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        verified_seconds: float = VERIFIED_KEY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._engine = engine
+        self._database = engine.url.render_as_string(hide_password=True)
+        self._verified_seconds = verified_seconds
+        self._clock = clock
         self._touched: dict[str, datetime] = {}
 
     def create(self, name: str, scopes: list[Scope]) -> NewKey:
@@ -139,26 +194,42 @@ class ApiKeyRepository:
                 row.revoked_at = datetime.now(UTC)
                 session.add(row)
             session.flush()
-            return _info(row)
+            info = _info(row)
+        _VERIFIED.drop(self._database, key_id)
+        return info
+
+    def recently_verified(self, key: str) -> KeyInfo | None:
+        """The key's info when `authenticate` accepted it within the last few seconds (no I/O),
+        else None: then ask `authenticate`."""
+        return _VERIFIED.get((self._database, _hash(key)), self._clock())
 
     def authenticate(self, key: str) -> KeyInfo | None:
         """The key's info when it is valid and not revoked, else None (constant-time compare)."""
         if not key.startswith(KEY_PREFIX) or key.count("_") < 2:
             return None
         key_id = key[len(KEY_PREFIX) :].split("_", 1)[0]
+        hashed = _hash(key)
         with Session(self._engine) as session:
             row = session.get(ApiKey, key_id)
             if row is None or row.revoked_at is not None:
                 return None
-            if not hmac.compare_digest(row.key_hash, _hash(key)):
+            if not hmac.compare_digest(row.key_hash, hashed):
                 return None
-            return _info(row)
+            info = _info(row)
+        if self._verified_seconds > 0:
+            expires = self._clock() + self._verified_seconds
+            _VERIFIED.put((self._database, hashed), info, expires)
+        return info
+
+    def touch_due(self, key_id: str, at: datetime) -> bool:
+        """Whether `touch` would write (no I/O): lets the hot path skip a thread hop."""
+        last = self._touched.get(key_id)
+        return last is None or (at - last).total_seconds() > TOUCH_EVERY_SECONDS
 
     def touch(self, key_id: str, at: datetime) -> None:
         """Record that a key was used (best effort, at most once a minute per key)."""
         # Remembered in memory too, so the hot path skips the database between writes.
-        last = self._touched.get(key_id)
-        if last is not None and (at - last).total_seconds() <= TOUCH_EVERY_SECONDS:
+        if not self.touch_due(key_id, at):
             return
         self._touched[key_id] = at
         with session_scope(self._engine) as session:

@@ -1,7 +1,10 @@
 """`POST /v1/score`: stateless scoring of one customer's history (read scope, nothing stored).
 
-The work (`stateless_scoring.score_history`) is CPU-bound, so it runs in the thread pool and the
-event loop keeps accepting requests.
+The work (`stateless_scoring.score_history`) is CPU-bound pure Python of about a millisecond,
+except a call of the embedding model (tens of milliseconds a text, with the GIL released). Only
+a request that may call the model goes to the thread pool, so the event loop keeps serving the
+others meanwhile; the rest run on the loop, since with the GIL a thread hop would add its own
+cost (measured: bench/api) and no parallelism.
 """
 
 from __future__ import annotations
@@ -11,13 +14,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import ReadKey
-from service.api.routes.sentiment import AnalyzerDep
+from service.api.routes.sentiment import get_analyzer
 from service.api.schemas.score import EXAMPLE_REQUEST, ScoreRequest, ScoreResponse
-from service.api.stateless_scoring import score_history
+from service.api.stateless_scoring import needs_model, score_history
 from service.scoring.customer import ScoringModels
 from service.sentiment.pipeline import SentimentAnalyzer
 
@@ -61,9 +64,6 @@ async def get_scoring_models(request: Request) -> ScoringModels:
     return models
 
 
-ModelsDep = Annotated[ScoringModels, Depends(get_scoring_models)]
-
-
 @router.post(
     "/score",
     response_model=ScoreResponse,
@@ -79,22 +79,29 @@ ModelsDep = Annotated[ScoringModels, Depends(get_scoring_models)]
 async def score(
     body: Annotated[ScoreRequest, Body(openapi_examples={"vi": {"value": EXAMPLE_REQUEST}})],
     _: ReadKey,
-    analyzer: AnalyzerDep,
-    models: ModelsDep,
     request: Request,
     sentiment: Annotated[
         SentimentMode, Query(description=SentimentMode.__doc__)
     ] = SentimentMode.ACCURATE,
 ) -> Response:
+    # Read from app.state here rather than as dependencies: each dependency node costs FastAPI
+    # tens of microseconds a request.
+    analyzer = await get_analyzer(request)
+    models = await get_scoring_models(request)
+    now = datetime.now(UTC)
     if sentiment is SentimentMode.FAST:
-        analyzer = fast_analyzer(request, analyzer)
-    result = await run_in_threadpool(_score_json, body, analyzer, models, datetime.now(UTC))
+        # Lexicon only: no model call, so never worth a thread hop.
+        result = _score_json(body, fast_analyzer(request, analyzer), models, now)
+    elif needs_model(body, analyzer):
+        result = await run_in_threadpool(_score_json, body, analyzer, models, now)
+    else:
+        result = _score_json(body, analyzer, models, now)
     return Response(result, media_type="application/json")
 
 
 def _score_json(
     body: ScoreRequest, analyzer: SentimentAnalyzer, models: ScoringModels, now: datetime
 ) -> bytes:
-    # Serialised here, in the worker thread, and returned as bytes: FastAPI would otherwise
-    # validate the (already valid) response model again on the event loop.
+    # Serialised here and returned as bytes: FastAPI would otherwise validate the (already
+    # valid) response model again.
     return score_history(body, analyzer, models, now).model_dump_json().encode()
