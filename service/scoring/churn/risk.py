@@ -27,7 +27,7 @@ from service.domain import (
     TransactionStatus,
 )
 from service.scoring.churn.bgnbd import BgNbdParams, expected_purchases, p_alive, p_no_purchase
-from service.scoring.churn.signals import experience_warnings
+from service.scoring.churn.signals import experience_warnings, recent_complaint
 from service.scoring.churn.summary import PurchaseSummary, purchase_summary
 from service.scoring.churn.survival import SurvivalCurve, p_cancel_within
 from service.scoring.columns import F64, PurchaseColumns, days_before, epoch_day
@@ -111,6 +111,9 @@ def churn_flag(
     Subscribers get the survival estimate (needs `curve`); buyers get BG/NBD (needs `params`).
     """
     warnings = experience_warnings(as_of, surveys=surveys, interactions=interactions, cases=cases)
+    # A fresh complaint flags the customer whatever the probability says; it leads the drivers.
+    complaint = recent_complaint(as_of, surveys=surveys, interactions=interactions)
+    first = (complaint,) if complaint is not None else ()
     counts = {
         "transactions": len(transactions),
         "surveys": len(surveys),
@@ -145,8 +148,8 @@ def churn_flag(
             probability=p,
             model=ChurnModelKind.SURVIVAL,
             segment=ChurnSegment.SUBSCRIPTION,
-            flagged=p >= threshold,
-            drivers=(driver,),
+            flagged=p >= threshold or complaint is not None,
+            drivers=(*first, driver),
         )
     if params is None:
         return None
@@ -183,8 +186,8 @@ def churn_flag(
         probability=p,
         model=ChurnModelKind.BG_NBD,
         segment=segment,
-        flagged=p >= threshold,
+        flagged=p >= threshold or complaint is not None,
         expected_purchases=float(risk.expected[0]),
         p_alive=alive,
-        drivers=tuple(drivers),
+        drivers=(*first, *drivers),
     )

@@ -1,4 +1,5 @@
-"""Experience warnings shown beside a churn probability (never blended into it).
+"""Experience warnings shown beside a churn probability (never blended into it), and the one
+experience signal that raises the flag by itself: a fresh complaint.
 
 Without labels nobody knows how much a bad CSAT adds to churn odds, so these signals are shown
 as plain, explainable facts next to the number, as docs/churn-resources.md section 5A.5 says.
@@ -9,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from service.domain import Case, Interaction, Polarity, SurveyKind, SurveyResponse
+from service.domain import (
+    Case,
+    Direction,
+    Interaction,
+    Polarity,
+    RiskDriver,
+    SurveyKind,
+    SurveyResponse,
+)
 
 
 def experience_warnings(
@@ -59,3 +68,65 @@ def experience_warnings(
     elif run == 1:
         out.append("the last message was negative")
     return tuple(out)
+
+
+COMPLAINT_DAYS = 14.0
+
+
+def recent_complaint(
+    as_of: datetime,
+    *,
+    surveys: Sequence[SurveyResponse] = (),
+    interactions: Sequence[Interaction] = (),
+    within_days: float = COMPLAINT_DAYS,
+) -> RiskDriver | None:
+    """The customer's latest word, when it is a complaint made within `within_days`.
+
+    A complaint is an inbound message whose sentiment is negative, or an NPS answer of 0-6. Only
+    the latest inbound message or answer counts: a complaint followed by a happy message has
+    been dealt with. This is what raises the churn flag at once, whatever the purchase model
+    says — the moment a customer complains is the moment a save is still cheap.
+    """
+    since = as_of - timedelta(days=within_days)
+    messages = [
+        i
+        for i in interactions
+        if i.direction is Direction.INBOUND
+        and i.sentiment is not None
+        and since <= i.occurred_at <= as_of
+    ]
+    answers = [r for r in surveys if r.kind is SurveyKind.NPS and since <= r.occurred_at <= as_of]
+    latest_message = max(messages, key=lambda i: i.occurred_at, default=None)
+    latest_answer = max(answers, key=lambda r: r.occurred_at, default=None)
+    if latest_answer is not None and (
+        latest_message is None or latest_answer.occurred_at >= latest_message.occurred_at
+    ):
+        if latest_answer.value > 6:
+            return None
+        when = _ago(as_of, latest_answer.occurred_at)
+        return RiskDriver(
+            name="recent_complaint",
+            text=f"Answered NPS {latest_answer.value:g} (a detractor) {when}",
+            impact=1.0,
+        )
+    if latest_message is None or latest_message.sentiment is None:
+        return None
+    if latest_message.sentiment.label is not Polarity.NEGATIVE:
+        return None
+    about = [a.aspect for a in latest_message.sentiment.aspects if a.polarity is Polarity.NEGATIVE]
+    topic = f" about {', '.join(about)}" if about else ""
+    channel = latest_message.channel.value.replace("_", " ")
+    return RiskDriver(
+        name="recent_complaint",
+        text=f"Complained {_ago(as_of, latest_message.occurred_at)}: a negative {channel}{topic}",
+        impact=1.0,
+    )
+
+
+def _ago(as_of: datetime, moment: datetime) -> str:
+    hours = max(0.0, (as_of - moment).total_seconds() / 3600)
+    if hours < 1:
+        return "within the hour"
+    if hours < 48:
+        return f"{hours:.0f} hours ago"
+    return f"{hours / 24:.0f} days ago"

@@ -19,7 +19,7 @@ from service.scoring.churn.bgnbd import (
     p_no_purchase,
 )
 from service.scoring.churn.risk import churn_flag
-from service.scoring.churn.signals import experience_warnings
+from service.scoring.churn.signals import experience_warnings, recent_complaint
 from service.scoring.churn.survival import kaplan_meier, p_cancel_within, survival_at
 from service.scoring.churn.thresholds import (
     apply_hysteresis,
@@ -133,11 +133,13 @@ def test_churn_flag_for_a_lapsed_repeat_buyer() -> None:
     assert flag.segment is ChurnSegment.REPEAT
     assert flag.flagged
     assert flag.p_alive is not None
+    # The day-old complaint leads; the purchase rhythm follows.
+    assert flag.drivers[0].text == "Complained 24 hours ago: a negative chat"
     assert (
-        flag.drivers[0].text
+        flag.drivers[1].text
         == "Usually buys every ~5 weeks; last purchase 29 weeks ago (6.0x longer than usual)"
     )
-    assert "average customer: 30%" in flag.drivers[1].text
+    assert "average customer: 30%" in flag.drivers[2].text
     assert flag.warnings == ("the last message was negative",)
 
 
@@ -212,3 +214,42 @@ def test_share_rule_never_flags_fewer_than_asked(values: list[float], share: flo
     flagged = int((p >= choice.threshold).sum())
     # Customers with no risk at all are never flagged, whatever the share.
     assert flagged >= min(int((p > 0).sum()), int(np.ceil(share * len(p))))
+
+
+def test_a_fresh_complaint_is_named_and_a_later_happy_word_or_age_clears_it() -> None:
+    complaint = recent_complaint(AS_OF, interactions=[message(-0.8, 0.2, aspects=("delivery",))])
+    assert complaint is not None
+    assert complaint.text == "Complained 5 hours ago: a negative chat about delivery"
+    # Dealt with: the customer wrote happily afterwards.
+    assert recent_complaint(AS_OF, interactions=[message(-0.8, 2), message(0.7, 1)]) is None
+    # Too old to act on now.
+    assert recent_complaint(AS_OF, interactions=[message(-0.8, 20)]) is None
+    # A detractor's answer counts; a promoter's answer after the complaint settles it.
+    detractor = recent_complaint(AS_OF, surveys=[survey(3, 1)])
+    assert detractor is not None
+    assert "NPS 3" in detractor.text
+    assert recent_complaint(AS_OF, interactions=[message(-0.8, 3)], surveys=[survey(9, 1)]) is None
+
+
+def test_a_complaint_raises_the_flag_whatever_the_purchase_model_says() -> None:
+    params = CDNOW
+    customer = Customer(id="c1")
+    buys = [purchase(days) for days in (300, 200, 100, 10)]
+    calm = churn_flag(
+        customer, AS_OF, horizon_days=90, threshold=0.99, params=params, transactions=buys
+    )
+    assert calm is not None
+    assert not calm.flagged
+    upset = churn_flag(
+        customer,
+        AS_OF,
+        horizon_days=90,
+        threshold=0.99,
+        params=params,
+        transactions=buys,
+        interactions=[message(-0.9, 0.1, aspects=("delivery",))],
+    )
+    assert upset is not None
+    assert upset.flagged
+    assert upset.probability == calm.probability  # the number is not bent by the complaint
+    assert upset.drivers[0].name == "recent_complaint"
