@@ -9,6 +9,8 @@ import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.supervisors import Multiprocess
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
 
 def run(
     app: ASGIApp | None, factory: str, *, host: str, port: int, workers: int, access_log: bool
@@ -20,7 +22,17 @@ def run(
     if workers == 1 and app is not None:
         uvicorn.run(app, **options)  # type: ignore[arg-type]
         return
-    config = uvicorn.Config(factory, factory=True, workers=workers, **options)  # type: ignore[arg-type]
+    config = uvicorn.Config(
+        factory,
+        factory=True,
+        workers=workers,
+        # The supervisor pings each worker and replaces one that has not answered within this
+        # time, counted from its start; a worker answers only once its imports are done, which
+        # on a busy machine took longer than uvicorn's 5 s, so workers were killed and
+        # restarted for ever.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        **options,  # type: ignore[arg-type]
+    )
     listener = config.bind_socket()
     # uvicorn opens the shared listener with protocol 0, so asyncio does not switch Nagle's
     # algorithm off on the connections it accepts (it checks for IPPROTO_TCP), and a response's
