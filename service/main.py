@@ -6,6 +6,7 @@ else receives what it needs from here.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -43,7 +44,7 @@ from service.jobs import SYNC, JobFunction, JobQueue, JobRegistry, JobRunner, sy
 from service.jobs.sync_job import make_sync_job
 from service.logs import configure_logging
 from service.ports import CrmReader, CrmWriter
-from service.realtime.hubspot import RecentIds
+from service.realtime.changes import Inbox
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.cursors import CursorRepository
 from service.store.database import make_engine, upgrade
@@ -139,10 +140,12 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     app.state.analyzer_factory = analyzer
     app.state.build_connection = lambda name: build_connection(settings, name)
     app.state.sync_stores = lambda: sync_stores(settings, engine)
-    # Real-time paths: fitted purchase models per connection (refitted hourly) and the event
-    # ids HubSpot already delivered to this process.
+    # Real-time paths: fitted purchase models per connection (refitted hourly), the CRM events
+    # already applied by this process, and the fields we push (our writes coming back as events
+    # are ignored).
     app.state.purchase_models = {}
-    app.state.hubspot_event_ids = RecentIds()
+    app.state.realtime = Inbox()
+    app.state.own_fields = functools.cache(lambda name: own_fields(settings, name))
 
     install_problem_handlers(app)
     app.include_router(health.router)
@@ -195,6 +198,14 @@ def build_connection(settings: Settings, name: str) -> Connection:
     hs = HubSpotClient(name, connection)
     return Connection(
         name, connection.kind, HubSpotReader(hs, mappings, lookback), HubSpotWriter(hs, mappings)
+    )
+
+
+def own_fields(settings: Settings, name: str) -> frozenset[str]:
+    """The CRM fields the connection `name` pushes (its push mappings), external ids included."""
+    crm = settings.connections[name].kind.value
+    return frozenset(
+        f for m in connection_mappings(settings, name).for_crm(crm, "push") for f in m.crm_fields()
     )
 
 
