@@ -33,6 +33,7 @@ class Seen:
 class CrmWatch(Protocol):
     """What tests, the demo and the benchmark need from a sandbox CRM."""
 
+    def customers(self) -> list[str]: ...
     def look(self, customer_ids: Sequence[str]) -> dict[str, Seen]: ...
     def complain(self, customer_id: str, text: str) -> str: ...
     def close(self) -> None: ...
@@ -65,6 +66,22 @@ class HubSpotWatch:
             answer.raise_for_status()
             results.extend(answer.json().get("results") or [])
         return results
+
+    def customers(self) -> list[str]:
+        """Every contact id."""
+        ids: list[str] = []
+        after: str | None = None
+        while True:
+            params: dict[str, str | int] = {"limit": 100}
+            if after:
+                params["after"] = after
+            answer = self._http.get("/crm/v3/objects/contacts", params=params)
+            answer.raise_for_status()
+            body = answer.json()
+            ids.extend(str(r["id"]) for r in body.get("results") or [])
+            after = ((body.get("paging") or {}).get("next") or {}).get("after")
+            if after is None:
+                return ids
 
     def look(self, customer_ids: Sequence[str]) -> dict[str, Seen]:
         ids = list(customer_ids)
@@ -140,6 +157,10 @@ class SalesforceWatch:
             body = self._http.get(path).json()
             rows.extend(body.get("records") or [])
         return rows
+
+    def customers(self) -> list[str]:
+        """Every contact id."""
+        return [str(r["Id"]) for r in self._query("SELECT Id FROM Contact")]
 
     def look(self, customer_ids: Sequence[str]) -> dict[str, Seen]:
         seen: dict[str, Seen] = {}

@@ -20,10 +20,12 @@ from sqlalchemy import Engine
 
 from adapters.hubspot.client import HubSpotClient
 from adapters.hubspot.reader import HubSpotReader
+from adapters.hubspot.writer import TASK_KEY as HUBSPOT_TASK_KEY
 from adapters.hubspot.writer import HubSpotWriter
 from adapters.mapping import MappingError, MappingSet, load_mappings
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.reader import SalesforceReader
+from adapters.salesforce.writer import TASK_KEY_FIELD as SALESFORCE_TASK_KEY
 from adapters.salesforce.writer import SalesforceWriter
 from service import __version__
 from service.api.middleware import BodyGuardMiddleware, HttpMetrics, RequestContextMiddleware
@@ -202,11 +204,12 @@ def build_connection(settings: Settings, name: str) -> Connection:
 
 
 def own_fields(settings: Settings, name: str) -> frozenset[str]:
-    """The CRM fields the connection `name` pushes (its push mappings), external ids included."""
-    crm = settings.connections[name].kind.value
-    return frozenset(
-        f for m in connection_mappings(settings, name).for_crm(crm, "push") for f in m.crm_fields()
-    )
+    """The CRM fields only we write on the connection `name`: its push mappings' fields and
+    external ids, and the task key our tasks carry (how our own writes are told apart)."""
+    kind = settings.connections[name].kind
+    task_key = SALESFORCE_TASK_KEY if kind is CrmKind.SALESFORCE else HUBSPOT_TASK_KEY
+    pushed = connection_mappings(settings, name).for_crm(kind.value, "push")
+    return frozenset({task_key, *(f for m in pushed for f in m.crm_fields())})
 
 
 def check_mappings(settings: Settings) -> None:

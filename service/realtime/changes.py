@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +90,22 @@ class RecordStamps:
 @dataclass
 class Inbox:
     """Real-time state of this process: seen events, applied stamps, one lock per connection
-    so two deliveries never store an older re-read over a newer one."""
+    so two deliveries never store an older re-read over a newer one, and each worker thread's
+    CRM clients (a Salesforce client logs in once, not once per delivery)."""
 
     seen: RecentIds = field(default_factory=RecentIds)
     stamps: RecordStamps = field(default_factory=RecordStamps)
     _locks: dict[str, threading.Lock] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
+    _clients: threading.local = field(default_factory=threading.local)
+
+    def wiring(self, connection: str, build: Callable[[str], T]) -> T:
+        """This thread's `build(connection)`, built on first use (clients are not shared
+        between threads: their HTTP sessions are not thread-safe)."""
+        cache: dict[str, T] = self._clients.__dict__.setdefault("wirings", {})
+        if connection not in cache:
+            cache[connection] = build(connection)
+        return cache[connection]
 
     def lock(self, connection: str) -> threading.Lock:
         with self._guard:

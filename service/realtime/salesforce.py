@@ -47,8 +47,8 @@ class SecretError(ValueError):
     """The connection's webhook secret is not a Standard Webhooks secret (whsec_ + base64)."""
 
 
-def _header(event: Any) -> tuple[str, Mapping[str, Any]] | None:
-    """(replay id, ChangeEventHeader), or None for an event without them."""
+def _parts(event: Any) -> tuple[str, Mapping[str, Any], Mapping[str, Any]] | None:
+    """(replay id, ChangeEventHeader, payload), or None for an event without them."""
     data = event.get("data") if isinstance(event, dict) else None
     payload = data.get("payload") if isinstance(data, dict) else None
     header = payload.get("ChangeEventHeader") if isinstance(payload, dict) else None
@@ -56,7 +56,20 @@ def _header(event: Any) -> tuple[str, Mapping[str, Any]] | None:
     if not isinstance(header, dict) or not isinstance(meta, dict):
         return None
     replay = meta.get("replayId", meta.get("EventUuid"))
-    return None if replay is None else (str(replay), header)
+    return None if replay is None else (str(replay), header, payload)  # type: ignore[return-value]
+
+
+def _ours(
+    change: str, header: Mapping[str, Any], payload: Mapping[str, Any], own: frozenset[str]
+) -> bool:
+    """Whether the event reports our own write: an update of only the fields we push, or the
+    creation of a record carrying a field only we set (the key of a task we created)."""
+    if change == "UPDATE":
+        changed = set(header.get("changedFields") or ()) - _AUDIT
+        return bool(changed) and changed <= own
+    if change == "CREATE":
+        return any(payload.get(f) is not None for f in own)
+    return False
 
 
 def notices(payload: Any, own_fields: frozenset[str]) -> tuple[list[Notice], int]:
@@ -67,21 +80,19 @@ def notices(payload: Any, own_fields: frozenset[str]) -> tuple[list[Notice], int
     found: list[Notice] = []
     ignored = 0
     for event in payload:
-        parsed = _header(event)
+        parsed = _parts(event)
         if parsed is None:
             ignored += 1
             continue
-        replay, header = parsed
+        replay, header, fields = parsed
         change = str(header.get("changeType", ""))
         entity = header.get("entityName")
         ids = header.get("recordIds")
-        changed = set(header.get("changedFields") or ()) - _AUDIT
-        own = change == "UPDATE" and bool(changed) and changed <= own_fields
         if (
             change not in _DELETES | _CHANGES
             or not isinstance(entity, str)
             or not isinstance(ids, list)
-            or own
+            or _ours(change, header, fields, own_fields)
         ):
             ignored += 1
             continue

@@ -115,7 +115,7 @@ def _connection(request: Request, kind: CrmKind, name: str | None) -> tuple[str,
 def _apply(request: Request, connection: str, changes: Changes, events: int) -> EventsAccepted:
     state = request.app.state
     inbox: Inbox = state.realtime
-    wiring = state.build_connection(connection)
+    wiring = inbox.wiring(connection, state.build_connection)
     stores = state.sync_stores()
     try:
         report = apply_changes(
