@@ -109,6 +109,15 @@ class HubSpotWatch:
             )
         return seen
 
+    def task(self, key: str) -> str:
+        """The subject of the task with our key `key`."""
+        answer = self._http.get(
+            f"/crm/v3/objects/tasks/{key}",
+            params={"idProperty": "cem_task_key", "properties": "hs_task_subject"},
+        )
+        answer.raise_for_status()
+        return str((answer.json().get("properties") or {}).get("hs_task_subject") or "")
+
     def complain(self, customer_id: str, text: str) -> str:
         """A note on the contact holding `text` (a chat transcript, a call note); its id."""
         answer = self._http.post(

@@ -188,7 +188,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200, help="in total, split over the CRMs")
     parser.add_argument("--customers", type=int, default=300, help="generated per CRM")
-    parser.add_argument("--rate", type=float, default=10.0, help="CRM writes per second")
+    parser.add_argument("--rate", type=float, default=5.0, help="CRM writes per second")
     parser.add_argument("--linger", type=float, default=0.05, help="senders' batching wait (s)")
     parser.add_argument("--timeout", type=float, default=30.0)
     args = parser.parse_args()
@@ -224,7 +224,8 @@ def main() -> int:
                     Crm(HS, HubSpotWatch(hs["base_url"], hs["access_token"])),
                     Crm(SF, SalesforceWatch(sf["base_url"], sf["session_id"], sf["ca_cert"])),
                 ]
-                per_crm = args.events // len(crms)
+                # One more per CRM for the warm-up event.
+                per_crm = args.events // len(crms) + 1
                 chosen = {crm.name: _candidates(crm, per_crm) for crm in crms}
                 _admin(
                     hs,
@@ -263,7 +264,11 @@ def main() -> int:
     result = {
         "benchmark": "realtime",
         "started": started.isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average_1m": round(os.getloadavg()[0], 1),
+        },
         "settings": vars(args),
         "measured_from": "the CRM write returning (includes the sender's linger and polling)",
         "goal": {"p95_s": GOAL_P95_SECONDS},
