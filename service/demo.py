@@ -207,18 +207,21 @@ def _live_chat(run: DemoRun, service_url: str) -> None:
                 break
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
-        console.print(f"live Zalo chat from {name}: {LIVE_CHAT!r}")
+        # soft_wrap: one line each, whatever the terminal width (tests read these lines).
+        console.print(f"live Zalo chat from {name}: {LIVE_CHAT!r}", soft_wrap=True)
         new = sorted(now.task_keys - before.task_keys)
         if not new:
             console.print(
                 f"  → HubSpot's webhook reached the service, but after {elapsed:.1f} s "
-                f"HubSpot shows churn flag {str(now.flag).lower()} and no new task"
+                f"HubSpot shows churn flag {str(now.flag).lower()} and no new task",
+                soft_wrap=True,
             )
             return
         task = watch.task(new[0])
         console.print(
             f"  → sent by HubSpot's webhook to POST /v1/webhooks/hubspot; in HubSpot after "
-            f"{elapsed:.2f} s: churn flag {str(now.flag).lower()}, new task: {task}"
+            f"{elapsed:.2f} s: churn flag {str(now.flag).lower()}, new task: {task}",
+            soft_wrap=True,
         )
     finally:
         watch.close()
