@@ -29,6 +29,7 @@ from service.ports import CrmError
 from service.realtime import hubspot, salesforce
 from service.realtime.changes import Changes, Inbox, Notice
 from service.usecases.realtime import apply_changes
+from service.usecases.sync import SyncReport
 
 router = APIRouter(tags=["real time"])
 
@@ -134,6 +135,10 @@ def _apply(request: Request, connection: str, changes: Changes, events: int) -> 
         # was remembered, so the retry is processed in full.
         raise ProblemError(503, f"the CRM failed: {error}", kind="crm-unavailable") from None
     inbox.applied(connection, changes)
+    return _accepted(changes, events, report)
+
+
+def _accepted(changes: Changes, events: int, report: SyncReport) -> EventsAccepted:
     return EventsAccepted(
         events=events,
         duplicates=changes.duplicates,
@@ -177,7 +182,12 @@ async def receive(request: Request, kind: CrmKind, name: str | None) -> EventsAc
         found, ignored = read(payload, request.app.state.own_fields(connection))
     except ValueError as error:
         raise ProblemError(422, str(error), kind="validation-error") from None
-    changes = request.app.state.realtime.plan(connection, found, ignored)
+    inbox: Inbox = request.app.state.realtime
+    changes = inbox.plan(connection, found, ignored)
+    if not changes.reread and not changes.deleted:
+        # Only duplicates, stale events or our own writes coming back: nothing to read.
+        inbox.applied(connection, changes)
+        return _accepted(changes, len(payload), SyncReport())
     return await run_in_threadpool(_apply, request, connection, changes, len(payload))
 
 
