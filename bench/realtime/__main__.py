@@ -10,10 +10,11 @@ deliver the events (HubSpot webhooks, Salesforce change events) to `POST /v1/web
 the benchmark polls each CRM's public API until the customer shows the churn flag, a newer
 scoring time and one more task.
 
-Latency is measured from the moment the CRM write returned, so it includes the senders' own
-batching wait (`--linger`, 50 ms) and the polling interval (50 ms): an upper bound of the time
-from the sandbox's send. HubSpot's rate limits are switched off so that the benchmark's own
-polling cannot starve the service. Writes `bench/results/realtime.json`.
+Two latencies per event, both ending when the poll first sees the result (so both include up to
+one polling interval, 50 ms): `from_send` starts when the sandbox's sender POSTed the event (its
+delivery log, wall clock; the goal is on this one) and `from_write` when the CRM write returned
+(adding the sender's batching wait, `--linger`, 50 ms). HubSpot's rate limits are switched off so
+that the benchmark's own polling cannot starve the service. Writes `bench/results/realtime.json`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import os
 import platform
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -94,22 +96,45 @@ def _service_env(info: dict[str, Any], workdir: Path, port: int) -> dict[str, st
     return env
 
 
-def _admin(info: dict[str, Any], path: str, body: dict[str, Any]) -> None:
-    import ssl
-
+def _admin(info: dict[str, Any], path: str, body: dict[str, Any] | None = None) -> Any:
+    """PUT `body` to (or with None GET) the sandbox admin API; the JSON answer."""
     ca = info.get("ca_cert")
     verify = ssl.create_default_context(cafile=ca) if ca else True
     with httpx.Client(verify=verify, trust_env=False, timeout=30) as client:
-        client.put(f"{info['admin_url']}/{path}", json=body).raise_for_status()
+        url = f"{info['admin_url']}/{path}"
+        answer = client.get(url) if body is None else client.put(url, json=body)
+        answer.raise_for_status()
+        return answer.json()
 
 
 @dataclass
 class Crm:
     name: str
     watch: CrmWatch
+    admin: dict[str, Any] = field(default_factory=dict)  # the sandbox info of this CRM
     sent: dict[str, float] = field(default_factory=dict)
     before: dict[str, Seen] = field(default_factory=dict)
     latency: dict[str, float] = field(default_factory=dict)
+    record: dict[str, str] = field(default_factory=dict)  # customer -> the complaint's record
+    visible: dict[str, float] = field(default_factory=dict)  # customer -> wall clock seen
+
+    def send_times(self) -> dict[str, float]:
+        """Record id -> when the sandbox first POSTed an event about it (its delivery log)."""
+        path = "hubspot/webhooks" if self.name == HS else "salesforce/change-events"
+        first: dict[str, float] = {}
+        for delivery in _admin(self.admin, path)["deliveries"]:
+            for record in delivery.get("recordIds", []):
+                first.setdefault(record, delivery["sentAt"])
+        return first
+
+    def from_send(self) -> list[float]:
+        sent = self.send_times()
+        return [
+            self.visible[c] - sent[self.record[c]]
+            if c in self.visible and self.record[c] in sent
+            else float("inf")
+            for c in self.latency
+        ]
 
 
 def _candidates(crm: Crm, wanted: int) -> list[str]:
@@ -142,7 +167,7 @@ def _run(crms: list[Crm], chosen: dict[str, list[str]], rate: float, timeout: fl
         now = time.monotonic()
         while k < len(queue) and now >= next_write:
             crm, customer = queue[k]
-            crm.watch.complain(customer, COMPLAINTS[k % len(COMPLAINTS)])
+            crm.record[customer] = crm.watch.complain(customer, COMPLAINTS[k % len(COMPLAINTS)])
             crm.sent[customer] = time.monotonic()
             k += 1
             next_write += interval
@@ -152,10 +177,11 @@ def _run(crms: list[Crm], chosen: dict[str, list[str]], rate: float, timeout: fl
             if not waiting:
                 continue
             seen = crm.watch.look(waiting)
-            at = time.monotonic()
+            at, wall = time.monotonic(), time.time()
             for customer in waiting:
                 if _arrived(crm, seen, customer):
                     crm.latency[customer] = at - crm.sent[customer]
+                    crm.visible[customer] = wall
                 elif at - crm.sent[customer] > timeout:
                     crm.latency[customer] = float("inf")
                 else:
@@ -221,8 +247,8 @@ def main() -> int:
                     time.sleep(0.2)
                 sf, hs = info["salesforce"], info["hubspot"]
                 crms = [
-                    Crm(HS, HubSpotWatch(hs["base_url"], hs["access_token"])),
-                    Crm(SF, SalesforceWatch(sf["base_url"], sf["session_id"], sf["ca_cert"])),
+                    Crm(HS, HubSpotWatch(hs["base_url"], hs["access_token"]), hs),
+                    Crm(SF, SalesforceWatch(sf["base_url"], sf["session_id"], sf["ca_cert"]), sf),
                 ]
                 # One more per CRM for the warm-up event.
                 per_crm = args.events // len(crms) + 1
@@ -246,8 +272,8 @@ def main() -> int:
                 warm = {crm.name: chosen[crm.name][:1] for crm in crms}
                 _run(crms, warm, args.rate, args.timeout)
                 for crm in crms:
-                    crm.latency.clear()
-                    crm.sent.clear()
+                    for log in (crm.latency, crm.sent, crm.record, crm.visible):
+                        log.clear()
                 measured = {crm.name: chosen[crm.name][1:] for crm in crms}
                 print(
                     "events: "
@@ -256,11 +282,21 @@ def main() -> int:
                     flush=True,
                 )
                 _run(crms, measured, args.rate, args.timeout)
+                from_send = {crm.name: crm.from_send() for crm in crms}
                 for crm in crms:
                     crm.watch.close()
-    per = {crm.name.split("-")[0]: _stats(list(crm.latency.values())) for crm in crms}
-    every = [v for crm in crms for v in crm.latency.values()]
-    overall = _stats(every)
+    per = {
+        crm.name.split("-")[0]: {
+            "from_send": _stats(from_send[crm.name]),
+            "from_write": _stats(list(crm.latency.values())),
+        }
+        for crm in crms
+    }
+    every = [v for crm in crms for v in from_send[crm.name]]
+    overall = {
+        "from_send": _stats(every),
+        "from_write": _stats([v for crm in crms for v in crm.latency.values()]),
+    }
     result = {
         "benchmark": "realtime",
         "started": started.isoformat(timespec="seconds"),
@@ -270,17 +306,21 @@ def main() -> int:
             "load_average_1m": round(os.getloadavg()[0], 1),
         },
         "settings": vars(args),
-        "measured_from": "the CRM write returning (includes the sender's linger and polling)",
-        "goal": {"p95_s": GOAL_P95_SECONDS},
+        "measured": {
+            "from_send": "the sandbox sender's first POST of the event -> seen by the poll",
+            "from_write": "the CRM write returning -> seen by the poll (adds the sender's linger)",
+        },
+        "goal": {"p95_s": GOAL_P95_SECONDS, "on": "from_send, all events of both CRMs"},
         "per_crm": per,
         "all": overall,
-        "met": overall.get("arrived") == len(every)
-        and overall.get("p95_s", float("inf")) <= GOAL_P95_SECONDS,
+        "met": overall["from_send"].get("arrived") == len(every)
+        and overall["from_send"].get("p95_s", float("inf")) <= GOAL_P95_SECONDS,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    for name, stats in {**per, "all": overall}.items():
-        print(f"{name:>10}: {json.dumps(stats)}")
+    for name, both in {**per, "all": overall}.items():
+        for kind, stats in both.items():
+            print(f"{name:>10} {kind:<10}: {json.dumps(stats)}")
     print(f"goal p95 ≤ {GOAL_P95_SECONDS:g} s: {'met' if result['met'] else 'MISSED'}")
     return 0
 

@@ -50,12 +50,16 @@ class Delivery:
     status: int | None
     error: str | None
     body_bytes: int
+    sent_at: float = 0.0  # wall clock (epoch seconds) when the POST started
+    record_ids: tuple[str, ...] = ()  # the records the events are about
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready."""
         return {
             "attempt": self.attempt,
             "eventIds": list(self.event_ids),
+            "recordIds": list(self.record_ids),
+            "sentAt": self.sent_at,
             "status": self.status,
             "error": self.error,
             "bodyBytes": self.body_bytes,
@@ -73,9 +77,15 @@ class OutboundSender(Generic[S]):
     """Queues events and delivers them in batches from one background thread."""
 
     def __init__(
-        self, settings: S, render: Render, event_id: Callable[[dict[str, Any]], int], name: str
+        self,
+        settings: S,
+        render: Render,
+        event_id: Callable[[dict[str, Any]], int],
+        name: str,
+        record_ids: Callable[[dict[str, Any]], list[str]] = lambda _: [],
     ) -> None:
         self._settings = settings
+        self._record_ids = record_ids
         self._initial = settings
         self._render = render
         self._event_id = event_id
@@ -223,6 +233,7 @@ class OutboundSender(Generic[S]):
         status: int | None = None
         error: str | None = None
         body, headers = self._render(settings, batch.events, batch.attempt)
+        sent_at = time.time()
         if url is not None:
             try:
                 answer = client.post(
@@ -236,7 +247,10 @@ class OutboundSender(Generic[S]):
         with self._cond:
             self._in_flight -= len(batch.events)
             ids = tuple(self._event_id(e) for e in batch.events)
-            self._deliveries.append(Delivery(batch.attempt, ids, status, error, len(body)))
+            records = tuple(dict.fromkeys(r for e in batch.events for r in self._record_ids(e)))
+            self._deliveries.append(
+                Delivery(batch.attempt, ids, status, error, len(body), sent_at, records)
+            )
             if retry and url is not None and batch.attempt + 1 < controls.max_attempts:
                 delay = controls.retry_base_seconds * (2**batch.attempt)
                 self._retries.append(

@@ -59,7 +59,11 @@ class WebhookSender:
     def __init__(self, settings: WebhookSettings, portal_id: int) -> None:
         self._portal_id = portal_id
         self._out: OutboundSender[WebhookSettings] = OutboundSender(
-            settings, _render, lambda e: int(e["eventId"]), "hubspot-webhooks"
+            settings,
+            _render,
+            lambda e: int(e["eventId"]),
+            "hubspot-webhooks",
+            lambda e: [str(e["objectId"])],
         )
 
     @property

@@ -74,6 +74,7 @@ class ChangeEventSender:
             _render,
             lambda e: int(e["data"]["event"]["replayId"]),
             "salesforce-change-events",
+            lambda e: [str(i) for i in e["data"]["payload"]["ChangeEventHeader"]["recordIds"]],
         )
 
     @property
