@@ -19,6 +19,10 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+class SignatureError(ValueError):
+    """The request is not from the CRM (bad or stale signature)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Notice:
     """One CRM event: these records of this object type changed (or went) at `stamp`."""

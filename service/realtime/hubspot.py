@@ -15,7 +15,9 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-from service.realtime.changes import Notice
+from service.realtime.changes import Notice, SignatureError
+
+__all__ = ["MAX_EVENTS", "SignatureError", "notices", "verify", "verify_v3"]
 
 MAX_AGE_MS = 300_000  # HubSpot's own window for v3 signatures
 MAX_EVENTS = 100  # HubSpot sends at most 100 events a delivery
@@ -44,10 +46,6 @@ OBJECT_TYPE_IDS = {
     "0-49": "emails",
 }
 _DELETIONS = frozenset({"deletion", "privacyDeletion"})
-
-
-class SignatureError(ValueError):
-    """The request is not from the CRM (bad or stale signature)."""
 
 
 def _decoded(uri: str) -> str:

@@ -19,8 +19,7 @@ import binascii
 from collections.abc import Mapping
 from typing import Any
 
-from service.realtime.changes import Notice
-from service.realtime.hubspot import SignatureError
+from service.realtime.changes import Notice, SignatureError
 from service.webhooks import signing
 
 MAX_EVENTS = 100

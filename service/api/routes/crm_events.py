@@ -27,7 +27,7 @@ from service.api.routes.interactions import purchase_models
 from service.config import ConnectionSettings, CrmKind
 from service.ports import CrmError
 from service.realtime import hubspot, salesforce
-from service.realtime.changes import Changes, Inbox, Notice
+from service.realtime.changes import Changes, Inbox, Notice, SignatureError
 from service.usecases.realtime import apply_changes
 from service.usecases.sync import SyncReport
 
@@ -170,7 +170,7 @@ async def receive(request: Request, kind: CrmKind, name: str | None) -> EventsAc
         raise ProblemError(
             503, "the connection's webhook secret is misconfigured", kind="misconfigured"
         ) from None
-    except hubspot.SignatureError as error:
+    except SignatureError as error:
         raise ProblemError(
             401, f"not a valid {LABELS[kind]} delivery: {error}", kind="bad-signature"
         ) from None
