@@ -25,6 +25,7 @@ BENCHMARKS = [
     "bench.adapters",
     "bench.api",
     "bench.read_api",
+    "bench.realtime",
 ]
 
 

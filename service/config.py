@@ -77,7 +77,8 @@ class ConnectionSettings(BaseModel):
     mappings_dir: Path | None = None
     sync_interval_seconds: Annotated[int, Field(ge=0)] = 0
     ca_bundle: Path | None = None
-    # HubSpot: the app's client secret, which signs the webhooks it sends us (v3 signatures).
+    # Signs the CRM's events to POST /v1/webhooks/<crm>: HubSpot, the app's client secret (v3
+    # signatures); Salesforce, the change-event relay's Standard Webhooks secret (whsec_…).
     webhook_secret: SecretStr | None = None
     # Stop a run at this share of the CRM's daily API quota (other integrations share it).
     quota_share: Annotated[float, Field(gt=0, le=1)] = 0.8

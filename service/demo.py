@@ -5,9 +5,11 @@
 3. a full sync of each (pull, sentiment, scoring, push of fields and tasks) with progress;
 4. a summary: customers scored, NPS with its interval per market, detractors, churn flags,
    tasks created with examples in each staff language;
-5. a live negative Zalo chat in Vietnamese arrives through the real-time path of
-   `POST /v1/interactions` and raises the flag and the task in HubSpot, timed;
-6. the API starts on a local SQLite file with a fresh admin key (unless `--once`).
+5. the API starts on a local SQLite file; a live negative Zalo chat in Vietnamese is logged in
+   HubSpot, the HubSpot sandbox's webhook sender delivers the event to
+   `POST /v1/webhooks/hubspot`, and the flag and the task appear in HubSpot, timed from the
+   write to both being visible there;
+6. the API keeps serving with a fresh admin key (unless `--once`).
 """
 
 from __future__ import annotations
@@ -19,25 +21,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import typer
+from fastapi import FastAPI
 from rich.console import Console
 from rich.table import Table
 
+from sandbox.core.server import SandboxServer
 from sandbox.serving import Crm, RunningSandbox, ServeOptions, start_sandbox
+from sandbox.watch import HubSpotWatch
 from service.config import ConnectionSettings, CrmKind, Settings, load_settings
-from service.domain import Channel, Interaction, SurveyKind
+from service.domain import SurveyKind
 from service.main import Connection, build_connection, create_app, sync_stores
 from service.progress import CounterLine, progress_bar
-from service.scoring.customer import ScoringModels
 from service.scoring.surveys import nps
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.database import make_engine, upgrade
 from service.store.keys import ApiKeyRepository, Scope
-from service.usecases.ingest import ingest_interaction
-from service.usecases.models import fit_purchase_model
 from service.usecases.sync import SyncReport, SyncStores, sync
 
 DEMO_DIR = Path(".cem")
+LIVE_TIMEOUT_SECONDS = 30.0
 LIVE_CHAT = (
     "Tôi rất thất vọng. Đơn hàng giao trễ cả tuần, gọi tổng đài thì không ai nghe máy. "
     "Nếu không giải quyết tôi sẽ hủy đơn."
@@ -74,9 +78,13 @@ def _settings(sandbox: RunningSandbox, port: int) -> Settings:
                 client_id=sf["oauth"]["client_id"],
                 client_secret=sf["oauth"]["client_secret"],
                 ca_bundle=sf["ca_cert"],
+                webhook_secret=sf["change_event_secret"],
             ),
             "hubspot-demo": ConnectionSettings(
-                kind=CrmKind.HUBSPOT, base_url=hs["base_url"], access_token=hs["access_token"]
+                kind=CrmKind.HUBSPOT,
+                base_url=hs["base_url"],
+                access_token=hs["access_token"],
+                webhook_secret=hs["webhook_client_secret"],
             ),
         },
     )
@@ -140,68 +148,83 @@ def _summary(run: DemoRun) -> None:
                 console.print(f"  [{name} · {language}] {task.subject} — {task.why}")
 
 
-def _live_chat(run: DemoRun) -> None:
-    """A Vietnamese customer complains in HubSpot; the next sync flags them and adds a task."""
+def _vietnamese_customer(run: DemoRun, watch: HubSpotWatch) -> tuple[str, str]:
+    """(contact id, name) of a Vietnamese HubSpot customer the model calls at risk and who has
+    no task yet, so the chat's task is the one that appears (any Vietnamese one otherwise)."""
     from hubspot import HubSpot
 
-    connection = run.connections["hubspot-demo"]
     settings = run.settings.connections["hubspot-demo"]
     token = settings.access_token.get_secret_value() if settings.access_token else ""
     client = HubSpot(access_token=token, host=str(settings.base_url).rstrip("/"))
-    contacts = client.crm.objects.search_api.do_search(
+    found = client.crm.objects.search_api.do_search(
         "contacts",
         public_object_search_request={
             "filterGroups": [
                 {"filters": [{"propertyName": "hs_language", "operator": "EQ", "value": "vi"}]}
             ],
             "properties": ["firstname", "lastname"],
-            "limit": 1,
+            "limit": 100,
         },
     ).results
-    if not contacts:
-        console.print("no Vietnamese contact in the HubSpot sandbox; live chat skipped")
-        return
-    contact = contacts[0]
-    started = time.perf_counter()
-    # The path of POST /v1/interactions: a Zalo chat arrives, is scored and acted on at once.
-    result = ingest_interaction(
-        "hubspot-demo",
-        connection.reader,
-        connection.writer,
-        run.stores,
-        Interaction(
-            id=f"zalo-demo-{int(time.time())}",
-            customer_id=str(contact.id),
-            channel=Channel.SOCIAL,
-            occurred_at=datetime.now(UTC),
-            text=LIVE_CHAT,
-            language="vi",
-        ),
-        datetime.now(UTC),
-        analyzer=run.analyzer,
-        models=ScoringModels(
-            bgnbd=fit_purchase_model(run.stores.records, "hubspot-demo", datetime.now(UTC))
-        ),
+    if not found:
+        return "", ""
+    seen = watch.look([str(c.id) for c in found])
+    ranked = sorted(
+        found,
+        key=lambda c: (not seen[str(c.id)].flag, bool(seen[str(c.id)].task_keys)),
     )
-    report = result.report
-    elapsed = time.perf_counter() - started
-    fields = client.crm.objects.basic_api.get_by_id(
-        "contacts",
-        contact.id,
-        properties=["cem_churn_flag", "cem_top_negative_aspect", "cem_experience_score"],
-    ).properties
-    console.print(
-        f"live Zalo chat from {contact.properties.get('firstname', '')} "
-        f"{contact.properties.get('lastname', '')}: {LIVE_CHAT!r}"
-    )
-    console.print(
-        f"  → in HubSpot after {elapsed:.1f} s: experience {fields.get('cem_experience_score')}, "
-        f"churn flag {fields.get('cem_churn_flag')}, top negative aspect "
-        f"{fields.get('cem_top_negative_aspect')}; tasks created {report.tasks_created}"
-    )
-    for tasks in report.examples.values():
-        for task in tasks:
-            console.print(f"  task: {task.subject} ({task.language})")
+    best = ranked[0]
+    props = best.properties
+    return str(best.id), f"{props.get('firstname') or ''} {props.get('lastname') or ''}".strip()
+
+
+def _live_chat(run: DemoRun, service_url: str) -> None:
+    """A Vietnamese customer complains in a chat logged in HubSpot; HubSpot's webhook tells the
+    running service, which raises the flag and creates the task in HubSpot: timed end to end."""
+    hs: dict[str, Any] = run.sandbox.info["hubspot"]
+    watch = HubSpotWatch(hs["base_url"], hs["access_token"])
+    try:
+        contact, name = _vietnamese_customer(run, watch)
+        if not contact:
+            console.print("no Vietnamese contact in the HubSpot sandbox; live chat skipped")
+            return
+        with httpx.Client(timeout=10) as admin:
+            admin.put(
+                f"{hs['admin_url']}/hubspot/webhooks",
+                json={
+                    "target_url": f"{service_url}/v1/webhooks/hubspot",
+                    "subscriptions": ["note.creation"],
+                    "linger_seconds": 0.05,
+                },
+            ).raise_for_status()
+        before = watch.look([contact])[contact]
+        started = time.perf_counter()
+        watch.complain(contact, LIVE_CHAT)
+        now = before
+        while time.perf_counter() - started < LIVE_TIMEOUT_SECONDS:
+            now = watch.look([contact])[contact]
+            if now.flag and now.task_keys - before.task_keys and now.scored_at != before.scored_at:
+                break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        # soft_wrap: one line each, whatever the terminal width (tests read these lines).
+        console.print(f"live Zalo chat from {name}: {LIVE_CHAT!r}", soft_wrap=True)
+        new = sorted(now.task_keys - before.task_keys)
+        if not new:
+            console.print(
+                f"  → HubSpot's webhook reached the service, but after {elapsed:.1f} s "
+                f"HubSpot shows churn flag {str(now.flag).lower()} and no new task",
+                soft_wrap=True,
+            )
+            return
+        task = watch.task(new[0])
+        console.print(
+            f"  → sent by HubSpot's webhook to POST /v1/webhooks/hubspot; in HubSpot after "
+            f"{elapsed:.2f} s: churn flag {str(now.flag).lower()}, new task: {task}",
+            soft_wrap=True,
+        )
+    finally:
+        watch.close()
 
 
 def run_demo(port: int, customers: int = 1500, *, once: bool = False) -> None:
@@ -223,20 +246,20 @@ def run_demo(port: int, customers: int = 1500, *, once: bool = False) -> None:
         )
         _sync_all(run)
         _summary(run)
-        _live_chat(run)
-        if once:
-            return
-        _serve(settings, sandbox)
+        # The API serves the live chat's webhook; with --once on any free port, for tests.
+        app = create_app(settings)
+        server = SandboxServer(app, host=settings.host, port=0 if once else settings.port)
+        with server:
+            _live_chat(run, server.base_url)
+            if not once:
+                _serve(app, server, sandbox)
     finally:
         sandbox.stop()
 
 
-def _serve(settings: Settings, sandbox: RunningSandbox) -> None:
-    import uvicorn
-
-    app = create_app(settings)
+def _serve(app: FastAPI, server: SandboxServer, sandbox: RunningSandbox) -> None:
     created = ApiKeyRepository(app.state.engine).create("demo", [Scope.ADMIN])
-    base = f"http://{settings.host}:{settings.port}"
+    base = server.base_url
     typer.echo(
         "\n".join(
             [
@@ -250,4 +273,8 @@ def _serve(settings: Settings, sandbox: RunningSandbox) -> None:
             ]
         )
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, server_header=False)
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        typer.echo("stopped")

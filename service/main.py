@@ -20,10 +20,12 @@ from sqlalchemy import Engine
 
 from adapters.hubspot.client import HubSpotClient
 from adapters.hubspot.reader import HubSpotReader
+from adapters.hubspot.writer import TASK_KEY as HUBSPOT_TASK_KEY
 from adapters.hubspot.writer import HubSpotWriter
 from adapters.mapping import MappingError, MappingSet, load_mappings
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.reader import SalesforceReader
+from adapters.salesforce.writer import TASK_KEY_FIELD as SALESFORCE_TASK_KEY
 from adapters.salesforce.writer import SalesforceWriter
 from service import __version__
 from service.api.middleware import BodyGuardMiddleware, HttpMetrics, RequestContextMiddleware
@@ -49,7 +51,7 @@ from service.jobs.customer_jobs import ERASE, RESCORE, make_erase_job, make_resc
 from service.jobs.sync_job import make_sync_job
 from service.logs import configure_logging
 from service.ports import CrmReader, CrmWriter
-from service.realtime.hubspot import RecentIds
+from service.realtime.changes import Inbox
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.cursors import CursorRepository
 from service.store.database import make_engine, upgrade
@@ -149,10 +151,12 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     app.state.analyzer_factory = analyzer
     app.state.build_connection = lambda name: build_connection(settings, name)
     app.state.sync_stores = lambda: sync_stores(settings, engine)
-    # Real-time paths: fitted purchase models per connection (refitted hourly) and the event
-    # ids HubSpot already delivered to this process.
+    # Real-time paths: fitted purchase models per connection (refitted hourly), the CRM events
+    # already applied by this process, and the fields we push (our writes coming back as events
+    # are ignored).
     app.state.purchase_models = {}
-    app.state.hubspot_event_ids = RecentIds()
+    app.state.realtime = Inbox()
+    app.state.own_fields = functools.cache(lambda name: own_fields(settings, name))
 
     install_problem_handlers(app)
     app.include_router(health.router)
@@ -210,6 +214,15 @@ def build_connection(settings: Settings, name: str) -> Connection:
     return Connection(
         name, connection.kind, HubSpotReader(hs, mappings, lookback), HubSpotWriter(hs, mappings)
     )
+
+
+def own_fields(settings: Settings, name: str) -> frozenset[str]:
+    """The CRM fields only we write on the connection `name`: its push mappings' fields and
+    external ids, and the task key our tasks carry (how our own writes are told apart)."""
+    kind = settings.connections[name].kind
+    task_key = SALESFORCE_TASK_KEY if kind is CrmKind.SALESFORCE else HUBSPOT_TASK_KEY
+    pushed = connection_mappings(settings, name).for_crm(kind.value, "push")
+    return frozenset({task_key, *(f for m in pushed for f in m.crm_fields())})
 
 
 def check_mappings(settings: Settings) -> None:

@@ -7,6 +7,39 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from sandbox.core.faults import FaultProfile
 
 
+class ChangeEventSettings(BaseModel):
+    """Where and how the change-event sender delivers record changes (see `changeevents.py`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target_url: str | None = None
+    # A Standard Webhooks secret ("whsec_" + base64 of the key bytes) shared with the receiver.
+    secret: SecretStr = SecretStr("whsec_c2FuZGJveC1zYWxlc2ZvcmNlLWNoYW5nZS1ldmVudHM=")
+    entities: list[str] = Field(
+        default_factory=lambda: [
+            "Account",
+            "Contact",
+            "Case",
+            "CaseComment",
+            "Task",
+            "Event",
+            "EmailMessage",
+            "Opportunity",
+            "Order",
+            "Survey_Response__c",
+        ],
+        description="objects with Change Data Capture enabled",
+    )
+    max_batch: int = Field(default=100, ge=1, le=100)
+    linger_seconds: float = Field(default=0.05, ge=0, description="wait to fill a batch")
+    max_attempts: int = Field(default=10, ge=1, le=10)
+    retry_base_seconds: float = Field(default=0.5, ge=0)
+    timeout_seconds: float = Field(default=5.0, gt=0)
+    duplicate_rate: float = Field(default=0.0, ge=0, le=1)
+    reorder: bool = False
+    seed: int = 0
+
+
 class SalesforceConfig(BaseModel):
     """How the emulated org behaves. The default credentials are sandbox-only values that
     `cem sandbox serve` prints; they protect nothing real."""
@@ -29,3 +62,4 @@ class SalesforceConfig(BaseModel):
         default=None, description="verify JWT-bearer assertions with this key (else claims only)"
     )
     faults: FaultProfile = Field(default_factory=lambda: FaultProfile(name="none"))
+    change_events: ChangeEventSettings = Field(default_factory=ChangeEventSettings)

@@ -10,6 +10,7 @@ from sandbox.core.faults import FaultInjector
 from sandbox.core.state import SandboxState
 from sandbox.data.model import Record as DataRecord
 from sandbox.salesforce.bulk import BulkJobs
+from sandbox.salesforce.changeevents import ChangeEventSender
 from sandbox.salesforce.config import SalesforceConfig
 from sandbox.salesforce.ids import IdFactory, to_18
 from sandbox.salesforce.limits import ApiLimits
@@ -40,6 +41,8 @@ class SalesforceEmulator:
         self.limits = ApiLimits(self.state.clock, self.config.daily_api_limit)
         self.tooling = ToolingApi(self.store, self.state.clock, ids)
         self.bulk = BulkJobs(self.store, self.queries)
+        self.change_events = ChangeEventSender(self.config.change_events)
+        self.store.listeners.append(self.change_events.listen)
         self.integration_user_id = self._create_integration_user()
         self.loader = Loader(self.store, self.integration_user_id)
         self.state.on_reset(self._reset)
@@ -74,6 +77,7 @@ class SalesforceEmulator:
                 "security_token": cfg.security_token.get_secret_value(),
             },
             "admin_url": f"{base_url}/__sandbox",
+            "change_event_secret": cfg.change_events.secret.get_secret_value(),
             "view_url": f"{base_url}/__sandbox/view",
         }
 
@@ -108,6 +112,10 @@ class SalesforceEmulator:
             self.integration_user_id = self._create_integration_user()
             self.loader = Loader(self.store, self.integration_user_id)
 
+    def stop(self) -> None:
+        """Stop background work (the change-event sender)."""
+        self.change_events.stop()
+
     def _reset(self) -> None:
         # Counters, cursors and sessions start over on every reset; records go only without
         # keep_data (see `_clear_data`).
@@ -115,3 +123,4 @@ class SalesforceEmulator:
         self.queries.clear()
         self.store.commit_delay.rate = 0.0
         self.sessions.expire_all()
+        self.change_events.clear()

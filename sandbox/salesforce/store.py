@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -60,6 +60,21 @@ class CommitDelay:
 _UNDO: ContextVar[UndoLog | None] = ContextVar("salesforce_undo", default=None)
 
 
+@dataclass(frozen=True, slots=True)
+class RecordChange:
+    """One committed write, for change-event listeners (Change Data Capture)."""
+
+    obj: ObjectDef
+    record_id: str
+    change_type: str  # CREATE, UPDATE or DELETE
+    values: Record  # the fields written (all of them on CREATE)
+    stamp: str  # the record's new SystemModstamp
+    user_id: str
+
+
+ChangeListener = Callable[[RecordChange], None]
+
+
 @dataclass(slots=True)
 class PendingWrite:
     """A validated write, not yet applied."""
@@ -90,6 +105,10 @@ class SalesforceStore:
         self.autonumbers = AutoNumbers()
         self._plans: dict[str, tuple[int, list[str], list[str]]] = {}
         self.commit_delay = CommitDelay()
+        # Told about every committed API write (not loader inserts), inside the store lock.
+        # A write later rolled back by allOrNone has been announced already; a receiver that
+        # re-reads by id sees the rolled-back state, so the stray event costs one read.
+        self.listeners: list[ChangeListener] = []
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -233,6 +252,10 @@ class SalesforceStore:
             derive(self, obj, record, old)
             table[pending.record_id] = record
             self._reindex(obj, record, old)
+            kind = "CREATE" if pending.created else "UPDATE"
+            self._announce(
+                RecordChange(obj, pending.record_id, kind, dict(pending.values), stamp, user_id)
+            )
             return pending.record_id
 
     def insert_trusted(self, obj: ObjectDef, record: Record) -> str:
@@ -264,6 +287,11 @@ class SalesforceStore:
             )
             self._reindex(obj, record, old)
             self._deleted[obj.name].append((record["Id"], stamp))
+            self._announce(RecordChange(obj, record["Id"], "DELETE", {}, stamp, user_id))
+
+    def _announce(self, change: RecordChange) -> None:
+        for listener in self.listeners:
+            listener(change)
 
     @contextmanager
     def transaction(self) -> Iterator[UndoLog]:

@@ -1,10 +1,10 @@
-"""HubSpot webhooks in: v3 signature, timestamp window, de-duplication, record re-reads.
+"""HubSpot webhooks in: v3 signature and timestamp window, events turned into change notices.
 
 HubSpot posts a JSON array of up to 100 events, possibly duplicated and out of order
-(crm-api-facts §3.11). Nothing in an event is trusted as data: each event only says *which*
-record changed, and the record is read again by id (never through the lagging search), so order
-does not matter and a duplicate costs at most one idempotent re-read. Deletions mark the record
-deleted; a creation or change whose record is gone by the time we read it counts as a deletion.
+(crm-api-facts §3.11). Classic subscriptions name the object in the type (``contact.creation``);
+the newer generic ones (``object.creation``, used for engagements such as notes and calls) carry
+it in ``objectTypeId``. Property changes to the fields we push are our own writes coming back
+and are ignored (loop prevention); everything else becomes a `Notice` to re-read the record.
 """
 
 from __future__ import annotations
@@ -12,29 +12,40 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import threading
-from collections import OrderedDict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
+from service.realtime.changes import Notice, SignatureError
+
+__all__ = ["MAX_EVENTS", "SignatureError", "notices", "verify", "verify_v3"]
+
 MAX_AGE_MS = 300_000  # HubSpot's own window for v3 signatures
+MAX_EVENTS = 100  # HubSpot sends at most 100 events a delivery
 # HubSpot decodes these escapes in the URI before signing (crm-api-facts §3.11).
 _DECODE = {
     "%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$",
     "%27": "'", "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";",
 }  # fmt: skip
-# Subscription type prefix -> CRM object type.
+# Classic subscription type prefix -> CRM object type.
 OBJECT_TYPES = {
     "contact": "contacts",
     "company": "companies",
     "deal": "deals",
     "ticket": "tickets",
 }
-
-
-class SignatureError(ValueError):
-    """The request is not from HubSpot (bad or stale signature)."""
+# objectTypeId of generic ``object.*`` events -> CRM object type.
+OBJECT_TYPE_IDS = {
+    "0-1": "contacts",
+    "0-2": "companies",
+    "0-3": "deals",
+    "0-5": "tickets",
+    "0-19": "feedback_submissions",
+    "0-46": "notes",
+    "0-47": "meetings",
+    "0-48": "calls",
+    "0-49": "emails",
+}
+_DELETIONS = frozenset({"deletion", "privacyDeletion"})
 
 
 def _decoded(uri: str) -> str:
@@ -55,78 +66,68 @@ def verify_v3(
         raise SignatureError("signature does not match")
 
 
-def malformed(event: Mapping[str, Any]) -> str | None:
-    """Why `event` is not shaped like a HubSpot webhook event, or None when it is.
+def verify(
+    secret: str, method: str, uri: str, headers: Mapping[str, str], body: bytes, now_ms: int
+) -> None:
+    """`verify_v3` on the request's own headers."""
+    verify_v3(
+        secret,
+        method,
+        uri,
+        body,
+        headers.get("x-hubspot-signature-v3", ""),
+        headers.get("x-hubspot-request-timestamp", ""),
+        now_ms,
+    )
 
-    HubSpot sends integers for `objectId`, `eventId` and `occurredAt` (epoch ms); anything else
-    is not from HubSpot, so the whole delivery is refused before any of it is acted on.
-    """
-    if not isinstance(event.get("subscriptionType"), str):
-        return "subscriptionType must be a string"
-    for name, required in (("objectId", True), ("eventId", False), ("occurredAt", False)):
-        value = event.get(name)
-        if value is None and not required:
+
+def notices(payload: Any, own_fields: frozenset[str]) -> tuple[list[Notice], int]:
+    """The notices of a delivery and how many events were ignored; ValueError on a bad shape."""
+    if (
+        not isinstance(payload, list)
+        or len(payload) > MAX_EVENTS
+        or not all(isinstance(e, dict) for e in payload)
+    ):
+        raise ValueError(f"expected a JSON array of up to {MAX_EVENTS} event objects")
+    found: list[Notice] = []
+    ignored = 0
+    for event in payload:
+        kind = event.get("subscriptionType")
+        prefix, _, action = (kind if isinstance(kind, str) else "").partition(".")
+        if prefix == "object":
+            object_type = OBJECT_TYPE_IDS.get(str(event.get("objectTypeId", "")))
+        else:
+            object_type = OBJECT_TYPES.get(prefix)
+        # Ill-typed values are ignored one event at a time (the rest of the delivery still
+        # counts): an id that is not a whole number never reaches a CRM read.
+        object_id, event_id = _whole(event.get("objectId")), _token(event.get("eventId"))
+        stamp = _whole(event.get("occurredAt", 0))
+        own = action == "propertyChange" and event.get("propertyName") in own_fields
+        if object_type is None or object_id is None or event_id is None or stamp is None:
+            ignored += 1
             continue
-        # bool is an int subclass; a digit string is what some HubSpot tooling re-posts.
-        if isinstance(value, bool) or not (
-            isinstance(value, int) or (isinstance(value, str) and value.isdigit())
-        ):
-            return f"{name} must be an integer"
+        if not action or own:
+            ignored += 1
+            continue
+        found.append(Notice(event_id, object_type, (str(object_id),), action in _DELETIONS, stamp))
+    return found, ignored
+
+
+def _whole(value: Any) -> int | None:
+    """A non-negative whole number given as a JSON integer or a string of digits, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
     return None
 
 
-@dataclass(frozen=True)
-class Changes:
-    """What a delivery asks us to do: re-read these ids, mark those deleted (per object type)."""
-
-    reread: dict[str, list[str]]
-    deleted: dict[str, list[str]]
-    duplicates: int
-    ignored: int
-
-
-class RecentIds:
-    """The last N event ids seen by this process (HubSpot retries and duplicates deliveries)."""
-
-    def __init__(self, size: int = 50_000) -> None:
-        self._size = size
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def first_time(self, event_id: str) -> bool:
-        with self._lock:
-            if event_id in self._ids:
-                return False
-            self._ids[event_id] = None
-            if len(self._ids) > self._size:
-                self._ids.popitem(last=False)
-            return True
-
-
-def plan(events: Iterable[Mapping[str, Any]], seen: RecentIds) -> Changes:
-    """Group valid events by object type; the latest event per record decides (by occurredAt)."""
-    latest: dict[tuple[str, str], tuple[int, str]] = {}
-    duplicates = ignored = 0
-    for event in events:
-        kind = str(event.get("subscriptionType", ""))
-        prefix, _, action = kind.partition(".")
-        object_type = OBJECT_TYPES.get(prefix)
-        object_id = event.get("objectId")
-        if object_type is None or object_id is None or not action:
-            ignored += 1
-            continue
-        # Only an event id makes two events the same; without one nothing is a duplicate.
-        event_id = event.get("eventId")
-        if event_id is not None and not seen.first_time(str(event_id)):
-            duplicates += 1
-            continue
-        when = int(event.get("occurredAt") or 0)
-        key = (object_type, str(object_id))
-        if key not in latest or when >= latest[key][0]:
-            latest[key] = (when, action)
-    reread: dict[str, list[str]] = {}
-    deleted: dict[str, list[str]] = {}
-    for (object_type, object_id), (_, action) in latest.items():
-        target = deleted if action in {"deletion", "privacyDeletion"} else reread
-        target.setdefault(object_type, []).append(object_id)
-    return Changes(reread, deleted, duplicates, ignored)
+def _token(value: Any) -> str | None:
+    """An event id: a JSON integer or a non-empty string, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) or (isinstance(value, str) and value):
+        return str(value)
+    return None

@@ -1,4 +1,5 @@
-"""`cem demo --once`: the whole loop on both sandbox CRMs, from an empty service to a summary."""
+"""`cem demo --once`: the whole loop on both sandbox CRMs, from an empty service to a summary,
+then a live chat delivered by the HubSpot sandbox's webhook to the running API."""
 
 from __future__ import annotations
 
@@ -20,5 +21,9 @@ def test_demo_once_runs_the_loop_and_the_live_chat(
     assert "NPS per market" in out
     assert "customers scored 120;" in out
     assert "live Zalo chat from" in out
-    assert "churn flag true" in out
+    # The chat went through the HubSpot sandbox's webhook, and HubSpot then showed both.
+    live = next(line for line in out.splitlines() if "sent by HubSpot's webhook" in line)
+    assert "POST /v1/webhooks/hubspot" in live
+    assert "churn flag true" in live
+    assert "new task: " in live
     assert (tmp_path / ".cem" / "demo.db").exists()

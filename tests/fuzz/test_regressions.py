@@ -13,7 +13,8 @@ from pydantic import SecretStr
 from service.api.problems import PROBLEM_JSON
 from service.config import ConnectionSettings, CrmKind, Settings
 from service.main import create_app
-from service.realtime.hubspot import RecentIds, plan
+from service.realtime.changes import Inbox
+from service.realtime.hubspot import notices
 from service.store.keys import Scope
 from tests.api.test_errors import assert_problem
 from tests.conftest import make_key
@@ -59,14 +60,20 @@ def test_an_unbuildable_connection_is_a_problem_not_a_500(app_client: TestClient
 
 
 def test_events_without_an_event_id_are_not_duplicates_of_each_other() -> None:
-    """Was: a missing eventId counted as the id "", so every later one was dropped."""
+    """Was: a missing eventId counted as the id "", so every later one was dropped as a
+    duplicate of the first. Now an event without an id is ignored (HubSpot always sends one),
+    and it never shadows the events that have one."""
     events = [
         {"subscriptionType": "contact.creation", "objectId": 1},
         {"subscriptionType": "contact.creation", "objectId": 2},
+        {"subscriptionType": "contact.creation", "objectId": 3, "eventId": 7},
+        {"subscriptionType": "contact.creation", "objectId": 4, "eventId": 8},
     ]
-    changes = plan(events, RecentIds())
+    found, ignored = notices(events, frozenset())
+    changes = Inbox().plan("hs", found, ignored)
     assert changes.duplicates == 0
-    assert sorted(changes.reread["contacts"]) == ["1", "2"]
+    assert changes.ignored == 2
+    assert sorted(changes.reread["contacts"]) == ["3", "4"]
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ new route that is missing from the table fails here with a message saying where 
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from pydantic import SecretStr
 from service.config import ConnectionSettings, CrmKind, Settings
 from service.main import create_app
 from service.store.keys import Scope
+from service.webhooks.signing import new_secret
+from service.webhooks.signing import signed_headers as standard_headers
 from tests.api.test_errors import assert_problem
 from tests.conftest import make_key
 from tests.security.hubspot_signing import signed_headers
@@ -56,15 +59,10 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("DELETE", "/v1/webhooks/subscriptions/{subscription_id}"): Scope.ADMIN,
     ("GET", "/v1/webhooks/subscriptions/{subscription_id}"): Scope.ADMIN,
     ("GET", "/v1/webhooks/subscriptions/{subscription_id}/deliveries"): Scope.ADMIN,
-}
-
-# PENDING(lead): routes other branches are adding while this table was written. The paths are
-# guesses; after merging, move each real operation into EXPECTED (with the path the app really
-# has) and delete this table. Entries here are checked only when the app has them.
-PENDING: dict[tuple[str, str], Access] = {
     ("POST", "/v1/webhooks/hubspot"): SIGNATURE,
     ("POST", "/v1/webhooks/salesforce"): SIGNATURE,
 }
+
 
 # The scope one step below; READ is the lowest, so for it a revoked key stands in (401).
 LOWER = {Scope.WRITE: Scope.READ, Scope.ADMIN: Scope.WRITE}
@@ -80,16 +78,13 @@ PATH_VALUES = {
     "metric": "nps",
 }
 WEBHOOK_SECRET = "route-scope-test-secret"
+SALESFORCE_SECRET = new_secret()  # Standard Webhooks (whsec_…), as Salesforce connections use
 
 
 def operations(app: FastAPI) -> set[tuple[str, str]]:
     """(METHOD, path template) of every operation the app documents, at any router depth."""
     paths: dict[str, dict[str, object]] = app.openapi()["paths"]
     return {(method.upper(), path) for path, ops in paths.items() for method in ops}
-
-
-def access_of(operation: tuple[str, str]) -> Access:
-    return EXPECTED.get(operation) or PENDING[operation]
 
 
 def concrete(path: str) -> str:
@@ -107,7 +102,12 @@ def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]
         log_format="text",  # type: ignore[arg-type]
         connections={
             # No base URL: a signed delivery gets past authentication and fails after it.
-            "hs": ConnectionSettings(kind=CrmKind.HUBSPOT, webhook_secret=SecretStr(WEBHOOK_SECRET))
+            "hs": ConnectionSettings(
+                kind=CrmKind.HUBSPOT, webhook_secret=SecretStr(WEBHOOK_SECRET)
+            ),
+            "sf": ConnectionSettings(
+                kind=CrmKind.SALESFORCE, webhook_secret=SecretStr(SALESFORCE_SECRET)
+            ),
         },
         jobs={"enabled": False},  # no background threads: only the routes are under test
         webhooks={"enabled": False},
@@ -118,7 +118,7 @@ def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]
 
 def test_every_operation_is_in_the_table(app_client: TestClient) -> None:
     served = operations(app_client.app)  # type: ignore[arg-type]
-    missing = sorted(served - EXPECTED.keys() - PENDING.keys())
+    missing = sorted(served - EXPECTED.keys())
     assert not missing, (
         "these operations are not in the scope table: add each to EXPECTED in "
         f"tests/security/test_route_scopes.py with its scope, PUBLIC or SIGNATURE: {missing}"
@@ -127,16 +127,11 @@ def test_every_operation_is_in_the_table(app_client: TestClient) -> None:
     assert not gone, f"EXPECTED lists operations the app no longer serves; remove them: {gone}"
 
 
-def _cases() -> list[tuple[str, str]]:
-    return sorted(EXPECTED) + sorted(PENDING)
-
-
-@pytest.mark.parametrize(("method", "path"), _cases(), ids=[f"{m} {p}" for m, p in _cases()])
+@pytest.mark.parametrize(
+    ("method", "path"), sorted(EXPECTED), ids=[f"{m} {p}" for m, p in sorted(EXPECTED)]
+)
 def test_operation_enforces_its_scope(app_client: TestClient, method: str, path: str) -> None:
-    if (method, path) not in operations(app_client.app):  # type: ignore[arg-type]
-        assert (method, path) in PENDING  # EXPECTED entries are checked by the test above
-        pytest.skip("PENDING route not in this app yet")
-    access = access_of((method, path))
+    access = EXPECTED[(method, path)]
     url = concrete(path)
     if access == PUBLIC:
         response = app_client.request(method, url)
@@ -167,18 +162,28 @@ def test_operation_enforces_its_scope(app_client: TestClient, method: str, path:
     assert response.status_code not in {401, 403}, response.text
 
 
+HUBSPOT_SIGNED = {"/v1/crm-events/hubspot/{connection}", "/v1/webhooks/hubspot"}
+SALESFORCE_SIGNED = {"/v1/webhooks/salesforce"}
+
+
 def _check_signed(client: TestClient, method: str, path: str, url: str) -> None:
-    if path != "/v1/crm-events/hubspot/{connection}":
-        # PENDING(lead): teach this test the signature scheme of each new signed route.
-        pytest.fail(f"no signature recipe for {method} {path}: add one to _check_signed")
     body = b"[]"
     admin = make_key(client, Scope.ADMIN)  # an API key is no substitute for the signature
     unsigned = client.request(
         method, url, content=body, headers={"X-API-Key": admin, "Content-Type": "application/json"}
     )
     assert_problem(unsigned, 401)
-    signed = signed_headers(WEBHOOK_SECRET, method, str(client.base_url.join(url)), body)
-    forged = {**signed, "X-HubSpot-Signature-v3": base64.b64encode(b"x" * 32).decode()}
+    if path in HUBSPOT_SIGNED:
+        signed = signed_headers(WEBHOOK_SECRET, method, str(client.base_url.join(url)), body)
+        forged = {**signed, "X-HubSpot-Signature-v3": base64.b64encode(b"x" * 32).decode()}
+    elif path in SALESFORCE_SIGNED:
+        signed = {
+            **standard_headers(SALESFORCE_SECRET, "msg_1", int(time.time()), body),
+            "Content-Type": "application/json",
+        }
+        forged = {**signed, "webhook-signature": "v1," + base64.b64encode(b"x" * 32).decode()}
+    else:
+        pytest.fail(f"no signature recipe for {method} {path}: add one to _check_signed")
     assert_problem(client.request(method, url, content=body, headers=forged), 401)
     response = client.request(method, url, content=body, headers=signed)
     assert response.status_code not in {401, 403}, response.text

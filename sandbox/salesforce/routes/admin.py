@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from sandbox.core.state import ADMIN_PREFIX
 from sandbox.salesforce.emulator import SalesforceEmulator
@@ -30,6 +31,23 @@ class CommitDelayChange(BaseModel):
     rate: float = Field(ge=0.0, le=1.0)
     seconds: float = Field(default=2.0, ge=0.0, le=3600.0)
     seed: int = 0
+
+
+class ChangeEventChange(BaseModel):
+    """Fields of the change-event settings to change; absent fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target_url: str | None = None
+    secret: str | None = Field(default=None, pattern=r"^whsec_[A-Za-z0-9+/=]{16,}$")
+    entities: list[str] | None = None
+    duplicate_rate: float | None = Field(default=None, ge=0, le=1)
+    reorder: bool | None = None
+    max_batch: int | None = Field(default=None, ge=1, le=100)
+    linger_seconds: float | None = Field(default=None, ge=0)
+    max_attempts: int | None = Field(default=None, ge=1, le=10)
+    retry_base_seconds: float | None = Field(default=None, ge=0)
+    seed: int | None = None
 
 
 class SessionRequest(BaseModel):
@@ -64,6 +82,33 @@ def build_sf_admin_router(emu: SalesforceEmulator) -> APIRouter:
         delay.rate, delay.seconds, delay.seed = change.rate, change.seconds, change.seed
         delay.reseed()
         return change.model_dump()
+
+    def change_event_state() -> dict[str, Any]:
+        sender = emu.change_events
+        return {
+            "settings": sender.settings.model_dump(mode="json", exclude={"secret"}),
+            "pending": sender.pending(),
+            "deliveries": [d.to_json() for d in sender.deliveries()],
+        }
+
+    @router.get("/change-events")
+    async def get_change_events() -> dict[str, Any]:
+        return change_event_state()
+
+    @router.put("/change-events")
+    async def put_change_events(change: ChangeEventChange) -> dict[str, Any]:
+        emu.change_events.configure(**change.model_dump(exclude_none=True))
+        return change_event_state()
+
+    @router.delete("/change-events/target")
+    async def stop_change_events() -> dict[str, Any]:
+        emu.change_events.configure(target_url=None)
+        return change_event_state()
+
+    @router.post("/change-events/flush")
+    async def flush_change_events(timeout: float = 10.0) -> dict[str, Any]:
+        done = await run_in_threadpool(emu.change_events.flush, min(timeout, 60.0))
+        return {"flushed": done, **change_event_state()}
 
     @router.post("/sessions", status_code=201)
     async def mint_session(request: Request, options: SessionRequest) -> dict[str, Any]:
