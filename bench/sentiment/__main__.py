@@ -52,8 +52,9 @@ def _run(config: str, texts: Sequence[str], langs: Sequence[str | None]) -> list
 
 
 def _fast_share(results: Sequence[SentimentResult]) -> float:
-    """Share of messages the fast path answered alone (no unit went to the accurate backend)."""
-    return sum(r.backend == "lexicon" for r in results) / len(results) if results else 0.0
+    """Share of messages the fast stages answered alone (no unit went to the accurate backend)."""
+    fast = [r.backend != "none" and "e5-head" not in r.backend.split("+") for r in results]
+    return sum(fast) / len(fast) if fast else 0.0
 
 
 def _check_overlap(sets: dict[str, list[datasets.Example]]) -> int:
