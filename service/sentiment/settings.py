@@ -49,6 +49,14 @@ class SentimentSettings(BaseModel):
     def _codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(dict.fromkeys(normalize_code(v) for v in value if v.strip()))
 
+    @field_validator("fast_second", mode="before")
+    @classmethod
+    def _off(cls, value: object) -> object:
+        # Environment variables cannot carry None: CEM_SENTIMENT__FAST_SECOND=none turns it off.
+        if isinstance(value, str) and value.strip().lower() in {"", "none", "null", "off"}:
+            return None
+        return value
+
     @field_validator("fast_backend", "fast_second")
     @classmethod
     def _known_fast(cls, value: str | None) -> str | None:

@@ -69,9 +69,10 @@ def test_second_stage_can_be_switched_off() -> None:
     assert ngram.seen == []
 
 
-def test_unknown_fast_backend_is_rejected() -> None:
+def test_unknown_fast_backend_is_rejected_and_none_turns_the_stage_off() -> None:
     with pytest.raises(ValidationError, match="unknown backend"):
         SentimentSettings(fast_second="bert")
+    assert SentimentSettings(fast_second="none").fast_second is None  # as an env var sets it
 
 
 def test_shipped_ngram_model_reads_polarity_in_every_language() -> None:
