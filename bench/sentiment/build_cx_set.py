@@ -1,5 +1,5 @@
 # ruff: noqa: RUF001  (CJK full-width punctuation is the point of these strings)
-"""Rebuild `data/cx_eval.jsonl` from the hand-written phrase bank `data/cx_phrases.json`.
+"""Rebuild `data/cx_dev.jsonl` (the CX dev split) from the phrase bank `data/cx_phrases.json`.
 
 `python -m bench.sentiment.build_cx_set`. Every clause, request, negation and code-switched
 message in the bank was written by the project; this script only joins clauses into the message
@@ -7,6 +7,10 @@ shapes CX teams see (single complaints or praise, two points of the same polarit
 but bad" messages both ways round, call-note phrasing, greetings before neutral requests), with
 the gold label and per-aspect gold polarity of each. Mixed messages are labelled `mixed`: they are
 scored on their aspects, not on an overall label.
+
+This is the dev half of the CX set: the term lists and thresholds were tuned on it, so its numbers
+are optimistic. The held-out half, `data/cx_test.jsonl`, is written message by message (not
+composed) and is never used for tuning.
 """
 
 from __future__ import annotations
@@ -36,8 +40,22 @@ def _join(lang: str, first: str, word: str, second: str) -> str:
     return _sentence(lang, f"{first}, {word} {second}")
 
 
+PROVENANCE = (
+    "composed by bench/sentiment/build_cx_set.py from the project-written phrase bank "
+    "cx_phrases.json; dev split: term lists and thresholds were tuned on it"
+)
+
+
 def _row(lang: str, label: str, kind: str, text: str, aspects: dict[str, str]) -> dict[str, Any]:
-    return {"lang": lang, "label": label, "kind": kind, "text": text, "aspects": aspects}
+    return {
+        "lang": lang,
+        "label": label,
+        "kind": kind,
+        "text": text,
+        "aspects": aspects,
+        "split": "dev",
+        "provenance": PROVENANCE,
+    }
 
 
 def build(bank: dict[str, Any]) -> list[dict[str, Any]]:
@@ -85,7 +103,7 @@ def main() -> None:
     """Write the set; mixed rows with both clauses on one aspect are dropped (no single gold)."""
     bank = json.loads((DATA / "cx_phrases.json").read_text(encoding="utf-8"))
     rows = [r for r in build(bank) if r["kind"] != "mixed" or len(r["aspects"]) == 2]
-    with (DATA / "cx_eval.jsonl").open("w", encoding="utf-8") as out:
+    with (DATA / "cx_dev.jsonl").open("w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(f"wrote {len(rows)} messages")

@@ -2,8 +2,9 @@
 
 Scoring works on *units*: a short text is one unit, a long one is split into sentences, and each
 aspect clause of a multi-clause text is another unit. Every unit goes through the same route:
-the cache (keyed by a hash of text, language and model version), then the fast backend, which may
-answer alone when it is sure, then the accurate backend for the rest, in one batch per language.
+the cache (keyed by a hash of text, language and model version), then the fast stages (the
+lexicon, then the n-gram model), each answering alone only when it is sure, then the accurate
+backend for the rest, in one batch per language.
 """
 
 from __future__ import annotations
@@ -165,11 +166,22 @@ class SentimentAnalyzer:
                 return backend
         return None
 
-    def _fast(self, language: str, primary: SentimentModel) -> SentimentModel | None:
-        fast = self.backends.get(self.settings.fast_backend)
-        if not self.settings.fast_path or fast is None or fast is primary:
-            return None
-        return fast if fast.supports(language) else None
+    def _fast(self, language: str, primary: SentimentModel) -> list[tuple[SentimentModel, float]]:
+        """The fast stages for `language`, each with the certainty at which it may answer."""
+        s = self.settings
+        if not s.fast_path:
+            return []
+        stages = [(s.fast_backend, s.fast_certainty)]
+        if s.fast_second:
+            stages.append((s.fast_second, s.fast_second_certainty))
+        if any(self.backends.get(name) is primary for name, _ in stages):
+            return []  # the fallback is itself a fast stage: nothing slower to spare
+        out: list[tuple[SentimentModel, float]] = []
+        for name, threshold in stages:
+            fast = self.backends.get(name)
+            if fast is not None and fast.supports(language):
+                out.append((fast, threshold))
+        return out
 
     def analyze(self, text: str, language: str | None = None) -> SentimentResult:
         """Score one text; `language` is the caller's hint and wins over detection."""
@@ -221,11 +233,12 @@ class SentimentAnalyzer:
                 self.routed["cache"] += 1
             else:
                 todo.append(unit)
-        fast = self._fast(language, primary)
-        if fast is not None and todo:
+        for fast, threshold in self._fast(language, primary):
+            if not todo:
+                break
             remaining: list[str] = []
             for unit, polarity in zip(todo, fast.score_batch(todo, language), strict=True):
-                if polarity.certainty >= self.settings.fast_certainty:
+                if polarity.certainty >= threshold:
                     out[unit] = (Scored(polarity, fast.name, fast.neutral_band), False)
                     self.routed[fast.name] += 1
                 else:

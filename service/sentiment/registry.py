@@ -30,10 +30,17 @@ def _lexicon(settings: SentimentSettings) -> SentimentModel:
     return LexiconModel([lang for lang in settings.languages if lang in LEXICON_LANGUAGES])
 
 
+def _ngram(settings: SentimentSettings) -> SentimentModel:
+    from service.sentiment.ngram_backend import NgramModel
+
+    return NgramModel(settings.languages)
+
+
 FACTORIES: dict[str, Callable[[SentimentSettings], SentimentModel]] = {
     "e5-head": _e5,
     "vader": _vader,
     "lexicon": _lexicon,
+    "ngram": _ngram,
 }
 
 
@@ -42,6 +49,8 @@ def build_backends(settings: SentimentSettings) -> tuple[dict[str, SentimentMode
     wanted = {name for chain in settings.backends.values() for name in chain}
     if settings.fast_path:
         wanted.add(settings.fast_backend)
+        if settings.fast_second:
+            wanted.add(settings.fast_second)
     loaded: dict[str, SentimentModel] = {}
     skipped: dict[str, str] = {}
     for name in sorted(wanted):

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from service.sentiment.language import normalize_code
 
 DEFAULT_CHAIN: tuple[str, ...] = ("e5-head", "vader", "lexicon")
-KNOWN_BACKENDS = frozenset(DEFAULT_CHAIN)
+KNOWN_BACKENDS = frozenset((*DEFAULT_CHAIN, "ngram"))
 
 
 class SentimentSettings(BaseModel):
@@ -32,6 +32,10 @@ class SentimentSettings(BaseModel):
     fast_path: bool = True
     fast_backend: str = "lexicon"
     fast_certainty: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+    # The second fast stage sees only what the first left. Its certainty is normalised so that
+    # 0.5 is the per-language gate calibrated on dev data (bench/sentiment/train_fast.py).
+    fast_second: str | None = "ngram"
+    fast_second_certainty: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
     cache_size: Annotated[int, Field(ge=0)] = 50_000
     long_text_chars: Annotated[int, Field(gt=0)] = 400
     long_text_sentences: Annotated[int, Field(gt=0)] = 3
@@ -44,6 +48,21 @@ class SentimentSettings(BaseModel):
     @classmethod
     def _codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(dict.fromkeys(normalize_code(v) for v in value if v.strip()))
+
+    @field_validator("fast_second", mode="before")
+    @classmethod
+    def _off(cls, value: object) -> object:
+        # Environment variables cannot carry None: CEM_SENTIMENT__FAST_SECOND=none turns it off.
+        if isinstance(value, str) and value.strip().lower() in {"", "none", "null", "off"}:
+            return None
+        return value
+
+    @field_validator("fast_backend", "fast_second")
+    @classmethod
+    def _known_fast(cls, value: str | None) -> str | None:
+        if value is not None and value not in KNOWN_BACKENDS:
+            raise ValueError(f"unknown backend {value!r}; known: {sorted(KNOWN_BACKENDS)}")
+        return value
 
     @field_validator("backends")
     @classmethod

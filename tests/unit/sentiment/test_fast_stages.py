@@ -1,0 +1,133 @@
+# ruff: noqa: RUF001  (CJK full-width punctuation is the point of these strings)
+"""The fast path's second stage (n-gram model) and the CX evaluation data's split rules."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from service.sentiment.lexicon_backend import LexiconModel
+from service.sentiment.ngram_backend import N_FEATURES, NgramHead, NgramModel, load_ngram_head
+from service.sentiment.pipeline import SentimentAnalyzer
+from service.sentiment.protocol import BackendUnavailableError, Polarity
+from service.sentiment.settings import SentimentSettings
+
+
+class _Fixed:
+    """A backend that records what it saw and answers with one fixed polarity."""
+
+    def __init__(self, name: str, polarity: Polarity) -> None:
+        self.name = name
+        self.neutral_band = 0.2
+        self.polarity = polarity
+        self.seen: list[str] = []
+
+    def supports(self, language: str) -> bool:
+        return True
+
+    def score_batch(self, texts: Sequence[str], language: str) -> list[Polarity]:
+        self.seen.extend(texts)
+        return [self.polarity for _ in texts]
+
+
+def _analyzer(second: Polarity) -> tuple[SentimentAnalyzer, _Fixed, _Fixed]:
+    accurate = _Fixed("e5-head", Polarity(-0.9, 0.9))
+    ngram = _Fixed("ngram", second)
+    backends = {"e5-head": accurate, "lexicon": LexiconModel(), "ngram": ngram}
+    return SentimentAnalyzer(SentimentSettings(cache_size=0), backends=backends), accurate, ngram
+
+
+def test_second_stage_answers_what_the_lexicon_leaves_when_sure() -> None:
+    analyzer, accurate, ngram = _analyzer(Polarity(0.8, 0.9))
+    sure = analyzer.analyze("Terrible, awful, useless service.", language="en")
+    left = analyzer.analyze("the parcel came on Tuesday", language="en")
+    assert sure.backend == "lexicon"
+    assert left.backend == "ngram"
+    assert ngram.seen == ["the parcel came on Tuesday"]
+    assert accurate.seen == []
+
+
+def test_unsure_second_stage_passes_to_the_accurate_backend() -> None:
+    analyzer, accurate, ngram = _analyzer(Polarity(0.1, 0.2))
+    result = analyzer.analyze("the parcel came on Tuesday", language="en")
+    assert result.backend == "e5-head"
+    assert ngram.seen == accurate.seen == ["the parcel came on Tuesday"]
+
+
+def test_second_stage_can_be_switched_off() -> None:
+    accurate = _Fixed("e5-head", Polarity(-0.9, 0.9))
+    ngram = _Fixed("ngram", Polarity(0.8, 0.9))
+    settings = SentimentSettings(cache_size=0, fast_second=None)
+    backends = {"e5-head": accurate, "lexicon": LexiconModel(), "ngram": ngram}
+    result = SentimentAnalyzer(settings, backends=backends).analyze("the parcel came", "en")
+    assert result.backend == "e5-head"
+    assert ngram.seen == []
+
+
+def test_unknown_fast_backend_is_rejected_and_none_turns_the_stage_off() -> None:
+    with pytest.raises(ValidationError, match="unknown backend"):
+        SentimentSettings(fast_second="bert")
+    assert SentimentSettings(fast_second="none").fast_second is None  # as an env var sets it
+
+
+def test_shipped_ngram_model_reads_polarity_in_every_language() -> None:
+    model = NgramModel()
+    head = load_ngram_head()
+    assert set(head.gates) == {"en", "vi", "zh", "et"}
+    pairs = {
+        "en": ("Great service, thank you so much!", "Awful, the parcel never arrived."),
+        "vi": ("Dịch vụ rất tốt, cảm ơn shop!", "Giao hàng quá chậm, rất thất vọng."),
+        "zh": ("质量很好，非常满意！", "质量太差了，非常失望。"),
+        "et": ("Väga hea teenindus, aitäh!", "Väga halb teenindus, olen pettunud."),
+    }
+    for lang, (good, bad) in pairs.items():
+        up, down = model.scores([good, bad], lang)
+        assert up > 0 > down, lang
+
+
+def test_certainty_is_one_half_at_the_language_gate(tmp_path: Path) -> None:
+    head = NgramHead(
+        weights=np.zeros(N_FEATURES, dtype=np.float32),
+        bias=np.log(3.0),  # P = 0.75, score = 0.5
+        lexicon_weight=0.0,
+        language_bias={},
+        gates={"en": 0.5, "vi": 0.25},
+        neutral_band=0.1,
+        meta={},
+    )
+    path = tmp_path / "head.npz"
+    head.save(path)
+    model = NgramModel(path=path)
+    [en] = model.score_batch(["anything"], "en")
+    [vi] = model.score_batch(["anything"], "vi")
+    assert en.score == pytest.approx(0.5)
+    assert en.certainty == pytest.approx(0.5)
+    assert vi.certainty == pytest.approx(1.0)
+    assert not model.supports("zh")
+
+
+def test_unreadable_ngram_weights_make_the_backend_unavailable(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(BackendUnavailableError, match="n-gram weights"):
+        NgramModel(path=bad)
+
+
+def test_cx_dev_and_test_splits_are_disjoint_labelled_and_big_enough() -> None:
+    from bench.sentiment.datasets import DATA, cx_dev_set, cx_test_set, read_jsonl
+
+    dev, test = cx_dev_set(), cx_test_set()
+    assert {e.split for e in dev} == {"dev"}
+    assert {e.split for e in test} == {"test"}
+    assert not {e.text for e in dev} & {e.text for e in test}
+    assert not {e.text for e in test} & {e.text for e in read_jsonl(DATA / "head_train.jsonl")}
+    per_language = Counter(e.lang for e in dev + test)
+    assert all(per_language[lang] >= 300 for lang in ("en", "vi", "zh", "et")), per_language
+    for lang in ("en", "vi", "zh", "et"):
+        labels = Counter(e.label for e in test if e.lang == lang)
+        assert min(labels[k] for k in ("positive", "negative", "neutral", "mixed")) >= 10
