@@ -92,6 +92,11 @@ def _cdnow_worst_relative_error(doc: Doc) -> float:
     return max(abs(float(ours[k]) / float(published[k]) - 1.0) for k in published)
 
 
+def _fuzz_server_errors(doc: Doc) -> float:
+    by_class: dict[str, int] = doc["schemathesis"]["responses_by_class"]
+    return float(by_class.get("5xx", 0))
+
+
 def _sentiment(dataset: str, method: str) -> Extract:
     return _at("package_data", dataset, "results", method, "accuracy")
 
@@ -232,9 +237,9 @@ GOALS: list[Goal] = [
     ),
     Goal(
         6,
-        "fast path speed-up over the accurate backend (one core)",
+        "fast path speed-up over the accurate backend on the CX mix (one core)",
         "sentiment.json",
-        _at("fast_path", "speedup_one_core"),
+        _at("fast_path", "mix_speedup_one_core"),
         5.0,
         "higher",
         "x",
@@ -242,7 +247,7 @@ GOALS: list[Goal] = [
     ),
     Goal(
         6,
-        "fast path accuracy loss on the CX mix",
+        "fast path accuracy loss on the CX mix (negative = more accurate)",
         "sentiment.json",
         _at("fast_path", "mix_accuracy_loss_points"),
         1.0,
@@ -273,18 +278,24 @@ GOALS: list[Goal] = [
         peer=Peer("bare endpoint p99", _at("summary", "bare", "p99_ms_at_rate_median")),
         command="python -m bench.api",
     ),
-    *(
-        Goal(
-            7,
-            f"real time, {CRM_NAMES[crm]} send → flag and task in the CRM, p95 over 200",
-            "realtime.json",
-            _at(crm, "p95_seconds"),
-            1.0,
-            "lower",
-            "s",
-            command="python -m bench.realtime",
-        )
-        for crm in ("hubspot", "salesforce")
+    Goal(
+        7,
+        "real time: sandbox webhook send -> flag and task in the CRM, p95 over 200 events",
+        "realtime.json",
+        _at("all", "from_send", "p95_s"),
+        1.0,
+        "lower",
+        "s",
+        command="python -m bench.realtime",
+    ),
+    Goal(
+        7,
+        "real time: events that arrived (flag and task seen), of 200",
+        "realtime.json",
+        _at("all", "from_send", "arrived"),
+        200.0,
+        "higher",
+        command="python -m bench.realtime",
     ),
     # Issue 8: the stress suites' reports.
     Goal(
@@ -307,9 +318,18 @@ GOALS: list[Goal] = [
     ),
     Goal(
         8,
-        "fuzzing, responses ≥ 500",
+        "fuzzing every operation (schemathesis), responses >= 500",
         "fuzz.json",
-        _at("totals", "server_errors"),
+        _fuzz_server_errors,
+        0.0,
+        "lower",
+        command="make test-fuzz",
+    ),
+    Goal(
+        8,
+        "fuzzing every operation (schemathesis), failed checks (problem+json, schema)",
+        "fuzz.json",
+        lambda d: float(len(d["schemathesis"]["failures"])),
         0.0,
         "lower",
         command="make test-fuzz",
