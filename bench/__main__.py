@@ -22,6 +22,7 @@ BENCHMARKS = [
     "bench.sandbox.hubspot_search",
     "bench.adapters",
     "bench.api",
+    "bench.faults",
 ]
 
 
