@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export CEM_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-slow lint typecheck imports pytest bench serve openapi clean venv
+.PHONY: demo test test-slow test-faults test-quota lint typecheck imports pytest bench serve openapi clean venv
 
 venv: $(STAMP)
 
@@ -38,6 +38,16 @@ test: lint typecheck imports pytest
 # generator's flat-memory check, and other tests marked `slow`.
 test-slow: $(STAMP)
 	$(BIN)/pytest -q -s -m slow
+
+# The whole loop through `cem serve` against `cem sandbox serve` processes, 10,000 customers per
+# CRM: under injected faults, SIGKILLed at random points, and with the daily quota running out
+# (tests/faults/, docs/faults.md). `make test` runs them at a reduced size (no kills).
+FAULTS_CUSTOMERS ?= 10000
+test-faults: $(STAMP)
+	CEM_FAULTS_CUSTOMERS=$(FAULTS_CUSTOMERS) $(BIN)/pytest -q -s tests/faults/test_faults.py
+
+test-quota: $(STAMP)
+	CEM_FAULTS_CUSTOMERS=$(FAULTS_CUSTOMERS) $(BIN)/pytest -q -s tests/faults/test_quota.py
 
 serve: $(STAMP)
 	$(BIN)/cem serve

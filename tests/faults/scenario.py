@@ -5,7 +5,6 @@ runs out. The fault, crash and quota tests and `python -m bench.faults` are buil
 from __future__ import annotations
 
 import random
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from service.config import ConnectionSettings, Settings
 from service.main import build_connection
 from service.store.database import make_engine, upgrade
 from service.store.keys import ApiKeyRepository, Scope
+from tests.faults import databases
 from tests.faults.crm_state import WRITE_PATHS, CrmState, WriteCounts, snapshot, write_counts
 from tests.faults.processes import SandboxProcess, ServiceProcess
 
@@ -115,9 +115,9 @@ def credentials(sandbox: SandboxProcess, quota: bool) -> tuple[dict[str, str], l
     return env, secrets
 
 
-def service_env(workdir: Path, database_url: str | None) -> dict[str, str]:
+def service_env(database_url: str) -> dict[str, str]:
     return {
-        "CEM_DATABASE_URL": database_url or f"sqlite:///{workdir / 'cem.db'}",
+        "CEM_DATABASE_URL": database_url,
         "CEM_LOG_LEVEL": "DEBUG",
         "CEM_LOG_FORMAT": "json",
         # The lexicon keeps 10,000 customers' histories affordable on a busy machine; the
@@ -126,9 +126,9 @@ def service_env(workdir: Path, database_url: str | None) -> dict[str, str]:
         "CEM_JOBS__POLL_SECONDS": "0.2",
         "CEM_JOBS__HEARTBEAT_SECONDS": "0.5",
         # A killed runner's job is taken back this long after its last heartbeat. Not much less:
-        # on SQLite a heartbeat waits for the job's own write of a page of records, and a job
-        # taken for dead while it runs would then run twice at once.
-        "CEM_JOBS__STALE_AFTER_SECONDS": "30",
+        # a job taken for dead while it runs would run twice at once (on SQLite a heartbeat
+        # waits for the job's own write of a page of records: much more there).
+        "CEM_JOBS__STALE_AFTER_SECONDS": str(databases.STALE_SECONDS[databases.kind(database_url)]),
         "CEM_JOBS__MAX_ATTEMPTS": "50",
         "CEM_WEBHOOKS__ENABLED": "false",
         "CEM_TESTING_AS_OF": AS_OF,
@@ -166,7 +166,6 @@ class Run:
         workdir: Path,
         *,
         mode: str = "clean",
-        database_url: str | None = None,
     ) -> None:
         self.crm, self.customers, self.mode = crm, customers, mode
         self.workdir = workdir
@@ -178,7 +177,8 @@ class Run:
             # quota run turns the daily budget on by itself.
             self.sandbox.put("hubspot/settings", {"rate_limits": {"enabled": False}})
         conn_env, self.secrets = credentials(self.sandbox, quota=mode == "quota")
-        self.service = ServiceProcess(service_env(workdir, database_url) | conn_env, workdir)
+        self.database_url = databases.create(workdir)
+        self.service = ServiceProcess(service_env(self.database_url) | conn_env, workdir)
         self.key = prepare(self.service.env)
         self.secrets.append(self.key)
         self.api_bodies: list[str] = []
@@ -297,26 +297,19 @@ class Run:
             kills=self.kills,
             paused=paused,
             secrets=list(self.secrets),
-            written=[self.service.log_path, *self._dump_database()],
+            written=[
+                self.service.log_path,
+                databases.dump(self.database_url, self.workdir / "database-dump.txt"),
+            ],
             api_bodies=self.api_bodies,
         )
         self.sandbox.stop()
         return result
 
-    def _dump_database(self) -> list[Path]:
-        """Every table of the service's SQLite database as text, for the secret scan."""
-        url = self.service.env["CEM_DATABASE_URL"]
-        if not url.startswith("sqlite:///"):
-            return []
-        out = self.workdir / "database-dump.txt"
-        with sqlite3.connect(url.removeprefix("sqlite:///")) as db, out.open("w") as dump:
-            for line in db.iterdump():
-                dump.write(line + "\n")
-        return [out]
-
     def close(self) -> None:
         self.service.stop()
         self.sandbox.stop()
+        databases.drop(self.database_url)
 
 
 def clean_run(crm: str, customers: int, workdir: Path, *, faults: bool = False) -> RunResult:

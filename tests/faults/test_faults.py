@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import CRMS, Runs
+from tests.faults.conftest import CRMS, Runs, reduced
 from tests.faults.scenario import lost, report
 from tests.faults.secrets_scan import scan, sources
 
@@ -19,7 +19,7 @@ OPENAPI = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 def crm(request: pytest.FixtureRequest, runs: Runs) -> str:
     # Start every run this module needs, for both CRMs, before the first test waits on one.
     for name in CRMS:
-        runs.start(name, "faults", "crash")
+        runs.start(name, "faults", *(() if reduced() else ("crash",)))
     return str(request.param)
 
 
@@ -38,6 +38,7 @@ def test_under_the_fault_mix_every_field_is_written_once(crm: str, runs: Runs) -
     assert sum(faulty.writes.fields.values()) == sum(clean.writes.fields.values())
 
 
+@pytest.mark.skipif(reduced(), reason="make test-faults: each death costs a 30 s stale-job wait")
 def test_killed_at_random_points_the_crm_ends_as_after_a_clean_run(crm: str, runs: Runs) -> None:
     clean, crashed = runs.get(crm, "clean"), runs.get(crm, "crash")
     print(report(clean, crashed))
@@ -50,7 +51,7 @@ def test_killed_at_random_points_the_crm_ends_as_after_a_clean_run(crm: str, run
 
 
 def test_nothing_the_service_wrote_holds_a_credential(crm: str, runs: Runs) -> None:
-    for run in (runs.get(crm, "faults"), runs.get(crm, "crash")):
+    for run in [runs.get(crm, mode) for mode in ("faults",) + (() if reduced() else ("crash",))]:
         assert len(run.secrets) >= 3
         texts = sources(run.written, run.api_bodies, OPENAPI)
         assert any("job" in text for _, text in texts)  # the job API answers are in the scan
