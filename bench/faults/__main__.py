@@ -54,10 +54,10 @@ def compare(crm: str, mode: str, clean: RunResult, root: Path, size: int) -> dic
     return numbers
 
 
-def write(size: int, rows: list[dict[str, Any]], started: float, done: bool) -> None:
+def write(sizes: dict[str, int], rows: list[dict[str, Any]], started: float, done: bool) -> None:
     document = {
         "benchmark": "faults",
-        "customers": size,
+        "customers": sizes,
         "complete": done,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "wall_seconds": round(time.monotonic() - started, 1),
@@ -72,13 +72,18 @@ def write(size: int, rows: list[dict[str, Any]], started: float, done: bool) -> 
 
 def markdown(doc: dict[str, Any]) -> str:
     status = "complete" if doc["complete"] else "PARTIAL: not every run finished"
+    sizes = ", ".join(f"{crm} {n:,}" for crm, n in doc["customers"].items())
+    args = " ".join(
+        f"--{'hubspot-' if crm == 'hubspot' else ''}customers {n}"
+        for crm, n in doc["customers"].items()
+    )
     lines = [
-        f"# Fault, crash and quota suites — {doc['customers']:,} customers per CRM",
+        f"# Fault, crash and quota suites — customers per CRM: {sizes}",
         "",
-        f"Written by `python -m bench.faults --customers {doc['customers']}` at "
-        f"{doc['finished_at']} ({status}; wall time {doc['wall_seconds']:,} s on a shared 2-core "
-        "machine). Each row compares one run with a clean run of the same data, both through "
-        "`cem serve` against a `cem sandbox serve` process. See docs/faults.md.",
+        f"Written by `python -m bench.faults {args}` at {doc['finished_at']} ({status}; wall "
+        f"time {doc['wall_seconds']:,} s on a shared, busy 2-core machine). Each row compares "
+        "one run with a clean run of the same data, both through `cem serve` (PostgreSQL) "
+        "against a `cem sandbox serve` process. What each run does: docs/faults.md.",
         "",
         "| CRM | run | job | records lost | duplicate tasks | duplicate field writes | "
         "API calls (clean) | extra calls for recovery | failed calls | service lives | "
@@ -116,8 +121,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.faults", description=__doc__)
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--crm", choices=["salesforce", "hubspot", "both"], default="both")
+    parser.add_argument(
+        "--hubspot-customers", type=int, help="HubSpot's size, when it differs (default: same)"
+    )
     args = parser.parse_args(argv)
     crms = ["salesforce", "hubspot"] if args.crm == "both" else [args.crm]
+    sizes = {"salesforce": args.customers, "hubspot": args.hubspot_customers or args.customers}
     started = time.monotonic()
     rows: list[dict[str, Any]] = []
     lock = threading.Lock()
@@ -125,12 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"work files in {root}", flush=True)
     with ThreadPoolExecutor(max_workers=len(crms) * (1 + len(MODES))) as pool:
         cleans = {
-            crm: pool.submit(clean_run, crm, args.customers, root / f"{crm}-clean") for crm in crms
+            crm: pool.submit(clean_run, crm, sizes[crm], root / f"{crm}-clean") for crm in crms
         }
         futures = [
-            pool.submit(
-                lambda c=crm, m=mode: compare(c, m, cleans[c].result(), root, args.customers)
-            )
+            pool.submit(lambda c=crm, m=mode: compare(c, m, cleans[c].result(), root, sizes[c]))
             for crm in crms
             for mode in MODES
         ]
@@ -143,8 +150,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({k: v for k, v in row.items() if k != "kills"}), flush=True)
             with lock:
                 rows.append(row)
-                write(args.customers, rows, started, done=False)
-    write(args.customers, rows, started, done=len(rows) == len(crms) * len(MODES))
+                write(sizes, rows, started, done=False)
+    write(sizes, rows, started, done=len(rows) == len(crms) * len(MODES))
     return 0 if len(rows) == len(crms) * len(MODES) else 1
 
 
