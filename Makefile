@@ -41,7 +41,7 @@ test-slow: $(STAMP)
 
 # The whole loop through `cem serve` against `cem sandbox serve` processes, 10,000 customers per
 # CRM: under injected faults, SIGKILLed at random points, and with the daily quota running out
-# (tests/faults/, docs/faults.md). `make test` runs them at a reduced size (no kills).
+# (tests/faults/, docs/faults.md). `make test` runs them at 20 customers, without the kills.
 FAULTS_CUSTOMERS ?= 10000
 test-faults: $(STAMP)
 	CEM_FAULTS_CUSTOMERS=$(FAULTS_CUSTOMERS) $(BIN)/pytest -q -s tests/faults/test_faults.py

@@ -31,7 +31,7 @@ def customers() -> int:
 
 
 def reduced() -> bool:
-    """`make test`: the crash runs are left out (each death costs the stale-job wait, 30 s)."""
+    """`make test`: the crash runs are left out (each death costs the stale-job wait, 20 s+)."""
     return "CEM_FAULTS_CUSTOMERS" not in os.environ
 
 

@@ -54,7 +54,9 @@ def dump(url: str, out: Path) -> Path:
 
 
 def drop(url: str) -> None:
-    if kind(url) == "postgresql":
+    base = os.environ.get(POSTGRES_ENV)
+    if kind(url) == "postgresql" and base:
+        # From the server's own database: one cannot drop the database one is connected to.
         name = make_url(url).database
-        with psycopg.connect(_admin(url), autocommit=True) as conn:
+        with psycopg.connect(_admin(base), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -176,10 +176,14 @@ class Run:
             # The sandbox's own HubSpot limiter is off: the injected 429s stand for it, and the
             # quota run turns the daily budget on by itself.
             self.sandbox.put("hubspot/settings", {"rate_limits": {"enabled": False}})
-        conn_env, self.secrets = credentials(self.sandbox, quota=mode == "quota")
-        self.database_url = databases.create(workdir)
-        self.service = ServiceProcess(service_env(self.database_url) | conn_env, workdir)
-        self.key = prepare(self.service.env)
+        try:
+            conn_env, self.secrets = credentials(self.sandbox, quota=mode == "quota")
+            self.database_url = databases.create(workdir)
+            self.service = ServiceProcess(service_env(self.database_url) | conn_env, workdir)
+            self.key = prepare(self.service.env)
+        except BaseException:
+            self.sandbox.stop()  # no process left behind when the run cannot start
+            raise
         self.secrets.append(self.key)
         self.api_bodies: list[str] = []
         self.kills: list[Kill] = []

@@ -38,7 +38,7 @@ def test_under_the_fault_mix_every_field_is_written_once(crm: str, runs: Runs) -
     assert sum(faulty.writes.fields.values()) == sum(clean.writes.fields.values())
 
 
-@pytest.mark.skipif(reduced(), reason="make test-faults: each death costs a 30 s stale-job wait")
+@pytest.mark.skipif(reduced(), reason="make test-faults only: each death costs the stale-job wait")
 def test_killed_at_random_points_the_crm_ends_as_after_a_clean_run(crm: str, runs: Runs) -> None:
     clean, crashed = runs.get(crm, "clean"), runs.get(crm, "crash")
     print(report(clean, crashed))

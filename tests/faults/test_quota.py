@@ -8,6 +8,8 @@ import pytest
 
 from tests.faults.conftest import CRMS, Runs
 from tests.faults.scenario import lost, report
+from tests.faults.secrets_scan import scan, sources
+from tests.faults.test_faults import OPENAPI
 
 
 @pytest.fixture(scope="module", params=CRMS)
@@ -31,3 +33,5 @@ def test_a_spent_quota_pauses_the_job_and_the_next_day_finishes_it(crm: str, run
     assert quota.state.tasks == clean.state.tasks
     # Finished from the cursor: the second day did not pull everything again.
     assert quota.job["progress"]["pulled"] < 2 * clean.job["progress"]["pulled"]
+    # The pause and its message went through logs, the job row and the API: no credential.
+    assert scan(sources(quota.written, quota.api_bodies, OPENAPI), quota.secrets) == []
