@@ -86,7 +86,7 @@ def markdown(doc: dict[str, Any]) -> str:
         "against a `cem sandbox serve` process. What each run does: docs/faults.md.",
         "",
         "| CRM | run | job | records lost | duplicate tasks | duplicate field writes | "
-        "API calls (clean) | extra calls for recovery | failed calls | service lives | "
+        "API calls (clean) | extra calls for recovery | calls faulted or refused | service lives | "
         "secrets found | s (clean s) |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -96,7 +96,7 @@ def markdown(doc: dict[str, Any]) -> str:
             f"| {r['crm']} | {r['mode']} | {state} | {r['records_lost']} | "
             f"{r['duplicate_tasks']} | {r['duplicate_field_writes']} | "
             f"{r['api_calls']} ({r['api_calls_clean']}) | {r['extra_api_calls']} | "
-            f"{r['failed_api_calls']} | {r['service_lives']} | {r['secret_hits']} | "
+            f"{r['faulted_api_calls']} | {r['service_lives']} | {r['secret_hits']} | "
             f"{r['seconds']} ({r['seconds_clean']}) |"
         )
     for r in doc["runs"]:

@@ -30,7 +30,7 @@ def test_under_the_fault_mix_every_field_is_written_once(crm: str, runs: Runs) -
     assert faulty.job["state"] == "succeeded", faulty.job
     assert clean.state.fields, "the clean run pushed nothing: nothing to compare"
     assert clean.state.tasks, "the clean run created no task: nothing to compare"
-    assert faulty.failed_requests > 0  # the faults were really injected
+    assert faulty.faulted_requests > 0  # the faults were really injected
     assert lost(clean.state, faulty.state) == []
     assert faulty.state.tasks == clean.state.tasks  # every task once, none missing
     assert faulty.writes.duplicate_field_writes == 0
