@@ -7,7 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export CEM_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-slow test-fuzz audit lint typecheck imports pytest bench serve openapi clean venv
+.PHONY: demo test test-slow test-faults test-quota test-fuzz audit lint typecheck imports pytest \
+	bench serve openapi clean venv
 
 venv: $(STAMP)
 
@@ -49,6 +50,16 @@ test-fuzz: $(STAMP)
 # vulnerability database is reachable.
 audit: $(STAMP)
 	$(BIN)/pytest -q -rs -m audit tests/security
+
+# The whole loop through `cem serve` against `cem sandbox serve` processes, 10,000 customers per
+# CRM: under injected faults, SIGKILLed at random points, and with the daily quota running out
+# (tests/faults/, docs/faults.md). `make test` runs them at 20 customers, without the kills.
+FAULTS_CUSTOMERS ?= 10000
+test-faults: $(STAMP)
+	CEM_FAULTS_CUSTOMERS=$(FAULTS_CUSTOMERS) $(BIN)/pytest -q -s tests/faults/test_faults.py
+
+test-quota: $(STAMP)
+	CEM_FAULTS_CUSTOMERS=$(FAULTS_CUSTOMERS) $(BIN)/pytest -q -s tests/faults/test_quota.py
 
 serve: $(STAMP)
 	$(BIN)/cem serve

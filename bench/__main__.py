@@ -26,6 +26,7 @@ BENCHMARKS = [
     "bench.api",
     "bench.read_api",
     "bench.realtime",
+    "bench.faults",
 ]
 
 

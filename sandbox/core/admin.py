@@ -34,6 +34,14 @@ class ClockChange(BaseModel):
         return self
 
 
+class BodyCapture(BaseModel):
+    """Which write requests' bodies the request log keeps (`path_glob` null: none)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path_glob: str | None = Field(default=None, description="fnmatch on the path")
+
+
 def clock_json(state: SandboxState) -> dict[str, Any]:
     """The clock's reading as JSON."""
     return {"now": state.clock.now().isoformat(), "frozen": state.clock.frozen}
@@ -92,6 +100,13 @@ def build_admin_router(state: SandboxState) -> APIRouter:
     async def clear_requests() -> None:
         """Empty the request log."""
         state.log.clear()
+
+    @router.put("/requests/capture")
+    async def capture_bodies(capture: BodyCapture) -> dict[str, Any]:
+        """Keep the bodies of POST/PATCH/PUT requests to matching paths in the log from now on
+        (they show as `body` in `GET /requests`); null stops it."""
+        state.log.set_capture(capture.path_glob)
+        return {"path_glob": state.log.capture}
 
     @router.get("/clock")
     async def get_clock() -> dict[str, Any]:

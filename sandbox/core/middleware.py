@@ -46,12 +46,16 @@ class SandboxMiddleware:
         fault = self.state.faults.pick(method, path)
         status = 0
         body_bytes = 0
+        kept: bytearray | None = bytearray() if self.state.log.captures(method, path) else None
 
         async def counting_receive() -> Message:
             nonlocal body_bytes
             message = await receive()
             if message["type"] == "http.request":
-                body_bytes += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                body_bytes += len(chunk)
+                if kept is not None:
+                    kept.extend(chunk)
             return message
 
         async def capturing_send(message: Message) -> None:
@@ -73,6 +77,7 @@ class SandboxMiddleware:
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000.0, 3),
                     fault=fault.kind.value if fault else None,
+                    body=kept.decode("utf-8", "replace") if kept is not None else None,
                 )
             )
 

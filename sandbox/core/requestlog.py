@@ -25,11 +25,16 @@ class RequestEntry:
     status: int
     duration_ms: float
     fault: str | None = None
+    # The request body, only for writes whose path matches the log's capture glob (off by
+    # default): the fault suite counts how often each record's fields were written from it.
+    body: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (ISO timestamp)."""
+        """A JSON-ready dict (ISO timestamp; `body` only when it was captured)."""
         data = asdict(self)
         data["at"] = self.at.isoformat()
+        if self.body is None:
+            del data["body"]
         return data
 
 
@@ -40,6 +45,27 @@ class RequestLog:
         self._lock = threading.Lock()
         self._entries: deque[RequestEntry] = deque(maxlen=capacity)
         self._dropped = 0
+        self._capture: str | None = None
+
+    @property
+    def capture(self) -> str | None:
+        """The fnmatch path glob of write requests whose bodies are kept (None: none)."""
+        return self._capture
+
+    def set_capture(self, path_glob: str | None) -> None:
+        """Keep the bodies of POST/PATCH/PUT requests to paths matching `path_glob` from now on
+        (None stops it). Bodies cost memory: meant for test runs, not benchmarks."""
+        with self._lock:
+            self._capture = path_glob
+
+    def captures(self, method: str, path: str) -> bool:
+        """Whether the body of this request is to be kept."""
+        glob = self._capture
+        return (
+            glob is not None
+            and method.upper() in ("POST", "PATCH", "PUT")
+            and fnmatchcase(path, glob)
+        )
 
     def append(self, entry: RequestEntry) -> None:
         """Record one request (the oldest entry goes when the log is full)."""

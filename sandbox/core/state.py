@@ -43,6 +43,7 @@ class SandboxState:
         self.clock.reset()
         self.faults.set_profile(self.faults.profile.model_copy(update={"rules": []}))
         self.log.clear()
+        self.log.set_capture(None)
         with self._lock:
             hooks = list(self._reset_hooks)
             if not keep_data:

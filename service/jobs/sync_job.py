@@ -3,13 +3,18 @@
 Glue only: the composition root passes how to build a connection's reader and writer, the
 stores and the analyzer, so this module knows no concrete adapter. The use case reports progress
 per batch; each report is also the job's cooperative cancellation point. The use case resumes by
-itself (cursors are saved after every batch), so a re-queued job simply runs it again.
-A spent CRM quota pauses the job until the quota resets.
+itself (cursors are saved after every batch), so a re-queued job simply runs it again, with two
+things kept in the checkpoint: the instant it scores at (so the resumed attempt computes the same
+values and the push ledger drops what the stopped one already wrote) and the fact that an earlier
+attempt started (records it stored but did not push are not changes any more when pulled again,
+so the resumed attempt rescores the connection's customers; the ledger and task keys keep that
+from costing writes for what was already pushed). A spent CRM quota pauses the job until the
+quota resets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -18,6 +23,7 @@ from service.jobs.registry import JobFunction
 from service.ports import CrmQuotaExhaustedError, CrmReader, CrmWriter
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.tables import utcnow
+from service.testing_hooks import fixed_as_of
 from service.usecases.sync import SyncReport, SyncStores, sync
 
 # When the CRM does not say when its quota resets, try again after this long.
@@ -37,6 +43,7 @@ class SyncRun(Protocol):
         *,
         analyzer: SentimentAnalyzer | None = ...,
         progress: Callable[[str, int], None] = ...,
+        rescore: Iterable[str] = ...,
     ) -> SyncReport: ...
 
 
@@ -57,7 +64,15 @@ def make_sync_job(
         repositories = stores()
         if params.get("full") and not ctx.checkpoint.get("cursors_reset"):
             repositories.cursors.reset(ctx.connection)
-            ctx.progress(checkpoint={"cursors_reset": True})
+            ctx.progress(checkpoint={**ctx.checkpoint, "cursors_reset": True})
+        extra: dict[str, Any] = {}
+        saved_as_of = ctx.checkpoint.get("as_of")
+        if saved_as_of:
+            as_of = datetime.fromisoformat(saved_as_of)
+            extra["rescore"] = repositories.records.customer_ids(ctx.connection)
+        else:
+            as_of = fixed_as_of() or clock()
+            ctx.progress(checkpoint={**ctx.checkpoint, "as_of": as_of.isoformat()})
 
         def progress(name: str, count: int) -> None:
             # The use case reports a batch once it is stored: count it, then stop if asked to
@@ -71,9 +86,10 @@ def make_sync_job(
                 reader,
                 writer,
                 repositories,
-                clock(),
+                as_of,
                 analyzer=analyzer(),
                 progress=progress,
+                **extra,
             )
         except CrmQuotaExhaustedError as spent:
             resume_at = spent.resets_at or clock() + QUOTA_RETRY

@@ -243,6 +243,18 @@ class RecordStore:
         with session_scope(self._engine) as session:
             return self._canonical_customer(session, connection, crm_id)
 
+    def customer_ids(self, connection: str) -> set[str]:
+        """Every customer of `connection` not deleted (what a resumed sync rescores)."""
+        with Session(self._engine) as session:
+            rows = session.exec(
+                select(CrmLink.entity_id).where(
+                    CrmLink.connection == connection,
+                    CrmLink.entity_type == EntityType.CUSTOMER.value,
+                    col(CrmLink.deleted_at).is_(None),
+                )
+            )
+            return set(rows)
+
     def crm_ids(self, connection: str, customer_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """customer id -> (CRM object, CRM id) of the contact/lead in `connection`."""
         with Session(self._engine) as session:

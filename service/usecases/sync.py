@@ -22,6 +22,7 @@ from service.store.ledger import PushLedgerRepository
 from service.store.records import Customers, RecordStore
 from service.store.scores import ScoreHistoryRepository
 from service.store.tasks import TaskLedgerRepository
+from service.testing_hooks import crash_point
 from service.usecases.annotate import with_sentiment
 from service.usecases.announce import announce_scores, announce_tasks
 from service.usecases.fields import owned_fields
@@ -31,6 +32,10 @@ from service.webhooks.events import EventSink
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]  # (counter name, increment)
+
+# Field updates are sent and recorded in the push ledger this many at a time, so a crash between
+# the CRM's answer and the ledger write costs at most one chunk of repeated (idempotent) writes.
+PUSH_CHUNK = 1000
 
 
 def _ignore(_name: str, _count: int) -> None:
@@ -173,13 +178,15 @@ def push(
         if cid in links and cid in histories and links[cid][0] in writer.pushable
     ]
     changed = stores.ledger.changed(connection, updates)
-    if changed:
-        written = writer.upsert_fields(changed)
+    for start in range(0, len(changed), PUSH_CHUNK):
+        chunk = changed[start : start + PUSH_CHUNK]
+        written = writer.upsert_fields(chunk)
+        crash_point("after_crm_write")
         done = set(written.written)
         stores.ledger.record(
             connection,
-            [u for u in changed if u.external_id in done],
-            {u.external_id: u.external_id.removeprefix("cem-") for u in changed},
+            [u for u in chunk if u.external_id in done],
+            {u.external_id: u.external_id.removeprefix("cem-") for u in chunk},
         )
         report.pushed += len(done)
         report.write_calls += written.calls
@@ -217,10 +224,13 @@ def _push_tasks(
     new = [t for t in tasks if t.idempotency_key not in known]
     if not new:
         return
+    stores.tasks.intend(connection, new, owner_of)
     result = writer.create_tasks(new)
+    crash_point("after_task_write")
     created = set(result.written)
     confirmed = [t for t in new if t.idempotency_key in created]
     stores.tasks.record(connection, confirmed, owner_of, dict(result.created_ids))
+    stores.tasks.forget_pending(connection, [t.idempotency_key for t in new if t not in confirmed])
     announce_tasks(stores.events, connection, confirmed, result.created_ids, owner_of)
     report.tasks_created += len(created)
     for task in new:
@@ -242,11 +252,25 @@ def sync(
     models: ScoringModels | None = None,
     flag_policy: FlagPolicy | None = None,
     progress: Progress = _ignore,
+    rescore: Iterable[str] = (),
 ) -> SyncReport:
-    """Pull, score the customers whose history changed, push."""
+    """Pull, score the customers whose history changed (and those in `rescore`), push.
+
+    `rescore` is for a run that resumes one that stopped after storing records it had not yet
+    pushed: those records no longer count as changes when pulled again, so the caller names the
+    customers to score anyway (the ledger and task keys keep what was already pushed from
+    being written twice)."""
     report = SyncReport()
+    unconfirmed = stores.tasks.pending_customers(connection)
+    if unconfirmed:
+        # A run stopped between the CRM creating tasks and our ledger learning their ids: send
+        # them again first (an upsert by key, no duplicate) so this pull knows them as ours
+        # instead of taking them for customer activity.
+        before = models or scoring_models(stores.records, connection, as_of, flag_policy)
+        act_on(connection, unconfirmed, writer, stores, as_of, before, SyncReport())
     pull(connection, reader, stores, analyzer, report, progress)
     if models is None:
         models = scoring_models(stores.records, connection, as_of, flag_policy)
-    act_on(connection, report.changed_customers, writer, stores, as_of, models, report, progress)
+    customers = report.changed_customers | set(rescore)
+    act_on(connection, customers, writer, stores, as_of, models, report, progress)
     return report
