@@ -92,6 +92,13 @@ def _cdnow_worst_relative_error(doc: Doc) -> float:
     return max(abs(float(ours[k]) / float(published[k]) - 1.0) for k in published)
 
 
+def _runs_total(field: str, mode: str | None = None) -> Extract:
+    def read(doc: Doc) -> float:
+        return float(sum(r[field] for r in doc["runs"] if mode is None or r["mode"] == mode))
+
+    return read
+
+
 def _fuzz_server_errors(doc: Doc) -> float:
     by_class: dict[str, int] = doc["schemathesis"]["responses_by_class"]
     return float(by_class.get("5xx", 0))
@@ -300,21 +307,49 @@ GOALS: list[Goal] = [
     # Issue 8: the stress suites' reports.
     Goal(
         8,
-        "fault + crash suite, records lost",
+        "fault, crash and quota runs: records lost",
         "faults.json",
-        _at("totals", "records_lost"),
+        _runs_total("records_lost"),
+        0.0,
+        "lower",
+        command="make test-faults && make test-quota",
+    ),
+    Goal(
+        8,
+        "fault, crash and quota runs: duplicate tasks",
+        "faults.json",
+        _runs_total("duplicate_tasks"),
+        0.0,
+        "lower",
+        command="make test-faults && make test-quota",
+    ),
+    Goal(
+        8,
+        "fault mix (no kills): fields written more than once",
+        "faults.json",
+        _runs_total("duplicate_field_writes", mode="faults"),
         0.0,
         "lower",
         command="make test-faults",
     ),
     Goal(
         8,
-        "fault + crash suite, duplicate writes and tasks",
+        "fault suites: CRM credentials and tokens found in what the service wrote",
         "faults.json",
-        _at("totals", "duplicates"),
+        _runs_total("secret_hits"),
         0.0,
         "lower",
-        command="make test-faults",
+        command="make test-faults && make test-quota",
+    ),
+    Goal(
+        8,
+        "fault suites: customers per CRM in the committed run (smaller CRM)",
+        "faults.json",
+        lambda d: float(min(d["customers"].values())),
+        10000.0,
+        "higher",
+        "customers",
+        command="python -m bench.faults",
     ),
     Goal(
         8,

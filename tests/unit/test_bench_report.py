@@ -43,12 +43,15 @@ def test_met_and_missed_follow_the_goal_direction(tmp_path: Path) -> None:
 
 
 def test_a_result_file_without_the_figure_names_what_it_lacks(tmp_path: Path) -> None:
-    _write(tmp_path, "faults.json", {"totals": {"duplicates": 0}})
+    runs = [{"mode": "faults", "records_lost": 0}, {"mode": "crash", "records_lost": 2}]
+    _write(tmp_path, "faults.json", {"runs": runs})
     rows = {row["goal"]: row for row in build(tmp_path)["goals"]}
-    lost = rows["fault + crash suite, records lost"]
-    assert lost["status"] == "not measured"
-    assert "records_lost" in lost["reason"]
-    assert rows["fault + crash suite, duplicate writes and tasks"]["status"] == "met"
+    lost = rows["fault, crash and quota runs: records lost"]
+    assert lost["status"] == "missed"
+    assert lost["measured"] == 2.0
+    tasks = rows["fault, crash and quota runs: duplicate tasks"]
+    assert tasks["status"] == "not measured"
+    assert "duplicate_tasks" in tasks["reason"]
 
 
 def test_markdown_has_one_line_per_goal(tmp_path: Path) -> None:
