@@ -378,7 +378,7 @@ def _limit(goal: Goal, doc: Doc) -> float:
 
 def _stamp(doc: Doc) -> str | None:
     # A file's mtime is no date of measurement (a clone resets it), so only the file's own stamp.
-    for key in ("when", "date", "at", "measured_at"):
+    for key in ("when", "date", "at", "measured_at", "started", "finished_at", "generated_at"):
         if isinstance(doc.get(key), str):
             return str(doc[key])
     return None

@@ -28,6 +28,9 @@ class Seen:
     flag: bool
     scored_at: str | None
     task_keys: frozenset[str]
+    # Whether the CRM shows a churn risk at all (customers with no purchase yet have none, and
+    # so no flag to raise).
+    has_risk: bool = False
 
 
 class CrmWatch(Protocol):
@@ -85,7 +88,9 @@ class HubSpotWatch:
 
     def look(self, customer_ids: Sequence[str]) -> dict[str, Seen]:
         ids = list(customer_ids)
-        contacts = self._batch_read("contacts", ids, ["cem_churn_flag", "cem_scored_at"])
+        contacts = self._batch_read(
+            "contacts", ids, ["cem_churn_flag", "cem_scored_at", "cem_churn_risk"]
+        )
         tasks_of: dict[str, list[str]] = {}
         for start in range(0, len(ids), 1000):
             answer = self._http.post(
@@ -105,7 +110,10 @@ class HubSpotWatch:
             cid = str(row["id"])
             task_keys = frozenset(k for t in tasks_of.get(cid, []) if (k := keys.get(t)))
             seen[cid] = Seen(
-                _truthy(props.get("cem_churn_flag")), props.get("cem_scored_at") or None, task_keys
+                _truthy(props.get("cem_churn_flag")),
+                props.get("cem_scored_at") or None,
+                task_keys,
+                props.get("cem_churn_risk") not in (None, ""),
             )
         return seen
 
@@ -177,7 +185,7 @@ class SalesforceWatch:
             # Ids the CRM itself handed out, quoted into SOQL (never text from a person).
             chunk = ", ".join(f"'{i}'" for i in customer_ids[start : start + 200])
             contacts = self._query(
-                "SELECT Id, CEM_Churn_Flag__c, CEM_Scored_At__c FROM Contact "  # noqa: S608
+                "SELECT Id, CEM_Churn_Flag__c, CEM_Scored_At__c, CEM_Churn_Risk__c FROM Contact "  # noqa: S608
                 f"WHERE Id IN ({chunk})"
             )
             tasks = self._query(
@@ -188,7 +196,10 @@ class SalesforceWatch:
                 cid = str(row["Id"])
                 keys = frozenset(str(t["CEM_Task_Key__c"]) for t in tasks if t["WhoId"] == cid)
                 seen[cid] = Seen(
-                    _truthy(row.get("CEM_Churn_Flag__c")), row.get("CEM_Scored_At__c"), keys
+                    _truthy(row.get("CEM_Churn_Flag__c")),
+                    row.get("CEM_Scored_At__c"),
+                    keys,
+                    row.get("CEM_Churn_Risk__c") is not None,
                 )
         return seen
 

@@ -144,7 +144,9 @@ class Crm:
 def _candidates(crm: Crm, wanted: int) -> list[str]:
     ids = crm.watch.customers()
     seen = crm.watch.look(ids)
-    chosen = [i for i in ids if seen[i].flag and not seen[i].task_keys][:wanted]
+    # Any customer with a churn estimate and no task yet: a complaint raises the flag by itself
+    # and creates the task, so the flag may be down before the event and must be up after it.
+    chosen = [i for i in ids if seen[i].has_risk and not seen[i].task_keys][:wanted]
     crm.before = {i: seen[i] for i in chosen}
     return chosen
 

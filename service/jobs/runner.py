@@ -86,7 +86,9 @@ class JobRunner:
     def recover(self) -> int:
         now = self._clock()
         stale = timedelta(seconds=self._settings.stale_after_seconds)
-        return self._repo.recover_stale(now, stale, self._settings.max_attempts)
+        with self._lock:
+            mine = list(self._running)
+        return self._repo.recover_stale(now, stale, self._settings.max_attempts, keep=mine)
 
     def tick(self, *, inline: bool = False) -> int:
         """Recover, wake, schedule and claim; run the claimed jobs in threads (or right here

@@ -236,14 +236,26 @@ class JobRepository:
             )
         return result.rowcount == 1
 
-    def recover_stale(self, now: datetime, stale_after: timedelta, max_attempts: int) -> int:
+    def recover_stale(
+        self,
+        now: datetime,
+        stale_after: timedelta,
+        max_attempts: int,
+        keep: Collection[str] = (),
+    ) -> int:
         """Re-queue running jobs whose heartbeat stopped (their runner died); give up on those
-        that already used `max_attempts`. Returns how many jobs were recovered or failed."""
+        that already used `max_attempts`. Returns how many jobs were recovered or failed.
+
+        `keep`: jobs the calling runner is running itself. A late heartbeat of its own (a
+        database write stuck behind a long page write) is no death, and re-queuing such a job
+        would run it twice at once."""
         cutoff = now - stale_after
         stale = and_(
             col(Job.state) == JobState.RUNNING.value,
             or_(col(Job.heartbeat_at).is_(None), col(Job.heartbeat_at) < cutoff),
         )
+        if keep:
+            stale = and_(stale, col(Job.id).not_in(list(keep)))
         with self._engine.begin() as connection:
             failed = connection.execute(
                 update(Job)

@@ -341,3 +341,26 @@ def test_a_runner_leaves_kinds_it_cannot_run_to_others(engine: Engine) -> None:
     assert sync_only.drain() == 1
     assert state(queue, sync.id).state == JobState.SUCCEEDED
     assert state(queue, rescore.id).state == JobState.QUEUED
+
+
+def test_a_runner_never_requeues_a_job_it_is_still_running(engine: Engine) -> None:
+    """Was: a heartbeat stuck behind a long database write looked like a dead runner, and the
+    job was re-queued and started a second time while the first run went on."""
+    clock = Clock()
+    started = threading.Event()
+    release = threading.Event()
+
+    def slow(ctx: JobContext, params: dict[str, Any]) -> None:
+        started.set()
+        release.wait(10)
+
+    queue, runner = make(engine, {"sync": slow}, clock, stale_after_seconds=60)
+    job = queue.submit("sync", connection="acme")
+    assert runner.tick() == 1
+    assert started.wait(10)
+    clock.advance(minutes=5)  # no heartbeat for far longer than the stale limit
+    assert runner.recover() == 0
+    assert state(queue, job.id).state == JobState.RUNNING
+    # Another runner, which does not run it, still takes it for dead (the runner may be gone).
+    assert queue.repository.recover_stale(clock.now, timedelta(seconds=60), 3) == 1
+    release.set()
