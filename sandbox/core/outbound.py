@@ -257,3 +257,39 @@ class OutboundSender(Generic[S]):
                     _Batch(batch.events, batch.attempt + 1, time.monotonic() + delay)
                 )
             self._cond.notify_all()
+
+
+class Relay(Generic[S]):
+    """What a CRM's event sender shows its admin routes and tests: the shared controls of its
+    `OutboundSender` (subclasses build `_out` and turn store changes into events)."""
+
+    _out: OutboundSender[S]
+
+    @property
+    def settings(self) -> S:
+        """The active settings."""
+        return self._out.settings
+
+    def configure(self, **changes: Any) -> S:
+        """Change settings at run time (target URL, secret, duplicates, reordering, ...)."""
+        return self._out.configure(**changes)
+
+    def deliveries(self) -> list[Delivery]:
+        """Every attempt so far, oldest first."""
+        return self._out.deliveries()
+
+    def pending(self) -> int:
+        """Events not yet delivered or given up on."""
+        return self._out.pending()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until nothing is pending (retries included); whether that happened in time."""
+        return self._out.flush(timeout)
+
+    def clear(self) -> None:
+        """Back to the start-up settings; drop queued events and the delivery record."""
+        self._out.clear()
+
+    def stop(self) -> None:
+        """Stop the delivery thread (queued events are dropped)."""
+        self._out.stop()

@@ -18,7 +18,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from sandbox.core.outbound import Delivery, OutboundSender
+from sandbox.core.outbound import Delivery, OutboundSender, Relay
 from sandbox.hubspot.associations import AssociationChange
 from sandbox.hubspot.config import WebhookSettings
 from sandbox.hubspot.objects import ChangeEvent
@@ -53,7 +53,7 @@ def _render(
     }
 
 
-class WebhookSender:
+class WebhookSender(Relay[WebhookSettings]):
     """Collects events from the object service and delivers them from a background thread."""
 
     def __init__(self, settings: WebhookSettings, portal_id: int) -> None:
@@ -65,15 +65,6 @@ class WebhookSender:
             "hubspot-webhooks",
             lambda e: [str(e["objectId"])],
         )
-
-    @property
-    def settings(self) -> WebhookSettings:
-        """The active settings."""
-        return self._out.settings
-
-    def configure(self, **changes: Any) -> WebhookSettings:
-        """Change settings at run time (target URL, duplicate rate, reorder, ...)."""
-        return self._out.configure(**changes)
 
     def listen(self, change: ChangeEvent) -> None:
         """Object-service listener: queue the event when a subscription covers it."""
@@ -145,23 +136,3 @@ class WebhookSender:
             }
 
         self._out.enqueue(build)
-
-    def deliveries(self) -> list[Delivery]:
-        """Every attempt so far, oldest first."""
-        return self._out.deliveries()
-
-    def pending(self) -> int:
-        """Events not yet delivered or given up on."""
-        return self._out.pending()
-
-    def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until nothing is pending (retries included); whether that happened in time."""
-        return self._out.flush(timeout)
-
-    def clear(self) -> None:
-        """Back to the start-up settings; drop queued events and the delivery record."""
-        self._out.clear()
-
-    def stop(self) -> None:
-        """Stop the delivery thread (queued events are dropped)."""
-        self._out.stop()

@@ -28,7 +28,7 @@ import time
 import uuid
 from typing import Any
 
-from sandbox.core.outbound import Delivery, OutboundSender
+from sandbox.core.outbound import Delivery, OutboundSender, Relay
 from sandbox.salesforce.config import ChangeEventSettings
 from sandbox.salesforce.responses import parse_datetime
 from sandbox.salesforce.store import RecordChange
@@ -64,7 +64,7 @@ def _render(
     }
 
 
-class ChangeEventSender:
+class ChangeEventSender(Relay[ChangeEventSettings]):
     """Store listener turning committed writes into CDC events, delivered in the background."""
 
     def __init__(self, settings: ChangeEventSettings) -> None:
@@ -76,15 +76,6 @@ class ChangeEventSender:
             "salesforce-change-events",
             lambda e: [str(i) for i in e["data"]["payload"]["ChangeEventHeader"]["recordIds"]],
         )
-
-    @property
-    def settings(self) -> ChangeEventSettings:
-        """The active settings."""
-        return self._out.settings
-
-    def configure(self, **changes: Any) -> ChangeEventSettings:
-        """Change settings at run time (target URL, secret, duplicates, reordering, ...)."""
-        return self._out.configure(**changes)
 
     def listen(self, change: RecordChange) -> None:
         """Store listener (called inside the store lock, so events leave in commit order)."""
@@ -127,23 +118,3 @@ class ChangeEventSender:
             }
 
         self._out.enqueue(build)
-
-    def deliveries(self) -> list[Delivery]:
-        """Every attempt so far, oldest first."""
-        return self._out.deliveries()
-
-    def pending(self) -> int:
-        """Events not yet delivered or given up on."""
-        return self._out.pending()
-
-    def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until nothing is pending (retries included); whether that happened in time."""
-        return self._out.flush(timeout)
-
-    def clear(self) -> None:
-        """Back to the start-up settings; drop queued events and the delivery record."""
-        self._out.clear()
-
-    def stop(self) -> None:
-        """Stop the delivery thread (queued events are dropped)."""
-        self._out.stop()
