@@ -286,11 +286,12 @@ def test_bad_signatures_stale_timestamps_and_unknown_connections(world: World) -
     missing = httpx.post(
         f"{world.service}/v1/webhooks/salesforce?connection=nope", content=b"[]", headers=JSON
     )
-    assert missing.status_code == 404
+    # Unknown or wrong-kind connections answer like a bad signature: names cannot be probed.
+    assert missing.status_code == 401
     wrong_kind = httpx.post(
         f"{world.service}/v1/webhooks/hubspot?connection={SF}", content=b"[]", headers=JSON
     )
-    assert wrong_kind.status_code == 404
+    assert wrong_kind.status_code == 401
     # The deprecated path is the same handler.
     old = httpx.post(f"{world.service}/v1/crm-events/hubspot/{HS}", content=b"[]", headers=JSON)
     assert old.status_code == 401

@@ -42,8 +42,7 @@ SOURCES: dict[CrmKind, tuple[Verify, Read]] = {
 LABELS = {CrmKind.HUBSPOT: "HubSpot", CrmKind.SALESFORCE: "Salesforce"}
 RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Not JSON, or no connection named and several configured"},
-    401: {"description": "Bad or stale signature"},
-    404: {"description": "No such connection of this CRM with a webhook secret"},
+    401: {"description": "Bad or stale signature, or no such connection (not told apart)"},
     422: {"description": "Not an array of at most 100 events"},
     503: {"description": "The CRM failed while re-reading or pushing: deliver again later"},
 }
@@ -109,7 +108,13 @@ def _connection(request: Request, kind: CrmKind, name: str | None) -> tuple[str,
         name = mine[0] if mine else None
     config = connections.get(name) if name is not None else None
     if name is None or config is None or config.kind is not kind or not config.webhook_secret:
-        raise ProblemError(404, f"no {label} connection {name or ''!r} with a webhook secret")
+        # The same answer as a bad signature: an unauthenticated caller must not be able to
+        # probe which connection names exist.
+        raise ProblemError(
+            401,
+            f"not a valid {label} delivery for this connection",
+            kind="bad-signature",
+        )
     return name, config.webhook_secret.get_secret_value()
 
 
