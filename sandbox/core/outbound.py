@@ -16,27 +16,29 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
-class OutboundSettings(Protocol):
-    """The delivery controls every sender's settings model has."""
+class OutboundSettings(BaseModel):
+    """The delivery controls every sender's settings model has (each CRM adds its own)."""
 
-    target_url: str | None
-    max_batch: int
-    linger_seconds: float
-    max_attempts: int
-    retry_base_seconds: float
-    timeout_seconds: float
-    duplicate_rate: float
-    reorder: bool
-    seed: int
+    model_config = ConfigDict(extra="forbid")
+
+    target_url: str | None = None
+    max_batch: int = Field(default=100, ge=1, le=100)
+    linger_seconds: float = Field(default=0.05, ge=0, description="wait to fill a batch")
+    max_attempts: int = Field(default=10, ge=1, le=10)
+    retry_base_seconds: float = Field(default=0.5, ge=0)
+    timeout_seconds: float = Field(default=5.0, gt=0)
+    duplicate_rate: float = Field(default=0.0, ge=0, le=1)
+    reorder: bool = False
+    seed: int = 0
 
 
-S = TypeVar("S", bound=BaseModel)
+S = TypeVar("S", bound=OutboundSettings)
 # (settings, events, attempt number) -> (body, headers); the body is what gets signed.
 Render = Callable[[Any, list[dict[str, Any]], int], tuple[str, dict[str, str]]]
 
@@ -96,13 +98,9 @@ class OutboundSender(Generic[S]):
         self._in_flight = 0
         self._deliveries: list[Delivery] = []
         self._next_id = 1
-        self._rng = random.Random(self._controls.seed)  # noqa: S311 - reproducible, not secret
+        self._rng = random.Random(self._settings.seed)  # noqa: S311 - reproducible, not secret
         self._thread: threading.Thread | None = None
         self._stopping = False
-
-    @property
-    def _controls(self) -> OutboundSettings:
-        return self._settings  # type: ignore[return-value]
 
     @property
     def settings(self) -> S:
@@ -118,7 +116,7 @@ class OutboundSender(Generic[S]):
                 if isinstance(value, SecretStr) and name not in changes:
                     merged[name] = value.get_secret_value()
             self._settings = type(self._settings).model_validate(merged)
-            self._rng = random.Random(self._controls.seed)  # noqa: S311 - reproducible
+            self._rng = random.Random(self._settings.seed)  # noqa: S311 - reproducible
             self._cond.notify_all()
             return self._settings
 
@@ -126,7 +124,7 @@ class OutboundSender(Generic[S]):
         """Queue the event `build(settings, next id)` makes, unless it returns None or no target
         is set; the id is spent only when the event is queued."""
         with self._cond:
-            if self._controls.target_url is None:
+            if self._settings.target_url is None:
                 return
             event = build(self._settings, self._next_id)
             if event is None:
@@ -166,7 +164,7 @@ class OutboundSender(Generic[S]):
             self._deliveries.clear()
             self._next_id = 1
             self._settings = self._initial
-            self._rng = random.Random(self._controls.seed)  # noqa: S311 - reproducible
+            self._rng = random.Random(self._settings.seed)  # noqa: S311 - reproducible
 
     def stop(self) -> None:
         """Stop the delivery thread (queued events are dropped)."""
@@ -206,9 +204,9 @@ class OutboundSender(Generic[S]):
                     return due[0]
                 if self._queue:
                     # Linger briefly so events written together travel together.
-                    if self._controls.linger_seconds:
-                        self._cond.wait(self._controls.linger_seconds)
-                    events = self._queue[: self._controls.max_batch]
+                    if self._settings.linger_seconds:
+                        self._cond.wait(self._settings.linger_seconds)
+                    events = self._queue[: self._settings.max_batch]
                     del self._queue[: len(events)]
                     batch = _Batch(self._mangle(events))
                     self._in_flight += len(batch.events)
@@ -217,7 +215,7 @@ class OutboundSender(Generic[S]):
                 self._cond.wait(min(waits) if waits else 1.0)
 
     def _mangle(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        controls = self._controls
+        controls = self._settings
         out = list(events)
         if controls.duplicate_rate:
             extra = [dict(e) for e in events if self._rng.random() < controls.duplicate_rate]
@@ -228,8 +226,7 @@ class OutboundSender(Generic[S]):
 
     def _deliver(self, client: httpx.Client, batch: _Batch) -> None:
         settings = self.settings
-        controls: OutboundSettings = settings  # type: ignore[assignment]
-        url = controls.target_url
+        url = settings.target_url
         status: int | None = None
         error: str | None = None
         body, headers = self._render(settings, batch.events, batch.attempt)
@@ -237,7 +234,7 @@ class OutboundSender(Generic[S]):
         if url is not None:
             try:
                 answer = client.post(
-                    url, content=body.encode(), headers=headers, timeout=controls.timeout_seconds
+                    url, content=body.encode(), headers=headers, timeout=settings.timeout_seconds
                 )
                 status = answer.status_code
             except httpx.HTTPError as exc:
@@ -251,8 +248,8 @@ class OutboundSender(Generic[S]):
             self._deliveries.append(
                 Delivery(batch.attempt, ids, status, error, len(body), sent_at, records)
             )
-            if retry and url is not None and batch.attempt + 1 < controls.max_attempts:
-                delay = controls.retry_base_seconds * (2**batch.attempt)
+            if retry and url is not None and batch.attempt + 1 < settings.max_attempts:
+                delay = settings.retry_base_seconds * (2**batch.attempt)
                 self._retries.append(
                     _Batch(batch.events, batch.attempt + 1, time.monotonic() + delay)
                 )

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from sandbox.core.faults import FaultProfile
+from sandbox.core.outbound import OutboundSettings
 
 
 class RateLimits(BaseModel):
@@ -58,12 +59,9 @@ class OAuthApp(BaseModel):
     scopes: list[str] | None = None
 
 
-class WebhookSettings(BaseModel):
+class WebhookSettings(OutboundSettings):
     """Where and how the webhook sender delivers subscribed events (crm-api-facts §3.11)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    target_url: str | None = None
     # Used as the HMAC key of the signatures: the receiving app's client secret.
     client_secret: SecretStr = SecretStr("sandbox-client-secret")
     app_id: int = 1_000_001
@@ -82,14 +80,7 @@ class WebhookSettings(BaseModel):
         default_factory=dict,
         description='per "<object>.propertyChange": only these properties (empty: all)',
     )
-    max_batch: int = Field(default=100, ge=1, le=100)
     linger_seconds: float = Field(default=0.2, ge=0, description="wait to fill a batch")
-    max_attempts: int = Field(default=10, ge=1, le=10)
-    retry_base_seconds: float = Field(default=0.5, ge=0)
-    timeout_seconds: float = Field(default=5.0, gt=0)
-    duplicate_rate: float = Field(default=0.0, ge=0, le=1)
-    reorder: bool = False
-    seed: int = 0
 
 
 class HubSpotConfig(BaseModel):

@@ -5,14 +5,12 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from sandbox.core.faults import FaultProfile
+from sandbox.core.outbound import OutboundSettings
 
 
-class ChangeEventSettings(BaseModel):
+class ChangeEventSettings(OutboundSettings):
     """Where and how the change-event sender delivers record changes (see `changeevents.py`)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    target_url: str | None = None
     # A Standard Webhooks secret ("whsec_" + base64 of the key bytes) shared with the receiver.
     secret: SecretStr = SecretStr("whsec_c2FuZGJveC1zYWxlc2ZvcmNlLWNoYW5nZS1ldmVudHM=")
     entities: list[str] = Field(
@@ -30,14 +28,6 @@ class ChangeEventSettings(BaseModel):
         ],
         description="objects with Change Data Capture enabled",
     )
-    max_batch: int = Field(default=100, ge=1, le=100)
-    linger_seconds: float = Field(default=0.05, ge=0, description="wait to fill a batch")
-    max_attempts: int = Field(default=10, ge=1, le=10)
-    retry_base_seconds: float = Field(default=0.5, ge=0)
-    timeout_seconds: float = Field(default=5.0, gt=0)
-    duplicate_rate: float = Field(default=0.0, ge=0, le=1)
-    reorder: bool = False
-    seed: int = 0
 
 
 class SalesforceConfig(BaseModel):
