@@ -9,10 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from service.api.deps import EngineDep, ReadKey
+from service.api.listing import Cursor, Limit, cursor_problems
 from service.api.problems import ProblemError, invalid_field
 from service.api.schemas.customers import CustomerPage, CustomerProfileOut, CustomerSort
 from service.scoring.segments import LoyaltyStage, NpsClass
-from service.store.paging import BadCursorError, Sort
+from service.store.paging import Sort
 from service.store.profiles import CustomerFilter, ProfileRepository
 from service.store.records import RecordStore
 from service.usecases.customer_view import CustomerSummary, CustomerViews
@@ -70,8 +71,8 @@ def list_customers(
     min_risk: Risk = None,
     max_risk: Risk = None,
     sort: CustomerSort = CustomerSort.UPDATED_AT_DESC,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Cursor = None,
+    limit: Limit = 50,
 ) -> CustomerPage:
     _check_range("score", min_score, max_score)
     _check_range("risk", min_risk, max_risk)
@@ -87,10 +88,8 @@ def list_customers(
         min_risk=min_risk,
         max_risk=max_risk,
     )
-    try:
+    with cursor_problems():
         page = profiles.page(where, sort=Sort.parse(sort.value), cursor=cursor, limit=limit)
-    except BadCursorError as error:
-        raise ProblemError(400, str(error), kind="bad-cursor") from None
     return CustomerPage(
         items=[CustomerSummary.of(c) for c in page.items], next_cursor=page.next_cursor
     )

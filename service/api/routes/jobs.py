@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import ReadKey, SettingsDep, WriteKey
+from service.api.listing import Cursor, Limit, cursor_problems
 from service.api.problems import ProblemError
 from service.jobs import SYNC, JobConflictError, JobQueue, UnknownJobKindError
-from service.store.paging import BadCursorError, Sort
+from service.store.paging import Sort
 from service.store.tables import ACTIVE_JOB_STATES, Job, JobState
 
 router = APIRouter(prefix="/v1", tags=["jobs"])
@@ -149,10 +150,10 @@ def list_jobs(
     state: JobState | None = None,
     connection: Annotated[str | None, Query(max_length=64)] = None,
     sort: JobSort = JobSort.CREATED_AT_DESC,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Cursor = None,
+    limit: Limit = 50,
 ) -> JobList:
-    try:
+    with cursor_problems():
         page = queue.repository.page(
             kind=kind,
             state=state.value if state else None,
@@ -161,8 +162,6 @@ def list_jobs(
             cursor=cursor,
             limit=limit,
         )
-    except BadCursorError as error:
-        raise ProblemError(400, str(error), kind="bad-cursor") from None
     return JobList(items=[JobOut.of(j) for j in page.items], next_cursor=page.next_cursor)
 
 
