@@ -37,6 +37,7 @@ def _purchase_summary(
 
 
 def _fit(summary: PurchaseSummary, connection: str) -> BgNbdParams | None:
+    """BG/NBD parameters from the connection's purchases, or None when too few repeat buyers."""
     buyers = summary.buyer
     if int((summary.x[buyers] > 0).sum()) < MIN_REPEAT_BUYERS:
         log.info("%s: too few repeat buyers for a purchase model", connection)
@@ -46,14 +47,6 @@ def _fit(summary: PurchaseSummary, connection: str) -> BgNbdParams | None:
     except (ValueError, ArithmeticError) as error:
         log.warning("%s: purchase model did not fit (%s)", connection, error)
         return None
-
-
-def fit_purchase_model(
-    records: RecordStore, connection: str, as_of: datetime
-) -> BgNbdParams | None:
-    """BG/NBD parameters from the connection's won transactions, or None when too few."""
-    summary = _purchase_summary(records, connection, as_of)
-    return None if summary is None else _fit(summary, connection)
 
 
 def scoring_models(
