@@ -31,6 +31,7 @@ from service.domain import (
 )
 from service.store.database import session_scope
 from service.store.erasure import is_suppressed, suppressed_keys, suppression_key
+from service.store.linking import LinkIndex
 from service.store.tables import Account as AccountRow
 from service.store.tables import CrmLink, EntityType, new_id, utcnow
 from service.store.tables import Customer as CustomerRow
@@ -118,48 +119,47 @@ class RecordStore:
         with session_scope(self._engine) as session:
             # Erased customers stay erased: their CRM records still come in, and are skipped.
             suppressed = suppressed_keys(session, connection)
+            live: list[DomainModel] = []
             for record in records:
                 if record.source is None:  # type: ignore[attr-defined]
                     continue
                 if is_suppressed(connection, record, suppressed):
                     unchanged += 1
                     continue
-                if self._store(session, connection, record, changed):
-                    continue
-                unchanged += 1
+                live.append(record)
+            # Every row the batch needs, read in a few queries; the writes go out together at
+            # the commit (service/store/linking.py says why).
+            index = LinkIndex.load(session, connection, live)
+            for record in live:
+                if not self._store(session, connection, record, index, changed):
+                    unchanged += 1
         return UpsertReport(len(records) - unchanged, unchanged, frozenset(changed))
 
     def _store(
-        self, session: Session, connection: str, record: DomainModel, changed: set[str]
+        self,
+        session: Session,
+        connection: str,
+        record: DomainModel,
+        index: LinkIndex,
+        changed: set[str],
     ) -> bool:
         kind = _KINDS[type(record)]
         source = record.source  # type: ignore[attr-defined]
-        link = session.exec(
-            select(CrmLink).where(
-                CrmLink.connection == connection,
-                CrmLink.crm_object == source.crm_object,
-                CrmLink.crm_id == source.crm_id,
-            )
-        ).first()
-        if link is None and kind is EntityType.CUSTOMER:
-            # A placeholder made while pulling history before the contact itself.
-            link = self._link(session, connection, source.crm_id, [EntityType.CUSTOMER])
+        link = index.existing(record, kind)
         print_ = fingerprint(record)
         if link is not None and link.fingerprint == print_ and link.deleted_at is None:
             return False
         customer_id: str | None = None
+        entity_id = link.entity_id if link else new_id()
         if kind is EntityType.CUSTOMER:
-            entity_id = link.entity_id if link else new_id()
-            self._save_customer(session, entity_id, record)  # type: ignore[arg-type]
+            self._save_customer(session, index, entity_id, record)  # type: ignore[arg-type]
             customer_id = entity_id
         elif kind is EntityType.ACCOUNT:
-            entity_id = link.entity_id if link else new_id()
-            self._save_account(session, entity_id, record)  # type: ignore[arg-type]
+            self._save_account(session, index, entity_id, record)  # type: ignore[arg-type]
         else:
-            entity_id = link.entity_id if link else new_id()
             crm_customer = getattr(record, "customer_id", None)
             if crm_customer:
-                customer_id = self._canonical_customer(session, connection, str(crm_customer))
+                customer_id = self._customer_of(session, connection, str(crm_customer), index)
         if link is None:
             link = CrmLink(
                 entity_type=kind.value,
@@ -175,9 +175,29 @@ class RecordStore:
         link.deleted_at = None
         link.payload = self._payload(record)
         session.add(link)
+        index.added(link)
         if customer_id:
             changed.add(customer_id)
         return True
+
+    def _customer_of(self, session: Session, connection: str, crm_id: str, index: LinkIndex) -> str:
+        """`_canonical_customer` on the batch's index: a placeholder when not pulled yet."""
+        link = index.customers.get(crm_id)
+        if link is not None:
+            return link.entity_id
+        customer = CustomerRow()
+        placeholder = CrmLink(
+            entity_type=EntityType.CUSTOMER.value,
+            entity_id=customer.id,
+            connection=connection,
+            crm_object="?",  # filled in when the contact itself is pulled
+            crm_id=crm_id,
+        )
+        session.add(customer)
+        session.add(placeholder)
+        index.customer_rows[customer.id] = customer
+        index.added(placeholder)
+        return customer.id
 
     def _payload(self, record: DomainModel) -> dict[str, Any]:
         data = record.model_dump(mode="json")
@@ -186,8 +206,11 @@ class RecordStore:
                 data.pop(name, None)
         return data
 
-    def _save_customer(self, session: Session, entity_id: str, record: Customer) -> None:
-        row = session.get(CustomerRow, entity_id) or CustomerRow(id=entity_id)
+    def _save_customer(
+        self, session: Session, index: LinkIndex, entity_id: str, record: Customer
+    ) -> None:
+        row = index.customer_rows.get(entity_id) or CustomerRow(id=entity_id)
+        index.customer_rows[entity_id] = row
         row.display_name = record.display_name[:255]
         row.email = record.email
         row.language = record.language
@@ -195,8 +218,11 @@ class RecordStore:
         row.updated_at = utcnow()
         session.add(row)
 
-    def _save_account(self, session: Session, entity_id: str, record: Account) -> None:
-        row = session.get(AccountRow, entity_id) or AccountRow(id=entity_id)
+    def _save_account(
+        self, session: Session, index: LinkIndex, entity_id: str, record: Account
+    ) -> None:
+        row = index.account_rows.get(entity_id) or AccountRow(id=entity_id)
+        index.account_rows[entity_id] = row
         row.name = record.name[:255]
         row.domain = record.domain
         row.updated_at = utcnow()
