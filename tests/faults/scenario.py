@@ -229,10 +229,14 @@ class Run:
         return int(self.sandbox.get("requests", path_glob=WRITE_PATHS[self.crm], limit=0)["count"])
 
     def until_done(
-        self, job_id: str, plan: list[Kill] | None = None, timeout: float = 3600
+        self, job_id: str, plan: list[Kill] | None = None, timeout: float | None = None
     ) -> dict[str, Any]:
         """Poll the job to a final (or paused) state, carrying out the kills of `plan` in order;
         a killed service is started again (without any crash point)."""
+        if timeout is None:
+            # A guard against a hung job, not a speed target: a crash run at 10,000 customers
+            # sharing two cores with seven other runs needs more than an hour.
+            timeout = 3600 + 0.6 * self.customers
         plan = list(plan or [])
         self.kills.extend(plan)
         deadline = time.monotonic() + timeout
