@@ -309,6 +309,8 @@ class RecordStore:
             )
             if crm_ids is not None:
                 query = query.where(col(CrmLink.crm_id).in_(list(crm_ids)))
+            # A stable order (see `history`), so float sums over the purchases come out the same.
+            query = query.order_by(col(CrmLink.id))
             return [link for link in session.exec(query) if link.payload is not None]
 
     def transactions(self, connection: str) -> list[Transaction]:
@@ -363,10 +365,14 @@ class RecordStore:
         ids = list(customer_ids)
         result: dict[str, Customers] = {}
         with Session(self._engine) as session:
+            # In the order the records were first stored (pull order), not the table's physical
+            # order: an update moves a row on PostgreSQL, and scoring breaks ties by position
+            # (the most frequent negative aspect), so a run that re-pulled a record scored the
+            # same history differently (the 10,000-customer quota run, docs/faults.md).
             links = session.exec(
-                select(CrmLink).where(
-                    col(CrmLink.customer_id).in_(ids), col(CrmLink.deleted_at).is_(None)
-                )
+                select(CrmLink)
+                .where(col(CrmLink.customer_id).in_(ids), col(CrmLink.deleted_at).is_(None))
+                .order_by(col(CrmLink.id))
             ).all()
         for link in links:
             if link.payload is None or link.customer_id is None:
