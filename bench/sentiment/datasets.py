@@ -129,7 +129,7 @@ def read_jsonl(path: Path) -> Iterator[Example]:
         )
 
 
-def head_training_set(en_limit: int = 1400, zh_limit: int = 5000) -> list[Example]:
+def head_training_set(en_limit: int = 1400, zh_limit: int = 7000) -> list[Example]:
     """Everything the head is trained on (the train side of each source only).
 
     A package text that is also one of the project's CX evaluation messages (short reviews such

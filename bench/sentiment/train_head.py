@@ -80,7 +80,7 @@ def choose_c(examples: list[Example], vectors: NDArray[np.float32]) -> float:
     return best_c
 
 
-def _fit(examples: list[Example], vectors: NDArray[np.float32], c: float) -> LogisticRegression:
+def fit_head(examples: list[Example], vectors: NDArray[np.float32], c: float) -> LogisticRegression:
     x, y, w = _design(examples, vectors)
     model = LogisticRegression(C=c, max_iter=3000)
     model.fit(x, y, sample_weight=w)
@@ -104,7 +104,7 @@ def choose_band(
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=7)
     for train_idx, test_idx in folds.split(np.zeros(len(project)), labels):
         keep = others + [project[i] for i in train_idx]
-        model = _fit([examples[i] for i in keep], vectors[keep], c)
+        model = fit_head([examples[i] for i in keep], vectors[keep], c)
         held = vectors[[project[i] for i in test_idx]]
         scores[test_idx] = 2.0 * model.predict_proba(held)[:, 1] - 1.0
     curve = {
@@ -127,7 +127,7 @@ def main() -> None:
     vectors = with_lexicon(examples, embed_cached([e.text for e in examples]))
     c = choose_c(examples, vectors)
     band, f1 = choose_band(examples, vectors, c)
-    model = _fit(examples, vectors, c)
+    model = fit_head(examples, vectors, c)
     head = LogisticHead(
         weights=model.coef_[0][:-1].astype(np.float32),
         bias=float(model.intercept_[0]),

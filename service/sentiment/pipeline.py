@@ -89,6 +89,10 @@ def _confidence(scored: Scored, label: Label) -> float:
     return round(min(1.0, 0.5 + 0.5 * certainty), 4)
 
 
+# (language, unit) → its score and whether it came from the cache.
+_Scores = dict[tuple[str, str], tuple[Scored, bool]]
+
+
 @dataclass(frozen=True, slots=True)
 class _Outline:
     """What planning one text found, without the text: its language guess and its aspect
@@ -131,6 +135,12 @@ class _Plan:
     long: bool
     mentions: list[AspectMention]
     whole: str | None = None  # a long text short enough to also be scored in one piece
+
+    @property
+    def clause_units(self) -> bool:
+        """Whether its aspect clauses are scored on their own: only when the text holds more
+        than one clause (a one-clause text's aspect takes the text's own score)."""
+        return len(self.units) > 1 or len(split_clauses(self.units[0])) > 1
 
 
 class SentimentAnalyzer:
@@ -188,22 +198,34 @@ class SentimentAnalyzer:
         return self.analyze_batch([(text, language)])[0]
 
     def analyze_batch(self, items: Sequence[tuple[str, str | None]]) -> list[SentimentResult]:
-        """Score many (text, language hint) pairs; units are batched per language."""
+        """Score many (text, language hint) pairs; units are batched per language.
+
+        A text's result never depends on the other texts of the batch: each looks up only the
+        units its own plan asked for, and aspect clauses (scored by their own rule, below) are
+        kept apart from whole texts and sentences even when the strings are equal."""
         plans = [self._plan(text, hint) for text, hint in items]
-        wanted: dict[str, set[str]] = defaultdict(set)
+        strict: dict[str, set[str]] = defaultdict(set)  # decide a label: gates apply
+        clauses: dict[str, set[str]] = defaultdict(set)  # set only an aspect's polarity
         for plan in plans:
-            if self.primary(plan.guess.language) is None:
+            language = plan.guess.language
+            if self.primary(language) is None:
                 continue
-            wanted[plan.guess.language].update(plan.units)
+            strict[language].update(plan.units)
             if plan.whole:
-                wanted[plan.guess.language].add(plan.whole)
-            if len(plan.units) > 1 or len(split_clauses(plan.units[0])) > 1:
-                wanted[plan.guess.language].update(m.clause for m in plan.mentions)
-        scores: dict[tuple[str, str], tuple[Scored, bool]] = {}
-        for language, units in wanted.items():
+                strict[language].add(plan.whole)
+            if plan.clause_units:
+                clauses[language].update(m.clause for m in plan.mentions)
+        scores: _Scores = {}
+        clause_scores: _Scores = {}
+        lenient = self.settings.fast_clauses
+        for language, units in strict.items():
             for unit, value in self._score_units(sorted(units), language).items():
                 scores[(language, unit)] = value
-        return [self._result(plan, scores) for plan in plans]
+            if clauses[language]:
+                found = self._score_units(sorted(clauses[language]), language, lenient=lenient)
+                for unit, value in found.items():
+                    clause_scores[(language, unit)] = value
+        return [self._result(plan, scores, clause_scores) for plan in plans]
 
     def _plan(self, text: str, hint: str | None) -> _Plan:
         key = text_key(text, f"outline:{hint}", self.version)
@@ -220,12 +242,21 @@ class SentimentAnalyzer:
         whole = text.strip() if long and len(text) <= s.whole_text_chars else None
         return _Plan(text, guess, units or [text.strip()], long, mentions, whole)
 
-    def _score_units(self, units: list[str], language: str) -> dict[str, tuple[Scored, bool]]:
+    def _score_units(
+        self, units: list[str], language: str, *, lenient: bool = False
+    ) -> dict[str, tuple[Scored, bool]]:
+        """Cache, then the fast stages, then the primary backend.
+
+        `lenient` units (aspect clauses, which decide no message label) are answered by the
+        last fast stage whatever its certainty, and cached apart from the same string scored
+        strictly. On the CX dev split they were 26 of the 67 units that reached e5-head, and
+        answering them here left aspect polarity as good or better (zh 0.990 → 0.995)."""
         primary = self.primary(language)
         assert primary is not None  # callers only pass languages with a primary backend
         out: dict[str, tuple[Scored, bool]] = {}
         todo: list[str] = []
-        keys = {u: text_key(u, language, self.version) for u in units}
+        tag = f"{language}:clause" if lenient else language
+        keys = {u: text_key(u, tag, self.version) for u in units}
         for unit in units:
             hit = self.cache.get(keys[unit])
             if hit is not None:
@@ -233,12 +264,13 @@ class SentimentAnalyzer:
                 self.routed["cache"] += 1
             else:
                 todo.append(unit)
-        for fast, threshold in self._fast(language, primary):
+        stages = self._fast(language, primary)
+        for n, (fast, threshold) in enumerate(stages, start=1):
             if not todo:
                 break
             remaining: list[str] = []
             for unit, polarity in zip(todo, fast.score_batch(todo, language), strict=True):
-                if polarity.certainty >= threshold:
+                if polarity.certainty >= threshold or (lenient and n == len(stages)):
                     out[unit] = (Scored(polarity, fast.name, fast.neutral_band), False)
                     self.routed[fast.name] += 1
                 else:
@@ -253,9 +285,7 @@ class SentimentAnalyzer:
                 self.cache.put(keys[unit], scored)
         return out
 
-    def _result(
-        self, plan: _Plan, scores: Mapping[tuple[str, str], tuple[Scored, bool]]
-    ) -> SentimentResult:
+    def _result(self, plan: _Plan, scores: _Scores, clause_scores: _Scores) -> SentimentResult:
         guess = plan.guess
         if self.primary(guess.language) is None:
             reason = (
@@ -274,7 +304,7 @@ class SentimentAnalyzer:
             )
         units = [scores[(guess.language, u)] for u in plan.units]
         if plan.long:
-            return self._long_result(plan, units, scores)
+            return self._long_result(plan, units, scores, clause_scores)
         scored, cached = units[0]
         label = scored.label
         return SentimentResult(
@@ -285,7 +315,7 @@ class SentimentAnalyzer:
             languages=guess.languages,
             backend=scored.backend,
             evidence=scored.polarity.evidence or (plan.units[0],),
-            aspects=self._aspects(plan, scored, scores),
+            aspects=self._aspects(plan, scored, scores, clause_scores),
             cached=cached,
         )
 
@@ -293,7 +323,8 @@ class SentimentAnalyzer:
         self,
         plan: _Plan,
         units: list[tuple[Scored, bool]],
-        scores: Mapping[tuple[str, str], tuple[Scored, bool]],
+        scores: _Scores,
+        clause_scores: _Scores,
     ) -> SentimentResult:
         weights = [_sentence_weight(u, s) for u, (s, _) in zip(plan.units, units, strict=True)]
         total = sum(w * s.polarity.score for w, (s, _) in zip(weights, units, strict=True))
@@ -322,7 +353,7 @@ class SentimentAnalyzer:
             languages=plan.guess.languages,
             backend="+".join(backends),
             evidence=tuple(s.text for s in sorted(sentences, key=lambda s: abs(s.score))[-3:]),
-            aspects=self._aspects(plan, merged, scores),
+            aspects=self._aspects(plan, merged, scores, clause_scores),
             sentences=sentences,
             # Named whenever there is a complaint to read first: a negative sentence, or a
             # negative text whose lowest sentence is below zero.
@@ -336,13 +367,16 @@ class SentimentAnalyzer:
         self,
         plan: _Plan,
         overall: Scored,
-        scores: Mapping[tuple[str, str], tuple[Scored, bool]],
+        scores: _Scores,
+        clause_scores: _Scores,
     ) -> tuple[AspectSentiment, ...]:
         language = plan.guess.language
         chosen: dict[str, AspectSentiment] = {}
         for mention in plan.mentions:
-            clause = scores.get((language, mention.clause))
-            sentence = scores.get((language, mention.sentence))
+            # Only what this text's plan scored: a clause when it has several, a sentence when
+            # it was read sentence by sentence; otherwise the text's own score.
+            clause = clause_scores.get((language, mention.clause)) if plan.clause_units else None
+            sentence = scores.get((language, mention.sentence)) if plan.long else None
             scored = clause[0] if clause else overall
             # An opinion-free clause ("about my invoice") takes its sentence's polarity: one
             # that is neutral, or a bare topic phrase with no opinion word (e5 reads a tone

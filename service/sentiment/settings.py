@@ -36,6 +36,9 @@ class SentimentSettings(BaseModel):
     # 0.5 is the per-language gate calibrated on dev data (bench/sentiment/train_fast.py).
     fast_second: str | None = "ngram"
     fast_second_certainty: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    # Aspect clauses of multi-clause messages decide only that aspect's polarity; with the fast
+    # path on, its stages answer them alone (the message's own label still passes the gates).
+    fast_clauses: bool = True
     cache_size: Annotated[int, Field(ge=0)] = 50_000
     long_text_chars: Annotated[int, Field(gt=0)] = 400
     long_text_sentences: Annotated[int, Field(gt=0)] = 3
