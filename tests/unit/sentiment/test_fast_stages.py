@@ -201,8 +201,7 @@ def test_a_texts_result_does_not_depend_on_the_rest_of_its_batch(fast_clauses: b
     backends = {"e5-head": accurate, "lexicon": LexiconModel(), "ngram": ngram}
     settings = SentimentSettings(cache_size=0, fast_clauses=fast_clauses)
     alone = [
-        SentimentAnalyzer(settings, backends=backends).analyze(text)
-        for text in BATCH_NEIGHBOURS
+        SentimentAnalyzer(settings, backends=backends).analyze(text) for text in BATCH_NEIGHBOURS
     ]
     together = SentimentAnalyzer(settings, backends=backends).analyze_batch(
         [(text, None) for text in BATCH_NEIGHBOURS]
