@@ -9,6 +9,7 @@ backend for the rest, in one batch per language.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
@@ -136,7 +137,7 @@ class _Plan:
     mentions: list[AspectMention]
     whole: str | None = None  # a long text short enough to also be scored in one piece
 
-    @property
+    @functools.cached_property
     def clause_units(self) -> bool:
         """Whether its aspect clauses are scored on their own: only when the text holds more
         than one clause (a one-clause text's aspect takes the text's own score)."""
