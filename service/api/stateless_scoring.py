@@ -19,29 +19,22 @@ from service.api.schemas.score import (
 )
 from service.domain import Interaction, Polarity
 from service.scoring.customer import ScoringModels, score_customer
-from service.sentiment.cache import ResultCache, text_key
 from service.sentiment.pipeline import SentimentAnalyzer
-from service.sentiment.signal import to_signal
-
-# Hashes of (text, language hint, analyzer version) analysed lately: a request whose texts are all
-# here is answered from the sentiment cache (no model call), which lets the route run it on the
-# event loop instead of paying a thread hop. Hashes only, so no message text is held.
-_SEEN: ResultCache[bool] = ResultCache(50_000)
 
 
 def _to_analyse(interactions: Sequence[Interaction]) -> list[Interaction]:
     return [i for i in interactions if i.sentiment is None and i.text and i.text.strip()]
 
 
-def _seen_key(item: Interaction, analyzer: SentimentAnalyzer) -> str:
-    return text_key(item.text or "", f"hint:{item.language}", analyzer.version)
+def _texts(items: Sequence[Interaction]) -> list[tuple[str, str | None]]:
+    return [(i.text or "", i.language) for i in items]
 
 
 def needs_model(body: ScoreRequest, analyzer: SentimentAnalyzer) -> bool:
     """Whether scoring `body` may call the (slow, GIL-releasing) sentiment model: some text to
     analyse was not analysed lately by this analyzer. Never wrong in the costly direction for
-    long: an evicted cache entry only means one request runs on the loop."""
-    return any(_SEEN.get(_seen_key(i, analyzer)) is None for i in _to_analyse(body.interactions))
+    long: an evicted memory entry only means one request runs on the loop."""
+    return not analyzer.knows_signals(_texts(_to_analyse(body.interactions)))
 
 
 def _with_sentiment(
@@ -49,17 +42,14 @@ def _with_sentiment(
 ) -> tuple[list[Interaction], list[InteractionSentiment]]:
     """Analyse texts that came without a sentiment; report what each interaction used."""
     todo = _to_analyse(interactions)
-    results = analyzer.analyze_batch([(i.text or "", i.language) for i in todo])
-    for item in todo:
-        _SEEN.put(_seen_key(item, analyzer), True)
-    analysed = {i.id: r for i, r in zip(todo, results, strict=True)}
+    analysed = dict(zip((i.id for i in todo), analyzer.signals_batch(_texts(todo)), strict=True))
     enriched: list[Interaction] = []
     report: list[InteractionSentiment] = []
     for item in interactions:
         signal, source, reason = item.sentiment, "given", None
-        if item.id in analysed:
-            result = analysed[item.id]
-            signal, source, reason = to_signal(result), "analyzed", result.reason
+        found = analysed.get(item.id)
+        if found is not None:
+            signal, source, reason = found.signal, "analyzed", found.reason
             if signal is not None:
                 item = item.model_copy(update={"sentiment": signal})
         if signal is None:
@@ -68,7 +58,7 @@ def _with_sentiment(
                     interaction_id=item.id,
                     source="none",
                     label=Polarity.UNKNOWN.value,
-                    language=analysed[item.id].language if item.id in analysed else None,
+                    language=found.language if found is not None else None,
                     reason=reason or "no text to analyse",
                 )
             )

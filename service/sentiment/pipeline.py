@@ -31,6 +31,7 @@ from service.sentiment.results import (
 )
 from service.sentiment.segments import is_long, split_clauses, split_sentences
 from service.sentiment.settings import SentimentSettings
+from service.sentiment.signal import TextSignal
 from service.sentiment.terms import is_boundary, tokenize
 
 logger = logging.getLogger(__name__)
@@ -161,6 +162,7 @@ class SentimentAnalyzer:
         self.detector = LanguageDetector(self.settings.languages)
         self.cache: ResultCache[Scored] = ResultCache(self.settings.cache_size)
         self.outlines: ResultCache[_Outline] = ResultCache(self.settings.cache_size)
+        self.signals: ResultCache[TextSignal] = ResultCache(self.settings.cache_size)
         self.version = hashlib.sha256(
             repr((sorted(self.backends), self.settings.model_dump())).encode()
         ).hexdigest()[:16]
@@ -227,6 +229,31 @@ class SentimentAnalyzer:
                 for unit, value in found.items():
                     clause_scores[(language, unit)] = value
         return [self._result(plan, scores, clause_scores) for plan in plans]
+
+    def _signal_key(self, text: str, hint: str | None) -> str:
+        return text_key(text, f"signal:{hint}", self.version)
+
+    def knows_signals(self, items: Sequence[tuple[str, str | None]]) -> bool:
+        """Whether `signals_batch(items)` would be answered from memory alone (no model call)."""
+        return all(self.signals.get(self._signal_key(t, hint)) is not None for t, hint in items)
+
+    def signals_batch(self, items: Sequence[tuple[str, str | None]]) -> list[TextSignal]:
+        """What scoring needs of each (text, language hint): `TextSignal.of(analyze(...))`.
+
+        Remembered by text hash, so rescoring a customer whose messages were read before costs
+        a hash and a look-up per message instead of planning, splitting and assembling a full
+        result (about 0.2 ms a text). Results never depend on the batch (see `analyze_batch`),
+        so a remembered answer equals a fresh one."""
+        keys = [self._signal_key(text, hint) for text, hint in items]
+        found = [self.signals.get(key) for key in keys]
+        todo = [n for n, hit in enumerate(found) if hit is None]
+        if todo:
+            results = self.analyze_batch([items[n] for n in todo])
+            for n, result in zip(todo, results, strict=True):
+                fresh = TextSignal.of(result)
+                self.signals.put(keys[n], fresh)
+                found[n] = fresh
+        return [hit for hit in found if hit is not None]
 
     def _plan(self, text: str, hint: str | None) -> _Plan:
         key = text_key(text, f"outline:{hint}", self.version)

@@ -6,6 +6,8 @@ real-time ingestion and batch syncs, so they all feed scoring the same way.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from service.domain import AspectSentiment, Polarity, SentimentSignal
 from service.sentiment.results import Label, SentimentResult
 
@@ -26,3 +28,19 @@ def to_signal(result: SentimentResult) -> SentimentSignal | None:
         language=result.language,
         backend=result.backend,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TextSignal:
+    """What scoring takes from the analysis of one text: its signal (None when the language is
+    unsupported), the language used and, without a signal, why. It holds no text (a
+    `SentimentSignal` has scores, labels and aspect names only), so it may be remembered by
+    text hash like the analyzer's other caches."""
+
+    signal: SentimentSignal | None
+    language: str
+    reason: str | None
+
+    @classmethod
+    def of(cls, result: SentimentResult) -> TextSignal:
+        return cls(to_signal(result), result.language, result.reason)

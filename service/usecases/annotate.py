@@ -8,32 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from service.domain import AspectSentiment, DomainModel, Interaction, Polarity, SentimentSignal
+from service.domain import DomainModel, Interaction
 from service.sentiment.pipeline import SentimentAnalyzer
-from service.sentiment.results import SentimentResult
-
-
-def signal_of(result: SentimentResult) -> SentimentSignal | None:
-    """The domain signal for an analyzer result; None when the language is unsupported."""
-    if result.label.value == "unknown":
-        return None
-    return SentimentSignal(
-        score=result.score,
-        label=Polarity(result.label.value),
-        confidence=result.confidence,
-        language=result.language,
-        backend=result.backend,
-        aspects=tuple(
-            AspectSentiment(
-                aspect=a.aspect.value,
-                polarity=Polarity(a.label.value)
-                if a.label.value != "unknown"
-                else Polarity.UNKNOWN,
-                score=a.score,
-            )
-            for a in result.aspects
-        ),
-    )
 
 
 def with_sentiment(
@@ -49,10 +25,9 @@ def with_sentiment(
     ]
     if not todo:
         return list(records)
-    results = analyzer.analyze_batch([(r.text or "", r.language) for _, r in todo])
+    found = analyzer.signals_batch([(r.text or "", r.language) for _, r in todo])
     out = list(records)
-    for (index, record), result in zip(todo, results, strict=True):
-        signal = signal_of(result)
+    for (index, record), signal in zip(todo, (f.signal for f in found), strict=True):
         if signal is not None:
             out[index] = record.model_copy(update={"sentiment": signal})
     return out

@@ -7,6 +7,7 @@ from typing import Any
 
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.sentiment.settings import SentimentSettings
+from service.sentiment.signal import TextSignal
 
 LEXICON: dict[str, Any] = {"backends": {"*": ("lexicon",)}, "fast_path": False}
 TEXTS: list[tuple[str, str | None]] = [
@@ -57,3 +58,31 @@ def test_outlines_hold_no_message_text() -> None:
     held = repr(list(analyzer.outlines._items.values()))
     assert "delivery" in held  # aspects are named...
     assert "zorblat" not in held.lower()  # ...but no text beyond the term lists' own words
+
+
+# One more: a language without a backend gives no signal, only a reason.
+SIGNAL_TEXTS = [*TEXTS, ("Доставка опоздала, zorblat.", "ru")]
+
+
+def test_remembered_signals_equal_fresh_ones_and_hold_no_text() -> None:
+    fresh = SentimentAnalyzer(SentimentSettings(**LEXICON, cache_size=0))
+    expected = [TextSignal.of(r) for r in fresh.analyze_batch(SIGNAL_TEXTS)]
+    assert any(s.signal is None for s in expected)  # an unsupported text keeps its reason
+    assert any(s.signal is not None and s.signal.aspects for s in expected)
+    analyzer = SentimentAnalyzer(SentimentSettings(**LEXICON))
+    assert not analyzer.knows_signals(SIGNAL_TEXTS)
+    first = analyzer.signals_batch(SIGNAL_TEXTS[:3])  # part first: the rest must not depend on it
+    assert not analyzer.knows_signals(SIGNAL_TEXTS)
+    assert first + analyzer.signals_batch(SIGNAL_TEXTS[3:]) == expected
+    assert analyzer.knows_signals(SIGNAL_TEXTS)
+    assert analyzer.signals_batch(list(reversed(SIGNAL_TEXTS))) == list(reversed(expected))
+    held = repr(list(analyzer.signals._items.values()))
+    assert "delivery" in held
+    assert "zorblat" not in held.lower()
+
+
+def test_remembering_no_signals_still_answers() -> None:
+    analyzer = SentimentAnalyzer(SentimentSettings(**LEXICON, cache_size=0))
+    assert analyzer.signals_batch(SIGNAL_TEXTS[:2]) == analyzer.signals_batch(SIGNAL_TEXTS[:2])
+    assert len(analyzer.signals) == 0
+    assert not analyzer.knows_signals(SIGNAL_TEXTS[:1])
