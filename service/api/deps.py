@@ -102,6 +102,16 @@ def require_scope(scope: Scope) -> Callable[..., Awaitable[KeyInfo]]:
     return check
 
 
-ReadKey = Annotated[KeyInfo, Depends(require_scope(Scope.READ))]
-WriteKey = Annotated[KeyInfo, Depends(require_scope(Scope.WRITE))]
-AdminKey = Annotated[KeyInfo, Depends(require_scope(Scope.ADMIN))]
+_CHECKS = {scope: require_scope(scope) for scope in Scope}
+
+
+async def authorize(request: Request, scope: Scope) -> KeyInfo:
+    """What the `require_scope(scope)` dependency does, for a handler that runs without
+    FastAPI's dependency solving (`service.api.lean_route`): the same headers, checks and
+    errors."""
+    return await _CHECKS[scope](request, await _bearer(request), await _api_key(request))
+
+
+ReadKey = Annotated[KeyInfo, Depends(_CHECKS[Scope.READ])]
+WriteKey = Annotated[KeyInfo, Depends(_CHECKS[Scope.WRITE])]
+AdminKey = Annotated[KeyInfo, Depends(_CHECKS[Scope.ADMIN])]
