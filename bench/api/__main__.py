@@ -9,7 +9,10 @@
    latency at a fixed 200 requests/s (open loop: latency counted from when each request was
    due). One measurement at a time, so they never share the CPU; medians over the rounds.
 Both sentiment modes of the score endpoint are measured: `accurate` (the default: the embedding
-model where the lexicon is unsure) and `?sentiment=fast` (lexicon only).
+model where the lexicon is unsure) and `?sentiment=fast` (lexicon only); so is the floor
+(`bench/api/floor.py`: the service with scoring replaced by a constant answer of the real size),
+which tells how much of the goal the service's auth, validation, middleware and HTTP take before
+any scoring.
 Goals: score throughput >= 50 % of the bare endpoint's; p99 <= 50 ms at 200 requests/s.
 
 Run: `python -m bench.api [--seconds 8] [--rounds 3] [--rate 200] [--workers 1]`;
@@ -57,6 +60,9 @@ MEASUREMENTS = {
     "bare": ("bare", PATH),
     "score": ("cem", PATH),
     "score_fast_sentiment": ("cem", PATH + "?sentiment=fast"),
+    # The service with scoring replaced by a constant (bench/api/floor.py): what it adds before
+    # any sentiment or scoring.
+    "floor": ("floor", PATH),
 }
 
 
@@ -177,6 +183,7 @@ def main() -> int:
         for name, command in (
             ("cem", [str(cem), "serve", "--port"]),
             ("bare", [sys.executable, "-m", "bench.api.bare", "--port"]),
+            ("floor", [sys.executable, "-m", "bench.api.floor", "--port"]),
         ):
             port = _free_port()
             argv = [*command, str(port), "--workers", str(args.workers)]
@@ -216,6 +223,12 @@ def main() -> int:
             "p95_ms_at_rate_median": _median([r["fixed_rate"]["latency_ms"]["p95"] for r in runs]),
             "achieved_rate_median": _median([r["fixed_rate"]["achieved_rate"] for r in runs]),
         }
+    for name in ("floor",):
+        shares = [
+            mine["max_throughput"]["rps"] / bare["max_throughput"]["rps"]
+            for mine, bare in zip(rounds[name], rounds["bare"], strict=True)
+        ]
+        summary[name]["throughput_share_of_bare"] = _median(shares)
     for name in ("score", "score_fast_sentiment"):
         shares = [
             mine["max_throughput"]["rps"] / bare["max_throughput"]["rps"]
