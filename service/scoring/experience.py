@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from service.scoring.caching import per_object
 from service.scoring.columns import F64, I64, EventColumns
 from service.scoring.weights import FACTORS, ExperienceWeights
 
@@ -50,6 +51,14 @@ def _nan_to_zero(x: F64) -> F64:
     """np.nan_to_num(x) for a float array (NaN -> 0, +-inf -> +-max), without its Python-level
     checks, which cost more than the arithmetic on a short array."""
     return np.where(np.isnan(x), 0.0, np.minimum(np.maximum(x, -_MAX), _MAX))
+
+
+@per_object
+def _weight_array(w: ExperienceWeights) -> F64:
+    """The factor weights as an array, once per weights object (read-only: it is shared)."""
+    weights = np.asarray(w.weight_vector(), dtype=np.float64)
+    weights.setflags(write=False)
+    return weights
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +143,7 @@ def factor_subscores(cols: EventColumns, w: ExperienceWeights) -> tuple[F64, I64
 def experience_matrix(cols: EventColumns, w: ExperienceWeights) -> ExperienceMatrix:
     """Experience scores, contributions and confidence for every customer in `cols`."""
     sub, cnt = factor_subscores(cols, w)
-    weights = np.asarray(w.weight_vector(), dtype=np.float64)
+    weights = _weight_array(w)
     present = ~np.isnan(sub) & (weights > 0)
     wp = np.where(present, weights, 0.0)
     w_present = wp.sum(axis=1)
