@@ -146,22 +146,44 @@ def columns_from_records(
 ) -> EventColumns:
     """Build columns from domain records; records after `as_of` or of unknown customers are
     left out (scoring a past `as_of` must not see the future)."""
-    index = {cid: i for i, cid in enumerate(customer_ids)}
+    known = set(customer_ids)
 
     def keep(cid: str, moment: datetime) -> bool:
-        return cid in index and moment <= as_of
+        return cid in known and moment <= as_of
 
-    sv = [r for r in surveys if keep(r.customer_id, r.occurred_at)]
-    it = [r for r in interactions if keep(r.customer_id, r.occurred_at)]
-    cs = [r for r in cases if keep(r.customer_id, r.opened_at)]
-    tx = [
-        r
-        for r in transactions
-        if keep(r.customer_id, r.occurred_at) and r.status is TransactionStatus.WON
-    ]
+    return columns_from_kept(
+        customer_ids,
+        as_of,
+        surveys=[r for r in surveys if keep(r.customer_id, r.occurred_at)],
+        interactions=[r for r in interactions if keep(r.customer_id, r.occurred_at)],
+        cases=[r for r in cases if keep(r.customer_id, r.opened_at)],
+        purchases=[
+            r
+            for r in transactions
+            if keep(r.customer_id, r.occurred_at) and r.status is TransactionStatus.WON
+        ],
+        default_target_hours=default_target_hours,
+    )
+
+
+def columns_from_kept(
+    customer_ids: Sequence[str],
+    as_of: datetime,
+    *,
+    surveys: Sequence[SurveyResponse],
+    interactions: Sequence[Interaction],
+    cases: Sequence[Case],
+    purchases: Sequence[Transaction],
+    default_target_hours: float,
+) -> EventColumns:
+    """columns_from_records for records already kept: all of `customer_ids`, none after
+    `as_of`, and won transactions only (a caller that filtered them need not pay twice)."""
+    index = {cid: i for i, cid in enumerate(customer_ids)}
+    sv, it, cs, tx = surveys, interactions, cases, purchases
+    it_age = [days_before(r.occurred_at, as_of) for r in it]
     aspect_names: list[str] = []
     aspect_rows: list[tuple[int, float, int]] = []
-    for r in it:
+    for r, age in zip(it, it_age, strict=True):
         if r.sentiment is None:
             continue
         for a in r.sentiment.aspects:
@@ -169,13 +191,7 @@ def columns_from_records(
                 continue
             if a.aspect not in aspect_names:
                 aspect_names.append(a.aspect)
-            aspect_rows.append(
-                (
-                    index[r.customer_id],
-                    days_before(r.occurred_at, as_of),
-                    aspect_names.index(a.aspect),
-                )
-            )
+            aspect_rows.append((index[r.customer_id], age, aspect_names.index(a.aspect)))
 
     def by_as_of(moment: datetime | None) -> datetime | None:
         # A case closed (or first answered) after as_of was still open (unanswered) at as_of.
@@ -199,12 +215,12 @@ def columns_from_records(
         [
             (
                 index[r.customer_id],
-                days_before(r.occurred_at, as_of),
+                age,
                 r.direction is Direction.INBOUND,
                 r.sentiment.score if r.sentiment else _NAN,
                 r.sentiment.confidence if r.sentiment else 0.0,
             )
-            for r in it
+            for r, age in zip(it, it_age, strict=True)
         ],
         5,
     )

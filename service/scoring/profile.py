@@ -19,7 +19,7 @@ from service.domain import (
     TransactionStatus,
 )
 from service.domain.base import DomainModel
-from service.scoring.columns import columns_from_records, days_before
+from service.scoring.columns import columns_from_kept, days_before
 from service.scoring.experience import BASELINE, experience_matrix
 from service.scoring.version import SCORING_VERSION
 from service.scoring.weights import FACTORS, ExperienceWeights, default_weights
@@ -128,13 +128,27 @@ def experience_profile(
         and t.status is TransactionStatus.WON
     ]
     cs = [c for c in cases if c.customer_id == customer_id and c.opened_at <= as_of]
-    cols = columns_from_records(
+    return explained_profile(customer_id, as_of, sv, it, cs, tx, w)
+
+
+def explained_profile(
+    customer_id: str,
+    as_of: datetime,
+    sv: Sequence[SurveyResponse],
+    it: Sequence[Interaction],
+    cs: Sequence[Case],
+    tx: Sequence[Transaction],
+    w: ExperienceWeights,
+) -> ExperienceProfile:
+    """experience_profile for records already kept: all of this customer, none after `as_of`,
+    and won transactions only (score_customer has filtered them once already)."""
+    cols = columns_from_kept(
         [customer_id],
         as_of,
         surveys=sv,
         interactions=it,
         cases=cs,
-        transactions=tx,
+        purchases=tx,
         default_target_hours=w.default_case_target_hours,
     )
     m = experience_matrix(cols, w)
