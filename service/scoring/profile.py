@@ -82,7 +82,8 @@ def _evidence(
         still_open = [c for c in cases if c.closed_at is None or c.closed_at > as_of]
         if not still_open:
             return "no open cases"
-        oldest = max(days_before(c.opened_at, as_of) for c in still_open)
+        # days_before is monotone, so the age of the first opened is the largest age.
+        oldest = days_before(min(c.opened_at for c in still_open), as_of)
         return f"{_plural(len(still_open), 'open case')}, oldest open {oldest:.0f} days"
     if factor == "service_times":
         closed = [c for c in cases if c.closed_at is not None and c.closed_at <= as_of]
@@ -96,7 +97,7 @@ def _evidence(
         # The matrix counted the contacts in the window already (from the same ages).
         return f"{_plural(count, 'contact')} in {w.factors.contact_frequency.window_days:.0f} days"
     if factor == "purchase_recency" and purchases:
-        age = min(days_before(t.occurred_at, as_of) for t in purchases)
+        age = days_before(max(t.occurred_at for t in purchases), as_of)
         return f"last purchase {age:.0f} days ago"
     return ""
 
