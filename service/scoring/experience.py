@@ -38,9 +38,9 @@ def _decay(age_days: F64, half_life_days: float) -> F64:
 
 
 def _ratio(num: F64, den: F64) -> F64:
-    """num / den where den > 0, else NaN (a masked divide with `where=` is several times slower)."""
-    ok = den > 0
-    return np.where(ok, num / np.where(ok, den, 1.0), np.nan)
+    out = np.full(num.shape, np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
 
 
 _MAX = float(np.finfo(np.float64).max)
@@ -49,8 +49,12 @@ _I64_MIN = int(np.iinfo(np.int64).min)  # np.iinfo costs microseconds a call
 
 def _nan_to_zero(x: F64) -> F64:
     """np.nan_to_num(x) for a float array (NaN -> 0, +-inf -> +-max), without its Python-level
-    checks, which cost more than the arithmetic on a short array."""
-    return np.where(np.isnan(x), 0.0, np.minimum(np.maximum(x, -_MAX), _MAX))
+    checks, which cost more than the arithmetic on a short array; one temporary, clipped in
+    place, so it is no slower on a long one either."""
+    out = np.where(np.isnan(x), 0.0, x)
+    np.minimum(out, _MAX, out=out)
+    np.maximum(out, -_MAX, out=out)
+    return out
 
 
 @per_object
@@ -146,7 +150,8 @@ def experience_matrix(cols: EventColumns, w: ExperienceWeights) -> ExperienceMat
     weights = _weight_array(w)
     present = ~np.isnan(sub) & (weights > 0)
     wp = np.where(present, weights, 0.0)
-    w_present = wp.sum(axis=1)
+    # np.add.reduce is what ndarray.sum calls, minus its Python-level wrapper.
+    w_present = np.add.reduce(wp, axis=1)
     safe = np.where(w_present > 0, w_present, 1.0)[:, None]
     filled = np.where(present, sub, NEUTRAL)
     points = np.where(present, 100.0 * wp * (filled - NEUTRAL) / safe, np.nan)
@@ -154,7 +159,9 @@ def experience_matrix(cols: EventColumns, w: ExperienceWeights) -> ExperienceMat
     # bit the caller sees, rather than computing it separately and hoping the floats agree.
     # np.nansum(points, axis=1), without its Python-level overhead: the same NaN-to-0 then sum.
     score = np.where(
-        w_present > 0, BASELINE + np.where(np.isnan(points), 0.0, points).sum(axis=1), np.nan
+        w_present > 0,
+        BASELINE + np.add.reduce(np.where(np.isnan(points), 0.0, points), axis=1),
+        np.nan,
     )
     return ExperienceMatrix(
         # Mathematically already in 0..100; the clip only removes float dust like 100.0000001.
@@ -162,5 +169,5 @@ def experience_matrix(cols: EventColumns, w: ExperienceWeights) -> ExperienceMat
         points=points,
         subscores=sub,
         counts=cnt,
-        confidence=w_present / weights.sum(),
+        confidence=w_present / np.add.reduce(weights),
     )
