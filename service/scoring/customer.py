@@ -158,9 +158,7 @@ def score_customer(
         history=history,
         playbooks=m.playbooks,
     )
-    # Every field is an already-validated model, enum or string (or the constant default):
-    # validating them again would only copy them.
-    return CustomerScore.model_construct(
+    return CustomerScore(
         customer_id=customer.id,
         as_of=as_of,
         experience=profile,
