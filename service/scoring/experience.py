@@ -91,7 +91,8 @@ def factor_subscores(cols: EventColumns, w: ExperienceWeights) -> tuple[F64, I64
     cnt[:, 0] = _count(s.cust, m, n)
 
     it = cols.interactions
-    has = ~np.isnan(it.sentiment) & (it.age_days <= look)
+    it_recent = it.age_days <= look
+    has = ~np.isnan(it.sentiment) & it_recent
     d = _decay(it.age_days, f.sentiment.half_life_days) * it.confidence * has
     pos01 = (_nan_to_zero(it.sentiment) + 1.0) / 2.0
     sub[:, 1] = _ratio(_sum(it.cust, d * pos01, n), _sum(it.cust, d, n))
@@ -128,7 +129,7 @@ def factor_subscores(cols: EventColumns, w: ExperienceWeights) -> tuple[F64, I64
 
     window = it.age_days <= f.contact_frequency.window_days
     contacts = _count(it.cust, window, n)
-    active = _count(it.cust, it.age_days <= look, n) > 0
+    active = _count(it.cust, it_recent, n) > 0
     sub[:, 5] = np.where(
         active, np.minimum(1.0, contacts / f.contact_frequency.target_contacts), np.nan
     )
