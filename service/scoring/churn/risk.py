@@ -27,7 +27,13 @@ from service.domain import (
     Transaction,
     TransactionStatus,
 )
-from service.scoring.churn.bgnbd import BgNbdParams, expected_purchases, p_alive, p_no_purchase
+from service.scoring.churn.bgnbd import (
+    BgNbdParams,
+    death_odds,
+    expected_purchases,
+    p_alive,
+    p_no_purchase,
+)
 from service.scoring.churn.signals import experience_warnings, recent_complaint
 from service.scoring.churn.summary import PurchaseSummary, purchase_summary
 from service.scoring.churn.survival import SurvivalCurve, p_cancel_within
@@ -52,9 +58,11 @@ def population_risk(params: BgNbdParams, s: PurchaseSummary, horizon_days: float
     if abs(s.unit_days - params.unit_days) > 1e-9:
         raise ValueError(f"summary in {s.unit_days}-day units, model in {params.unit_days}")
     t = horizon_days / params.unit_days
-    quiet = p_no_purchase(params, t, s.x, s.t_x, s.age)
-    exp = expected_purchases(params, t, s.x, s.t_x, s.age)
-    alive = p_alive(params, s.x, s.t_x, s.age)
+    # The three share the odds of having dropped out: worked out once, not three times.
+    odds = death_odds(params, s.x, s.t_x, s.age)
+    quiet = p_no_purchase(params, t, s.x, s.t_x, s.age, death_odds=odds)
+    exp = expected_purchases(params, t, s.x, s.t_x, s.age, death_odds=odds)
+    alive = p_alive(params, s.x, s.t_x, s.age, death_odds=odds)
     segment = np.where(
         ~s.buyer,
         SEGMENT_CODES.index(ChurnSegment.NO_PURCHASE),
