@@ -33,7 +33,7 @@ from service.scoring.churn.bgnbd import BgNbdParams
 from service.scoring.churn.risk import churn_flag
 from service.scoring.churn.survival import SurvivalCurve
 from service.scoring.columns import days_before
-from service.scoring.profile import experience_profile
+from service.scoring.profile import explained_profile
 from service.scoring.segments import LadderRules, LoyaltyStage, NpsClass, loyalty_stage, nps_class
 from service.scoring.version import SCORING_VERSION
 from service.scoring.weights import ExperienceWeights, default_weights
@@ -99,15 +99,8 @@ def score_customer(
     it = [r for r in interactions if r.customer_id == customer.id and r.occurred_at <= as_of]
     cs = [c for c in cases if c.customer_id == customer.id and c.opened_at <= as_of]
     tx = [t for t in transactions if t.customer_id == customer.id and t.occurred_at <= as_of]
-    profile = experience_profile(
-        customer.id,
-        as_of,
-        surveys=sv,
-        interactions=it,
-        cases=cs,
-        transactions=tx,
-        weights=m.weights,
-    )
+    won = [t for t in tx if t.status is TransactionStatus.WON]
+    profile = explained_profile(customer.id, as_of, sv, it, cs, won, m.weights)
     flag = churn_flag(
         customer,
         as_of,
@@ -121,7 +114,6 @@ def score_customer(
         cases=cs,
         base_rate=m.base_rate,
     )
-    won = [t for t in tx if t.status is TransactionStatus.WON]
     moments = (
         [r.occurred_at for r in sv]
         + [r.occurred_at for r in it]

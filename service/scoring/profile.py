@@ -19,7 +19,7 @@ from service.domain import (
     TransactionStatus,
 )
 from service.domain.base import DomainModel
-from service.scoring.columns import columns_from_records, days_before
+from service.scoring.columns import columns_from_kept, days_before
 from service.scoring.experience import BASELINE, experience_matrix
 from service.scoring.version import SCORING_VERSION
 from service.scoring.weights import FACTORS, ExperienceWeights, default_weights
@@ -47,8 +47,10 @@ def _evidence(
     interactions: Sequence[Interaction],
     cases: Sequence[Case],
     purchases: Sequence[Transaction],
+    count: int,
 ) -> str:
-    """A short English phrase naming the facts behind one factor (for staff and audit)."""
+    """A short English phrase naming the facts behind one factor (for staff and audit);
+    `count` is the factor's evidence count from the experience matrix."""
     if factor == "surveys" and surveys:
         last = max(surveys, key=lambda r: r.occurred_at)
         age = days_before(last.occurred_at, as_of)
@@ -56,29 +58,32 @@ def _evidence(
             f"{_plural(len(surveys), 'answer')}, latest {last.kind.value.upper()} "
             f"{last.value:g} ({age:.0f} days ago)"
         )
-    scored = [i for i in interactions if i.sentiment is not None]
-    if factor == "sentiment" and scored:
-        neg = [i for i in scored if i.sentiment and i.sentiment.label is Polarity.NEGATIVE]
-        if neg:
-            channel, k = Counter(i.channel.value for i in neg).most_common(1)[0]
-            return f"{_plural(k, 'negative ' + channel)} of {_plural(len(scored), 'message')}"
-        return f"no negative messages among {len(scored)}"
-    if factor == "negative_aspects" and scored:
-        tally = Counter(
-            a.aspect
-            for i in scored
-            if i.sentiment
-            for a in i.sentiment.aspects
-            if a.polarity is Polarity.NEGATIVE
-        )
-        if not tally:
-            return "no negative topics"
-        return "negative about " + ", ".join(f"{a} x{k}" for a, k in tally.most_common(3))
+    if factor in ("sentiment", "negative_aspects"):
+        scored = [i for i in interactions if i.sentiment is not None]
+        if factor == "sentiment" and scored:
+            neg = [i for i in scored if i.sentiment and i.sentiment.label is Polarity.NEGATIVE]
+            if neg:
+                channel, k = Counter(i.channel.value for i in neg).most_common(1)[0]
+                return f"{_plural(k, 'negative ' + channel)} of {_plural(len(scored), 'message')}"
+            return f"no negative messages among {len(scored)}"
+        if factor == "negative_aspects" and scored:
+            tally = Counter(
+                a.aspect
+                for i in scored
+                if i.sentiment
+                for a in i.sentiment.aspects
+                if a.polarity is Polarity.NEGATIVE
+            )
+            if not tally:
+                return "no negative topics"
+            return "negative about " + ", ".join(f"{a} x{k}" for a, k in tally.most_common(3))
+        return ""
     if factor == "open_cases":
         still_open = [c for c in cases if c.closed_at is None or c.closed_at > as_of]
         if not still_open:
             return "no open cases"
-        oldest = max(days_before(c.opened_at, as_of) for c in still_open)
+        # days_before is monotone, so the age of the first opened is the largest age.
+        oldest = days_before(min(c.opened_at for c in still_open), as_of)
         return f"{_plural(len(still_open), 'open case')}, oldest open {oldest:.0f} days"
     if factor == "service_times":
         closed = [c for c in cases if c.closed_at is not None and c.closed_at <= as_of]
@@ -89,11 +94,10 @@ def _evidence(
             return f"median resolution {hours:.0f} h over {_plural(len(closed), 'case')}"
         return "response times only"
     if factor == "contact_frequency":
-        window = w.factors.contact_frequency.window_days
-        k = sum(1 for i in interactions if days_before(i.occurred_at, as_of) <= window)
-        return f"{_plural(k, 'contact')} in {window:.0f} days"
+        # The matrix counted the contacts in the window already (from the same ages).
+        return f"{_plural(count, 'contact')} in {w.factors.contact_frequency.window_days:.0f} days"
     if factor == "purchase_recency" and purchases:
-        age = min(days_before(t.occurred_at, as_of) for t in purchases)
+        age = days_before(max(t.occurred_at for t in purchases), as_of)
         return f"last purchase {age:.0f} days ago"
     return ""
 
@@ -125,28 +129,44 @@ def experience_profile(
         and t.status is TransactionStatus.WON
     ]
     cs = [c for c in cases if c.customer_id == customer_id and c.opened_at <= as_of]
-    cols = columns_from_records(
+    return explained_profile(customer_id, as_of, sv, it, cs, tx, w)
+
+
+def explained_profile(
+    customer_id: str,
+    as_of: datetime,
+    sv: Sequence[SurveyResponse],
+    it: Sequence[Interaction],
+    cs: Sequence[Case],
+    tx: Sequence[Transaction],
+    w: ExperienceWeights,
+) -> ExperienceProfile:
+    """experience_profile for records already kept: all of this customer, none after `as_of`,
+    and won transactions only (score_customer has filtered them once already)."""
+    cols = columns_from_kept(
         [customer_id],
         as_of,
         surveys=sv,
         interactions=it,
         cases=cs,
-        transactions=tx,
+        purchases=tx,
         default_target_hours=w.default_case_target_hours,
     )
     m = experience_matrix(cols, w)
-    weights_vec = w.weight_vector()
+    # The one row as Python numbers at once (tolist gives the same values as float()/int() of
+    # each element, for one numpy call instead of three per factor).
+    points, subscores, counts = m.points[0].tolist(), m.subscores[0].tolist(), m.counts[0].tolist()
     contributions = tuple(
         FactorContribution(
             factor=name,
-            points=float(m.points[0, k]),
-            subscore=float(m.subscores[0, k]),
-            weight=weights_vec[k],
-            count=int(m.counts[0, k]),
-            evidence=_evidence(name, as_of, w, sv, it, cs, tx),
+            points=points[k],
+            subscore=subscores[k],
+            weight=weight,
+            count=counts[k],
+            evidence=_evidence(name, as_of, w, sv, it, cs, tx, counts[k]),
         )
-        for k, name in enumerate(FACTORS)
-        if not math.isnan(m.subscores[0, k]) and weights_vec[k] > 0
+        for k, (name, weight) in enumerate(zip(FACTORS, w.weight_vector(), strict=True))
+        if not math.isnan(subscores[k]) and weight > 0
     )
     score = float(m.score[0])
     return ExperienceProfile(

@@ -8,6 +8,8 @@ from importlib import resources
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from service.scoring.caching import per_object
+
 FACTORS: tuple[str, ...] = (
     "surveys",
     "sentiment",
@@ -82,7 +84,13 @@ class ExperienceWeights(_Strict):
 
     def weight_vector(self) -> tuple[float, ...]:
         """The factor weights in FACTORS order."""
-        return tuple(getattr(self.factors, name).weight for name in FACTORS)
+        return _weight_vector(self)
+
+
+@per_object
+def _weight_vector(weights: ExperienceWeights) -> tuple[float, ...]:
+    # Once per weights object: scoring one customer asks for it twice.
+    return tuple(getattr(weights.factors, name).weight for name in FACTORS)
 
 
 def parse_weights(text: str, *, source: str = "weights") -> ExperienceWeights:

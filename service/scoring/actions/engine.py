@@ -21,6 +21,7 @@ from service.domain.base import AwareDatetime
 from service.scoring.actions.conditions import Signal
 from service.scoring.actions.playbooks import Playbook, PlaybookSet, default_playbooks
 from service.scoring.actions.templates import render
+from service.scoring.caching import per_object
 from service.scoring.version import SCORING_VERSION
 
 
@@ -158,10 +159,15 @@ def plan_actions(
                 scoring_version=SCORING_VERSION,
             )
         )
-    used = set().union(*(p.when.signals_used() for p in book.playbooks))
     return ActionPlan(
         customer_id=customer.id,
         tasks=tuple(tasks),
         skipped=tuple(skipped),
-        signals_used={k: signals.get(k) for k in sorted(used)},
+        signals_used={k: signals.get(k) for k in _signals_used(book)},
     )
+
+
+@per_object
+def _signals_used(book: PlaybookSet) -> tuple[str, ...]:
+    """Every signal the playbooks' conditions read, sorted (once per playbook set)."""
+    return tuple(sorted(set().union(*(p.when.signals_used() for p in book.playbooks))))

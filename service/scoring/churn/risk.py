@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,13 @@ from service.domain import (
     Transaction,
     TransactionStatus,
 )
-from service.scoring.churn.bgnbd import BgNbdParams, expected_purchases, p_alive, p_no_purchase
+from service.scoring.churn.bgnbd import (
+    BgNbdParams,
+    death_odds,
+    expected_purchases,
+    p_alive,
+    p_no_purchase,
+)
 from service.scoring.churn.signals import experience_warnings, recent_complaint
 from service.scoring.churn.summary import PurchaseSummary, purchase_summary
 from service.scoring.churn.survival import SurvivalCurve, p_cancel_within
@@ -51,9 +58,11 @@ def population_risk(params: BgNbdParams, s: PurchaseSummary, horizon_days: float
     if abs(s.unit_days - params.unit_days) > 1e-9:
         raise ValueError(f"summary in {s.unit_days}-day units, model in {params.unit_days}")
     t = horizon_days / params.unit_days
-    quiet = p_no_purchase(params, t, s.x, s.t_x, s.age)
-    exp = expected_purchases(params, t, s.x, s.t_x, s.age)
-    alive = p_alive(params, s.x, s.t_x, s.age)
+    # The three share the odds of having dropped out: worked out once, not three times.
+    odds = death_odds(params, s.x, s.t_x, s.age)
+    quiet = p_no_purchase(params, t, s.x, s.t_x, s.age, death_odds=odds)
+    exp = expected_purchases(params, t, s.x, s.t_x, s.age, death_odds=odds)
+    alive = p_alive(params, s.x, s.t_x, s.age, death_odds=odds)
     segment = np.where(
         ~s.buyer,
         SEGMENT_CODES.index(ChurnSegment.NO_PURCHASE),
@@ -92,6 +101,42 @@ def _rhythm_driver(x: float, t_x: float, age: float, unit_days: float) -> RiskDr
     )
 
 
+def _common(
+    customer: Customer,
+    as_of: datetime,
+    horizon_days: int,
+    threshold: float,
+    base_rate: float | None,
+    transactions: Sequence[Transaction],
+    surveys: Sequence[SurveyResponse],
+    interactions: Sequence[Interaction],
+    cases: Sequence[Case],
+) -> tuple[dict[str, Any], RiskDriver | None]:
+    """The fields every flag shares, and the fresh complaint if any (worked out only once a
+    model has been found to judge the customer by: most customers of a CRM without fitted
+    models get no flag, and these are not needed for them)."""
+    warnings = experience_warnings(as_of, surveys=surveys, interactions=interactions, cases=cases)
+    # A fresh complaint flags the customer whatever the probability says; it leads the drivers.
+    complaint = recent_complaint(as_of, surveys=surveys, interactions=interactions)
+    counts = {
+        "transactions": len(transactions),
+        "surveys": len(surveys),
+        "interactions": len(interactions),
+        "cases": len(cases),
+    }
+    common = {
+        "customer_id": customer.id,
+        "as_of": as_of,
+        "horizon_days": horizon_days,
+        "threshold": threshold,
+        "warnings": warnings,
+        "base_rate": base_rate,
+        "input_counts": counts,
+        "scoring_version": SCORING_VERSION,
+    }
+    return common, complaint
+
+
 def churn_flag(
     customer: Customer,
     as_of: datetime,
@@ -110,29 +155,21 @@ def churn_flag(
 
     Subscribers get the survival estimate (needs `curve`); buyers get BG/NBD (needs `params`).
     """
-    warnings = experience_warnings(as_of, surveys=surveys, interactions=interactions, cases=cases)
-    # A fresh complaint flags the customer whatever the probability says; it leads the drivers.
-    complaint = recent_complaint(as_of, surveys=surveys, interactions=interactions)
-    first = (complaint,) if complaint is not None else ()
-    counts = {
-        "transactions": len(transactions),
-        "surveys": len(surveys),
-        "interactions": len(interactions),
-        "cases": len(cases),
-    }
-    common = {
-        "customer_id": customer.id,
-        "as_of": as_of,
-        "horizon_days": horizon_days,
-        "threshold": threshold,
-        "warnings": warnings,
-        "base_rate": base_rate,
-        "input_counts": counts,
-        "scoring_version": SCORING_VERSION,
-    }
     if customer.contract is ContractKind.SUBSCRIPTION:
         if curve is None or customer.subscribed_at is None:
             return None
+        common, complaint = _common(
+            customer,
+            as_of,
+            horizon_days,
+            threshold,
+            base_rate,
+            transactions,
+            surveys,
+            interactions,
+            cases,
+        )
+        first = (complaint,) if complaint is not None else ()
         tenure = max(0.0, days_before(customer.subscribed_at, as_of))
         p = float(p_cancel_within(curve, np.array([tenure]), horizon_days)[0])
         driver = RiskDriver(
@@ -162,6 +199,18 @@ def churn_flag(
     ]
     if not won:
         return None
+    common, complaint = _common(
+        customer,
+        as_of,
+        horizon_days,
+        threshold,
+        base_rate,
+        transactions,
+        surveys,
+        interactions,
+        cases,
+    )
+    first = (complaint,) if complaint is not None else ()
     cols = PurchaseColumns(
         cust=np.zeros(len(won), dtype=np.int64),
         day=np.array([epoch_day(t.occurred_at) for t in won], dtype=np.int64),
