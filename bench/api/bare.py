@@ -12,6 +12,7 @@ Run: `python -m bench.api.bare --port 8101 [--workers N]`.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -33,21 +34,29 @@ async def bare(request: Request) -> dict[str, Any]:
     return {"ok": True, "customer_id": body.get("customer", {}).get("id")}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def serve_from_command_line(
+    description: str, app: Callable[[], FastAPI], factory: str, *, access_log: bool
+) -> None:
+    """`--host --port --workers`, then serve as `cem serve` does (`service.serving.run`):
+    `app()` in this process for one worker, `factory` in each worker process otherwise."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    configure_logging("INFO", "json", [])
     run(
-        app,
-        "bench.api.bare:create_app",
+        app() if args.workers == 1 else None,
+        factory,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        access_log=True,  # its one access line a request (cem writes its own instead)
+        access_log=access_log,
     )
+
+
+def main() -> None:
+    # uvicorn's access line: the bare endpoint's one line a request (cem writes its own).
+    serve_from_command_line(__doc__ or "", create_app, "bench.api.bare:create_app", access_log=True)
 
 
 def create_app() -> FastAPI:

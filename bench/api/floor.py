@@ -12,11 +12,11 @@ Run: `python -m bench.api.floor --port 8102 [--workers N]`.
 
 from __future__ import annotations
 
-import argparse
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
+from bench.api.bare import serve_from_command_line
 from service.api.routes import score
 from service.api.schemas.score import EXAMPLE_REQUEST, ScoreRequest
 from service.api.stateless_scoring import score_history
@@ -24,7 +24,6 @@ from service.config import load_settings
 from service.main import create_app
 from service.scoring.customer import ScoringModels
 from service.sentiment.pipeline import SentimentAnalyzer
-from service.serving import run
 
 
 def create_floor_app() -> FastAPI:
@@ -42,17 +41,10 @@ def create_floor_app() -> FastAPI:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--workers", type=int, default=1)
-    args = parser.parse_args()
-    run(
-        create_floor_app() if args.workers == 1 else None,
+    serve_from_command_line(
+        __doc__ or "",
+        create_floor_app,
         "bench.api.floor:create_floor_app",
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
         access_log=False,  # as `cem serve`: the service writes its own access line
     )
 

@@ -7,6 +7,7 @@ last purchase 20 weeks ago, 3.3x longer than usual") and the experience warnings
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -155,20 +156,15 @@ def churn_flag(
 
     Subscribers get the survival estimate (needs `curve`); buyers get BG/NBD (needs `params`).
     """
+    # Worked out only once a model to judge by is known (most customers have none).
+    judge = functools.partial(
+        _common, customer, as_of, horizon_days, threshold, base_rate,
+        transactions, surveys, interactions, cases,
+    )  # fmt: skip
     if customer.contract is ContractKind.SUBSCRIPTION:
         if curve is None or customer.subscribed_at is None:
             return None
-        common, complaint = _common(
-            customer,
-            as_of,
-            horizon_days,
-            threshold,
-            base_rate,
-            transactions,
-            surveys,
-            interactions,
-            cases,
-        )
+        common, complaint = judge()
         first = (complaint,) if complaint is not None else ()
         tenure = max(0.0, days_before(customer.subscribed_at, as_of))
         p = float(p_cancel_within(curve, np.array([tenure]), horizon_days)[0])
@@ -199,17 +195,7 @@ def churn_flag(
     ]
     if not won:
         return None
-    common, complaint = _common(
-        customer,
-        as_of,
-        horizon_days,
-        threshold,
-        base_rate,
-        transactions,
-        surveys,
-        interactions,
-        cases,
-    )
+    common, complaint = judge()
     first = (complaint,) if complaint is not None else ()
     cols = PurchaseColumns(
         cust=np.zeros(len(won), dtype=np.int64),
