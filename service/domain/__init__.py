@@ -17,6 +17,7 @@ from service.domain.events import (
     Transaction,
     TransactionKind,
     TransactionStatus,
+    negative_aspects,
 )
 from service.domain.parties import Account, ContactRole, ContractKind, Customer, Owner
 from service.domain.results import (
@@ -67,5 +68,6 @@ __all__ = [
     "Transaction",
     "TransactionKind",
     "TransactionStatus",
+    "negative_aspects",
     "task_key",
 ]

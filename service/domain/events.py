@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Self
 
@@ -74,6 +76,17 @@ class Interaction(Sourced):
     text: str | None = None
     language: str | None = None
     sentiment: SentimentSignal | None = None
+
+
+def negative_aspects(interactions: Iterable[Interaction]) -> Counter[str]:
+    """How often each aspect was spoken of negatively in these interactions' sentiment."""
+    return Counter(
+        a.aspect
+        for i in interactions
+        if i.sentiment is not None
+        for a in i.sentiment.aspects
+        if a.polarity is Polarity.NEGATIVE
+    )
 
 
 class SurveyKind(StrEnum):

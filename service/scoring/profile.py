@@ -17,6 +17,7 @@ from service.domain import (
     SurveyResponse,
     Transaction,
     TransactionStatus,
+    negative_aspects,
 )
 from service.domain.base import DomainModel
 from service.scoring.columns import columns_from_kept, days_before
@@ -67,13 +68,7 @@ def _evidence(
                 return f"{_plural(k, 'negative ' + channel)} of {_plural(len(scored), 'message')}"
             return f"no negative messages among {len(scored)}"
         if factor == "negative_aspects" and scored:
-            tally = Counter(
-                a.aspect
-                for i in scored
-                if i.sentiment
-                for a in i.sentiment.aspects
-                if a.polarity is Polarity.NEGATIVE
-            )
+            tally = negative_aspects(scored)
             if not tally:
                 return "no negative topics"
             return "negative about " + ", ".join(f"{a} x{k}" for a, k in tally.most_common(3))

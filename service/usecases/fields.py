@@ -6,10 +6,9 @@ writer maps them onto its own field names.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime, timedelta
 
-from service.domain import Polarity, SurveyKind
+from service.domain import SurveyKind, negative_aspects
 from service.ports import FieldValue
 from service.scoring.customer import CustomerScore
 from service.store.records import Customers
@@ -44,13 +43,7 @@ def _sentiment(history: Customers, as_of: datetime) -> tuple[float | None, str, 
             trend = "improving"
         elif old_mean - new_mean >= 0.2:
             trend = "worsening"
-    negatives = Counter(
-        a.aspect
-        for i in recent
-        if i.sentiment
-        for a in i.sentiment.aspects
-        if a.polarity is Polarity.NEGATIVE
-    )
+    negatives = negative_aspects(recent)
     top = negatives.most_common(1)[0][0] if negatives else ""
     mean = _mean(scores)
     return (round(mean, 3) if mean is not None else None), trend, top

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -12,11 +11,11 @@ from service.domain import (
     Customer,
     ExperienceProfile,
     Interaction,
-    Polarity,
     SurveyKind,
     SurveyResponse,
     Transaction,
     TransactionStatus,
+    negative_aspects,
 )
 from service.scoring.actions.conditions import Signal
 from service.scoring.columns import days_before
@@ -95,13 +94,7 @@ def customer_signals(
         s["last_nps_days_ago"] = int(days_before(last.occurred_at, as_of))
         s["nps_class"] = nps_class(last.value).value
     window = as_of - timedelta(days=30)
-    tally = Counter(
-        a.aspect
-        for i in interactions
-        if i.sentiment is not None and window <= i.occurred_at <= as_of
-        for a in i.sentiment.aspects
-        if a.polarity is Polarity.NEGATIVE
-    )
+    tally = negative_aspects(i for i in interactions if window <= i.occurred_at <= as_of)
     s.update({ASPECT_PREFIX + aspect: k for aspect, k in tally.items()})
     still_open = [
         c for c in cases if c.opened_at <= as_of and (c.closed_at is None or c.closed_at > as_of)
