@@ -46,7 +46,9 @@ def required_scope(dependant: Dependant) -> Scope:
 
 def lean_route(handler: LeanHandler) -> type[APIRoute]:
     """A route class whose requests go to `handler(request, key)` once the key is checked with
-    the scope the endpoint's signature declares (`route_class=lean_route(...)`)."""
+    the scope the endpoint's signature declares (`add_api_route(..., route_class_override=
+    lean_route(handler))`). Only the key dependency runs: use it on routes whose router, and
+    the routers including it, add no dependencies of their own."""
 
     class LeanRoute(APIRoute):
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
