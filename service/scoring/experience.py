@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from service.scoring.caching import per_object
-from service.scoring.columns import F64, I64, EventColumns
+from service.scoring.columns import F64, I64, I64_MIN, EventColumns
 from service.scoring.weights import FACTORS, ExperienceWeights
 
 NEUTRAL = 0.5
@@ -44,7 +44,6 @@ def _ratio(num: F64, den: F64) -> F64:
 
 
 _MAX = float(np.finfo(np.float64).max)
-_I64_MIN = int(np.iinfo(np.int64).min)  # np.iinfo costs microseconds a call
 
 
 def _nan_to_zero(x: F64) -> F64:
@@ -136,7 +135,7 @@ def factor_subscores(cols: EventColumns, w: ExperienceWeights) -> tuple[F64, I64
     cnt[:, 5] = contacts
 
     p = cols.purchases
-    last_day = np.full(n, _I64_MIN)
+    last_day = np.full(n, I64_MIN)
     np.maximum.at(last_day, p.cust, p.day)
     bought = np.bincount(p.cust, minlength=n).astype(np.int64, copy=False)
     since = (cols.as_of_day - last_day).astype(np.float64)

@@ -245,15 +245,14 @@ class SentimentAnalyzer:
         result (about 0.2 ms a text). Results never depend on the batch (see `analyze_batch`),
         so a remembered answer equals a fresh one."""
         keys = [self._signal_key(text, hint) for text, hint in items]
-        found = [self.signals.get(key) for key in keys]
-        todo = [n for n, hit in enumerate(found) if hit is None]
+        found = {n: hit for n, key in enumerate(keys) if (hit := self.signals.get(key)) is not None}
+        todo = [n for n in range(len(items)) if n not in found]
         if todo:
             results = self.analyze_batch([items[n] for n in todo])
             for n, result in zip(todo, results, strict=True):
-                fresh = TextSignal.of(result)
-                self.signals.put(keys[n], fresh)
-                found[n] = fresh
-        return [hit for hit in found if hit is not None]
+                found[n] = TextSignal.of(result)
+                self.signals.put(keys[n], found[n])
+        return [found[n] for n in range(len(items))]
 
     def _plan(self, text: str, hint: str | None) -> _Plan:
         key = text_key(text, f"outline:{hint}", self.version)

@@ -147,8 +147,11 @@ def fit_bgnbd(
     )
 
 
-def _death_odds(p: BgNbdParams, x: F64, t_x: F64, age: F64) -> F64:
-    """[x > 0] a/(b+x-1) ((alpha+age)/(alpha+t_x))^(r+x): odds of having dropped out."""
+def death_odds(p: BgNbdParams, x: F64, t_x: F64, age: F64) -> F64:
+    """[x > 0] a/(b+x-1) ((alpha+age)/(alpha+t_x))^(r+x): odds of having dropped out.
+
+    p_alive, expected_purchases and p_no_purchase all use them: a caller wanting several of
+    those works them out once and passes them on (`odds=`)."""
     repeat = x > 0
     safe = np.where(repeat, p.b + x - 1, 1.0)
     log_odds = (
@@ -157,28 +160,23 @@ def _death_odds(p: BgNbdParams, x: F64, t_x: F64, age: F64) -> F64:
     return np.where(repeat, np.exp(np.minimum(log_odds, 700.0)), 0.0)
 
 
-def p_alive(p: BgNbdParams, x: F64, t_x: F64, age: F64, *, death_odds: F64 | None = None) -> F64:
+def p_alive(p: BgNbdParams, x: F64, t_x: F64, age: F64, *, odds: F64 | None = None) -> F64:
     """P(still active at age). Equals 1 for x == 0 by construction: never use it alone to rank
     one-time buyers (it ranks them as the safest customers; see docs/churn-resources.md).
-
-    `death_odds` is `death_odds(p, x, t_x, age)` when the caller has it already."""
-    odds = _death_odds(p, x, t_x, age) if death_odds is None else death_odds
+    `odds`: `death_odds(p, x, t_x, age)` when the caller has them already."""
+    if odds is None:
+        odds = death_odds(p, x, t_x, age)
     return np.asarray(1.0 / (1.0 + odds), dtype=np.float64)
 
 
-def death_odds(p: BgNbdParams, x: F64, t_x: F64, age: F64) -> F64:
-    """The odds of having dropped out, which p_alive, expected_purchases and p_no_purchase all
-    use: a caller wanting several of them works them out once and passes them on."""
-    return _death_odds(p, x, t_x, age)
-
-
 def expected_purchases(
-    p: BgNbdParams, t: float, x: F64, t_x: F64, age: F64, *, death_odds: F64 | None = None
+    p: BgNbdParams, t: float, x: F64, t_x: F64, age: F64, *, odds: F64 | None = None
 ) -> F64:
     """Expected purchases in (age, age+t] (paper eq. 10)."""
     if t <= 0:
         raise ValueError("horizon must be positive")
-    odds = _death_odds(p, x, t_x, age) if death_odds is None else death_odds
+    if odds is None:
+        odds = death_odds(p, x, t_x, age)
     z = t / (p.alpha + age + t)
     hyp = special.hyp2f1(p.r + x, p.b + x, p.a + p.b + x - 1, z)
     first = (p.a + p.b + x - 1) / (p.a - 1)
@@ -188,7 +186,7 @@ def expected_purchases(
 
 
 def p_no_purchase(
-    p: BgNbdParams, t: float, x: F64, t_x: F64, age: F64, *, death_odds: F64 | None = None
+    p: BgNbdParams, t: float, x: F64, t_x: F64, age: F64, *, odds: F64 | None = None
 ) -> F64:
     """P(no purchase in (age, age+t]) = 1 - P(alive) + P(alive) ((alpha+age)/(alpha+age+t))^(r+x).
 
@@ -197,6 +195,6 @@ def p_no_purchase(
     """
     if t <= 0:
         raise ValueError("horizon must be positive")
-    alive = p_alive(p, x, t_x, age, death_odds=death_odds)
+    alive = p_alive(p, x, t_x, age, odds=odds)
     quiet = ((p.alpha + age) / (p.alpha + age + t)) ** (p.r + x)
     return np.asarray(1.0 - alive + alive * quiet, dtype=np.float64)

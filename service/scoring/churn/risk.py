@@ -61,9 +61,9 @@ def population_risk(params: BgNbdParams, s: PurchaseSummary, horizon_days: float
     t = horizon_days / params.unit_days
     # The three share the odds of having dropped out: worked out once, not three times.
     odds = death_odds(params, s.x, s.t_x, s.age)
-    quiet = p_no_purchase(params, t, s.x, s.t_x, s.age, death_odds=odds)
-    exp = expected_purchases(params, t, s.x, s.t_x, s.age, death_odds=odds)
-    alive = p_alive(params, s.x, s.t_x, s.age, death_odds=odds)
+    quiet = p_no_purchase(params, t, s.x, s.t_x, s.age, odds=odds)
+    exp = expected_purchases(params, t, s.x, s.t_x, s.age, odds=odds)
+    alive = p_alive(params, s.x, s.t_x, s.age, odds=odds)
     segment = np.where(
         ~s.buyer,
         SEGMENT_CODES.index(ChurnSegment.NO_PURCHASE),
@@ -112,10 +112,11 @@ def _common(
     surveys: Sequence[SurveyResponse],
     interactions: Sequence[Interaction],
     cases: Sequence[Case],
-) -> tuple[dict[str, Any], RiskDriver | None]:
-    """The fields every flag shares, and the fresh complaint if any (worked out only once a
-    model has been found to judge the customer by: most customers of a CRM without fitted
-    models get no flag, and these are not needed for them)."""
+) -> tuple[dict[str, Any], tuple[RiskDriver, ...]]:
+    """The fields every flag shares, and the leading drivers: the fresh complaint, if any.
+
+    Worked out only once a model has been found to judge the customer by: most customers of a
+    CRM without fitted models get no flag, and these are not needed for them."""
     warnings = experience_warnings(as_of, surveys=surveys, interactions=interactions, cases=cases)
     # A fresh complaint flags the customer whatever the probability says; it leads the drivers.
     complaint = recent_complaint(as_of, surveys=surveys, interactions=interactions)
@@ -135,7 +136,7 @@ def _common(
         "input_counts": counts,
         "scoring_version": SCORING_VERSION,
     }
-    return common, complaint
+    return common, (complaint,) if complaint is not None else ()
 
 
 def churn_flag(
@@ -164,8 +165,7 @@ def churn_flag(
     if customer.contract is ContractKind.SUBSCRIPTION:
         if curve is None or customer.subscribed_at is None:
             return None
-        common, complaint = judge()
-        first = (complaint,) if complaint is not None else ()
+        common, first = judge()
         tenure = max(0.0, days_before(customer.subscribed_at, as_of))
         p = float(p_cancel_within(curve, np.array([tenure]), horizon_days)[0])
         driver = RiskDriver(
@@ -181,7 +181,7 @@ def churn_flag(
             probability=p,
             model=ChurnModelKind.SURVIVAL,
             segment=ChurnSegment.SUBSCRIPTION,
-            flagged=p >= threshold or complaint is not None,
+            flagged=p >= threshold or bool(first),
             drivers=(*first, driver),
         )
     if params is None:
@@ -195,8 +195,7 @@ def churn_flag(
     ]
     if not won:
         return None
-    common, complaint = judge()
-    first = (complaint,) if complaint is not None else ()
+    common, first = judge()
     cols = PurchaseColumns(
         cust=np.zeros(len(won), dtype=np.int64),
         day=np.array([epoch_day(t.occurred_at) for t in won], dtype=np.int64),
@@ -221,7 +220,7 @@ def churn_flag(
         probability=p,
         model=ChurnModelKind.BG_NBD,
         segment=segment,
-        flagged=p >= threshold or complaint is not None,
+        flagged=p >= threshold or bool(first),
         expected_purchases=float(risk.expected[0]),
         p_alive=alive,
         drivers=(*first, *drivers),

@@ -12,11 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.scoring.columns import F64, I64, PurchaseColumns
-
-# Once here: np.iinfo costs microseconds a call, which shows when scoring one customer.
-_I64_MAX = int(np.iinfo(np.int64).max)
-_I64_MIN = int(np.iinfo(np.int64).min)
+from service.scoring.columns import F64, I64, I64_MAX, I64_MIN, PurchaseColumns
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +45,8 @@ def purchase_summary(
     days_per_cust = np.bincount(cust[new_pair], minlength=n)
     spend = np.bincount(cust, weights=amount, minlength=n)
     # Start from the opposite extremes so the first real purchase always replaces them.
-    first = np.full(n, _I64_MAX, dtype=np.int64)
-    last = np.full(n, _I64_MIN, dtype=np.int64)
+    first = np.full(n, I64_MAX, dtype=np.int64)
+    last = np.full(n, I64_MIN, dtype=np.int64)
     np.minimum.at(first, cust, day)
     np.maximum.at(last, cust, day)
     buyer = days_per_cust > 0
