@@ -165,3 +165,68 @@ def cx_test_set() -> list[Example]:
 def cx_check_set() -> list[Example]:
     """Both CX splits: every project-written message that must stay out of the head's training."""
     return cx_dev_set() + cx_test_set()
+
+
+# UIT-VSFC (Nguyen et al., "UIT-VSFC: Vietnamese Students' Feedback Corpus for Sentiment
+# Analysis", KSE 2018): real Vietnamese feedback, three classes, in the corpus's own
+# train/val/test splits. Released for research with no open licence, so it is never copied into
+# this repository: the bench reads it from the path in CEM_BENCH_VSFC (one JSON object a line,
+# {"text", "label", "topic", "split"}).
+VSFC_ENV = "CEM_BENCH_VSFC"
+# The corpus replaced emoticons by words and spaced out punctuation; real messages carry the
+# emoticons and attach punctuation, so both are put back before a text is used anywhere.
+_VSFC_EMOTICONS = {
+    "colonsmilesmile": ":))",
+    "colonsmallsmile": ":)",
+    "colonbigsmile": ":D",
+    "colonsmile": ":)",
+    "colonlovelove": "<3<3",
+    "colonlove": "<3",
+    "colonsadcolon": ":((",
+    "colonsad": ":(",
+    "coloncontemn": ":/",
+    "colonhihi": "^^",
+    "colondoublesurprise": ":O",
+    "colonsurprise": ":o",
+    "coloncolon": "::",
+    "coloncc": ":c",
+    "doubledot": ":",
+}
+
+
+def vsfc_path() -> Path | None:
+    """Where the UIT-VSFC file is, from CEM_BENCH_VSFC; None when unset or missing."""
+    import os
+
+    value = os.environ.get(VSFC_ENV, "").strip()
+    return Path(value) if value and Path(value).is_file() else None
+
+
+def untokenize(text: str) -> str:
+    """Undo the corpus's tokenisation: emoticon words back to emoticons, punctuation attached
+    to the word before it, the first letter capitalised (as people type a message)."""
+    import re
+
+    for word, emoticon in _VSFC_EMOTICONS.items():
+        text = re.sub(rf"\b{word}\b", emoticon, text)
+    text = re.sub(r"\s+([.,!?;:%)…])", r"\1", text)
+    text = re.sub(r"([(])\s+", r"\1", text)
+    text = re.sub(r"\s{2,}", " ", text).strip()
+    return text[:1].upper() + text[1:]
+
+
+def vsfc(split: str, raw: bool = False) -> list[Example]:
+    """One split (`train`, `val`, `test`) of UIT-VSFC; [] when the file is not configured.
+
+    `raw` keeps the corpus's own lower-cased, tokenised form (to measure what it costs)."""
+    path = vsfc_path()
+    if path is None:
+        return []
+    out: list[Example] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["split"] != split:
+            continue
+        text = row["text"] if raw else untokenize(row["text"])
+        out.append(Example(text, row["label"], "vi", "uit-vsfc", row.get("topic", ""), (), split))
+    return out
