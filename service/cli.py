@@ -265,14 +265,21 @@ def sentiment(
         int, typer.Option(min=1, max=MAX_BATCH, help="Texts scored together.")
     ] = 32,
     fast_path: Annotated[
-        bool, typer.Option(help="Let the lexicon answer the texts it is sure about.")
-    ] = True,
+        bool | None,
+        typer.Option(
+            help="Let the fast stages answer the texts they are sure about "
+            "[default: CEM_SENTIMENT__FAST_PATH, itself on by default]."
+        ),
+    ] = None,
 ) -> None:
     """Score JSON lines {"id","text","lang"?} from stdin; write results as JSON lines."""
     from service.sentiment.cli import run
     from service.sentiment.pipeline import SentimentAnalyzer
 
-    settings = _settings().sentiment.model_copy(update={"fast_path": fast_path})
+    settings = _settings().sentiment
+    # A flag overrides the configured value only when it is given (CEM_SENTIMENT__* applies).
+    if fast_path is not None:
+        settings = settings.model_copy(update={"fast_path": fast_path})
     bad = run(sys.stdin, sys.stdout, sys.stderr, SentimentAnalyzer(settings), batch_size)
     if bad:
         raise CliError(f"{bad} line(s) could not be scored (see the messages above)")

@@ -15,6 +15,7 @@ from service.main import create_app
 from service.sentiment.cli import run
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.sentiment.schemas import MAX_BATCH
+from service.sentiment.settings import SentimentSettings
 from service.store.keys import Scope
 from tests.conftest import make_key
 
@@ -121,3 +122,36 @@ def test_cli_command_exit_code(
     err = capsys.readouterr().err
     assert "line 1" in err
     assert err.strip().endswith("could not be scored (see the messages above)")
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "expected"),
+    [
+        ("false", [], False),  # the setting applies when no flag is given
+        ("true", [], True),
+        ("false", ["--fast-path"], True),  # a given flag overrides it
+        ("true", ["--no-fast-path"], False),
+    ],
+)
+def test_cli_reads_sentiment_settings_and_flags_override_only_when_given(
+    analyzer: SentimentAnalyzer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: object,
+    env: str,
+    args: list[str],
+    expected: bool,
+) -> None:
+    import service.sentiment.pipeline as pipeline
+
+    seen: list[bool] = []
+
+    def build(settings: SentimentSettings) -> SentimentAnalyzer:
+        seen.append(settings.fast_path)
+        return analyzer
+
+    monkeypatch.setenv("CEM_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    monkeypatch.setenv("CEM_SENTIMENT__FAST_PATH", env)
+    monkeypatch.setattr(pipeline, "SentimentAnalyzer", build)
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"id": "1", "text": "great"}\n'))
+    assert main(["sentiment", *args]) == 0
+    assert seen == [expected]
