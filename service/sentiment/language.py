@@ -129,6 +129,8 @@ def _identifier() -> Any | None:
 
 def _script(text: str, letters: int) -> str | None:
     """The language a script settles, which character statistics on five letters cannot."""
+    if letters == 0:
+        return None
     han = len(_HAN.findall(text))
     kana = len(_KANA.findall(text))
     if kana and (han + kana) * 2 >= letters:
@@ -172,7 +174,8 @@ def decide(
             # Han-only text is Chinese unless the customer writes Japanese or Cantonese.
             return LanguageGuess(prior, (prior,), 0.5, "prior")
         return LanguageGuess(lang, (lang,), 0.99, "script")
-    if not found.ranking:
+    if not found.ranking or found.ranking[0][1] == found.ranking[-1][1]:
+        # No evidence (no letters, or none of the identifier's features, as in "e.l").
         if prior:
             return LanguageGuess(prior, (prior,), 0.0, "prior")
         return LanguageGuess(UNDETERMINED, (), 0.0, "none")
@@ -210,12 +213,13 @@ class LanguageDetector:
         """The language to score `text` in. A `hint` string (the caller's word) wins; a `Prior`
         passed as the hint, or `prior`, decides only when the text is unclear."""
         if isinstance(hint, Prior):
-            hint, prior = None, hint.language
+            prior = hint.language
+            hint = None
         if hint:
             code = normalize_code(hint)
             return LanguageGuess(code, (code,), 1.0, "hint")
         prior = normalize_code(prior) if prior else None
-        if _letters(text) < 2:
+        if _letters(_NOT_LANGUAGE.sub(" ", text)) < 2:
             return LanguageGuess(UNDETERMINED, (), 0.0, "none")
         whole = self._detect_one(text, prior)
         # Abbreviations ("e.l", "p.l") are one text whose segments are each too short.
