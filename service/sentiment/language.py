@@ -175,9 +175,12 @@ def decide(
             return LanguageGuess(prior, (prior,), 0.5, "prior")
         return LanguageGuess(lang, (lang,), 0.99, "script")
     if not found.ranking or found.ranking[0][1] == found.ranking[-1][1]:
-        # No evidence (no letters, or none of the identifier's features, as in "e.l").
+        # No evidence: no letters, or every language scores alike (py3langid's scores saturate
+        # on some short words: "German", "e.l"). The prior, else the first configured language.
         if prior:
             return LanguageGuess(prior, (prior,), 0.0, "prior")
+        if found.letters and configured:
+            return LanguageGuess(configured[0], (configured[0],), 0.0, "nearest")
         return LanguageGuess(UNDETERMINED, (), 0.0, "none")
     scores = dict(found.ranking)
     best, best_score = found.ranking[0]

@@ -14,6 +14,7 @@ import pytest
 from service.sentiment.language import (
     UNDETERMINED,
     LanguageDetector,
+    LanguageGuess,
     Margins,
     Prior,
     normalize_code,
@@ -112,9 +113,9 @@ def test_text_without_letters_is_undetermined() -> None:
     assert DETECTOR.detect("4521 !!!").language == UNDETERMINED
 
 
-def test_a_text_without_evidence_follows_the_prior_or_is_undetermined() -> None:
-    # Django et: "e.l" (an abbreviation): none of the identifier's features occur in it.
-    assert DETECTOR.detect("e.l").language == UNDETERMINED
+def test_a_text_without_evidence_follows_the_prior_else_the_first_configured_language() -> None:
+    # Django et: "e.l" (an abbreviation): every language scores alike on it.
+    assert DETECTOR.detect("e.l") == LanguageGuess("en", ("en",), 0.0, "nearest")
     guess = DETECTOR.detect("e.l", Prior("et"))
     assert (guess.language, guess.method, guess.confidence) == ("et", "prior", 0.0)
 
