@@ -17,6 +17,7 @@ BENCHMARKS = [
     "bench.scoring.churn_eval",
     "bench.scoring.sandbox_truth",
     "bench.sentiment",
+    "bench.sentiment.langid",
     "bench.sandbox.generate",
     "bench.sandbox.salesforce_read",
     "bench.sandbox.salesforce_load",

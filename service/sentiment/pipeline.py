@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from service.sentiment.aspects import AspectMention, find_mentions
 from service.sentiment.cache import ResultCache, text_key
-from service.sentiment.language import UNDETERMINED, LanguageDetector, LanguageGuess
+from service.sentiment.language import UNDETERMINED, Hint, LanguageDetector, LanguageGuess
 from service.sentiment.protocol import Polarity, SentimentModel
 from service.sentiment.registry import build_backends
 from service.sentiment.results import (
@@ -200,8 +200,9 @@ class SentimentAnalyzer:
         """Score one text; `language` is the caller's hint and wins over detection."""
         return self.analyze_batch([(text, language)])[0]
 
-    def analyze_batch(self, items: Sequence[tuple[str, str | None]]) -> list[SentimentResult]:
-        """Score many (text, language hint) pairs; units are batched per language.
+    def analyze_batch(self, items: Sequence[tuple[str, Hint]]) -> list[SentimentResult]:
+        """Score many (text, language hint) pairs; units are batched per language. A hint string
+        wins over detection; a `Prior` (the customer's language) decides only unclear texts.
 
         A text's result never depends on the other texts of the batch: each looks up only the
         units its own plan asked for, and aspect clauses (scored by their own rule, below) are
@@ -230,14 +231,14 @@ class SentimentAnalyzer:
                     clause_scores[(language, unit)] = value
         return [self._result(plan, scores, clause_scores) for plan in plans]
 
-    def _signal_key(self, text: str, hint: str | None) -> str:
+    def _signal_key(self, text: str, hint: Hint) -> str:
         return text_key(text, f"signal:{hint}", self.version)
 
-    def knows_signals(self, items: Sequence[tuple[str, str | None]]) -> bool:
+    def knows_signals(self, items: Sequence[tuple[str, Hint]]) -> bool:
         """Whether `signals_batch(items)` would be answered from memory alone (no model call)."""
         return all(self.signals.get(self._signal_key(t, hint)) is not None for t, hint in items)
 
-    def signals_batch(self, items: Sequence[tuple[str, str | None]]) -> list[TextSignal]:
+    def signals_batch(self, items: Sequence[tuple[str, Hint]]) -> list[TextSignal]:
         """What scoring needs of each (text, language hint): `TextSignal.of(analyze(...))`.
 
         Remembered by text hash, so rescoring a customer whose messages were read before costs
@@ -254,7 +255,7 @@ class SentimentAnalyzer:
                 self.signals.put(keys[n], found[n])
         return [found[n] for n in range(len(items))]
 
-    def _plan(self, text: str, hint: str | None) -> _Plan:
+    def _plan(self, text: str, hint: Hint) -> _Plan:
         key = text_key(text, f"outline:{hint}", self.version)
         outline = self.outlines.get(key)
         if outline is None:

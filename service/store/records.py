@@ -269,6 +269,25 @@ class RecordStore:
         with session_scope(self._engine) as session:
             return self._canonical_customer(session, connection, crm_id)
 
+    def customer_languages(self, connection: str, crm_ids: Iterable[str]) -> dict[str, str]:
+        """CRM contact/lead id -> the language its customer record gives, for those that give
+        one (sentiment takes it as the prior of the customer's messages)."""
+        ids = list(crm_ids)
+        if not ids:
+            return {}
+        with Session(self._engine) as session:
+            rows = session.exec(
+                select(CrmLink.crm_id, CustomerRow.language)
+                .join(CustomerRow, col(CustomerRow.id) == col(CrmLink.entity_id))
+                .where(
+                    CrmLink.connection == connection,
+                    CrmLink.entity_type == EntityType.CUSTOMER.value,
+                    col(CrmLink.crm_id).in_(ids),
+                    col(CustomerRow.language).is_not(None),
+                )
+            ).all()
+        return {crm_id: language for crm_id, language in rows if language}
+
     def customer_ids(self, connection: str) -> set[str]:
         """Every customer of `connection` not deleted (what a resumed sync rescores)."""
         with Session(self._engine) as session:

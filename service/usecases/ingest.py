@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from service.domain import Interaction, SourceRef
 from service.ports import Canonical, CrmNotFoundError, CrmReader, CrmWriter
@@ -80,7 +81,9 @@ def ingest_interaction(
         }
     )
     _ensure_customer(connection, reader, stores, interaction.customer_id)
-    records = with_sentiment([sourced], analyzer)
+    records = with_sentiment(
+        [sourced], analyzer, partial(stores.records.customer_languages, connection)
+    )
     stored = stores.records.upsert(connection, records)
     report = SyncReport(pulled=1, changed_customers=set(stored.changed_customers))
     customer_id = next(iter(stored.changed_customers), None) or stores.records.customer_for(

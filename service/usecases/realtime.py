@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from service.ports import CrmReader, CrmWriter
@@ -33,12 +34,13 @@ def apply_changes(
     """
     report = SyncReport()
     streams = {s.name: s for s in reader.streams()}
+    languages = partial(stores.records.customer_languages, connection)
     with serial or nullcontext():
         for object_type, ids in changes.reread.items():
             stream = streams.get(object_type)
             if stream is None:
                 continue  # an object we do not map (e.g. deals without a mapping)
-            found = with_sentiment(reader.get(stream, ids), analyzer)
+            found = with_sentiment(reader.get(stream, ids), analyzer, languages)
             stored = stores.records.upsert(connection, found)
             report.pulled += len(found)
             report.changed_customers |= stored.changed_customers

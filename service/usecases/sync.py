@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from service.domain import ActionTask, DomainModel
 from service.ports import CrmReader, CrmWriter, FieldUpdate
@@ -77,12 +78,14 @@ def pull(
 ) -> None:
     """Pull every stream from its cursor; the cursor is saved after each stored batch."""
     ours = stores.tasks.crm_task_ids(connection)
+    # Messages take their customer's language as the detection prior (annotate.py).
+    languages = partial(stores.records.customer_languages, connection)
     for stream in reader.streams():
         cursor = stores.cursors.load(connection, stream.name)
         for batch in reader.pull(stream, cursor):
             # Loop prevention: the tasks we created come back as activities; they are ours.
             theirs = [r for r in batch.records if _crm_id(r) not in ours]
-            records = with_sentiment(theirs, analyzer)
+            records = with_sentiment(theirs, analyzer, languages)
             stored = stores.records.upsert(connection, records)
             report.changed_customers |= stored.changed_customers
             report.changed_customers |= stores.records.mark_deleted(

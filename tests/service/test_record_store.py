@@ -53,6 +53,15 @@ def test_history_before_its_contact_in_one_batch_makes_one_customer(engine: Engi
     assert store.crm_ids("sf", [customer_id]) == {customer_id: ("Contact", "C1")}
 
 
+def test_customer_languages_by_crm_id_for_those_that_give_one(engine: Engine) -> None:
+    store = RecordStore(engine)
+    estonian = contact("C1").model_copy(update={"language": "et"})
+    store.upsert("sf", [estonian, contact("C2"), note("T1", "C3")])  # C3: a placeholder only
+    assert store.customer_languages("sf", ["C1", "C2", "C3", "C4"]) == {"C1": "et"}
+    assert store.customer_languages("other", ["C1"]) == {}  # another connection's C1
+    assert store.customer_languages("sf", []) == {}
+
+
 def test_a_contact_pulled_later_takes_over_its_placeholder(engine: Engine) -> None:
     store = RecordStore(engine)
     first = store.upsert("sf", [note("T1", "C1")])
