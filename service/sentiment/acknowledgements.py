@@ -17,6 +17,7 @@ import re
 from functools import cache
 
 from service.sentiment.terms import TermMatcher, is_boundary, tokenize
+from service.sentiment.unaccented import strip_marks
 
 # Whole acknowledgements ("ok", "thank you", "dạ vâng", "好的", "aitäh") and the fillers that may
 # pad them ("thank you so much", "vâng ạ", "好的亲", "suur aitäh teile"); a filler alone is not an
@@ -54,10 +55,13 @@ def _matcher(language: str) -> TermMatcher:
     # Unknown or undetected language: accept all four lists, the guarantee must still hold.
     languages = ("en", language) if language in _CORE else tuple(_CORE)
     entries: dict[str, tuple[str, float]] = {}
+    # Vietnamese is also typed without marks ("cam on shop", "vang a").
     for lang in languages:
-        entries.update(dict.fromkeys(_FILLERS[lang].split("|"), ("filler", 0.0)))
+        words = _FILLERS[lang].split("|")
+        entries.update(dict.fromkeys(words + [strip_marks(w) for w in words], ("filler", 0.0)))
     for lang in languages:
-        entries.update(dict.fromkeys(_CORE[lang].split("|"), ("ack", 0.0)))
+        words = _CORE[lang].split("|")
+        entries.update(dict.fromkeys(words + [strip_marks(w) for w in words], ("ack", 0.0)))
     return TermMatcher(entries)
 
 

@@ -34,6 +34,7 @@ from typing import Any
 from service.sentiment.acknowledgements import is_acknowledgement
 from service.sentiment.protocol import BackendUnavailableError, Polarity
 from service.sentiment.terms import Match, TermMatcher, is_boundary, load_term_file, tokenize
+from service.sentiment.unaccented import has_marks, strip_marks
 
 NEGATION_WINDOW = 3
 MODIFIER_WINDOW = 2
@@ -109,6 +110,20 @@ def _with_english(data: dict[str, Any], english: dict[str, Any], language: str) 
     return merged
 
 
+def _without_marks(data: dict[str, Any]) -> dict[str, Any]:
+    """A mark-free copy of a term list, leaving out the forms listed in `unaccented_skip`."""
+    skip = set(data.get("unaccented_skip", []))
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out[key] = {strip_marks(t): v for t, v in value.items() if strip_marks(t) not in skip}
+        elif isinstance(value, list):
+            out[key] = [strip_marks(t) for t in value if strip_marks(t) not in skip]
+        else:
+            out[key] = value
+    return out
+
+
 def _blocked(tokens: list[str], start: int, end: int) -> bool:
     return any(is_boundary(t) for t in tokens[start:end])
 
@@ -122,6 +137,7 @@ class LexiconModel:
 
     def __init__(self, languages: Sequence[str] = LEXICON_LANGUAGES) -> None:
         self._lexicons: dict[str, _Lexicon] = {}
+        self._unaccented: dict[str, _Lexicon] = {}
         english = load_term_file("lexicon", "en") or {}
         for language in languages:
             data = load_term_file("lexicon", language)
@@ -130,6 +146,10 @@ class LexiconModel:
             # English opinion words are common in code-switched CX messages ("App cứ bị crash",
             # "客服很nice"); the language's own entries win where both have a term.
             self._lexicons[language] = _build(_with_english(data, english, language))
+            if "unaccented_skip" in data:
+                # Vietnamese typed without marks ("khong hai long") gets its own copy.
+                plain = _with_english(_without_marks(data), english, language)
+                self._unaccented[language] = _build(plain)
 
     def supports(self, language: str) -> bool:
         """Languages with a term list."""
@@ -137,20 +157,22 @@ class LexiconModel:
 
     def score_batch(self, texts: Sequence[str], language: str) -> list[Polarity]:
         """Score each text with the language's rules."""
-        lexicon = self._lexicons[language]
-        return [self._score(lexicon, text, language) for text in texts]
+        return [self._score(self._lexicon(language, text), text, language) for text in texts]
 
     def totals(self, texts: Sequence[str], language: str) -> list[float]:
         """The raw (unsquashed) rule sums, used as a feature by the embedding head."""
         if language not in self._lexicons:
             return [0.0] * len(texts)
-        lexicon = self._lexicons[language]
         out: list[float] = []
         for text in texts:
-            total = sum(self._analyse(lexicon, text).values)
+            total = sum(self._analyse(self._lexicon(language, text), text).values)
             # An acknowledgement's rule sum is never negative either.
             out.append(max(0.0, total) if is_acknowledgement(text, language) else total)
         return out
+
+    def _lexicon(self, language: str, text: str) -> _Lexicon:
+        plain = self._unaccented.get(language)
+        return plain if plain is not None and not has_marks(text) else self._lexicons[language]
 
     def _analyse(self, lexicon: _Lexicon, text: str) -> _Analysis:
         tokens = tokenize(text)
