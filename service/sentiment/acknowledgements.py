@@ -34,7 +34,8 @@ _CORE: dict[str, str] = {
 }
 _FILLERS: dict[str, str] = {
     "en": "so|very|much|a lot|again|you|for|the|your|help|info|reply|and|sir|madam",
-    "vi": "ạ|nhé|nha|nhá|ha|shop|bạn|anh|chị|em|ad|admin|nhiều|rất|và|bên|mình",
+    "vi": "ạ|nhé|nha|nhá|ha|shop|bạn|anh|chị|em|cô|chú|bác|thầy|ông|bà|ad|admin|nhiều|rất|"
+    "và|bên|mình|xin|chân thành",
     "zh": "了|啦|哈|啊|呀|哦|您|你|亲|非常|的|客服|老板",
     "et": "väga|teile|teid|sulle|sind|veel|kord",
 }
