@@ -74,6 +74,19 @@ def _row(
     )
 
 
+def cx_rows(split: str) -> list[Row]:
+    """The project's CX messages (three classes, mixed ones left out), per language: a check
+    that the rules still read the messages the term lists were written for."""
+    model = LexiconModel()
+    three = _three_class(model)
+    examples = datasets.cx_dev_set() if split == "dev" else datasets.cx_test_set()
+    out: list[Row] = []
+    for language in ("en", "vi", "zh", "et"):
+        mine = [e for e in examples if e.lang == language and e.label != "mixed"]
+        out.append(_row(f"{language} CX {split} (3-class)", model, mine, language, three))
+    return out
+
+
 def rows(with_test: bool = False) -> list[Row]:
     """Every row of the table (Vietnamese rows only when UIT-VSFC is configured)."""
     model = LexiconModel()
@@ -118,8 +131,12 @@ def table(found: Sequence[Row]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--test", action="store_true", help="also UIT-VSFC's test split")
+    parser.add_argument("--cx", action="store_true", help="also the project's CX dev/test sets")
     args = parser.parse_args()
-    print(table(rows(with_test=args.test)))
+    found = rows(with_test=args.test)
+    if args.cx:
+        found += cx_rows("dev") + cx_rows("test")
+    print(table(found))
 
 
 if __name__ == "__main__":

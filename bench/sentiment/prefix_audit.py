@@ -12,8 +12,10 @@ each with its lemma; a dev dependency, read at bench time and never copied into 
 repository). Only Estonian uses these entries today; an entry in another language without a
 word list is reported as unchecked.
 
-`--rewrite` replaces every `*` entry whose stem is in `LEMMAS` by a braced list of exactly the
-dictionary's inflected forms of those lemmas (how the shipped lists were made, 7 Dec 2026).
+`--rewrite` regenerates every `*` or braced entry whose stem is in `LEMMAS` as a braced list of
+exactly the dictionary's inflected forms of those lemmas, or keeps `stem*` where the prefix
+catches nothing unrelated (how the shipped lists were made, 7 Dec 2026). Participles have
+lemmas of their own in the dictionary ("vastanud" → vastanu), so they are listed too.
 """
 
 from __future__ import annotations
@@ -47,9 +49,9 @@ LEMMAS: dict[str, dict[str, frozenset[str]]] = {
             "meeldiv": "meeldima meeldiv meeldivam meeldivaim meeldivalt meeldinu",
             "õnnelik": "õnnelik õnnelikum",
             "rõõm": "rõõm rõõmus rõõmsam rõõmsalt rõõmsasti rõõmustama rõõmustuma",
-            "täna": "tänama tänanu",
+            "täna": "tänama tänanu tänatu",
             "tänulik": "tänulik tänulikum",
-            "abivalmi": "abivalmis abivalmidus",
+            "abivalmi": "abivalmis abivalm abivalmidus",
             "sõbralik": "sõbralik sõbralikum sõbralikult sõbralikkus",
             "viisaka": "viisakas viisakam viisakalt",
             "professionaal": "professionaalne professionaal",
@@ -93,7 +95,7 @@ LEMMAS: dict[str, dict[str, frozenset[str]]] = {
             "pettus": "pettus pettuma",
             "kaebus": "kaebus",
             "kaeba": "kaebama kaebamine",
-            "loobu": "loobuma loobumine loobunu",
+            "loobu": "loobuma loobumine loobunu loobutu",
             "kasutu": "kasutu",
             "raiska": "raiskama raiskamine",
             "probleem": "probleem probleemne probleemikam",
@@ -135,16 +137,16 @@ LEMMAS: dict[str, dict[str, frozenset[str]]] = {
             "müüja": "müüja müüjanna müüjatar",
             "ootamis": "ootamine",
             "järjekor": "järjekord järjekorranumber",
-            "vasta": "vastama vastamine vastaja",
+            "vasta": "vastama vastamine vastaja vastanu vastatu",
             "arve": "arve",
             "makse": "makse maksma makseviis maksekaart maksetähtaeg",
             "maksi": "maksma",
             "kaardi": "kaart kaardimakse",
-            "tasu": "tasu tasuma tasumine tasuline",
+            "tasu": "tasu tasuma tasumine tasuline tasunu tasutu",
             "arveldus": "arveldus arvelduskonto",
             "tagastu": "tagastus tagastuma tagastusõigus",
             "tagasimakse": "tagasimakse",
-            "vahetu": "vahetus vahetuma",
+            "vahetu": "vahetus vahetuma vahetunu",
             "tagastam": "tagastama tagastamine",
             "tagastat": "tagastama",
             "rakendus": "rakendus",
@@ -273,36 +275,40 @@ def _check(
 
 
 def rewrite() -> int:
-    """Replace `*` entries by braced lists of their lemmas' forms; the number replaced."""
-    replaced = 0
+    """Regenerate every `*` or braced entry whose stem is in `LEMMAS`: a braced list of the
+    dictionary's forms of its lemmas, or `stem*` when the prefix catches nothing unrelated.
+    Returns the number of entries that changed."""
+    changed = 0
     for folder in FOLDERS:
         for path in sorted((DATA / folder).glob("*.json")):
             lemmas_of = LEMMAS.get(path.stem)
             if not lemmas_of:
                 continue
             words = Words(path.stem)
-            text = path.read_text(encoding="utf-8")
-            data = json.loads(text)
+            data = json.loads(path.read_text(encoding="utf-8"))
             for entry in list(dict.fromkeys(_entries(data))):
                 stem = _stem(entry)
                 lemmas = lemmas_of.get(stem)
-                if not entry.endswith("*") or lemmas is None:
+                if not (entry.endswith("*") or "{" in entry) or lemmas is None:
                     continue
-                extra = EXTRA_FORMS.get(path.stem, {}).get(stem, frozenset())
-                banned = HOMOGRAPHS.get(path.stem, {}).get(stem, frozenset())
-                forms = [
-                    f
-                    for f in words.starting_with(stem)
-                    if (words.lemma(f) in lemmas or f in extra) and f not in banned
-                ]
-                if len(forms) == len(words.starting_with(stem)) or not forms:
-                    continue  # the prefix catches nothing unrelated (or nothing known): keep it
-                endings = sorted({f[len(stem) :] for f in forms}, key=lambda e: (len(e), e))
-                braced = entry.rstrip("*") + "{" + "|".join(endings) + "}"
-                data = _replace(data, entry, braced)
-                replaced += 1
+                base = entry.rstrip("*").split("{")[0]
+                new = _generated(base, stem, lemmas, words, path.stem)
+                if new != entry:
+                    data = _replace(data, entry, new)
+                    changed += 1
             path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    return replaced
+    return changed
+
+
+def _generated(base: str, stem: str, lemmas: frozenset[str], words: Words, language: str) -> str:
+    extra = EXTRA_FORMS.get(language, {}).get(stem, frozenset())
+    banned = HOMOGRAPHS.get(language, {}).get(stem, frozenset())
+    caught = words.starting_with(stem)
+    forms = [f for f in caught if (words.lemma(f) in lemmas or f in extra) and f not in banned]
+    if len(forms) == len(caught) or not forms:
+        return base + "*"  # the prefix catches nothing unrelated (or nothing known): keep it
+    endings = sorted({f[len(stem) :] for f in forms}, key=lambda e: (len(e), e))
+    return base + "{" + "|".join(endings) + "}"
 
 
 def _replace(data: dict[str, object], old: str, new: str) -> dict[str, object]:
@@ -322,7 +328,7 @@ def main() -> None:
     parser.add_argument("--rewrite", action="store_true", help="replace * entries (see above)")
     args = parser.parse_args()
     if args.rewrite:
-        print(f"replaced {rewrite()} prefix entries")
+        print(f"regenerated {rewrite()} entries")
     findings, checked = audit()
     for f in findings:
         print(f"{f.path}: {f.entry!r}: {f.problem}")
