@@ -5,8 +5,11 @@ One tokenizer serves all four languages: each Han character is a unit (Chinese h
 the term lists are short phrases, so character n-grams match them without a segmenter), runs of
 other letters are words (Vietnamese syllables, Estonian and English words), and clause punctuation
 is kept as a unit of its own so negation cannot reach across a comma. A term may end in `*` to
-match any ending of its last word, which is how the Estonian lists cover case endings
-("kehv*" → kehv, kehva, kehvad, kehvasti).
+match any ending of its last word, or list the endings it allows in braces: `kehv{|a|ad|asti}`
+is kehv, kehva, kehvad, kehvasti. The Estonian lists use braces because a bare prefix caught
+unrelated words ("täna*" for thanks caught "tänavu" this year and "tänane" today's; "kasutu*"
+useless caught "kasutus" use); `python -m bench.sentiment.prefix_audit` checks every prefix and
+every braced form against an Estonian dictionary.
 """
 
 from __future__ import annotations
@@ -27,12 +30,22 @@ _TOKEN = re.compile(
 )
 BOUNDARY_CHARS = frozenset(",.;:!?，。；：！？、…")
 _PREFIX_KEY = 3
+_BRACES = re.compile(r"^(.*)\{([^{}]*)\}$")
 
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased units of `text` (see the module docstring)."""
     normalized = unicodedata.normalize("NFC", text).lower().replace("’", "'")
     return _TOKEN.findall(normalized)
+
+
+def expand(term: str) -> list[str]:
+    """The terms a braced entry stands for (`hea{|d|st}` → hea, head, heast); others as-is."""
+    found = _BRACES.match(term)
+    if found is None:
+        return [term]
+    stem, endings = found.groups()
+    return [stem + ending for ending in endings.split("|")]
 
 
 def is_boundary(token: str) -> bool:
@@ -80,7 +93,8 @@ class TermMatcher:
         """`entries` maps a term to its (kind, value)."""
         self._exact: dict[str, list[_Entry]] = defaultdict(list)
         self._prefix: dict[str, list[_Entry]] = defaultdict(list)
-        for term, (kind, value) in entries.items():
+        expanded = {form: kv for term, kv in entries.items() for form in expand(term)}
+        for term, (kind, value) in expanded.items():
             prefix_last = term.endswith("*")
             units = tuple(tokenize(term.rstrip("*")))
             if not units:
