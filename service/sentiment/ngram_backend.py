@@ -7,10 +7,8 @@ Vietnamese), the lexicon's rule sum and the language, and is trained on the labe
 data and project messages by `bench/sentiment/train_fast.py`. Its weights live in
 `data/ngram_head.npz`.
 
-`certainty` is normalised per language: it reaches 0.5 exactly at the gate the training script
-calibrated for that language on dev data (the smallest |score| at which the model's answers
-were as accurate as `e5-head`'s on the texts the lexicon left), so one pipeline threshold
-(`fast_second_certainty`, 0.5) means the same thing in every language.
+`certainty` is |score|; where the model may answer alone is the pipeline's business (per-language
+gates calibrated on real labelled text, `fast_gates.py`).
 """
 
 from __future__ import annotations
@@ -52,13 +50,13 @@ def vectorizer() -> Any:
 
 @dataclass(frozen=True)
 class NgramHead:
-    """P(positive) = sigmoid(w . ngrams + lexicon_weight * rule_sum + language_bias + bias)."""
+    """P(positive) = sigmoid(w . ngrams + lexicon_weights[lang] * rule_sum + language_bias[lang]
+    + bias)."""
 
     weights: NDArray[np.float32]
     bias: float
-    lexicon_weight: float
+    lexicon_weights: dict[str, float]
     language_bias: dict[str, float]
-    gates: dict[str, float]
     neutral_band: float
     meta: dict[str, Any]
 
@@ -66,9 +64,8 @@ class NgramHead:
         """Write the stored form (the training script's output)."""
         header = {
             "bias": self.bias,
-            "lexicon_weight": self.lexicon_weight,
+            "lexicon_weights": self.lexicon_weights,
             "language_bias": self.language_bias,
-            "gates": self.gates,
             "neutral_band": self.neutral_band,
             "n_features": N_FEATURES,
             "ngram_range": list(NGRAM_RANGE),
@@ -92,9 +89,8 @@ def load_ngram_head(path: Path | None = None) -> NgramHead:
         return NgramHead(
             weights=weights,
             bias=float(header["bias"]),
-            lexicon_weight=float(header["lexicon_weight"]),
+            lexicon_weights={k: float(v) for k, v in header["lexicon_weights"].items()},
             language_bias={k: float(v) for k, v in header["language_bias"].items()},
-            gates={k: float(v) for k, v in header["gates"].items()},
             neutral_band=float(header["neutral_band"]),
             meta=dict(header.get("meta", {})),
         )
@@ -125,7 +121,8 @@ class NgramModel:
         # Converted once: a float32 → float64 copy of 262,144 weights per call cost 0.1 ms.
         self._weights = self.head.weights.astype(np.float64)
         self.lexicon = LexiconModel([lang for lang in languages if lang in LEXICON_LANGUAGES])
-        self.languages = frozenset(lang for lang in languages if lang in self.head.gates)
+        # Only the languages it learned from real labelled text of.
+        self.languages = frozenset(lang for lang in languages if lang in self.head.language_bias)
 
     @property
     def neutral_band(self) -> float:
@@ -138,19 +135,21 @@ class NgramModel:
 
     def scores(self, texts: Sequence[str], language: str) -> NDArray[np.float64]:
         """2 * P(positive) - 1 per text."""
+        logits = self.log_odds(texts, language)
+        return np.asarray(2.0 / (1.0 + np.exp(-logits)) - 1.0, dtype=np.float64)
+
+    def log_odds(self, texts: Sequence[str], language: str) -> NDArray[np.float64]:
+        """The log-odds of positive per text (the accurate backend blends them in)."""
         with self._unchecked():
             features = self._vectorizer.transform(list(texts))
         logits = features @ self._weights
-        sums = np.asarray(self.lexicon.totals(texts, language), dtype=np.float64)
-        logits += self.head.lexicon_weight * sums + self.head.bias
+        weight = self.head.lexicon_weights.get(language, 0.0)
+        if weight and self.lexicon.supports(language):
+            logits += weight * np.asarray(self.lexicon.totals(texts, language), dtype=np.float64)
+        logits += self.head.bias
         logits += self.head.language_bias.get(language, 0.0)
-        return np.asarray(2.0 / (1.0 + np.exp(-logits)) - 1.0, dtype=np.float64)
+        return np.asarray(logits, dtype=np.float64)
 
     def score_batch(self, texts: Sequence[str], language: str) -> list[Polarity]:
-        """Score and per-language normalised certainty (0.5 at the calibrated gate)."""
-        gate = self.head.gates[language]
-        out: list[Polarity] = []
-        for score in self.scores(texts, language):
-            certainty = min(1.0, 0.5 * abs(float(score)) / gate) if gate > 0 else 1.0
-            out.append(Polarity(float(score), certainty, ()))
-        return out
+        """Score, and |score| as certainty."""
+        return [Polarity(float(s), abs(float(s)), ()) for s in self.scores(texts, language)]

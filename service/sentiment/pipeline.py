@@ -17,8 +17,10 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from service.sentiment.acknowledgements import is_acknowledgement
 from service.sentiment.aspects import AspectMention, find_mentions
 from service.sentiment.cache import ResultCache, text_key
+from service.sentiment.fast_gates import FastGates, FastPathFileError, load_gates
 from service.sentiment.language import UNDETERMINED, Hint, LanguageDetector, LanguageGuess
 from service.sentiment.protocol import Polarity, SentimentModel
 from service.sentiment.registry import build_backends
@@ -48,6 +50,8 @@ class Scored:
     @property
     def label(self) -> Label:
         """The three-way label of this unit."""
+        if self.polarity.neutral:
+            return Label.NEUTRAL
         return label_for(self.polarity.score, self.band)
 
 
@@ -58,6 +62,9 @@ LONG_TEXT_BAND = 0.15
 # (and emails wrap complaints in pleasantries: "Hello team", "Regards, Anna").
 NEGATIVE_WEIGHT = 2.0
 SHORT_SENTENCE_WORDS = 4
+# The lexicon's own "sure" level (its certainty drops when terms disagree or a contrast word is
+# involved); used only for aspect clauses in languages without a calibrated fast path.
+CLAUSE_TERM_CERTAINTY = 0.3
 
 
 def _words(text: str) -> int:
@@ -86,6 +93,8 @@ def label_for(score: float, band: float) -> Label:
 def _confidence(scored: Scored, label: Label) -> float:
     certainty = scored.polarity.certainty
     if label is Label.NEUTRAL:
+        if scored.polarity.neutral:  # the opinion head's own verdict: certainty is P(no opinion)
+            return round(min(1.0, scored.polarity.certainty), 4)
         inside = 1.0 - abs(scored.polarity.score) / scored.band if scored.band else 0.0
         return round(min(1.0, 0.5 + 0.5 * inside), 4)
     return round(min(1.0, 0.5 + 0.5 * certainty), 4)
@@ -145,6 +154,20 @@ class _Plan:
         return len(self.units) > 1 or len(split_clauses(self.units[0])) > 1
 
 
+def _fast_gates(settings: SentimentSettings) -> FastGates:
+    """The configured gates, else the shipped ones; none at all (every text to the accurate
+    backend) when the shipped file cannot be read, which is logged."""
+    if settings.fast_gates is not None:
+        return FastGates(settings.fast_gates)
+    if not settings.fast_path:
+        return FastGates({})
+    try:
+        return load_gates()
+    except FastPathFileError as error:
+        logger.warning("fast path off: %s", error)
+        return FastGates({})
+
+
 class SentimentAnalyzer:
     """Score texts in any configured language with the configured backends; offline, cached."""
 
@@ -160,6 +183,7 @@ class SentimentAnalyzer:
             loaded, self.skipped = dict(backends), {}
         self.backends: dict[str, SentimentModel] = loaded
         self.detector = LanguageDetector(self.settings.languages)
+        self.gates = _fast_gates(self.settings)
         self.cache: ResultCache[Scored] = ResultCache(self.settings.cache_size)
         self.outlines: ResultCache[_Outline] = ResultCache(self.settings.cache_size)
         self.signals: ResultCache[TextSignal] = ResultCache(self.settings.cache_size)
@@ -184,16 +208,15 @@ class SentimentAnalyzer:
         s = self.settings
         if not s.fast_path:
             return []
-        stages = [(s.fast_backend, s.fast_certainty)]
-        if s.fast_second:
-            stages.append((s.fast_second, s.fast_second_certainty))
-        if any(self.backends.get(name) is primary for name, _ in stages):
+        names = [s.fast_backend, *([s.fast_second] if s.fast_second else [])]
+        if any(self.backends.get(name) is primary for name in names):
             return []  # the fallback is itself a fast stage: nothing slower to spare
         out: list[tuple[SentimentModel, float]] = []
-        for name, threshold in stages:
+        for name in names:
             fast = self.backends.get(name)
-            if fast is not None and fast.supports(language):
-                out.append((fast, threshold))
+            gate = self.gates.gate(name, language)
+            if fast is not None and gate is not None and fast.supports(language):
+                out.append((fast, gate))
         return out
 
     def analyze(self, text: str, language: str | None = None) -> SentimentResult:
@@ -304,6 +327,8 @@ class SentimentAnalyzer:
                 else:
                     remaining.append(unit)
             todo = remaining
+        if todo and lenient and not stages and self.settings.fast_path:
+            todo = self._clauses_by_terms(todo, language, primary, out)
         if todo:
             for unit, polarity in zip(todo, primary.score_batch(todo, language), strict=True):
                 out[unit] = (Scored(polarity, primary.name, primary.neutral_band), False)
@@ -312,6 +337,31 @@ class SentimentAnalyzer:
             if not was_cached:
                 self.cache.put(keys[unit], scored)
         return out
+
+    def _clauses_by_terms(
+        self,
+        todo: list[str],
+        language: str,
+        primary: SentimentModel,
+        out: dict[str, tuple[Scored, bool]],
+    ) -> list[str]:
+        """In a language with no calibrated fast path (Estonian), an aspect clause that holds an
+        opinion term of the term lists takes the lexicon's reading; the rest go on to the
+        accurate backend. Aspects are found by those same term lists, and a clause is a
+        fragment: cross-lingual e5 read "tarne oli kohutavalt aeglane" (delivery was terribly
+        slow) as opinion-free, so the aspect took the praise of the clause before it. Message
+        labels never come from here."""
+        lexicon = self.backends.get(self.settings.fast_backend)
+        if lexicon is None or lexicon is primary or not lexicon.supports(language):
+            return todo
+        remaining: list[str] = []
+        for unit, polarity in zip(todo, lexicon.score_batch(todo, language), strict=True):
+            if polarity.evidence and polarity.certainty >= CLAUSE_TERM_CERTAINTY:
+                out[unit] = (Scored(polarity, lexicon.name, lexicon.neutral_band), False)
+                self.routed[lexicon.name] += 1
+            else:
+                remaining.append(unit)
+        return remaining
 
     def _result(self, plan: _Plan, scores: _Scores, clause_scores: _Scores) -> SentimentResult:
         guess = plan.guess
@@ -334,6 +384,9 @@ class SentimentAnalyzer:
         if plan.long:
             return self._long_result(plan, units, scores, clause_scores)
         scored, cached = units[0]
+        if scored.polarity.score < 0 and is_acknowledgement(plan.text, guess.language):
+            # "ok", "aitäh", "好的": never a complaint, whichever route scored it.
+            scored = Scored(Polarity(0.0, 1.0, scored.polarity.evidence), scored.backend, 0.1)
         label = scored.label
         return SentimentResult(
             label=label,

@@ -17,11 +17,14 @@ class Polarity:
 
     `score` is in [-1, 1]. `certainty` in [0, 1] says how sure the backend is of the *sign and
     size* of `score`; the pipeline uses it to decide whether a fast backend may answer alone.
+    `neutral` is set by a backend that judges opinion apart from polarity (the accurate backend's
+    opinion head): the text is neutral whatever its score.
     """
 
     score: float
     certainty: float
     evidence: tuple[str, ...] = field(default=())
+    neutral: bool = False
 
 
 @runtime_checkable

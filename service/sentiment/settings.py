@@ -31,11 +31,14 @@ class SentimentSettings(BaseModel):
     )
     fast_path: bool = True
     fast_backend: str = "lexicon"
-    fast_certainty: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
-    # The second fast stage sees only what the first left. Its certainty is normalised so that
-    # 0.5 is the per-language gate calibrated on dev data (bench/sentiment/train_fast.py).
+    # The second fast stage sees only what the first left.
     fast_second: str | None = "ngram"
-    fast_second_certainty: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    # Each stage answers alone in a language only at or above its gate there. The gates are
+    # calibrated on real labelled text and shipped (data/fast_path.json, see fast_gates.py); a
+    # language with no gate goes straight to the accurate backend. This replaces them, e.g.
+    # CEM_SENTIMENT__FAST_GATES='{"lexicon": {"en": 0.9}}' (every stage or language left out
+    # then has no gate).
+    fast_gates: dict[str, dict[str, Annotated[float, Field(ge=0.0, le=1.0)]]] | None = None
     # Aspect clauses of multi-clause messages decide only that aspect's polarity; with the fast
     # path on, its stages answer them alone (the message's own label still passes the gates).
     fast_clauses: bool = True

@@ -11,6 +11,12 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from service.sentiment.fast_gates import (
+    MIN_CALIBRATION_TEXTS,
+    FastPathFileError,
+    load_gates,
+    parse_gates,
+)
 from service.sentiment.lexicon_backend import LexiconModel
 from service.sentiment.ngram_backend import N_FEATURES, NgramHead, NgramModel, load_ngram_head
 from service.sentiment.pipeline import SentimentAnalyzer
@@ -75,28 +81,27 @@ def test_unknown_fast_backend_is_rejected_and_none_turns_the_stage_off() -> None
     assert SentimentSettings(fast_second="none").fast_second is None  # as an env var sets it
 
 
-def test_shipped_ngram_model_reads_polarity_in_every_language() -> None:
+def test_shipped_ngram_model_reads_polarity_in_the_languages_it_learned() -> None:
     model = NgramModel()
-    head = load_ngram_head()
-    assert set(head.gates) == {"en", "vi", "zh", "et"}
+    # Only languages with real labelled text: Estonian has none, so it is not one of them.
+    assert set(load_ngram_head().language_bias) == {"en", "vi", "zh"}
+    assert not model.supports("et")
     pairs = {
         "en": ("Great service, thank you so much!", "Awful, the parcel never arrived."),
         "vi": ("Dịch vụ rất tốt, cảm ơn shop!", "Giao hàng quá chậm, rất thất vọng."),
         "zh": ("质量很好，非常满意！", "质量太差了，非常失望。"),
-        "et": ("Väga hea teenindus, aitäh!", "Väga halb teenindus, olen pettunud."),
     }
     for lang, (good, bad) in pairs.items():
         up, down = model.scores([good, bad], lang)
         assert up > 0 > down, lang
 
 
-def test_certainty_is_one_half_at_the_language_gate(tmp_path: Path) -> None:
+def test_ngram_certainty_is_the_size_of_its_score(tmp_path: Path) -> None:
     head = NgramHead(
         weights=np.zeros(N_FEATURES, dtype=np.float32),
         bias=np.log(3.0),  # P = 0.75, score = 0.5
-        lexicon_weight=0.0,
-        language_bias={},
-        gates={"en": 0.5, "vi": 0.25},
+        lexicon_weights={},
+        language_bias={"en": 0.0, "vi": -np.log(3.0)},
         neutral_band=0.1,
         meta={},
     )
@@ -107,8 +112,42 @@ def test_certainty_is_one_half_at_the_language_gate(tmp_path: Path) -> None:
     [vi] = model.score_batch(["anything"], "vi")
     assert en.score == pytest.approx(0.5)
     assert en.certainty == pytest.approx(0.5)
-    assert vi.certainty == pytest.approx(1.0)
+    assert vi.score == pytest.approx(0.0) and vi.certainty == pytest.approx(0.0)
     assert not model.supports("zh")
+
+
+def test_a_language_without_a_gate_goes_straight_to_the_accurate_backend() -> None:
+    accurate = _Fixed("e5-head", Polarity(-0.9, 0.9))
+    lexicon = _Fixed("lexicon", Polarity(0.9, 1.0, ("great",)))
+    ngram = _Fixed("ngram", Polarity(0.9, 1.0))
+    gates = {"lexicon": {"en": 0.5}, "ngram": {"en": 0.5}}
+    settings = SentimentSettings(cache_size=0, fast_gates=gates)
+    analyzer = SentimentAnalyzer(
+        settings, backends={"e5-head": accurate, "lexicon": lexicon, "ngram": ngram}
+    )
+    assert analyzer.analyze("Väga hea", "et").backend == "e5-head"
+    assert analyzer.analyze("Very good", "en").backend == "lexicon"
+    assert lexicon.seen == ["Very good"] and accurate.seen == ["Väga hea"]
+
+
+def test_shipped_gates_rest_on_enough_real_calibration_texts() -> None:
+    gates = load_gates()
+    languages = {lang for per in gates.gates.values() for lang in per}
+    assert "et" not in languages  # no real labelled Estonian: no fast path
+    assert languages  # the fast path answers somewhere
+    for lang in languages:
+        meta = gates.meta["per_language"][lang]
+        assert meta["calibration_texts"] >= MIN_CALIBRATION_TEXTS
+        assert max(meta["loss_points"].values()) <= gates.meta["loss_budget_points"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"format": 2, "gates": {}}, {"format": 1, "gates": {"lexicon": {"en": 1.5}}}, {"gates": {}}],
+)
+def test_bad_gate_files_fail_with_a_clear_error(bad: dict[str, object]) -> None:
+    with pytest.raises(FastPathFileError):
+        parse_gates(bad)
 
 
 def test_unreadable_ngram_weights_make_the_backend_unavailable(tmp_path: Path) -> None:
@@ -172,11 +211,12 @@ def test_ngram_scores_equal_the_plain_feature_hasher_computation() -> None:
     from service.sentiment.ngram_backend import vectorizer
 
     model = NgramModel()
-    texts = ["Giao hàng chậm quá!", "Not bad at all", "质量很好", "Väga halb teenindus"]
-    for lang, text in zip(("vi", "en", "zh", "et"), texts, strict=True):
+    texts = ["Giao hàng chậm quá!", "Not bad at all", "质量很好"]
+    for lang, text in zip(("vi", "en", "zh"), texts, strict=True):
         features = vectorizer().transform([text])  # with sklearn's argument checks
         logit = float((features @ model.head.weights.astype(np.float64))[0])
-        logit += model.head.lexicon_weight * model.lexicon.totals([text], lang)[0]
+        weight = model.head.lexicon_weights.get(lang, 0.0)
+        logit += weight * model.lexicon.totals([text], lang)[0]
         logit += model.head.bias + model.head.language_bias[lang]
         expected = 2.0 / (1.0 + np.exp(-logit)) - 1.0
         assert model.scores([text], lang)[0] == pytest.approx(expected, abs=1e-9)

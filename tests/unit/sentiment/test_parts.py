@@ -15,29 +15,48 @@ from service.sentiment.settings import SentimentSettings
 
 
 def _head(**changes: Any) -> dict[str, Any]:
-    data = {"format": 1, "embedding": "e5", "prefix": "query: ", "neutral_band": 0.3}
-    data.update({"bias": 0.0, "weights": [1.0, -1.0], "lexicon_weight": 0.5})
+    data: dict[str, Any] = {"format": 2, "embedding": "e5", "prefix": "query: "}
+    data.update({"bias": 0.0, "weights": [1.0, -1.0], "neutral_threshold": 0.5})
+    data.update({"opinion_bias": 0.0, "opinion_weights": [0.0, 0.0, -4.0]})
+    data.update({"combine": {"en": [1.0, 0.0, 0.0, 0.5]}})
     data.update(changes)
     return data
 
 
-def test_shipped_head_loads_with_a_calibrated_band() -> None:
+def test_shipped_head_loads_with_its_blends_and_threshold() -> None:
     head = load_head()
     assert head.weights.shape == (384,)
-    assert 0.0 < head.neutral_band < 1.0
+    assert head.opinion_weights.shape == (385,)
+    assert 0.0 < head.neutral_threshold < 1.0
+    # Blends are learned only where real labelled text exists.
+    assert {"en", "vi", "zh"} <= set(head.combine)
     assert head.meta["sources"]
 
 
-def test_head_probability_rises_with_the_lexicon_sum() -> None:
+def test_blend_reads_the_rule_sum_only_where_it_was_learned() -> None:
+    head = parse_head(_head())
+    a = np.zeros(2)
+    low, high = head.blended(a, "en", None, np.array([-2.0, 2.0]))
+    assert low < 0.0 < high
+    assert list(head.blended(a, "vi", None, np.array([-2.0, 2.0]))) == [0.0, 0.0]
+
+
+def test_strong_polarity_lowers_the_chance_of_no_opinion() -> None:
     head = parse_head(_head())
     x = np.zeros((2, 2), dtype=np.float32)
-    low, high = head.probability(x, np.array([-2.0, 2.0]))
-    assert low < 0.5 < high
+    weak, strong = head.no_opinion(x, np.array([0.0, 6.0]))
+    assert strong < weak
 
 
 @pytest.mark.parametrize(
     "bad",
-    [_head(format=2), _head(neutral_band=1.5), _head(weights=[]), {"format": 1}],
+    [
+        _head(format=1),
+        _head(neutral_threshold=0.0),
+        _head(weights=[]),
+        _head(opinion_weights=[1.0]),
+        {"format": 2},
+    ],
 )
 def test_bad_head_files_fail_with_a_clear_error(bad: dict[str, Any]) -> None:
     with pytest.raises(HeadFileError):
