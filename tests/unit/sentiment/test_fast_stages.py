@@ -112,7 +112,8 @@ def test_ngram_certainty_is_the_size_of_its_score(tmp_path: Path) -> None:
     [vi] = model.score_batch(["anything"], "vi")
     assert en.score == pytest.approx(0.5)
     assert en.certainty == pytest.approx(0.5)
-    assert vi.score == pytest.approx(0.0) and vi.certainty == pytest.approx(0.0)
+    assert vi.score == pytest.approx(0.0)
+    assert vi.certainty == pytest.approx(0.0)
     assert not model.supports("zh")
 
 
@@ -127,7 +128,8 @@ def test_a_language_without_a_gate_goes_straight_to_the_accurate_backend() -> No
     )
     assert analyzer.analyze("Väga hea", "et").backend == "e5-head"
     assert analyzer.analyze("Very good", "en").backend == "lexicon"
-    assert lexicon.seen == ["Very good"] and accurate.seen == ["Väga hea"]
+    assert lexicon.seen == ["Very good"]
+    assert accurate.seen == ["Väga hea"]
 
 
 def test_shipped_gates_rest_on_enough_real_calibration_texts() -> None:
