@@ -19,6 +19,7 @@ from service.api.schemas.score import (
 )
 from service.domain import Interaction, Polarity
 from service.scoring.customer import ScoringModels, score_customer
+from service.sentiment.language import Hint, Prior
 from service.sentiment.pipeline import SentimentAnalyzer
 
 
@@ -26,23 +27,29 @@ def _to_analyse(interactions: Sequence[Interaction]) -> list[Interaction]:
     return [i for i in interactions if i.sentiment is None and i.text and i.text.strip()]
 
 
-def _texts(items: Sequence[Interaction]) -> list[tuple[str, str | None]]:
-    return [(i.text or "", i.language) for i in items]
+def _texts(items: Sequence[Interaction], customer_language: str | None) -> list[tuple[str, Hint]]:
+    """Each text with what says its language: the interaction's own `language` (the caller's
+    word: it wins), else the customer's language as a prior (it decides only a text too short
+    or unclear to tell, so a Russian message from an Estonian customer stays Russian)."""
+    prior = Prior(customer_language) if customer_language else None
+    return [(i.text or "", i.language or prior) for i in items]
 
 
 def needs_model(body: ScoreRequest, analyzer: SentimentAnalyzer) -> bool:
     """Whether scoring `body` may call the (slow, GIL-releasing) sentiment model: some text to
     analyse was not analysed lately by this analyzer. Never wrong in the costly direction for
     long: an evicted memory entry only means one request runs on the loop."""
-    return not analyzer.knows_signals(_texts(_to_analyse(body.interactions)))
+    todo = _to_analyse(body.interactions)
+    return not analyzer.knows_signals(_texts(todo, body.customer.language))
 
 
 def _with_sentiment(
-    interactions: Sequence[Interaction], analyzer: SentimentAnalyzer
+    interactions: Sequence[Interaction], analyzer: SentimentAnalyzer, customer_language: str | None
 ) -> tuple[list[Interaction], list[InteractionSentiment]]:
     """Analyse texts that came without a sentiment; report what each interaction used."""
     todo = _to_analyse(interactions)
-    analysed = dict(zip((i.id for i in todo), analyzer.signals_batch(_texts(todo)), strict=True))
+    found_signals = analyzer.signals_batch(_texts(todo, customer_language))
+    analysed = dict(zip((i.id for i in todo), found_signals, strict=True))
     enriched: list[Interaction] = []
     report: list[InteractionSentiment] = []
     for item in interactions:
@@ -108,7 +115,7 @@ def score_history(
     if body.models is not None:
         # Iterating the model keeps fitted models as objects (model_dump would make dicts).
         models = base.model_copy(update={k: v for k, v in body.models if v is not None})
-    interactions, report = _with_sentiment(body.interactions, analyzer)
+    interactions, report = _with_sentiment(body.interactions, analyzer, body.customer.language)
     score = score_customer(
         body.customer,
         as_of,

@@ -90,6 +90,11 @@ def label_for(score: float, band: float) -> Label:
     return Label.POSITIVE if score > 0 else Label.NEGATIVE
 
 
+def _language_confidence(guess: LanguageGuess) -> float:
+    """The detector's confidence, bounded for the result."""
+    return round(min(1.0, max(0.0, guess.confidence)), 4)
+
+
 def _confidence(scored: Scored, label: Label) -> float:
     certainty = scored.polarity.certainty
     if label is Label.NEUTRAL:
@@ -377,6 +382,7 @@ class SentimentAnalyzer:
                 confidence=0.0,
                 language=guess.language,
                 languages=guess.languages,
+                language_confidence=_language_confidence(guess),
                 backend="none",
                 reason=reason,
             )
@@ -394,6 +400,7 @@ class SentimentAnalyzer:
             confidence=_confidence(scored, label),
             language=guess.language,
             languages=guess.languages,
+            language_confidence=_language_confidence(guess),
             backend=scored.backend,
             evidence=scored.polarity.evidence or (plan.units[0],),
             aspects=self._aspects(plan, scored, scores, clause_scores),
@@ -432,6 +439,7 @@ class SentimentAnalyzer:
             confidence=_confidence(merged, label),
             language=plan.guess.language,
             languages=plan.guess.languages,
+            language_confidence=_language_confidence(plan.guess),
             backend="+".join(backends),
             evidence=tuple(s.text for s in sorted(sentences, key=lambda s: abs(s.score))[-3:]),
             aspects=self._aspects(plan, merged, scores, clause_scores),

@@ -67,6 +67,13 @@ class SentimentResult(_Frozen):
     languages: tuple[str, ...] = Field(
         default=(), description="Every language detected, main one first (code-switching)."
     )
+    language_confidence: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="How sure the language is: 1 for a hint, low when a short text could not "
+        "be told apart and the customer's language (or the nearest configured one) was taken.",
+    )
     backend: str
     evidence: tuple[str, ...] = ()
     aspects: tuple[AspectSentiment, ...] = ()

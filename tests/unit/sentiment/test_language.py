@@ -145,3 +145,24 @@ def test_margins_grow_for_short_texts() -> None:
     # Without any margin the short Finnish UI string is called unsupported.
     eager = LanguageDetector(CONFIGURED, Margins(short_letters=15, short=0.0, long=0.0))
     assert eager.detect("Vaihda salasana").language not in CONFIGURED
+
+
+def test_results_report_how_sure_the_language_is() -> None:
+    from service.sentiment.language import Prior
+    from service.sentiment.pipeline import SentimentAnalyzer
+    from service.sentiment.settings import SentimentSettings
+
+    analyzer = SentimentAnalyzer(SentimentSettings(backends={"*": ("lexicon",)}, cache_size=0))
+    hinted, short, long = analyzer.analyze_batch(
+        [
+            ("ok", "et"),
+            ("ok", Prior("et")),
+            # UCI English (Amazon): a sentence that says its own language.
+            ("I bought this to use with my Kindle Fire and absolutely loved it!", None),
+        ]
+    )
+    assert hinted.language_confidence == 1.0
+    assert short.language == "et"
+    assert short.language_confidence < 0.5  # two letters: taken from the prior, and said so
+    assert long.language == "en"
+    assert long.language_confidence > 0.9
