@@ -36,7 +36,7 @@ from sklearn.linear_model import LogisticRegression
 from bench.sentiment.datasets import ROOT, Example
 from bench.sentiment.embeddings import embed_cached
 from bench.sentiment.metrics import macro_f1
-from bench.sentiment.real_sets import real_sets
+from bench.sentiment.real_sets import ZH_LIMITS, real_sets
 from bench.sentiment.train_head import LANGS, choose_band, label, rule_sums
 from bench.sentiment.train_head import OUT as HEAD_OUT
 from service.sentiment.fast_gates import FAST_PATH_FILE, MIN_CALIBRATION_TEXTS, FastGates
@@ -49,6 +49,9 @@ C_GRID = (4.0, 16.0)
 # Half the issue's bound (one point): the other half is left for real traffic that differs from
 # the calibration texts.
 LOSS_BUDGET = 0.005
+# The issue's bound, which must hold on 90 % of bootstrap resamples of the calibration texts.
+MAX_LOSS = 0.01
+BOOTSTRAPS = 200
 LEXICON_GATES: tuple[float | None, ...] = (None, *np.round(np.arange(0.3, 1.0, 0.05), 2))
 NGRAM_GATES: tuple[float | None, ...] = (None, *np.round(np.arange(0.3, 1.0, 0.025), 3))
 
@@ -139,22 +142,79 @@ class Calibration:
         return out
 
 
+_CODES = {"negative": 0, "neutral": 1, "positive": 2}
+
+
+def _macro_f1_rows(
+    gold: NDArray[np.int64], pred: NDArray[np.int64], classes: tuple[int, ...]
+) -> NDArray[np.float64]:
+    """Macro-F1 over `classes` of each row of (resampled) gold/pred code arrays."""
+    f1 = np.zeros((gold.shape[0], len(classes)))
+    for k, c in enumerate(classes):
+        tp = ((gold == c) & (pred == c)).sum(axis=1)
+        fp = ((gold != c) & (pred == c)).sum(axis=1)
+        fn = ((gold == c) & (pred != c)).sum(axis=1)
+        f1[:, k] = np.where(tp > 0, 2 * tp / np.maximum(1, 2 * tp + fp + fn), 0.0)
+    return np.asarray(f1.mean(axis=1), dtype=np.float64)
+
+
+def _losses(
+    cal: Calibration,
+    reference: tuple[list[str], list[float]],
+    routed: tuple[list[str], list[float]],
+) -> dict[str, NDArray[np.float64]]:
+    """Per metric, the loss of `routed` against `reference` on the calibration texts as they are
+    (row 0) and on `BOOTSTRAPS` resamples of them (the other rows)."""
+    gold = np.asarray([_CODES[e.label] for e in cal.examples])
+    rng = np.random.default_rng(17)
+    rows = np.vstack([np.arange(len(gold)), rng.integers(0, len(gold), (BOOTSTRAPS, len(gold)))])
+    out: dict[str, NDArray[np.float64]] = {}
+    polar = gold != 1
+    sign_ref = np.where(np.asarray(reference[1]) >= 0, 2, 0)
+    sign_new = np.where(np.asarray(routed[1]) >= 0, 2, 0)
+    g = gold[rows]
+    mask = polar[rows]
+    # Polar macro-F1 on the polar items of each resample: neutral items get codes outside the
+    # two classes, so they count nowhere.
+    both = (0, 2)
+    gp = np.where(mask, g, -1)
+    out["polar"] = _macro_f1_rows(gp, np.where(mask, sign_ref[rows], -2), both) - _macro_f1_rows(
+        gp, np.where(mask, sign_new[rows], -2), both
+    )
+    if not polar.all():
+        ref3 = np.asarray([_CODES[x] for x in reference[0]])
+        new3 = np.asarray([_CODES[x] for x in routed[0]])
+        three = (0, 1, 2)
+        out["three_class"] = _macro_f1_rows(g, ref3[rows], three) - _macro_f1_rows(
+            g, new3[rows], three
+        )
+    return out
+
+
 def choose_gates(cal: Calibration) -> dict[str, Any]:
-    """The feasible gate pair that answers the most texts alone (ties: the stricter pair)."""
+    """The gate pair that answers the most texts alone among those whose loss against the
+    accurate backend is at most `LOSS_BUDGET` on the calibration texts and at most the issue's
+    bound (`MAX_LOSS`) on 90 % of bootstrap resamples of them: the pair is chosen from hundreds
+    on the same texts, and the luckiest pair on one sample is not the one that holds on others.
+    """
     labels, scores, _ = cal.labels(None, None)
     reference = cal.scores(labels, scores)
     best: dict[str, Any] = {"lexicon": None, "ngram": None, "share": 0.0, "loss_points": {}}
     for lg in LEXICON_GATES:
         for ng in NGRAM_GATES:
-            labels, scores, share = cal.labels(lg, ng)
-            got = cal.scores(labels, scores)
-            loss = {k: reference[k] - got[k] for k in reference}
-            if max(loss.values()) <= LOSS_BUDGET and share > best["share"]:
+            routed_labels, routed_scores, share = cal.labels(lg, ng)
+            if share <= best["share"]:
+                continue
+            losses = _losses(cal, (labels, scores), (routed_labels, routed_scores))
+            on_sample = {k: float(v[0]) for k, v in losses.items()}
+            q90 = {k: float(np.quantile(v[1:], 0.9)) for k, v in losses.items()}
+            if max(on_sample.values()) <= LOSS_BUDGET and max(q90.values()) <= MAX_LOSS:
                 best = {
                     "lexicon": lg,
                     "ngram": ng,
                     "share": share,
-                    "loss_points": {k: round(100 * v, 2) for k, v in loss.items()},
+                    "loss_points": {k: round(100 * v, 2) for k, v in on_sample.items()},
+                    "loss_points_q90": {k: round(100 * v, 2) for k, v in q90.items()},
                 }
     best["accurate"] = {k: round(v, 4) for k, v in reference.items()}
     best["calibration_texts"] = len(cal.examples)
@@ -276,7 +336,9 @@ def choose_threshold(
 
 def main() -> None:
     """Fit the n-gram model on train; on calibrate: the blend, the neutral threshold, the gates."""
-    sets = real_sets()
+    # The n-gram model needs no embeddings, so it learns from every Chinese train review, not
+    # only the sample the head was embedded for.
+    sets = real_sets(zh_limits={**ZH_LIMITS, "train": 10**9})
     train = [e for lang in LANGS for e in sets.get(lang, "train")]
     held = [e for lang in LANGS for e in sets.get(lang, "calibrate")]
     sums = rule_sums(train + held)
