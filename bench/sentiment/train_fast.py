@@ -295,7 +295,11 @@ def choose_blend(
         base = np.column_stack([e5[idx], ngram[idx]])
         y = np.asarray([held[i].label == "positive" for i in idx])
         without, with_rule = _cv_f1(base, y), _cv_f1(np.column_stack([base, rule]), y)
-        use_rule = with_rule > without
+        # A rule sum that would count against its own sign is collinearity with the n-gram
+        # model's rule-sum column, not signal: it would read "一点也不差" (not bad at all) as
+        # worse for the lexicon's finding the negation. Kept only with a positive weight.
+        fitted = LogisticRegression(C=10.0, max_iter=5000).fit(np.column_stack([base, rule]), y)
+        use_rule = with_rule > without and float(fitted.coef_[0][2]) > 0
         log[lang] = {"rule_sum_cv_f1": round(with_rule, 4), "without": round(without, 4)}
         z = np.column_stack([base, rule]) if use_rule else base
         model = LogisticRegression(C=10.0, max_iter=5000).fit(z, y)
