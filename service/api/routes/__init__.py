@@ -1,1 +1,1 @@
-"""Part of cem-bridge; see ../shared/docs/architecture.md §2 for what belongs here."""
+"""Part of cem-bridge; see README.md, "How the pieces fit", for what belongs here."""
