@@ -1,7 +1,8 @@
 """`cem sentiment`: JSON lines in, JSON lines out.
 
 Each input line is `{"id": ..., "text": ..., "lang"?: ...}`; each output line is
-`{"id", "label", "score", "confidence", "language", "aspects"}`, in input order. A bad line gets a
+`{"id", "label", "score", "confidence", "language", "language_confidence", "aspects"}`, in input
+order. A bad line gets a
 one-line error on stderr naming its line number, the run goes on, and the exit code is 1 at the
 end. The lead registers it with `app.command("sentiment")(sentiment_command)`.
 """
@@ -48,6 +49,7 @@ def _line(result: ScoredText) -> str:
         "score": result.score,
         "confidence": result.confidence,
         "language": result.language,
+        "language_confidence": result.language_confidence,
         "aspects": [
             {"aspect": a.aspect.value, "label": a.label.value, "score": a.score}
             for a in result.aspects

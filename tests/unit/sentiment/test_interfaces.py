@@ -100,7 +100,15 @@ def test_cli_lines_in_lines_out_with_errors_by_line(analyzer: SentimentAnalyzer)
         "line 5: text: missing",
     ]
     assert [x["id"] for x in lines] == ["1", "2", "4"]
-    assert set(lines[0]) == {"id", "label", "score", "confidence", "language", "aspects"}
+    assert set(lines[0]) == {
+        "id",
+        "label",
+        "score",
+        "confidence",
+        "language",
+        "language_confidence",
+        "aspects",
+    }
     assert [x["label"] for x in lines] == ["positive", "negative", "neutral"]
     assert lines[2]["language"] == "zh"
 
