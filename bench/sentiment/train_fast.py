@@ -37,7 +37,7 @@ from bench.sentiment.datasets import ROOT, Example
 from bench.sentiment.embeddings import embed_cached
 from bench.sentiment.metrics import macro_f1
 from bench.sentiment.real_sets import ZH_LIMITS, real_sets
-from bench.sentiment.train_head import LANGS, choose_band, label, rule_sums
+from bench.sentiment.train_head import LANGS, Rows, choose_band, label, polar_f1
 from bench.sentiment.train_head import OUT as HEAD_OUT
 from service.sentiment.fast_gates import FAST_PATH_FILE, MIN_CALIBRATION_TEXTS, FastGates
 from service.sentiment.head import Blend, load_head
@@ -72,22 +72,15 @@ def ngram_features(
 
 
 def fit_ngram(examples: Sequence[Example], x: sparse.csr_matrix, c: float) -> LogisticRegression:
-    """The n-gram model; neutral rows twice at half weight, languages weighted equally."""
-    per_lang = Counter(e.lang for e in examples)
-    rows: list[int] = []
-    ys: list[int] = []
-    ws: list[float] = []
-    for i, e in enumerate(examples):
-        share = len(examples) / (len(per_lang) * per_lang[e.lang])
-        if e.label == "neutral":
-            rows += [i, i]
-            ys += [1, 0]
-            ws += [share / 2, share / 2]
-        else:
-            rows.append(i)
-            ys.append(int(e.label == "positive"))
-            ws.append(share)
-    return LogisticRegression(C=c, max_iter=5000).fit(x[rows], ys, sample_weight=ws)
+    """The n-gram model, its rows weighted as the head's are (`Rows`)."""
+    rows = Rows.of(examples)
+    return LogisticRegression(C=c, max_iter=5000).fit(x[rows.index], rows.y, sample_weight=rows.w)
+
+
+def rule_sums(examples: Sequence[Example]) -> dict[str, float]:
+    """The lexicon's rule sum of every text."""
+    lexicon = LexiconModel()
+    return {e.text: float(lexicon.totals([e.text], e.lang)[0]) for e in examples}
 
 
 @dataclass(frozen=True)
@@ -226,9 +219,8 @@ def _polar_f1_by_language(
 ) -> dict[str, float]:
     out: dict[str, float] = {}
     for lang in languages:
-        idx = [i for i, e in enumerate(held) if e.lang == lang and e.label != "neutral"]
-        gold = [held[i].label for i in idx]
-        out[lang] = macro_f1(gold, ["positive" if scores[i] >= 0 else "negative" for i in idx])
+        idx = [i for i, e in enumerate(held) if e.lang == lang]
+        out[lang] = polar_f1([held[i] for i in idx], scores[idx])
     return out
 
 

@@ -30,7 +30,7 @@ from bench.sentiment.embeddings import embed_cached
 from bench.sentiment.metrics import macro_f1
 from bench.sentiment.real_sets import RealSets, real_sets
 from service.sentiment.head import HEAD_FILE, LogisticHead
-from service.sentiment.lexicon_backend import LexiconModel
+from service.sentiment.pipeline import label_for
 
 OUT = ROOT / "service" / "sentiment" / "data" / HEAD_FILE
 C_GRID = (0.5, 1.0, 2.0, 4.0)
@@ -39,62 +39,48 @@ LANGS = ("en", "zh", "vi")
 
 
 @dataclass(frozen=True)
-class Design:
-    """Rows of the fit: features, 0/1 targets and weights."""
+class Rows:
+    """How examples enter a binary fit: row indices (a neutral text twice), 0/1 targets and
+    weights (a neutral text half on each side; every language the same total weight)."""
 
-    x: NDArray[np.float64]
+    index: list[int]
     y: NDArray[np.int64]
     w: NDArray[np.float64]
 
+    @classmethod
+    def of(cls, examples: Sequence[Example]) -> Rows:
+        """The rows of `examples` (shared by the e5 polarity head and the n-gram model)."""
+        per_lang = Counter(e.lang for e in examples)
+        index: list[int] = []
+        ys: list[int] = []
+        ws: list[float] = []
+        for i, e in enumerate(examples):
+            share = len(examples) / (len(per_lang) * per_lang[e.lang])
+            if e.label == "neutral":
+                index += [i, i]
+                ys += [1, 0]
+                ws += [share / 2, share / 2]
+            else:
+                index.append(i)
+                ys.append(int(e.label == "positive"))
+                ws.append(share)
+        return cls(index, np.asarray(ys), np.asarray(ws))
 
-def features(
-    examples: Sequence[Example], lexicon_langs: Sequence[str], sums: dict[str, float]
-) -> NDArray[np.float64]:
-    """e5 embedding | one rule-sum column per language that keeps the lexicon input."""
-    vectors = embed_cached([e.text for e in examples]).astype(np.float64)
-    extra = np.zeros((len(examples), len(lexicon_langs)))
-    for i, e in enumerate(examples):
-        if e.lang in lexicon_langs:
-            extra[i, lexicon_langs.index(e.lang)] = sums[e.text]
-    return np.hstack([vectors, extra])
 
-
-def rule_sums(examples: Sequence[Example]) -> dict[str, float]:
-    """The lexicon's rule sum of every text."""
-    lexicon = LexiconModel()
-    return {e.text: float(lexicon.totals([e.text], e.lang)[0]) for e in examples}
-
-
-def design(examples: Sequence[Example], x: NDArray[np.float64]) -> Design:
-    """Neutral rows twice at half weight; every language the same total weight."""
-    per_lang = Counter(e.lang for e in examples)
-    rows: list[int] = []
-    ys: list[int] = []
-    ws: list[float] = []
-    for i, e in enumerate(examples):
-        share = len(examples) / (len(per_lang) * per_lang[e.lang])
-        if e.label == "neutral":
-            rows += [i, i]
-            ys += [1, 0]
-            ws += [share / 2, share / 2]
-        else:
-            rows.append(i)
-            ys.append(int(e.label == "positive"))
-            ws.append(share)
-    return Design(x[rows], np.asarray(ys), np.asarray(ws))
+def features(examples: Sequence[Example]) -> NDArray[np.float64]:
+    """The e5 embeddings (the head's only input; the rule sum enters through the blend)."""
+    return embed_cached([e.text for e in examples]).astype(np.float64)
 
 
 def fit(examples: Sequence[Example], x: NDArray[np.float64], c: float) -> LogisticRegression:
     """One L2 logistic regression."""
-    d = design(examples, x)
-    return LogisticRegression(C=c, max_iter=5000).fit(d.x, d.y, sample_weight=d.w)
+    rows = Rows.of(examples)
+    return LogisticRegression(C=c, max_iter=5000).fit(x[rows.index], rows.y, sample_weight=rows.w)
 
 
 def label(score: float, band: float) -> str:
-    """Neutral inside the band, otherwise the sign (as the pipeline labels)."""
-    if abs(score) < band:
-        return "neutral"
-    return "positive" if score > 0 else "negative"
+    """The pipeline's label for a score and band, as a string."""
+    return label_for(score, band).value
 
 
 def polar_f1(examples: Sequence[Example], scores: NDArray[np.float64]) -> float:
@@ -120,14 +106,11 @@ def choose_band(examples: Sequence[Example], scores: NDArray[np.float64]) -> tup
 Scorer = Callable[[Sequence[Example]], NDArray[np.float64]]
 
 
-def scorer(
-    model: LogisticRegression, lexicon_langs: Sequence[str], sums: dict[str, float]
-) -> Scorer:
-    """Score = 2p - 1 of a fitted head, for examples with known rule sums."""
+def scorer(model: LogisticRegression) -> Scorer:
+    """Score = 2p - 1 of a fitted head."""
 
     def score(examples: Sequence[Example]) -> NDArray[np.float64]:
-        x = features(examples, lexicon_langs, sums)
-        return np.asarray(2.0 * model.predict_proba(x)[:, 1] - 1.0, dtype=np.float64)
+        return np.asarray(2.0 * model.predict_proba(features(examples))[:, 1] - 1.0)
 
     return score
 
@@ -167,13 +150,12 @@ def main() -> None:
     train = [e for lang in LANGS for e in sets.get(lang, "train")]
     calibrate = [e for lang in LANGS for e in sets.get(lang, "calibrate")]
     print(f"train {Counter(e.lang for e in train)}, calibrate {Counter(e.lang for e in calibrate)}")
-    sums = rule_sums(train + calibrate)
-    x_train = features(train, (), sums)
+    x_train = features(train)
 
     results = {}
     for c in C_GRID:
         model = fit(train, x_train, c)
-        results[c] = evaluate(sets, scorer(model, (), sums))
+        results[c] = evaluate(sets, scorer(model))
         print(f"  C={c}: polar macro-F1 on calibrate {results[c]}")
     c = max(C_GRID, key=lambda k: sum(results[k].values()))
     model = fit(train, x_train, c)
