@@ -36,6 +36,9 @@ CANONICAL_MODELS: dict[str, type[DomainModel]] = {
     "survey": SurveyResponse,
 }
 
+# Mapping fields named `attributes.<name>` land in the canonical model's `attributes` dict.
+ATTRIBUTES = "attributes."
+
 
 class RecordRefusedError(ValueError):
     """A CRM record could not be turned into its canonical model."""
@@ -84,8 +87,13 @@ def build_record(
             if field.required:
                 raise RecordRefusedError(crm_id, f"{field.crm} is empty")
             value = field.default
-        if value is not None:
-            values[field.canonical] = value
+        if value is None:
+            continue
+        name = field.canonical
+        if name.startswith(ATTRIBUTES):
+            values.setdefault("attributes", {})[name.removeprefix(ATTRIBUTES)] = value
+        else:
+            values[name] = value
     values["source"] = SourceRef(connection=connection, crm_object=mapping.object, crm_id=crm_id)
     try:
         return model.model_validate(values)

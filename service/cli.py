@@ -32,10 +32,12 @@ keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="Database tasks.", no_args_is_help=True)
 openapi_app = typer.Typer(help="The OpenAPI document.", no_args_is_help=True)
 customers_app = typer.Typer(help="Act on one customer.", no_args_is_help=True)
+models_app = typer.Typer(help="The churn model learnt from a CRM's outcomes.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(openapi_app, name="openapi")
 app.add_typer(customers_app, name="customers")
+app.add_typer(models_app, name="models")
 # The local CRM emulators (the CLI is the one place in the service that reaches the sandbox).
 app.add_typer(sandbox_app, name="sandbox")
 
@@ -257,6 +259,52 @@ def customers_erase(customer_id: Annotated[str, typer.Argument(help="Our custome
         f"erased: {report.records_cleared} CRM record(s) cleared, "
         f"{report.tasks_closed} task(s) closed, {sum(report.rows_deleted.values())} row(s) deleted"
     )
+
+
+@models_app.command("train")
+def models_train(
+    target: Annotated[str, typer.Argument(help="Connection name, or salesforce / hubspot")],
+) -> None:
+    """Train the connection's churn model on its stored CRM outcomes now (the scheduled job)."""
+    from datetime import UTC, datetime
+
+    from service.store.churn_models import ChurnModelRepository
+    from service.store.records import RecordStore
+    from service.usecases.churn_training import train_churn
+
+    settings = _settings()
+    name = _connection_name(settings, target)
+    engine = _engine(settings)
+    report = train_churn(
+        RecordStore(engine),
+        ChurnModelRepository(engine),
+        name,
+        datetime.now(UTC),
+        flag_policy=settings.churn,
+        policy=settings.churn_training,
+    )
+    typer.echo(f"{name}: {report.reason}")
+
+
+@models_app.command("show")
+def models_show(
+    target: Annotated[str, typer.Argument(help="Connection name, or salesforce / hubspot")],
+    as_json: Annotated[bool, typer.Option("--json", help="The card as JSON (as the API)")] = False,
+) -> None:
+    """The connection's churn model card: data, quality out of time, drivers, whether in use."""
+    from service.store.churn_models import ChurnModelRepository
+    from service.usecases.model_card import ChurnModelCard
+
+    settings = _settings()
+    name = _connection_name(settings, target)
+    stored = ChurnModelRepository(_engine(settings)).latest(name, with_model=False)
+    if stored is None:
+        raise CliError(f"{name} has no churn model yet (run: cem models train {name})")
+    card = ChurnModelCard.of(stored)
+    if as_json:
+        typer.echo(card.model_dump_json(indent=2))
+        return
+    typer.echo(card.as_text())
 
 
 @app.command("sentiment")

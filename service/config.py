@@ -30,6 +30,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.jobs.settings import JobSettings
 from service.scoring.churn.thresholds import FlagPolicy
+from service.scoring.churn.training import TrainingPolicy
 from service.sentiment.settings import SentimentSettings
 from service.webhooks.settings import WebhookSettings
 
@@ -114,6 +115,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     sentiment: SentimentSettings = SentimentSettings()
     churn: FlagPolicy = FlagPolicy()
+    churn_training: TrainingPolicy = TrainingPolicy()
     jobs: JobSettings = JobSettings()
     webhooks: WebhookSettings = WebhookSettings()
     connections: dict[str, ConnectionSettings] = {}

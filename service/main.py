@@ -40,19 +40,31 @@ from service.api.routes import (
     interactions,
     jobs,
     keys,
+    models,
     reports,
     score,
     sentiment,
     webhooks,
 )
 from service.config import ConfigError, CrmKind, Settings, load_settings
-from service.jobs import SYNC, JobFunction, JobQueue, JobRegistry, JobRunner, sync_schedules
+from service.jobs import (
+    CHURN_TRAIN,
+    SYNC,
+    JobFunction,
+    JobQueue,
+    JobRegistry,
+    JobRunner,
+    sync_schedules,
+    train_schedules,
+)
+from service.jobs.churn_job import make_churn_train_job
 from service.jobs.customer_jobs import ERASE, RESCORE, make_erase_job, make_rescore_job
 from service.jobs.sync_job import make_sync_job
 from service.logs import configure_logging
 from service.ports import CrmReader, CrmWriter
 from service.realtime.changes import Inbox
 from service.sentiment.pipeline import SentimentAnalyzer
+from service.store.churn_models import ChurnModelRepository
 from service.store.cursors import CursorRepository
 from service.store.database import make_engine, upgrade
 from service.store.erasure import ErasureStore
@@ -91,12 +103,21 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
         job_registry = JobRegistry()
         job_registry.register(SYNC, _sync_job(settings, engine, analyzer))
         register_customer_jobs(job_registry, settings, engine)
+        job_registry.register(
+            CHURN_TRAIN,
+            make_churn_train_job(
+                lambda: (RecordStore(engine), ChurnModelRepository(engine)),
+                flag_policy=settings.churn,
+                policy=settings.churn_training,
+            ),
+        )
     job_queue = JobQueue(JobRepository(engine), job_registry)
     runner = (
         JobRunner(
             job_queue,
             settings.jobs,
-            schedules=sync_schedules(settings.connections),
+            schedules=sync_schedules(settings.connections)
+            + train_schedules(settings.connections, settings.churn_training.every_hours),
             secrets=settings.secret_values(),
         )
         if settings.jobs.enabled
@@ -171,6 +192,7 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     app.include_router(customer_actions.router)
     app.include_router(accounts.router)
     app.include_router(reports.router)
+    app.include_router(models.router)
 
     # Added last = runs first: the request context wraps everything, including the body guard.
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.api.max_body_bytes)
@@ -244,6 +266,7 @@ def sync_stores(settings: Settings, engine: Engine) -> SyncStores:
         TaskLedgerRepository(engine),
         ScoreHistoryRepository(engine),
         WebhookOutbox(engine),
+        ChurnModelRepository(engine),
     )
 
 

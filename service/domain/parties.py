@@ -63,6 +63,12 @@ class Customer(Sourced):
     cancelled_at: AwareDatetime | None = None
     # The CRM's own churn label, when it keeps one (a field, a closed-lost renewal, a rule).
     churned: bool | None = None
+    # The date that label counts from (the cancellation or status date): the labelled model's
+    # out-of-time split orders customers by it.
+    churn_label_at: AwareDatetime | None = None
+    # Further CRM fields the mapping names (`attributes.<name>`: plan, contract type, usage):
+    # features for the churn model trained on this CRM's outcomes. Numbers stay numbers.
+    attributes: dict[str, bool | int | float | str] = Field(default_factory=dict)
     created_at: AwareDatetime | None = None
     segment: str | None = None
     lifetime_value: float | None = Field(default=None, ge=0)

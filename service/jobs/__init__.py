@@ -4,7 +4,8 @@
   the composition root registers them (`SYNC` is the kind `POST /v1/syncs` submits);
 - `queue.JobQueue`: submit / cancel / read (API and CLI; no runner needed);
 - `runner.JobRunner`: the in-process runner (threads), started by the app's lifespan;
-- `schedule`: periodic syncs from `CEM_CONNECTIONS__<name>__SYNC_INTERVAL_SECONDS`;
+- `schedule`: periodic syncs from `CEM_CONNECTIONS__<name>__SYNC_INTERVAL_SECONDS` and churn
+  training every `CEM_CHURN_TRAINING__EVERY_HOURS`;
 - `context.JobContext`: what a job function gets: `progress()`, `checkpoint`, `check_cancelled()`,
   and the signals `JobPaused` / `JobCancelled` it may raise.
 
@@ -14,12 +15,20 @@ same functions: it would call them with a `JobContext` backed by the same reposi
 
 from service.jobs.context import JobCancelled, JobContext, JobInterrupted, JobPaused, JobStopped
 from service.jobs.queue import JobConflictError, JobQueue
-from service.jobs.registry import SYNC, JobFunction, JobKind, JobRegistry, UnknownJobKindError
+from service.jobs.registry import (
+    CHURN_TRAIN,
+    SYNC,
+    JobFunction,
+    JobKind,
+    JobRegistry,
+    UnknownJobKindError,
+)
 from service.jobs.runner import JobRunner
-from service.jobs.schedule import Schedule, sync_schedules
+from service.jobs.schedule import Schedule, sync_schedules, train_schedules
 from service.jobs.settings import JobSettings
 
 __all__ = [
+    "CHURN_TRAIN",
     "SYNC",
     "JobCancelled",
     "JobConflictError",
@@ -36,4 +45,5 @@ __all__ = [
     "Schedule",
     "UnknownJobKindError",
     "sync_schedules",
+    "train_schedules",
 ]

@@ -17,6 +17,8 @@ JobFunction = Callable[["JobContext", dict[str, Any]], None]
 
 SYNC = "sync"
 """The kind `POST /v1/syncs` submits (pull → score → push of one connection)."""
+CHURN_TRAIN = "churn-train"
+"""The kind that trains a connection's churn model from its CRM's outcomes."""
 
 
 class UnknownJobKindError(LookupError):

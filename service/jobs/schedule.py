@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from service.jobs.queue import JobQueue
-from service.jobs.registry import SYNC, UnknownJobKindError
+from service.jobs.registry import CHURN_TRAIN, SYNC, UnknownJobKindError
 from service.store.jobs import JobConflictError
 
 if TYPE_CHECKING:  # service.config imports service.jobs.settings: no import cycle at runtime
@@ -39,6 +39,15 @@ def sync_schedules(connections: Mapping[str, ConnectionSettings]) -> list[Schedu
         Schedule(SYNC, name, timedelta(seconds=conn.sync_interval_seconds))
         for name, conn in sorted(connections.items())
         if conn.sync_interval_seconds > 0
+    ]
+
+
+def train_schedules(
+    connections: Mapping[str, ConnectionSettings], every_hours: float
+) -> list[Schedule]:
+    """A churn-train run per connection every `every_hours` (cheap: stored records only)."""
+    return [
+        Schedule(CHURN_TRAIN, name, timedelta(hours=every_hours)) for name in sorted(connections)
     ]
 
 

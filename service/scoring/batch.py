@@ -107,9 +107,9 @@ def score_chunk(
         days_since_activity=since,
         experience=exp.score,
         last_nps=last_nps,
-        churn_probability=risk.p_quiet,
+        flagged=flagged,
         churned=np.zeros(cols.n, dtype=bool),
-        rules=ladder or LadderRules(risk_threshold=threshold),
+        rules=ladder or LadderRules(),
     )
     return ScoreTable(
         customer_ids=customer_ids,

@@ -30,6 +30,7 @@ from service.scoring.actions.engine import ActionPlan, PastTask, plan_actions
 from service.scoring.actions.playbooks import PlaybookSet, default_playbooks
 from service.scoring.actions.signals import customer_signals
 from service.scoring.churn.bgnbd import BgNbdParams
+from service.scoring.churn.labelled import LabelledChurn, Verdict, labelled_flag
 from service.scoring.churn.risk import churn_flag
 from service.scoring.churn.survival import SurvivalCurve
 from service.scoring.columns import days_before
@@ -46,6 +47,12 @@ class ScoringModels(BaseModel):
 
     bgnbd: BgNbdParams | None = None
     survival: SurvivalCurve | None = None
+    # Kaplan-Meier per plan (the customer's `plan_attribute`), where a plan had enough
+    # subscribers; `survival` covers the rest.
+    survival_by_plan: dict[str, SurvivalCurve] = Field(default_factory=dict)
+    plan_attribute: str = "plan"
+    # The model trained on the CRM's own outcomes, when it beat the label-free one out of time.
+    labelled: LabelledChurn | None = None
     horizon_days: int = Field(default=90, gt=0)
     threshold: float = Field(default=0.5, gt=0, le=1)
     base_rate: float | None = Field(default=None, ge=0, le=1)
@@ -92,8 +99,12 @@ def score_customer(
     history: Sequence[PastTask] = (),
     previous_flag: ChurnFlag | None = None,
     customer_value: float | None = None,
+    verdict: Verdict | None = None,
 ) -> CustomerScore:
-    """Score one customer from their history (records of other customers are ignored)."""
+    """Score one customer from their history (records of other customers are ignored).
+
+    `verdict` is the labelled model's word on this customer (`labelled.judge`, worked out for
+    many customers at once); with it and `models.labelled`, that model judges the churn risk."""
     m = models or ScoringModels()
     sv = [r for r in surveys if r.customer_id == customer.id and r.occurred_at <= as_of]
     it = [r for r in interactions if r.customer_id == customer.id and r.occurred_at <= as_of]
@@ -101,19 +112,34 @@ def score_customer(
     tx = [t for t in transactions if t.customer_id == customer.id and t.occurred_at <= as_of]
     won = [t for t in tx if t.status is TransactionStatus.WON]
     profile = explained_profile(customer.id, as_of, sv, it, cs, won, m.weights)
-    flag = churn_flag(
-        customer,
-        as_of,
-        horizon_days=m.horizon_days,
-        threshold=m.threshold,
-        params=m.bgnbd,
-        curve=m.survival,
-        transactions=tx,
-        surveys=sv,
-        interactions=it,
-        cases=cs,
-        base_rate=m.base_rate,
-    )
+    if verdict is not None and m.labelled is not None:
+        flag: ChurnFlag | None = labelled_flag(
+            customer,
+            as_of,
+            verdict,
+            m.labelled,
+            horizon_days=m.horizon_days,
+            surveys=sv,
+            interactions=it,
+            cases=cs,
+            transactions=tx,
+            base_rate=m.labelled.classifier.card.base_rate_test,
+        )
+    else:
+        subscribed_plan = customer.attributes.get(m.plan_attribute)
+        flag = churn_flag(
+            customer,
+            as_of,
+            horizon_days=m.horizon_days,
+            threshold=m.threshold,
+            params=m.bgnbd,
+            curve=m.survival_by_plan.get(str(subscribed_plan), m.survival),
+            transactions=tx,
+            surveys=sv,
+            interactions=it,
+            cases=cs,
+            base_rate=m.base_rate,
+        )
     moments = (
         [r.occurred_at for r in sv]
         + [r.occurred_at for r in it]
@@ -130,7 +156,7 @@ def score_customer(
         days_since_activity=days_before(max(moments), as_of) if moments else float("inf"),
         experience=profile.score,
         last_nps=last_nps,
-        churn_probability=flag.probability if flag else None,
+        flagged=flag is not None and flag.flagged,
         churned=bool(customer.churned)
         or (customer.cancelled_at is not None and customer.cancelled_at <= as_of),
         rules=m.ladder,

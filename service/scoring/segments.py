@@ -1,13 +1,21 @@
 """Segments: NPS class, the loyalty ladder and RFM scores (vectorised, with scalar wrappers).
 
 Loyalty ladder rules (first match wins, documented in docs/scoring.md):
-1. lost      - churned per the CRM, or no purchase and no contact for `lost_after_days`;
-2. at_risk   - churn probability >= `risk_threshold`, or experience score below 50 (the neutral
-               point), or the latest NPS answer is a detractor (0-6);
-3. new       - first seen less than `new_for_days` ago;
-4. advocate  - latest NPS answer is a promoter (9-10) and at least `loyal_purchases` purchase days;
-5. loyal     - at least `loyal_purchases` purchase days and a customer for `loyal_after_days`;
-6. satisfied - everyone else (experience score at least neutral, no risk signal).
+1. lost         - churned per the CRM, or no purchase and no contact for `lost_after_days`;
+2. at_risk      - the churn flag is raised: exactly the customers the flag policy picked (the
+                  riskiest share, the labelled model's threshold, or a fresh complaint), so the
+                  segment pushed to the CRM and the flag its automation reacts to agree;
+3. dissatisfied - not flagged, but the experience score is below 50 (the neutral point) or the
+                  latest NPS answer is a detractor (0-6): unhappy, yet not among those to call now;
+4. new          - first seen less than `new_for_days` ago;
+5. advocate     - latest NPS answer is a promoter (9-10) and at least `loyal_purchases` purchase
+                  days;
+6. loyal        - at least `loyal_purchases` purchase days and a customer for `loyal_after_days`;
+7. satisfied    - everyone else (experience score at least neutral, no risk signal).
+
+at_risk used to be "probability >= 0.5 or experience < 50 or a detractor", which put most
+customers of a shop with occasional buyers in it (they rarely buy within any 90 days) while the
+flag, chosen by policy, marked a tenth: a segment that disagrees with the flag is noise to sales.
 """
 
 from __future__ import annotations
@@ -48,17 +56,19 @@ class LoyaltyStage(StrEnum):
     ADVOCATE = "advocate"
     AT_RISK = "at_risk"
     LOST = "lost"
+    DISSATISFIED = "dissatisfied"
 
 
 STAGE_ORDER: tuple[LoyaltyStage, ...] = tuple(LoyaltyStage)
 """Stage codes used by the vectorised function (index into this tuple)."""
 
 # The stage codes as int8 scalars, so the vectorised selection stays in int8.
-_LOST, _AT_RISK, _NEW, _ADVOCATE, _LOYAL, _SATISFIED = (
+_LOST, _AT_RISK, _DISSATISFIED, _NEW, _ADVOCATE, _LOYAL, _SATISFIED = (
     np.int8(STAGE_ORDER.index(stage))
     for stage in (
         LoyaltyStage.LOST,
         LoyaltyStage.AT_RISK,
+        LoyaltyStage.DISSATISFIED,
         LoyaltyStage.NEW,
         LoyaltyStage.ADVOCATE,
         LoyaltyStage.LOYAL,
@@ -76,7 +86,6 @@ class LadderRules(BaseModel):
     new_for_days: float = Field(default=90, gt=0)
     loyal_purchases: int = Field(default=3, ge=1)
     loyal_after_days: float = Field(default=180, gt=0)
-    risk_threshold: float = Field(default=0.5, gt=0, le=1)
 
 
 def loyalty_stage_codes(
@@ -86,16 +95,19 @@ def loyalty_stage_codes(
     days_since_activity: F64 | np.float64,
     experience: F64 | np.float64,
     last_nps: F64 | np.float64,
-    churn_probability: F64 | np.float64,
+    flagged: npt.NDArray[np.bool_] | np.bool_,
     churned: npt.NDArray[np.bool_] | np.bool_,
     rules: LadderRules,
 ) -> npt.NDArray[np.int8]:
     """Stage index (into STAGE_ORDER) per customer; NaN inputs mean "unknown" and never match.
 
+    `flagged` is the churn flag as the flag policy set it (not a probability: the threshold is
+    the policy's, chosen per connection).
+
     Numpy scalars in (one customer) give a 0-d array out."""
     with np.errstate(invalid="ignore"):
         lost = churned | (days_since_activity >= rules.lost_after_days)
-        risk = (churn_probability >= rules.risk_threshold) | (experience < 50.0) | (last_nps <= 6)
+        unhappy = (experience < 50.0) | (last_nps <= 6)
         new = tenure_days < rules.new_for_days
         repeat = purchase_days >= rules.loyal_purchases
         advocate = (last_nps >= 9) & repeat
@@ -104,7 +116,13 @@ def loyalty_stage_codes(
     # rule overwrite, from the last rule to the first (np.select's own method, whose overhead
     # of tens of microseconds dominated for one customer). int8 codes keep every step in int8.
     codes = np.where(loyal, _LOYAL, _SATISFIED)
-    for mask, code in ((advocate, _ADVOCATE), (new, _NEW), (risk, _AT_RISK), (lost, _LOST)):
+    for mask, code in (
+        (advocate, _ADVOCATE),
+        (new, _NEW),
+        (unhappy, _DISSATISFIED),
+        (flagged, _AT_RISK),
+        (lost, _LOST),
+    ):
         codes = np.where(mask, code, codes)
     return codes
 
@@ -116,7 +134,7 @@ def loyalty_stage(
     days_since_activity: float,
     experience: float | None,
     last_nps: float | None,
-    churn_probability: float | None,
+    flagged: bool,
     churned: bool = False,
     rules: LadderRules | None = None,
 ) -> LoyaltyStage:
@@ -136,7 +154,7 @@ def loyalty_stage(
         days_since_activity=num(days_since_activity),
         experience=num(experience),
         last_nps=num(last_nps),
-        churn_probability=num(churn_probability),
+        flagged=np.bool_(flagged),
         churned=np.bool_(churned),
         rules=rules or LadderRules(),
     )

@@ -13,7 +13,17 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from service.store.types import UtcDateTime
@@ -228,6 +238,24 @@ class ScoreHistory(SQLModel, table=True):
     churn_flag: bool = False
     contributions: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     scoring_version: str = Field(max_length=32)
+
+
+class ChurnModel(SQLModel, table=True):
+    """One run of a connection's churn-train job: the model card, whether scoring uses it, the
+    fitted classifier (bytes we wrote ourselves) and the subscription survival curves."""
+
+    __tablename__ = "churn_models"
+    __table_args__ = (Index("ix_churn_models_connection_time", "connection", "trained_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    connection: str = Field(max_length=64)
+    trained_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    # Whether scoring judges by this model: only when it beat the label-free one out of time.
+    in_use: bool = False
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    card: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    survival: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    model: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 
 # A job in one of these states holds its (kind, connection) lock: the partial unique index below

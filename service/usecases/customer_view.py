@@ -61,7 +61,7 @@ class CustomerSummary(_Out):
     owner: str | None = Field(description="The CRM id of the owning member of staff.")
     segment: str | None = Field(
         description="Loyalty stage from the last scoring (new, satisfied, loyal, advocate, "
-        "at_risk, lost); the value pushed to the CRM as the CEM segment."
+        "at_risk, dissatisfied, lost); the value pushed to the CRM as the CEM segment."
     )
     experience_score: float | None = Field(description="0-100; null until first scored.")
     churn_risk: float | None = Field(description="Probability 0..1 over the churn horizon.")

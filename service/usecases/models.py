@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from service.scoring.churn.bgnbd import BgNbdParams, fit_bgnbd
+from service.scoring.churn.labelled import LabelledChurn
 from service.scoring.churn.risk import population_risk
 from service.scoring.churn.summary import PurchaseSummary, purchase_summary
+from service.scoring.churn.survival import SurvivalCurve
 from service.scoring.churn.thresholds import FlagPolicy, threshold_for_share
 from service.scoring.columns import columns_from_records, epoch_day
 from service.scoring.customer import ScoringModels
+from service.store.churn_models import ChurnModelRepository
 from service.store.records import RecordStore
 
 log = logging.getLogger(__name__)
@@ -54,13 +58,17 @@ def scoring_models(
     connection: str,
     as_of: datetime,
     policy: FlagPolicy | None = None,
+    trained_store: ChurnModelRepository | None = None,
 ) -> ScoringModels:
-    """The connection's purchase model and the churn threshold `policy` chooses with it."""
+    """The connection's purchase model and the churn threshold `policy` chooses with it, plus
+    what its last `churn-train` run left in `trained_store` (survival curves, and the labelled
+    model where it beat the label-free one)."""
     policy = policy or FlagPolicy()
     summary = _purchase_summary(records, connection, as_of)
     params = None if summary is None else _fit(summary, connection)
+    trained = trained_models(trained_store, connection, policy, as_of)
     if summary is None or params is None:
-        return ScoringModels(horizon_days=policy.horizon_days)
+        return ScoringModels(horizon_days=policy.horizon_days, **trained)
     risk = population_risk(params, summary, policy.horizon_days)
     choice = threshold_for_share(risk.p_quiet, policy.share)
     log.info(
@@ -72,5 +80,44 @@ def scoring_models(
         100 * (choice.share_flagged or 0.0),
     )
     return ScoringModels(
-        bgnbd=params, horizon_days=policy.horizon_days, threshold=min(1.0, choice.threshold)
+        bgnbd=params,
+        horizon_days=policy.horizon_days,
+        threshold=min(1.0, choice.threshold),
+        **trained,
     )
+
+
+def purchase_model(records: RecordStore, connection: str, as_of: datetime) -> BgNbdParams | None:
+    """The connection's BG/NBD fit (None with too few repeat buyers), as scoring fits it."""
+    summary = _purchase_summary(records, connection, as_of)
+    return None if summary is None else _fit(summary, connection)
+
+
+def trained_models(
+    store: ChurnModelRepository | None, connection: str, policy: FlagPolicy, as_of: datetime
+) -> dict[str, Any]:
+    """ScoringModels fields from the connection's last churn-train run ({} if none)."""
+    stored = None if store is None else store.latest(connection)
+    if stored is None:
+        return {}
+    out: dict[str, Any] = {}
+    survival = stored.survival
+    if survival:
+        out["survival"] = SurvivalCurve.model_validate(survival["overall"])
+        out["survival_by_plan"] = {
+            plan: SurvivalCurve.model_validate(curve)
+            for plan, curve in survival.get("by_plan", {}).items()
+        }
+        out["plan_attribute"] = survival.get("plan_attribute", "plan")
+    horizon = stored.card.get("horizon_days")
+    if stored.in_use and stored.classifier is not None and horizon == policy.horizon_days:
+        out["labelled"] = LabelledChurn(
+            classifier=stored.classifier,
+            trained_at=stored.trained_at,
+            threshold=max(1e-9, min(1.0, stored.card["threshold"]["threshold"])),
+            roc_auc=stored.card["metrics"]["roc_auc"],
+            label_free_auc=stored.card.get("label_free_roc_auc"),
+        )
+    elif stored.in_use:
+        log.info("%s: the labelled churn model was trained for another horizon", connection)
+    return out

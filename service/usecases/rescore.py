@@ -52,7 +52,7 @@ def rescore_customer(
     """Score `customer_id` and push the result on each of `connections` (where it is linked)."""
     report = SyncReport()
     for connection in connections:
-        models = scoring_models(stores.records, connection, as_of, flag_policy)
+        models = scoring_models(stores.records, connection, as_of, flag_policy, stores.churn_models)
         act_on(
             connection, [customer_id], writers(connection), stores, as_of, models, report, progress
         )

@@ -15,9 +15,11 @@ from functools import partial
 
 from service.domain import ActionTask, DomainModel
 from service.ports import CrmReader, CrmWriter, FieldUpdate
+from service.scoring.churn.labelled import Verdict, judge
 from service.scoring.churn.thresholds import FlagPolicy
 from service.scoring.customer import CustomerScore, ScoringModels, score_customer
 from service.sentiment.pipeline import SentimentAnalyzer
+from service.store.churn_models import ChurnModelRepository
 from service.store.cursors import CursorRepository
 from service.store.ledger import PushLedgerRepository
 from service.store.records import Customers, RecordStore
@@ -52,6 +54,8 @@ class SyncStores:
     scores: ScoreHistoryRepository
     # Where webhook events go (the outbox); None sends none.
     events: EventSink | None = None
+    # What the churn-train job left (None: scoring uses the label-free models only).
+    churn_models: ChurnModelRepository | None = None
 
 
 @dataclass
@@ -114,6 +118,7 @@ def score(
     accounts = stores.records.accounts(
         connection, {h.crm_account_id for h in histories.values() if h.crm_account_id}
     )
+    verdicts = _labelled_verdicts(histories, as_of, models)
     scores: dict[str, CustomerScore] = {}
     for customer_id, history in histories.items():
         scores[customer_id] = score_customer(
@@ -126,8 +131,29 @@ def score(
             transactions=history.transactions,
             account=accounts.get(history.crm_account_id or ""),
             owners=owners,
+            verdict=verdicts.get(customer_id),
         )
     return scores
+
+
+def _labelled_verdicts(
+    histories: Mapping[str, Customers], as_of: datetime, models: ScoringModels
+) -> dict[str, Verdict]:
+    """The labelled churn model's verdicts, in one prediction for all the customers."""
+    if models.labelled is None:
+        return {}
+    return judge(
+        models.labelled,
+        [h.customer for h in histories.values()],
+        as_of,
+        surveys=[r for h in histories.values() for r in h.surveys],
+        interactions=[r for h in histories.values() for r in h.interactions],
+        cases=[r for h in histories.values() for r in h.cases],
+        transactions=[r for h in histories.values() for r in h.transactions],
+        bgnbd=models.bgnbd,
+        horizon_days=models.horizon_days,
+        weights=models.weights,
+    )
 
 
 def act_on(
@@ -269,11 +295,13 @@ def sync(
         # A run stopped between the CRM creating tasks and our ledger learning their ids: send
         # them again first (an upsert by key, no duplicate) so this pull knows them as ours
         # instead of taking them for customer activity.
-        before = models or scoring_models(stores.records, connection, as_of, flag_policy)
+        before = models or scoring_models(
+            stores.records, connection, as_of, flag_policy, stores.churn_models
+        )
         act_on(connection, unconfirmed, writer, stores, as_of, before, SyncReport())
     pull(connection, reader, stores, analyzer, report, progress)
     if models is None:
-        models = scoring_models(stores.records, connection, as_of, flag_policy)
+        models = scoring_models(stores.records, connection, as_of, flag_policy, stores.churn_models)
     customers = report.changed_customers | set(rescore)
     act_on(connection, customers, writer, stores, as_of, models, report, progress)
     return report

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from service.api.deps import ReadKey, SettingsDep, WriteKey
 from service.api.listing import Cursor, Limit, cursor_problems
 from service.api.problems import ProblemError
+from service.config import Settings
 from service.jobs import SYNC, JobConflictError, JobQueue, UnknownJobKindError
 from service.store.paging import Sort
 from service.store.tables import ACTIVE_JOB_STATES, Job, JobState
@@ -124,17 +125,33 @@ def _job_or_404(queue: JobQueue, job_id: str) -> Job:
 def start_sync(
     body: SyncRequest, _: WriteKey, settings: SettingsDep, queue: JobQueueDep, response: Response
 ) -> JobOut:
-    if body.connection not in settings.connections:
-        raise ProblemError(404, f"no connection named '{body.connection}'", kind="not-found")
+    return submit_connection_job(
+        queue, settings, response, SYNC, body.connection, {"full": body.full}, "a sync"
+    )
+
+
+def submit_connection_job(
+    queue: JobQueue,
+    settings: Settings,
+    response: Response,
+    kind: str,
+    connection: str,
+    params: dict[str, Any],
+    what: str,
+) -> JobOut:
+    """Queue one job of `kind` for a configured connection: 404 unknown connection, 409 one
+    already active (its id in `job_id`), 501 kind not registered here; sets `Location`."""
+    if connection not in settings.connections:
+        raise ProblemError(404, f"no connection named '{connection}'", kind="not-found")
     try:
-        job = queue.submit(SYNC, connection=body.connection, params={"full": body.full})
+        job = queue.submit(kind, connection=connection, params=params)
     except UnknownJobKindError as error:
         raise ProblemError(501, str(error), kind="job-kind-not-registered") from None
     except JobConflictError as conflict:
         existing = conflict.existing
         raise ProblemError(
             409,
-            f"a sync of '{body.connection}' is already {existing.state if existing else 'active'}",
+            f"{what} of '{connection}' is already {existing.state if existing else 'active'}",
             kind="job-conflict",
             job_id=existing.id if existing else None,
         ) from None

@@ -11,12 +11,15 @@ model learns from exactly the numbers the service shows.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
 from service.domain import (
     Case,
@@ -27,11 +30,9 @@ from service.domain import (
     TransactionKind,
     TransactionStatus,
 )
-from service.scoring.churn.bgnbd import BgNbdParams, expected_purchases, p_no_purchase
-from service.scoring.churn.summary import purchase_summary
-from service.scoring.columns import columns_from_records
-from service.scoring.experience import experience_matrix
-from service.scoring.weights import FACTORS, ExperienceWeights, default_weights
+from service.scoring.churn.bgnbd import BgNbdParams
+from service.scoring.churn.features import profile_features
+from service.scoring.weights import ExperienceWeights
 
 
 class LabelRule(StrEnum):
@@ -40,6 +41,23 @@ class LabelRule(StrEnum):
     CRM_CANCELLATION = "crm_cancellation"
     LOST_RENEWAL = "lost_renewal"
     NO_PURCHASE = "no_purchase"
+
+
+class TrainingPolicy(BaseModel):
+    """How the `churn-train` job learns from a connection's outcomes (`CEM_CHURN_TRAINING__*`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Fewer churned (or retained) outcomes than this and no model is trained: its metrics
+    # would be noise.
+    min_outcomes: int = Field(default=50, ge=10)
+    # The labelled model must beat the label-free one's out-of-time ROC-AUC by this much.
+    min_auc_gain: float = Field(default=0.0, ge=0.0, le=0.5)
+    # The customer attribute (a mapped CRM field) whose values get their own survival curve.
+    plan_attribute: str = "plan"
+    min_subscribers: int = Field(default=30, ge=5)
+    # How often the scheduler retrains each connection.
+    every_hours: float = Field(default=24.0, gt=0)
 
 
 def snapshot_table(
@@ -57,7 +75,6 @@ def snapshot_table(
 ) -> pd.DataFrame:
     """Features and label per (customer, snapshot); columns `customer_id`, `snapshot_at`,
     `churned` plus the features. Customers already gone at a snapshot are left out of it."""
-    w = weights or default_weights()
     ids = [c.id for c in customers]
     frames = []
     for at in sorted(snapshots):
@@ -65,39 +82,19 @@ def snapshot_table(
         if not alive:
             continue
         alive_ids = [c.id for c in alive]
-        cols = columns_from_records(
-            alive_ids,
+        frame = profile_features(
+            alive,
             at,
             surveys=surveys,
             interactions=interactions,
             cases=cases,
             transactions=transactions,
-            default_target_hours=w.default_case_target_hours,
+            bgnbd=bgnbd,
+            horizon_days=horizon_days,
+            weights=weights,
         )
-        exp = experience_matrix(cols, w)
-        s = purchase_summary(cols.purchases, cols.n, cols.as_of_day)
-        frame = pd.DataFrame(
-            {
-                "customer_id": alive_ids,
-                "snapshot_at": at,
-                "experience_score": exp.score,
-                **{f"sub_{name}": exp.subscores[:, k] for k, name in enumerate(FACTORS)},
-                "open_cases": exp.counts[:, FACTORS.index("open_cases")],
-                "repeat_purchases": s.x,
-                "weeks_since_purchase": np.where(s.buyer, s.age - s.t_x, np.nan),
-                "weeks_as_buyer": np.where(s.buyer, s.age, np.nan),
-                "mean_spend": np.where(s.buyer, s.monetary, np.nan),
-                "contract": [c.contract.value for c in alive],
-            }
-        )
-        if bgnbd is not None:
-            t = horizon_days / bgnbd.unit_days
-            frame["bgnbd_p_no_purchase"] = np.where(
-                s.buyer, p_no_purchase(bgnbd, t, s.x, s.t_x, s.age), np.nan
-            )
-            frame["bgnbd_expected"] = np.where(
-                s.buyer, expected_purchases(bgnbd, t, s.x, s.t_x, s.age), np.nan
-            )
+        frame.insert(0, "snapshot_at", at)
+        frame.insert(0, "customer_id", alive_ids)
         end = at + timedelta(days=horizon_days)
         if label is LabelRule.CRM_CANCELLATION:
             frame["churned"] = [
@@ -123,3 +120,94 @@ def snapshot_table(
     if not frames:
         raise ValueError(f"no customer of {len(ids)} was active at any snapshot")
     return pd.concat(frames, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One labelled outcome: the customer, the date the label counts from, churned or not."""
+
+    customer: Customer
+    at: datetime
+    churned: bool
+
+
+def crm_outcomes(
+    customers: Sequence[Customer], transactions: Sequence[Transaction], as_of: datetime
+) -> list[Outcome]:
+    """The outcomes the CRM records, through the mappings:
+
+    - a churn status on the customer (`churned`), dated by `churn_label_at`, else by
+      `cancelled_at`, else `as_of` (a status without a date counts as current);
+    - each closed renewal: lost = churned, won = renewed, dated by its close date.
+    Outcomes after `as_of` are left out; the list is in time order (ties by customer id)."""
+    by_id = {c.id: c for c in customers}
+    out = [
+        Outcome(c, min(as_of, c.churn_label_at or c.cancelled_at or as_of), bool(c.churned))
+        for c in customers
+        if c.churned is not None
+    ]
+    out += [
+        Outcome(by_id[t.customer_id], t.occurred_at, t.status is TransactionStatus.LOST)
+        for t in transactions
+        if t.kind is TransactionKind.RENEWAL
+        and t.status in (TransactionStatus.WON, TransactionStatus.LOST)
+        and t.customer_id in by_id
+        and t.occurred_at <= as_of
+    ]
+    return sorted(out, key=lambda o: (o.at, o.customer.id))
+
+
+def outcome_table(
+    outcomes: Sequence[Outcome],
+    *,
+    horizon_days: int,
+    surveys: Sequence[SurveyResponse] = (),
+    interactions: Sequence[Interaction] = (),
+    cases: Sequence[Case] = (),
+    transactions: Sequence[Transaction] = (),
+    bgnbd: BgNbdParams | None = None,
+    weights: ExperienceWeights | None = None,
+) -> pd.DataFrame:
+    """Features `horizon_days` before each outcome (what a prediction then could have known),
+    the label, and `snapshot_at` = the outcome's date; rows in the order of `outcomes`.
+
+    Outcomes are grouped by the day their features are taken, and each group reads only its own
+    customers' records, so the cost grows with the records, not records x dates. The CRM's own
+    fields (`attributes`) are today's values: the CRM keeps no history of them."""
+    per_customer: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for kind, records in (
+        ("surveys", surveys),
+        ("interactions", interactions),
+        ("cases", cases),
+        ("transactions", transactions),
+    ):
+        for r in records:
+            per_customer[r.customer_id][kind].append(r)
+    groups: dict[datetime, list[int]] = defaultdict(list)
+    for i, o in enumerate(outcomes):
+        cut = o.at - timedelta(days=horizon_days)
+        groups[cut.replace(hour=23, minute=59, second=59, microsecond=0)].append(i)
+    parts = []
+    for at, rows in groups.items():
+        members = [outcomes[i].customer for i in rows]
+        history = {
+            kind: [r for c in {m.id for m in members} for r in per_customer[c][kind]]
+            for kind in ("surveys", "interactions", "cases", "transactions")
+        }
+        frame = profile_features(
+            members,
+            at,
+            bgnbd=bgnbd,
+            horizon_days=horizon_days,
+            weights=weights,
+            **history,
+        )
+        frame.index = pd.Index(rows)
+        parts.append(frame)
+    if not parts:
+        raise ValueError("no outcomes to learn from")
+    table = pd.concat(parts).sort_index()
+    table.insert(0, "snapshot_at", [o.at for o in outcomes])
+    table.insert(0, "customer_id", [o.customer.id for o in outcomes])
+    table["churned"] = [o.churned for o in outcomes]
+    return table.reset_index(drop=True)

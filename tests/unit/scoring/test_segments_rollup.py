@@ -40,7 +40,7 @@ BASE = {
     "days_since_activity": 10.0,
     "experience": 70.0,
     "last_nps": 8.0,
-    "churn_probability": 0.1,
+    "flagged": False,
 }
 
 
@@ -51,12 +51,17 @@ BASE = {
         ({"last_nps": 10.0}, LoyaltyStage.ADVOCATE),
         ({"purchase_days": 1}, LoyaltyStage.SATISFIED),
         ({"tenure_days": 20.0, "purchase_days": 1}, LoyaltyStage.NEW),
-        ({"experience": 45.0}, LoyaltyStage.AT_RISK),
-        ({"last_nps": 3.0}, LoyaltyStage.AT_RISK),
-        ({"churn_probability": 0.8, "last_nps": 10.0}, LoyaltyStage.AT_RISK),
+        # Unhappy but not picked by the flag policy: dissatisfied, not at_risk.
+        ({"experience": 45.0}, LoyaltyStage.DISSATISFIED),
+        ({"last_nps": 3.0}, LoyaltyStage.DISSATISFIED),
+        ({"experience": 45.0, "tenure_days": 20.0}, LoyaltyStage.DISSATISFIED),
+        # at_risk is exactly the flag, whatever else is true.
+        ({"flagged": True, "last_nps": 10.0}, LoyaltyStage.AT_RISK),
+        ({"flagged": True, "experience": 30.0}, LoyaltyStage.AT_RISK),
         ({"days_since_activity": 500.0}, LoyaltyStage.LOST),
+        ({"days_since_activity": 500.0, "flagged": True}, LoyaltyStage.LOST),
         ({"churned": True, "experience": 90.0}, LoyaltyStage.LOST),
-        ({"experience": None, "last_nps": None, "churn_probability": None}, LoyaltyStage.LOYAL),
+        ({"experience": None, "last_nps": None}, LoyaltyStage.LOYAL),
     ],
 )
 def test_loyalty_ladder_rules(changes: dict[str, object], stage: LoyaltyStage) -> None:
