@@ -105,6 +105,7 @@ def _fuzz_server_errors(doc: Doc) -> float:
 
 
 DEFAULT = "default pipeline"
+CDNOW_BACKTEST = ("cdnow", "backtest_full_file")
 
 
 def _sentiment(dataset: str, method: str) -> Extract:
@@ -429,6 +430,36 @@ GOALS: list[Goal] = [
         0.0,
         "lower",
         command="make test-fuzz",
+    ),
+    # Issue 15: label-free churn risk on full CDNOW (fit 39 weeks, check the next 39).
+    *(
+        Goal(
+            15,
+            f"CDNOW label-free churn risk {label} vs the best label-free baseline",
+            "churn_eval.json",
+            _at(*CDNOW_BACKTEST, "our_risk_90d", metric),
+            _at(*CDNOW_BACKTEST, "best_label_free_baseline", metric),
+            "higher",
+            peer=Peer(
+                "best of recency, -E[purchases] BG/NBD and Pareto/NBD",
+                _at(*CDNOW_BACKTEST, "best_label_free_baseline", metric),
+            ),
+            command="python -m bench.scoring.churn_eval",
+        )
+        for metric, label in (("roc_auc", "ROC-AUC"), ("pr_auc", "PR-AUC"))
+    ),
+    Goal(
+        15,
+        "CDNOW label-free churn risk, ECE at the 90-day horizon",
+        "churn_eval.json",
+        _at(*CDNOW_BACKTEST, "our_risk_90d", "at_90_days", "ece"),
+        0.03,
+        "lower",
+        peer=Peer(
+            "plain BG/NBD P(no purchase)",
+            _at(*CDNOW_BACKTEST, "plain_bgnbd_p_no_purchase_90d", "at_90_days", "ece"),
+        ),
+        command="python -m bench.scoring.churn_eval",
     ),
 ]
 

@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from service.scoring.churn.bgnbd import BgNbdParams
 from service.scoring.churn.risk import population_risk
+from service.scoring.churn.selflabel import RiskMap
 from service.scoring.churn.summary import purchase_summary
 from service.scoring.columns import F64, I64, EventColumns
 from service.scoring.experience import experience_matrix
@@ -86,6 +87,7 @@ def score_chunk(
     horizon_days: float,
     threshold: float,
     ladder: LadderRules | None = None,
+    risk_map: RiskMap | None = None,
 ) -> ScoreTable:
     """Score every customer of one chunk."""
     if len(customer_ids) != cols.n:
@@ -94,7 +96,7 @@ def score_chunk(
     summary = purchase_summary(
         cols.purchases, cols.n, cols.as_of_day, unit_days=churn_model.unit_days
     )
-    risk = population_risk(churn_model, summary, horizon_days)
+    risk = population_risk(churn_model, summary, horizon_days, risk_map)
     s = cols.surveys
     is_nps = ~np.isnan(s.nps)
     last_nps = _last_per_customer(s.cust[is_nps], s.age_days[is_nps], s.nps[is_nps], cols.n)
@@ -134,6 +136,7 @@ def score_population(
     horizon_days: float = 90.0,
     threshold: float = 0.5,
     ladder: LadderRules | None = None,
+    risk_map: RiskMap | None = None,
 ) -> Iterator[ScoreTable]:
     """Stream score tables, one per input chunk (consume them as they come)."""
     for ids, cols in chunks:
@@ -145,4 +148,5 @@ def score_population(
             horizon_days=horizon_days,
             threshold=threshold,
             ladder=ladder,
+            risk_map=risk_map,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.domain import (
     Account,
@@ -32,6 +32,7 @@ from service.scoring.actions.signals import customer_signals
 from service.scoring.churn.bgnbd import BgNbdParams
 from service.scoring.churn.labelled import LabelledChurn, Verdict, labelled_flag
 from service.scoring.churn.risk import churn_flag
+from service.scoring.churn.selflabel import RiskMap
 from service.scoring.churn.survival import SurvivalCurve
 from service.scoring.columns import days_before
 from service.scoring.profile import explained_profile
@@ -46,6 +47,9 @@ class ScoringModels(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     bgnbd: BgNbdParams | None = None
+    # BG/NBD's probability recalibrated on the CRM's own history (None: plain BG/NBD is used).
+    risk_map: RiskMap | None = None
+    churn_model_note: str = ""  # what the fit did, or why there is no model / no recalibration
     survival: SurvivalCurve | None = None
     # Kaplan-Meier per plan (the customer's `plan_attribute`), where a plan had enough
     # subscribers; `survival` covers the rest.
@@ -59,6 +63,12 @@ class ScoringModels(BaseModel):
     weights: ExperienceWeights = Field(default_factory=default_weights)
     playbooks: PlaybookSet = Field(default_factory=default_playbooks)
     ladder: LadderRules = LadderRules()
+
+    @model_validator(mode="after")
+    def _one_horizon(self) -> ScoringModels:
+        if self.risk_map is not None and self.risk_map.horizon_days != self.horizon_days:
+            raise ValueError("the risk map must be fitted for the models' horizon_days")
+        return self
 
 
 class CustomerScore(DomainModel):
@@ -134,6 +144,7 @@ def score_customer(
             threshold=m.threshold,
             params=m.bgnbd,
             curve=m.survival_by_plan.get(str(subscribed_plan), m.survival),
+            risk_map=m.risk_map,
             transactions=tx,
             surveys=sv,
             interactions=it,

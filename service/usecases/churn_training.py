@@ -186,7 +186,7 @@ def train_churn(
     progress("customers", len(histories))
     customers = [h.customer for h in histories.values()]
     flat = _flatten(histories)
-    bgnbd = purchase_model(records, connection, as_of)
+    bgnbd = purchase_model(records, connection, as_of, flags.horizon_days)
     survival = _survival(customers, as_of, policy)
     table, source = _table(customers, flat, as_of, flags.horizon_days, bgnbd)
     card: dict[str, Any] = {"label_source": source, "horizon_days": flags.horizon_days}

@@ -1,8 +1,10 @@
 """Fitting the per-CRM models scoring needs (run before scoring, on a schedule).
 
 BG/NBD is fitted on every customer of the connection with purchases, not only on the ones a sync
-touched, so one changed record does not move everybody's risk. The churn flag's threshold is then
-chosen over that same population from the stated `FlagPolicy`, not fixed at a magic 0.5. Too few
+touched, so one changed record does not move everybody's risk. Its probability is then
+recalibrated on the connection's own history when that history allows (`churn.backtest`,
+docs/churn.md), and the churn flag's threshold is chosen over that same population from the
+stated `FlagPolicy`, on the probability scoring will show, not fixed at a magic 0.5. Too few
 repeat buyers give no model, and scoring then says so instead of guessing
 (`CustomerScore.churn_note`).
 """
@@ -13,10 +15,10 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from service.scoring.churn.bgnbd import BgNbdParams, fit_bgnbd
+from service.scoring.churn.backtest import Fitted, fit_label_free
+from service.scoring.churn.bgnbd import BgNbdParams
 from service.scoring.churn.labelled import LabelledChurn
 from service.scoring.churn.risk import population_risk
-from service.scoring.churn.summary import PurchaseSummary, purchase_summary
 from service.scoring.churn.survival import SurvivalCurve
 from service.scoring.churn.thresholds import FlagPolicy, threshold_for_share
 from service.scoring.columns import columns_from_records, epoch_day
@@ -25,32 +27,6 @@ from service.store.churn_models import ChurnModelRepository
 from service.store.records import RecordStore
 
 log = logging.getLogger(__name__)
-
-MIN_REPEAT_BUYERS = 30
-
-
-def _purchase_summary(
-    records: RecordStore, connection: str, as_of: datetime
-) -> PurchaseSummary | None:
-    transactions = records.transactions(connection)
-    customers = sorted({t.customer_id for t in transactions})
-    if not customers:
-        return None
-    columns = columns_from_records(customers, as_of, transactions=transactions)
-    return purchase_summary(columns.purchases, len(customers), epoch_day(as_of))
-
-
-def _fit(summary: PurchaseSummary, connection: str) -> BgNbdParams | None:
-    """BG/NBD parameters from the connection's purchases, or None when too few repeat buyers."""
-    buyers = summary.buyer
-    if int((summary.x[buyers] > 0).sum()) < MIN_REPEAT_BUYERS:
-        log.info("%s: too few repeat buyers for a purchase model", connection)
-        return None
-    try:
-        return fit_bgnbd(summary.x[buyers], summary.t_x[buyers], summary.age[buyers])
-    except (ValueError, ArithmeticError) as error:
-        log.warning("%s: purchase model did not fit (%s)", connection, error)
-        return None
 
 
 def scoring_models(
@@ -64,12 +40,16 @@ def scoring_models(
     what its last `churn-train` run left in `trained_store` (survival curves, and the labelled
     model where it beat the label-free one)."""
     policy = policy or FlagPolicy()
-    summary = _purchase_summary(records, connection, as_of)
-    params = None if summary is None else _fit(summary, connection)
     trained = trained_models(trained_store, connection, policy, as_of)
-    if summary is None or params is None:
+    fitted = _label_free(records, connection, as_of, policy.horizon_days)
+    if fitted is None:
         return ScoringModels(horizon_days=policy.horizon_days, **trained)
-    risk = population_risk(params, summary, policy.horizon_days)
+    log.info("%s: %s", connection, fitted.note)
+    if fitted.bgnbd is None:
+        return ScoringModels(
+            horizon_days=policy.horizon_days, churn_model_note=fitted.note, **trained
+        )
+    risk = population_risk(fitted.bgnbd, fitted.summary, policy.horizon_days, fitted.risk_map)
     choice = threshold_for_share(risk.p_quiet, policy.share)
     log.info(
         "%s: churn flag at P(no purchase in %d days) >= %.3f (%s, %.1f%% of buyers)",
@@ -80,17 +60,33 @@ def scoring_models(
         100 * (choice.share_flagged or 0.0),
     )
     return ScoringModels(
-        bgnbd=params,
+        bgnbd=fitted.bgnbd,
+        risk_map=fitted.risk_map,
+        churn_model_note=fitted.note,
         horizon_days=policy.horizon_days,
         threshold=min(1.0, choice.threshold),
         **trained,
     )
 
 
-def purchase_model(records: RecordStore, connection: str, as_of: datetime) -> BgNbdParams | None:
+def _label_free(
+    records: RecordStore, connection: str, as_of: datetime, horizon_days: int
+) -> Fitted | None:
+    """BG/NBD and its recalibration on the connection's purchases (None: nobody bought)."""
+    transactions = records.transactions(connection)
+    customers = sorted({t.customer_id for t in transactions})
+    if not customers:
+        return None
+    columns = columns_from_records(customers, as_of, transactions=transactions)
+    return fit_label_free(columns.purchases, len(customers), epoch_day(as_of), horizon_days)
+
+
+def purchase_model(
+    records: RecordStore, connection: str, as_of: datetime, horizon_days: int
+) -> BgNbdParams | None:
     """The connection's BG/NBD fit (None with too few repeat buyers), as scoring fits it."""
-    summary = _purchase_summary(records, connection, as_of)
-    return None if summary is None else _fit(summary, connection)
+    fitted = _label_free(records, connection, as_of, horizon_days)
+    return None if fitted is None else fitted.bgnbd
 
 
 def trained_models(

@@ -162,7 +162,7 @@ def death_odds(p: BgNbdParams, x: F64, t_x: F64, age: F64) -> F64:
 
 def p_alive(p: BgNbdParams, x: F64, t_x: F64, age: F64, *, odds: F64 | None = None) -> F64:
     """P(still active at age). Equals 1 for x == 0 by construction: never use it alone to rank
-    one-time buyers (it ranks them as the safest customers; see docs/churn-resources.md).
+    one-time buyers (it ranks them as the safest customers; see docs/scoring.md).
     `odds`: `death_odds(p, x, t_x, age)` when the caller has them already."""
     if odds is None:
         odds = death_odds(p, x, t_x, age)

@@ -35,6 +35,7 @@ from service.scoring.churn.bgnbd import (
     p_alive,
     p_no_purchase,
 )
+from service.scoring.churn.selflabel import RiskMap, apply_risk_map, risk_features
 from service.scoring.churn.signals import experience_warnings, recent_complaint
 from service.scoring.churn.summary import PurchaseSummary, purchase_summary
 from service.scoring.churn.survival import SurvivalCurve, p_cancel_within
@@ -48,22 +49,34 @@ SEGMENT_CODES: tuple[ChurnSegment, ...] = tuple(ChurnSegment)
 class PopulationRisk:
     """BG/NBD risk for many customers at once (NaN where a value is not meaningful)."""
 
-    p_quiet: F64  # P(no purchase in horizon); NaN for customers who never bought
+    p_quiet: F64  # P(no purchase in horizon), recalibrated when a map is given; NaN: never bought
     expected: F64
     p_alive: F64  # NaN for one-time buyers: P(alive) = 1 for them says nothing
     segment: np.ndarray  # index into SEGMENT_CODES
 
 
-def population_risk(params: BgNbdParams, s: PurchaseSummary, horizon_days: float) -> PopulationRisk:
-    """Vectorised BG/NBD risk for a purchase summary (same units as the fit)."""
+def population_risk(
+    params: BgNbdParams,
+    s: PurchaseSummary,
+    horizon_days: float,
+    risk_map: RiskMap | None = None,
+) -> PopulationRisk:
+    """Vectorised BG/NBD risk for a purchase summary (same units as the fit).
+
+    With `risk_map` (fitted for this horizon on the connection's own backtest) the probability
+    is the recalibrated one; expected purchases and P(alive) stay BG/NBD's."""
     if abs(s.unit_days - params.unit_days) > 1e-9:
         raise ValueError(f"summary in {s.unit_days}-day units, model in {params.unit_days}")
+    if risk_map is not None and risk_map.horizon_days != horizon_days:
+        raise ValueError(f"risk map made for {risk_map.horizon_days} days, asked {horizon_days}")
     t = horizon_days / params.unit_days
     # The three share the odds of having dropped out: worked out once, not three times.
     odds = death_odds(params, s.x, s.t_x, s.age)
     quiet = p_no_purchase(params, t, s.x, s.t_x, s.age, odds=odds)
     exp = expected_purchases(params, t, s.x, s.t_x, s.age, odds=odds)
     alive = p_alive(params, s.x, s.t_x, s.age, odds=odds)
+    if risk_map is not None:
+        quiet = apply_risk_map(risk_map, risk_features(s, quiet, exp))
     segment = np.where(
         ~s.buyer,
         SEGMENT_CODES.index(ChurnSegment.NO_PURCHASE),
@@ -147,6 +160,7 @@ def churn_flag(
     threshold: float,
     params: BgNbdParams | None = None,
     curve: SurvivalCurve | None = None,
+    risk_map: RiskMap | None = None,
     transactions: Sequence[Transaction] = (),
     surveys: Sequence[SurveyResponse] = (),
     interactions: Sequence[Interaction] = (),
@@ -202,7 +216,7 @@ def churn_flag(
         amount=np.array([t.amount for t in won]),
     )
     s = purchase_summary(cols, 1, epoch_day(as_of), unit_days=params.unit_days)
-    risk = population_risk(params, s, horizon_days)
+    risk = population_risk(params, s, horizon_days, risk_map)
     p = float(risk.p_quiet[0])
     segment = SEGMENT_CODES[int(risk.segment[0])]
     alive = None if np.isnan(risk.p_alive[0]) else float(risk.p_alive[0])

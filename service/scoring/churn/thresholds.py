@@ -1,6 +1,6 @@
 """Choosing the churn flag threshold from a stated target, never a magic number.
 
-Three rules (docs/churn-resources.md section 5D): a precision target on held-out data, a
+Three rules (docs/scoring.md, "Flag threshold"): a precision target on held-out data, a
 capacity rule (top k per owner), and a cost rule (flag when p x save rate x value > contact
 cost; valid only for calibrated probabilities). Hysteresis keeps flags from flapping.
 """

@@ -9,6 +9,7 @@ from service.domain import ChurnSegment, Customer
 from service.scoring.batch import score_chunk, score_population
 from service.scoring.churn.bgnbd import BgNbdParams
 from service.scoring.churn.risk import SEGMENT_CODES, churn_flag
+from service.scoring.churn.selflabel import FEATURES, RiskMap
 from service.scoring.columns import columns_from_records
 from service.scoring.profile import experience_profile
 from service.scoring.segments import STAGE_ORDER, LoyaltyStage
@@ -16,6 +17,16 @@ from service.scoring.weights import FACTORS, default_weights
 from tests.unit.scoring.builders import AS_OF, closed_case, message, open_case, purchase, survey
 
 MODEL = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426, log_likelihood=-1, n_customers=1)
+RECALIBRATION = RiskMap(
+    horizon_days=90,
+    mean=(0.0,) * len(FEATURES),
+    scale=(1.0,) * len(FEATURES),
+    coef=(0.5, 0.1, -0.4, 0.1, 0.05, 0.2, -0.1),
+    intercept=0.3,
+    cut_day=0,
+    n_examples=1,
+    observed_rate=0.5,
+)
 
 
 def _population() -> tuple[list[str], dict[str, list]]:
@@ -44,12 +55,19 @@ def _population() -> tuple[list[str], dict[str, list]]:
     return ids, rec
 
 
-def test_batch_matches_the_explained_single_customer_path() -> None:
+@pytest.mark.parametrize("risk_map", [None, RECALIBRATION], ids=["bgnbd", "recalibrated"])
+def test_batch_matches_the_explained_single_customer_path(risk_map: RiskMap | None) -> None:
     ids, rec = _population()
     w = default_weights()
     cols = columns_from_records(ids, AS_OF, **rec)
     table = score_chunk(
-        np.array(ids), cols, weights=w, churn_model=MODEL, horizon_days=90, threshold=0.5
+        np.array(ids),
+        cols,
+        weights=w,
+        churn_model=MODEL,
+        horizon_days=90,
+        threshold=0.5,
+        risk_map=risk_map,
     )
     assert len(table) == 5
     for i, cid in enumerate(ids):
@@ -66,6 +84,7 @@ def test_batch_matches_the_explained_single_customer_path() -> None:
             horizon_days=90,
             threshold=0.5,
             params=MODEL,
+            risk_map=risk_map,
             transactions=rec["transactions"],
         )
         if flag is None:
