@@ -211,7 +211,9 @@ def train_churn(
             free = _label_free_auc(table, classifier.card.test_window)
             card["label_free_roc_auc"] = free
             in_use = auc > (free if free is not None else 0.5) + policy.min_auc_gain
-            p_now = probabilities(classifier, customers, as_of, bgnbd=bgnbd, **flat)
+            # The share is of today's customers: those the CRM records as gone are left out.
+            current = [c for c in customers if not c.churned and c.cancelled_at is None]
+            p_now = probabilities(classifier, current, as_of, bgnbd=bgnbd, **flat)
             choice = threshold_for_share(p_now, flags.share)
             card["threshold"] = choice.model_dump(mode="json")
             versus = f"{free:.3f}" if free is not None else "none (no purchase model)"

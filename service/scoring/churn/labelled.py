@@ -167,9 +167,13 @@ def labelled_flag(
     transactions: Sequence[Transaction] = (),
     base_rate: float | None = None,
 ) -> ChurnFlag:
-    """The churn flag from the labelled model's verdict; a fresh complaint still flags."""
+    """The churn flag from the labelled model's verdict; a fresh complaint still flags. A
+    customer the CRM already records as gone is not flagged: there is nobody left to keep."""
+    gone = bool(customer.churned) or (
+        customer.cancelled_at is not None and customer.cancelled_at <= as_of
+    )
     complaint = recent_complaint(as_of, surveys=surveys, interactions=interactions)
-    first = (complaint,) if complaint is not None else ()
+    first = (complaint,) if complaint is not None and not gone else ()
     return ChurnFlag(
         customer_id=customer.id,
         as_of=as_of,
@@ -177,7 +181,7 @@ def labelled_flag(
         probability=verdict.probability,
         model=ChurnModelKind.CLASSIFIER,
         segment=_segment(customer, transactions),
-        flagged=verdict.probability >= model.threshold or bool(first),
+        flagged=not gone and (verdict.probability >= model.threshold or bool(first)),
         threshold=model.threshold,
         base_rate=base_rate,
         drivers=(*first, model.judged_by(), *verdict.drivers),
