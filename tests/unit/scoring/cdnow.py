@@ -35,3 +35,7 @@ def telco() -> tuple[datasets.pd.DataFrame, datasets.np.ndarray]:
 
 def epoch_day(d: date) -> int:
     return (d - date(1970, 1, 1)).days
+
+
+def mlc() -> tuple[datasets.pd.DataFrame, datasets.np.ndarray]:
+    return _or_skip(datasets.mlc_churn)
