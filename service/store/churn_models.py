@@ -1,13 +1,14 @@
 """The churn models each connection's `churn-train` job produced: card, use, bytes, curves.
 
-The classifier is stored as bytes we serialised ourselves (pickle of scikit-learn objects) and
-only ever loaded from this table: the database is inside the trust boundary, like the API keys'
-hashes. Nothing a caller sends is ever unpickled.
+The classifier is stored as bytes it serialised itself (`ChurnClassifier.to_bytes`) and only
+ever loaded from this table: the database is inside the trust boundary. Nothing a caller sends
+is ever unpickled. Bytes from another model format or scikit-learn version are not loaded: the
+run then counts as having no model until the scheduled job retrains.
 """
 
 from __future__ import annotations
 
-import pickle
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,8 @@ from sqlmodel import Session, col, select
 from service.scoring.churn.classifier import ChurnClassifier
 from service.store.database import session_scope
 from service.store.tables import ChurnModel
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ class ChurnModelRepository:
         classifier: ChurnClassifier | None,
     ) -> None:
         """Store one run (the newest run is the one scoring reads)."""
-        blob = None if classifier is None else pickle.dumps(classifier, protocol=5)
+        blob = None if classifier is None else classifier.to_bytes()
         with session_scope(self._engine) as session:
             session.add(
                 ChurnModel(
@@ -78,8 +81,10 @@ class ChurnModelRepository:
             return None
         classifier = None
         if with_model and row.model is not None:
-            # Our own bytes from our own table (see the module docstring).
-            classifier = pickle.loads(row.model)  # noqa: S301
+            try:
+                classifier = ChurnClassifier.from_bytes(row.model)
+            except ValueError as error:
+                log.warning("%s: stored churn model not loaded: %s", connection, error)
         return StoredChurnModel(
             connection=row.connection,
             trained_at=row.trained_at,

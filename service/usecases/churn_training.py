@@ -202,6 +202,7 @@ def train_churn(
             table["churned"].to_numpy(dtype=bool),
             table["snapshot_at"],
             min_positives=policy.min_outcomes,
+            trained_at=as_of,
         )
         classifier = outcome.classifier
         reason = outcome.reason

@@ -11,7 +11,8 @@ from service.store.churn_models import StoredChurnModel
 
 
 class Driver(BaseModel):
-    """A feature and how much it moves the model's risk on the out-of-time test."""
+    """A feature and how much it moves the risk on the out-of-time test: the mean |change in
+    log-odds| when it is set to its typical value."""
 
     feature: str
     importance: float
@@ -141,8 +142,6 @@ class ChurnModelCard(BaseModel):
         return "\n".join(lines)
 
 
-def _driver(value: Any) -> Driver:
-    if isinstance(value, dict):
-        return Driver(feature=str(value.get("feature")), importance=float(value["importance"]))
-    feature, importance = value
-    return Driver(feature=str(feature), importance=float(importance))
+def _driver(value: dict[str, Any]) -> Driver:
+    """A stored `GlobalDriver` (name, mean |log-odds change|) as the card shows it."""
+    return Driver(feature=str(value["name"]), importance=float(value["mean_abs_impact"]))

@@ -161,3 +161,6 @@ def test_model_card_over_the_api_and_training_on_demand(tmp_path: Path) -> None:
         assert body["ece"] is not None
         assert body["base_rate"] is not None
         assert "crm_plan" in body["features"]
+        # The fourth service call and the plan are what this data's churn hangs on.
+        top = {d["feature"] for d in body["top_drivers"][:4]}
+        assert top & {"crm_plan", "contacts_30d", "contacts_90d", "inbound_30d", "inbound_90d"}
