@@ -210,6 +210,11 @@ def train_churn(
     else:
         progress("outcomes", len(table))
         features = table.drop(columns=["customer_id", "snapshot_at", "churned"])
+        # A feature with one value over every outcome carries nothing to learn (our activity
+        # counts where the CRM holds only fields, say); it is left out and named on the card.
+        constant = [c for c in features.columns if features[c].nunique(dropna=False) <= 1]
+        features = features.drop(columns=constant)
+        card["constant_features"] = constant
         outcome = train_churn_classifier(
             features,
             table["churned"].to_numpy(dtype=bool),

@@ -174,7 +174,10 @@ def crm_outcomes(
     - a churn status on the customer (`churned`), dated by `churn_label_at`, else by
       `cancelled_at`, else `as_of` (a status without a date counts as current);
     - each closed renewal: lost = churned, won = renewed, dated by its close date.
-    Outcomes after `as_of` are left out; the list is in time order (ties by customer id)."""
+    Outcomes after `as_of` are left out; the list is in time order. Ties (a date field puts
+    many outcomes on one day) go by the CRM's record id, then ours: the same CRM data gives the
+    same order, and so the same out-of-time split, on every pull into any database (our ids are
+    random, so ordering by them alone reshuffled each day's outcomes from one pull to the next)."""
     by_id = {c.id: c for c in customers}
     out = [
         Outcome(c, min(as_of, c.churn_label_at or c.cancelled_at or as_of), bool(c.churned))
@@ -189,7 +192,11 @@ def crm_outcomes(
         and t.customer_id in by_id
         and t.occurred_at <= as_of
     ]
-    return sorted(out, key=lambda o: (o.at, o.customer.id))
+    return sorted(out, key=lambda o: (o.at, _crm_id(o.customer), o.customer.id))
+
+
+def _crm_id(customer: Customer) -> str:
+    return customer.source.crm_id if customer.source is not None else ""
 
 
 def outcome_table(
