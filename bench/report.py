@@ -503,6 +503,41 @@ GOALS: list[Goal] = [
         ),
         command="python -m bench.scoring.churn_eval",
     ),
+    # Issue 15: the labelled model through the CRM (Salesforce sandbox fields -> sync's pull ->
+    # churn-train's card) on IBM Telco and MLC++, beside the same model on the table directly.
+    *(
+        Goal(
+            15,
+            f"{label} churn through the CRM (sandbox -> sync -> churn-train), {name}",
+            "churn_crm_path.json",
+            _at(key, "crm_shaped", "test_metrics", metric),
+            limit,
+            better,
+            peer=Peer(
+                "the same model on the table directly, same order",
+                _at(key, "direct", "test_metrics", metric),
+            ),
+            command="python -m bench.scoring.crm_path",
+        )
+        for key, label, metric, name, limit, better in (
+            ("telco", "IBM Telco", "roc_auc", "ROC-AUC", 0.85, "higher"),
+            ("mlc", "MLC++", "pr_auc", "PR-AUC", 0.88, "higher"),
+            ("telco", "IBM Telco", "ece", "ECE", 0.03, "lower"),
+            ("mlc", "MLC++", "ece", "ECE", 0.03, "lower"),
+        )
+    ),
+    *(
+        Goal(
+            15,
+            f"{label} churn: CRM-shaped vs direct, worst |difference| of ROC-AUC, PR-AUC, ECE",
+            "churn_crm_path.json",
+            _at(key, "max_abs_difference"),
+            0.01,
+            "lower",
+            command="python -m bench.scoring.crm_path",
+        )
+        for key, label in (("telco", "IBM Telco"), ("mlc", "MLC++"))
+    ),
 ]
 
 

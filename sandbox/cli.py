@@ -95,6 +95,13 @@ def serve(
     page_size: Annotated[
         int, typer.Option(min=1, max=2000, help="Salesforce query page size.")
     ] = 2000,
+    churn_status: Annotated[
+        bool,
+        typer.Option(
+            help="Give contacts a churn status and date from the generator's truth "
+            "(Salesforce Churn_Status__c/Churn_Date__c, HubSpot churn_status/churn_date)."
+        ),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object on the first stdout line.")
     ] = False,
@@ -110,6 +117,7 @@ def serve(
         dataset=dataset,
         tls=tls,
         page_size=page_size,
+        churn_status=churn_status,
     )
     try:
         running = start_sandbox(options)

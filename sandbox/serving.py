@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from sandbox.core.faults import resolve_profile
 from sandbox.core.server import SandboxServer
-from sandbox.data.generate import generate
+from sandbox.data.churnstatus import ChurnStatus, churn_statuses
+from sandbox.data.generate import generate, truths
 from sandbox.data.model import Record
 from sandbox.salesforce.app import create_app as create_salesforce_app
 from sandbox.salesforce.app import emulator_of
@@ -43,6 +45,8 @@ class ServeOptions:
     dataset: Path | None = None
     tls: bool = True
     page_size: int = 2000
+    # The optional churn status on contacts, from the generator's truth (sandbox.data.churnstatus).
+    churn_status: bool = False
 
 
 @dataclass
@@ -73,6 +77,16 @@ def _records(options: ServeOptions) -> Callable[[], Iterator[Record]]:
     return stream
 
 
+def _churn(options: ServeOptions, now: datetime) -> dict[str, ChurnStatus] | None:
+    if not options.churn_status:
+        return None
+    if options.dataset is not None:
+        from sandbox.data.files import read_truths
+
+        return churn_statuses(read_truths(options.dataset), now)
+    return churn_statuses(truths(options.seed, options.customers), now)
+
+
 def _start(server: SandboxServer, port: int) -> SandboxServer:
     try:
         return server.start()
@@ -88,7 +102,7 @@ def _salesforce(
     )
     app = create_salesforce_app(config)
     emulator = emulator_of(app)
-    report = emulator.load(records)
+    report = emulator.load(records, churn_status=_churn(options, emulator.state.clock.now()))
     server = _start(
         SandboxServer(app, host=options.host, port=options.port, tls=options.tls), options.port
     )
@@ -109,7 +123,7 @@ def _hubspot(
         ) from exc
     app = create_hubspot_app(HubSpotConfig(faults=resolve_profile(options.faults, options.seed)))
     emulator = app.state.hubspot
-    report = emulator.load(records)
+    report = emulator.load(records, churn_status=_churn(options, emulator.sandbox.clock.now()))
     server = _start(SandboxServer(app, host=options.host, port=port), port)
     info: dict[str, Any] = emulator.credentials(server.base_url)
     info["loaded"] = report.to_json()["counts"]

@@ -172,9 +172,15 @@ def load_mapping(path: Path, schema_path: Path) -> Mapping:
     )
 
 
+EXAMPLES = "examples"
+"""A folder of that name under a mappings directory holds examples to copy, never loaded."""
+
+
 def _files(directory: Path) -> Iterator[Path]:
     for pattern in ("*.yaml", "*.yml"):
-        yield from directory.rglob(pattern)
+        for path in directory.rglob(pattern):
+            if EXAMPLES not in path.relative_to(directory).parts[:-1]:
+                yield path
 
 
 def load_mappings(directory: Path | None = None) -> MappingSet:

@@ -6,18 +6,20 @@ into; it owns the shared sandbox state (clock, faults, request log) of this emul
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
 from sandbox.core.faults import FaultInjector
 from sandbox.core.state import SandboxState
+from sandbox.data.churnstatus import ACTIVE, CHURNED, ChurnStatus
 from sandbox.data.model import Record
 from sandbox.hubspot.associations import AssociationStore
 from sandbox.hubspot.auth import TokenRegistry
 from sandbox.hubspot.config import HubSpotConfig
 from sandbox.hubspot.loader import Loader, LoadReport
 from sandbox.hubspot.objects import ObjectService
+from sandbox.hubspot.objecttypes import OBJECT_TYPES
 from sandbox.hubspot.owners import OwnerDirectory
 from sandbox.hubspot.properties import PropertyRegistry
 from sandbox.hubspot.ratelimit import RateLimiter
@@ -47,11 +49,53 @@ class HubSpotEmulator:
         self.associations.listeners.append(self.webhooks.listen_association)
         self.sandbox.on_reset(self.reset_data)
 
-    def load(self, records: Iterable[Record], *, all_ids: bool = False) -> LoadReport:
+    def load(
+        self,
+        records: Iterable[Record],
+        *,
+        all_ids: bool = False,
+        churn_status: Mapping[str, ChurnStatus] | None = None,
+    ) -> LoadReport:
         """Stream generated records into the portal (see :mod:`sandbox.hubspot.loader`);
-        ``all_ids`` maps every generator id, not only the referenced ones."""
-        loader = Loader(self.objects, self.associations, self.owners, all_ids=all_ids)
+        ``all_ids`` maps every generator id, not only the referenced ones.
+
+        ``churn_status`` (generated person id -> status, :mod:`sandbox.data.churnstatus`) turns
+        on the optional churn status: contact properties ``churn_status`` and ``churn_date``
+        are defined (once) and filled for the contacts loaded."""
+        if churn_status is not None:
+            self.add_churn_properties()
+        loader = Loader(
+            self.objects, self.associations, self.owners, all_ids=all_ids, churn=churn_status
+        )
         return loader.load(records)
+
+    def add_churn_properties(self) -> None:
+        """Define the contact properties ``churn_status`` (active/churned) and ``churn_date``
+        as a portal admin would (no-op when they exist)."""
+        contacts = OBJECT_TYPES["contacts"]
+        wanted: list[dict[str, Any]] = [
+            {
+                "name": "churn_status",
+                "label": "Churn status",
+                "type": "enumeration",
+                "fieldType": "select",
+                "groupName": "contactinformation",
+                "options": [
+                    {"label": ACTIVE, "value": ACTIVE.lower()},
+                    {"label": CHURNED, "value": CHURNED.lower()},
+                ],
+            },
+            {
+                "name": "churn_date",
+                "label": "Churn date",
+                "type": "date",
+                "fieldType": "date",
+                "groupName": "contactinformation",
+            },
+        ]
+        for body in wanted:
+            if self.properties.get(contacts, str(body["name"])) is None:
+                self.properties.create(contacts, body, self.sandbox.clock.now())
 
     def credentials(self, base_url: str) -> dict[str, Any]:
         """What a client needs, for ``cem sandbox serve`` to print (``--json`` included).

@@ -19,10 +19,11 @@ from __future__ import annotations
 import gc
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sandbox.data.churnstatus import ChurnStatus
 from sandbox.data.model import (
     Case,
     Company,
@@ -83,11 +84,15 @@ class Loader:
         owners: OwnerDirectory,
         *,
         all_ids: bool = False,
+        churn: Mapping[str, ChurnStatus] | None = None,
     ) -> None:
         self.objects = objects
         self.associations = associations
         self.owners = owners
         self.all_ids = all_ids
+        # The optional churn status per generated person id (`sandbox.data.churnstatus`); the
+        # emulator defines the two contact properties first.
+        self.churn: Mapping[str, ChurnStatus] = churn or {}
         self.report = LoadReport()
 
     def load(self, records: Iterable[Record]) -> LoadReport:
@@ -181,6 +186,11 @@ class Loader:
         }
         if company_id is not None:
             values["associatedcompanyid"] = str(company_id)
+        status = self.churn.get(person.id)
+        if status is not None and not person.is_lead:
+            values["churn_status"] = status.label.lower()
+            if status.on is not None:
+                values["churn_date"] = status.on.isoformat()
         created = iso(person.created_at)
         values["createdate"] = created
         contact_id = self._store("contacts", person.id, values, created, referenced=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from sandbox.core.faults import FaultInjector
 from sandbox.core.state import SandboxState
+from sandbox.data.churnstatus import ACTIVE, CHURNED, ChurnStatus
 from sandbox.data.model import Record as DataRecord
 from sandbox.salesforce.bulk import BulkJobs
 from sandbox.salesforce.changeevents import ChangeEventSender
@@ -48,9 +49,43 @@ class SalesforceEmulator:
         self.state.on_reset(self._reset)
         self.state.on_clear_data(self._clear_data)
 
-    def load(self, records: Iterable[DataRecord]) -> LoadReport:
-        """Stream generated records into the org; the report accumulates over calls."""
+    def load(
+        self,
+        records: Iterable[DataRecord],
+        *,
+        churn_status: Mapping[str, ChurnStatus] | None = None,
+    ) -> LoadReport:
+        """Stream generated records into the org; the report accumulates over calls.
+
+        `churn_status` (generated person id -> status, `sandbox.data.churnstatus`) turns on the
+        optional churn status: the Contact custom fields `Churn_Status__c` and `Churn_Date__c`
+        are created through the Tooling API (once) and filled for the contacts loaded."""
+        if churn_status is not None:
+            self.add_churn_fields()
+            self.loader.churn = churn_status
         return self.loader.load(records)
+
+    def add_churn_fields(self) -> None:
+        """Create `Contact.Churn_Status__c` (Active/Churned) and `Contact.Churn_Date__c` as an
+        admin would, through the Tooling API's CustomField (no-op when they exist)."""
+        wanted = {
+            "Churn_Status__c": {
+                "label": "Churn Status",
+                "type": "Picklist",
+                "valueSet": {
+                    "valueSetDefinition": {
+                        "value": [{"fullName": v, "label": v} for v in (ACTIVE, CHURNED)]
+                    }
+                },
+            },
+            "Churn_Date__c": {"label": "Churn Date", "type": "Date"},
+        }
+        contact = self.store.schema.object("Contact")
+        for name, metadata in wanted.items():
+            if contact.find(name) is None:
+                self.tooling.create_custom_field(
+                    {"FullName": f"Contact.{name}", "Metadata": metadata}
+                )
 
     def credentials(
         self, base_url: str, ca_path: Path | None, session_hours: float = 24.0

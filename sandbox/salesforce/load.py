@@ -17,11 +17,12 @@ from __future__ import annotations
 import gc
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sandbox.data.churnstatus import ChurnStatus
 from sandbox.data.model import (
     Case,
     Company,
@@ -79,6 +80,9 @@ class Loader:
         self.persons: dict[str, _PersonRef] = {}
         self.report = LoadReport()
         self._customer_user: str | None = None
+        # The optional churn status per generated person id (`sandbox.data.churnstatus`); the
+        # emulator creates the two custom fields before setting this.
+        self.churn: Mapping[str, ChurnStatus] = {}
 
     def load(self, records: Iterable[Record]) -> LoadReport:
         """Insert every record of the stream; returns the cumulative report."""
@@ -209,6 +213,10 @@ class Loader:
             sf_id = self._insert("Lead", values, person.created_at, owner)
         else:
             values = {**common, "AccountId": account_id or None, "MailingCountry": person.country}
+            status = self.churn.get(person.id)
+            if status is not None:
+                values["Churn_Status__c"] = status.label
+                values["Churn_Date__c"] = status.on.isoformat() if status.on else None
             sf_id = self._insert("Contact", values, person.created_at, owner)
         self.persons[person.id] = _PersonRef(sf_id, account_id, person.email, owner, person.is_lead)
 

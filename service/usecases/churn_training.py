@@ -1,8 +1,10 @@
 """The `churn-train` job: learn churn from the CRM's own outcomes, per connection.
 
 1. Outcomes from the CRM through the mappings (`training.crm_outcomes`): a churn status on the
-   customer with the date that counts, closed renewals; or, for subscribers with cancellation
-   dates and no status field, monthly snapshots labelled by cancellation in the next horizon.
+   customer with the date that counts, closed renewals; where the CRM dates churned customers
+   but not retained ones (the usual status field), monthly snapshots labelled by a churn date
+   in the next horizon (alive = not churned yet); or, for subscribers with cancellation dates
+   and no status field, monthly snapshots labelled by cancellation in the next horizon.
 2. Features from our profile plus the CRM fields the mappings name (`features.py`), taken a
    horizon before each outcome.
 3. The classifier's own protocol (`classifier.py`): out-of-time split, model choice,
@@ -37,6 +39,7 @@ from service.scoring.churn.training import (
     LabelRule,
     TrainingPolicy,
     crm_outcomes,
+    dated_status,
     outcome_table,
     snapshot_table,
 )
@@ -113,6 +116,13 @@ def _survival(
     }
 
 
+def _monthly(as_of: datetime, horizon_days: int) -> list[datetime]:
+    """Month-spaced snapshots over the last two years; the last horizon is left out (its
+    outcome is not known yet)."""
+    last = as_of - timedelta(days=horizon_days)
+    return [last - timedelta(days=30 * k) for k in range(24)]
+
+
 def _table(
     customers: Sequence[Customer],
     records: dict[str, list[Any]],
@@ -121,34 +131,37 @@ def _table(
     bgnbd: BgNbdParams | None,
 ) -> tuple[pd.DataFrame | None, str]:
     """The training table and where its labels came from (None: the CRM gave no outcomes)."""
+    history: dict[str, Any] = {
+        "bgnbd": bgnbd,
+        "surveys": records["surveys"],
+        "interactions": records["interactions"],
+        "cases": records["cases"],
+        "transactions": records["transactions"],
+    }
+    if dated_status(customers):
+        # Churners dated, retained customers not: monthly snapshots of the customers with a
+        # status, alive = not churned yet, labelled by a churn date within the horizon (the
+        # cancellation protocol with the churn date standing in for the cancellation).
+        table = snapshot_table(
+            [c for c in customers if c.churned is not None],
+            _monthly(as_of, horizon_days),
+            horizon_days=horizon_days,
+            label=LabelRule.CRM_STATUS,
+            **history,
+        )
+        return table, "the CRM's churn status, dated churns (monthly snapshots)"
     outcomes = crm_outcomes(customers, records["transactions"], as_of)
     if outcomes:
-        table = outcome_table(
-            outcomes,
-            horizon_days=horizon_days,
-            bgnbd=bgnbd,
-            surveys=records["surveys"],
-            interactions=records["interactions"],
-            cases=records["cases"],
-            transactions=records["transactions"],
-        )
+        table = outcome_table(outcomes, horizon_days=horizon_days, **history)
         return table, "the CRM's churn status and closed renewals"
     subscribers = [c for c in customers if c.subscribed_at is not None]
     if any(c.cancelled_at is not None for c in subscribers):
-        # Month-end snapshots over the last two years, labelled by a cancellation within the
-        # horizon; the last horizon is left out (its outcome is not known yet).
-        last = as_of - timedelta(days=horizon_days)
-        snapshots = [last - timedelta(days=30 * k) for k in range(24)]
         table = snapshot_table(
             subscribers,
-            snapshots,
+            _monthly(as_of, horizon_days),
             horizon_days=horizon_days,
             label=LabelRule.CRM_CANCELLATION,
-            bgnbd=bgnbd,
-            surveys=records["surveys"],
-            interactions=records["interactions"],
-            cases=records["cases"],
-            transactions=records["transactions"],
+            **history,
         )
         return table, "subscription cancellations (monthly snapshots)"
     return None, "the CRM records no churn outcome (no status field, renewal or cancellation)"
@@ -197,6 +210,11 @@ def train_churn(
     else:
         progress("outcomes", len(table))
         features = table.drop(columns=["customer_id", "snapshot_at", "churned"])
+        # A feature with one value over every outcome carries nothing to learn (our activity
+        # counts where the CRM holds only fields, say); it is left out and named on the card.
+        constant = [c for c in features.columns if features[c].nunique(dropna=False) <= 1]
+        features = features.drop(columns=constant)
+        card["constant_features"] = constant
         outcome = train_churn_classifier(
             features,
             table["churned"].to_numpy(dtype=bool),
@@ -212,8 +230,12 @@ def train_churn(
             free = _label_free_auc(table, classifier.card.test_window)
             card["label_free_roc_auc"] = free
             in_use = auc > (free if free is not None else 0.5) + policy.min_auc_gain
-            # The share is of today's customers: those the CRM records as gone are left out.
-            current = [c for c in customers if not c.churned and c.cancelled_at is None]
+            # The flagged share is a share of today's customers, not of those already gone.
+            current = [
+                c
+                for c in customers
+                if not c.churned and (c.cancelled_at is None or c.cancelled_at > as_of)
+            ] or customers
             p_now = probabilities(classifier, current, as_of, bgnbd=bgnbd, **flat)
             choice = threshold_for_share(p_now, flags.share)
             card["threshold"] = choice.model_dump(mode="json")

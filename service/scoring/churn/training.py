@@ -2,7 +2,8 @@
 
 One row per (customer, snapshot date): features use only data up to the snapshot, the label
 comes from the following `horizon_days` (docs/churn-resources.md section 5B). Labels:
-- the CRM's own: the customer was cancelled (`cancelled_at`) within the window;
+- the CRM's own: the customer was cancelled (`cancelled_at`) within the window, or its churn
+  status says churned with a date within the window (`LabelRule.CRM_STATUS`);
 - a renewal closed as lost within the window;
 - or, where the CRM has none, inactivity by rule: no won purchase within the window.
 Features reuse the scoring formulas (experience factors, purchase summary, BG/NBD), so the
@@ -39,6 +40,9 @@ class LabelRule(StrEnum):
     """Where the churn label comes from."""
 
     CRM_CANCELLATION = "crm_cancellation"
+    # The CRM's churn status (`churned`) dated by `churn_label_at` (else `cancelled_at`): for
+    # CRMs that date a churn but not a retained customer's status.
+    CRM_STATUS = "crm_status"
     LOST_RENEWAL = "lost_renewal"
     NO_PURCHASE = "no_purchase"
 
@@ -74,11 +78,12 @@ def snapshot_table(
     weights: ExperienceWeights | None = None,
 ) -> pd.DataFrame:
     """Features and label per (customer, snapshot); columns `customer_id`, `snapshot_at`,
-    `churned` plus the features. Customers already gone at a snapshot are left out of it."""
+    `churned` plus the features. Customers already gone at a snapshot are left out of it, and
+    with `LabelRule.CRM_STATUS` also those the CRM did not know yet (created later)."""
     ids = [c.id for c in customers]
     frames = []
     for at in sorted(snapshots):
-        alive = [c for c in customers if c.cancelled_at is None or c.cancelled_at > at]
+        alive = [c for c in customers if _alive(c, at, label)]
         if not alive:
             continue
         alive_ids = [c.id for c in alive]
@@ -96,10 +101,9 @@ def snapshot_table(
         frame.insert(0, "snapshot_at", at)
         frame.insert(0, "customer_id", alive_ids)
         end = at + timedelta(days=horizon_days)
-        if label is LabelRule.CRM_CANCELLATION:
-            frame["churned"] = [
-                c.cancelled_at is not None and at < c.cancelled_at <= end for c in alive
-            ]
+        if label in (LabelRule.CRM_CANCELLATION, LabelRule.CRM_STATUS):
+            ended = [ended_at(c, label) for c in alive]
+            frame["churned"] = [e is not None and at < e <= end for e in ended]
         elif label is LabelRule.LOST_RENEWAL:
             lost = {
                 t_.customer_id
@@ -122,6 +126,37 @@ def snapshot_table(
     return pd.concat(frames, ignore_index=True)
 
 
+def ended_at(customer: Customer, label: LabelRule) -> datetime | None:
+    """When the customer was gone by `label`'s reading of the CRM (None: still a customer)."""
+    if label is LabelRule.CRM_STATUS:
+        return (customer.churn_label_at or customer.cancelled_at) if customer.churned else None
+    return customer.cancelled_at
+
+
+def _alive(customer: Customer, at: datetime, label: LabelRule) -> bool:
+    end = ended_at(customer, label)
+    if end is not None and end <= at:
+        return False
+    if label is LabelRule.CRM_STATUS:
+        # A contact created after the snapshot was nobody's customer then.
+        return customer.created_at is None or customer.created_at <= at
+    return True
+
+
+def dated_status(customers: Sequence[Customer]) -> bool:
+    """Whether the CRM dates its churned customers but not (all of) its retained ones.
+
+    Then the status cannot be read as one outcome per customer at its date: every retained
+    customer would sit at `as_of`, after every churner, and an out-of-time split would test on
+    retained customers only. Such a CRM is read as monthly snapshots instead (`CRM_STATUS`)."""
+    with_status = [c for c in customers if c.churned is not None]
+    dated_churn = any(c.churned and (c.churn_label_at or c.cancelled_at) for c in with_status)
+    undated_retained = any(
+        not c.churned and c.churn_label_at is None and c.cancelled_at is None for c in with_status
+    )
+    return dated_churn and undated_retained
+
+
 @dataclass(frozen=True)
 class Outcome:
     """One labelled outcome: the customer, the date the label counts from, churned or not."""
@@ -139,7 +174,10 @@ def crm_outcomes(
     - a churn status on the customer (`churned`), dated by `churn_label_at`, else by
       `cancelled_at`, else `as_of` (a status without a date counts as current);
     - each closed renewal: lost = churned, won = renewed, dated by its close date.
-    Outcomes after `as_of` are left out; the list is in time order (ties by customer id)."""
+    Outcomes after `as_of` are left out; the list is in time order. Ties (a date field puts
+    many outcomes on one day) go by the CRM's record id, then ours: the same CRM data gives the
+    same order, and so the same out-of-time split, on every pull into any database (our ids are
+    random, so ordering by them alone reshuffled each day's outcomes from one pull to the next)."""
     by_id = {c.id: c for c in customers}
     out = [
         Outcome(c, min(as_of, c.churn_label_at or c.cancelled_at or as_of), bool(c.churned))
@@ -154,7 +192,11 @@ def crm_outcomes(
         and t.customer_id in by_id
         and t.occurred_at <= as_of
     ]
-    return sorted(out, key=lambda o: (o.at, o.customer.id))
+    return sorted(out, key=lambda o: (o.at, _crm_id(o.customer), o.customer.id))
+
+
+def _crm_id(customer: Customer) -> str:
+    return customer.source.crm_id if customer.source is not None else ""
 
 
 def outcome_table(

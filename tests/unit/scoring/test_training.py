@@ -9,7 +9,7 @@ import pytest
 
 from service.domain import ContractKind, Customer, TransactionKind, TransactionStatus
 from service.scoring.churn.classifier import train_churn_classifier
-from service.scoring.churn.training import LabelRule, snapshot_table
+from service.scoring.churn.training import LabelRule, crm_outcomes, dated_status, snapshot_table
 from tests.unit.scoring.builders import AS_OF, ago, message, purchase, survey
 
 
@@ -43,6 +43,33 @@ def test_crm_cancellations_label_the_window_and_drop_the_departed() -> None:
     assert table["customer_id"].tolist() == ["a", "c"]
     assert table["churned"].tolist() == [True, False]
     assert set(table["contract"]) == {"subscription"}
+
+
+def test_a_dated_churn_status_labels_its_window_and_drops_the_departed_and_the_unborn() -> None:
+    customers = [
+        Customer(id="a", churned=True, churn_label_at=ago(20)),  # churns within the window
+        Customer(id="b", churned=True, churn_label_at=ago(200)),  # gone before the snapshot
+        Customer(id="c", churned=False),  # retained: the CRM gives no date
+        Customer(id="d", churned=False, created_at=ago(10)),  # not a customer yet
+        Customer(id="e", churned=True, cancelled_at=ago(35)),  # the cancellation dates it
+    ]
+    table = snapshot_table(customers, [ago(40)], horizon_days=30, label=LabelRule.CRM_STATUS)
+    assert table["customer_id"].tolist() == ["a", "c", "e"]
+    assert table["churned"].tolist() == [True, False, True]
+
+
+def test_undated_retained_customers_switch_the_status_to_snapshots() -> None:
+    dated = [Customer(id=f"x{i}", churned=True, churn_label_at=ago(10 * i + 1)) for i in range(5)]
+    retained = [Customer(id=f"r{i}", churned=False) for i in range(5)]
+    assert dated_status(dated + retained)
+    # Read as one outcome each, every retained customer sits at as_of, after every churner:
+    # an out-of-time test period would hold no churner at all.
+    last = crm_outcomes(dated + retained, [], AS_OF)[-5:]
+    assert {o.customer.id for o in last} == {r.id for r in retained}
+    # Every status dated (a status-review date on the retained too): one outcome per customer.
+    reviewed = [c.model_copy(update={"churn_label_at": ago(3)}) for c in retained]
+    assert not dated_status(dated + reviewed)
+    assert not dated_status(retained)  # no dated churn: nothing to place in time
 
 
 def test_classifier_learns_from_history_tables_end_to_end() -> None:
