@@ -142,6 +142,16 @@ def _summary(run: DemoRun) -> None:
     console.print(
         f"customers scored {len(latest):,}; detractors {detractors:,}; churn flags {flags:,}"
     )
+    segments = run.stores.scores.segments()
+    total = max(1, sum(segments.values()))
+    console.print(
+        "segments: "
+        + ", ".join(
+            f"{name} {count:,} ({count / total:.0%})"
+            for name, count in sorted(segments.items(), key=lambda kv: -kv[1])
+        ),
+        soft_wrap=True,  # one line, whatever the terminal's width (tests read it)
+    )
     for name, report in run.reports.items():
         for language, tasks in sorted(report.examples.items()):
             for task in tasks:

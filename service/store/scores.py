@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from service.scoring.customer import CustomerScore
 from service.store.database import session_scope
 from service.store.profiles import write_latest
+from service.store.tables import Customer as CustomerRow
 from service.store.tables import ScoreHistory
 
 
@@ -43,6 +44,16 @@ class ScoreHistoryRepository:
                 )
                 count += 1
         return count
+
+    def segments(self) -> dict[str, int]:
+        """How many scored customers are in each loyalty stage (the segment pushed to CRMs)."""
+        with Session(self._engine) as session:
+            rows = session.exec(
+                select(CustomerRow.segment, func.count())
+                .where(col(CustomerRow.segment).is_not(None))
+                .group_by(col(CustomerRow.segment))
+            ).all()
+        return {str(segment): int(count) for segment, count in rows}
 
     def latest(self, customer_ids: Iterable[str] | None = None) -> dict[str, ScoreHistory]:
         """The most recent scoring of each customer (all customers when None)."""
