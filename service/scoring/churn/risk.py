@@ -166,7 +166,7 @@ def churn_flag(
     A customer no model can judge still gets a flag, without a probability, when their latest
     word is a fresh complaint (`no_estimate.complaint_only_flag`).
     """
-    # Worked out only once a model to judge by is known (most customers have none).
+    # Worked out lazily, on the paths that build a flag (a complaint-only one included).
     judge = functools.partial(
         _common, customer, as_of, horizon_days, threshold, base_rate,
         transactions, surveys, interactions, cases,
