@@ -27,6 +27,7 @@ BENCHMARKS = [
     "bench.api",
     "bench.read_api",
     "bench.realtime",
+    "bench.complaints",
     "bench.faults",
 ]
 

@@ -28,8 +28,8 @@ class Seen:
     flag: bool
     scored_at: str | None
     task_keys: frozenset[str]
-    # Whether the CRM shows a churn risk at all (customers with no purchase yet have none, and
-    # so no flag to raise).
+    # Whether the CRM shows a churn risk at all (customers with no purchase yet have none; a
+    # complaint still raises their flag, without a risk).
     has_risk: bool = False
 
 

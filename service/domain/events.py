@@ -25,6 +25,8 @@ class Channel(StrEnum):
     SOCIAL = "social"
     SURVEY = "survey"
     SMS = "sms"
+    # Vietnam's most used messenger: the chats a Vietnamese business answers customers on.
+    ZALO = "zalo"
     OTHER = "other"
 
 

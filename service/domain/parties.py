@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from service.domain.base import AwareDatetime, NonEmptyStr, Sourced
+from service.domain.locales import language_of_locale
 
 
 class ContactRole(StrEnum):
@@ -32,10 +33,18 @@ class Owner(Sourced):
 
     name: str = ""
     email: str | None = None
-    # Staff language (BCP 47 primary tag, e.g. "vi"): tasks for this owner are written in it.
+    # Staff language (BCP 47 primary tag, e.g. "vi"; a CRM locale such as "zh_CN" is reduced to
+    # it on the way in): tasks for this owner are written in it.
     # None = the CRM does not say (HubSpot owners carry no locale); see RecordStore.owners.
     language: str | None = Field(default=None, min_length=2, max_length=16)
     active: bool = True
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _primary_language(cls, value: object) -> object:
+        # CRMs give a locale ("zh_CN", "zh-Hant-TW", "en_US"); tasks are written per language,
+        # so the owner's language is its primary subtag ("zh"), whatever form the CRM used.
+        return language_of_locale(value) if isinstance(value, str) else value
 
 
 class Account(Sourced):

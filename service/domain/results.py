@@ -52,6 +52,9 @@ class ChurnModelKind(StrEnum):
     SURVIVAL = "survival"
     CLASSIFIER = "classifier"
     RECENCY = "recency"
+    # No model could judge the customer (no purchases yet, no model fitted, a subscriber without
+    # a curve): the flag stands on a fresh complaint alone and there is no probability.
+    COMPLAINT = "complaint"
 
 
 class ChurnSegment(StrEnum):
@@ -78,7 +81,8 @@ class ChurnFlag(DomainModel):
     customer_id: NonEmptyStr
     as_of: AwareDatetime
     horizon_days: int = Field(gt=0)
-    probability: float = Field(ge=0.0, le=1.0)
+    # None when no model could estimate it (model "complaint": the flag is the complaint's).
+    probability: float | None = Field(ge=0.0, le=1.0)
     model: ChurnModelKind
     segment: ChurnSegment
     flagged: bool

@@ -200,7 +200,10 @@ def score_customer(
         as_of=as_of,
         experience=profile,
         churn=flag,
-        churn_note="" if flag else _churn_note(customer, m, bool(won)),
+        # A complaint flags a customer without an estimate too; the note still says why none.
+        churn_note=""
+        if flag is not None and flag.probability is not None
+        else _churn_note(customer, m, bool(won)),
         loyalty_stage=stage,
         nps_class=nps_class(last_nps) if last_nps is not None else None,
         actions=plan,

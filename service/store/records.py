@@ -29,6 +29,7 @@ from service.domain import (
     SurveyResponse,
     Transaction,
 )
+from service.domain.locales import language_of_locale
 from service.store.database import session_scope
 from service.store.erasure import is_suppressed, suppressed_keys, suppression_key
 from service.store.linking import LinkIndex
@@ -364,8 +365,9 @@ class RecordStore:
                 .group_by(col(CustomerRow.owner_ref), col(CustomerRow.language))
             ).all()
         for owner_ref, language, count in rows:
-            if owner_ref is not None and language:
-                books[owner_ref][language.split("-")[0].lower()] += count
+            primary = language_of_locale(language)
+            if owner_ref is not None and primary:
+                books[owner_ref][primary] += count
         for crm_id, book in books.items():
             if book:
                 language = book.most_common(1)[0][0]

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from service.domain import SurveyKind, negative_aspects
+from service.domain import ChurnFlag, SurveyKind, negative_aspects
 from service.ports import FieldValue
+from service.scoring.churn.no_estimate import NO_ESTIMATE
+from service.scoring.churn.signals import latest_complaint
 from service.scoring.customer import CustomerScore
 from service.store.records import Customers
 
 RECENT = timedelta(days=90)
+REASON_LENGTH = 255  # the CRM field's length (mappings/*/*.push.yaml)
 TREND_SPLIT = timedelta(days=30)
 
 
@@ -49,6 +52,33 @@ def _sentiment(history: Customers, as_of: datetime) -> tuple[float | None, str, 
     return (round(mean, 3) if mean is not None else None), trend, top
 
 
+def churn_reason(churn: ChurnFlag | None, history: Customers, as_of: datetime) -> str | None:
+    """Why the flag is up, in a short line CRM list views and automation can use: "complaint
+    about delivery, no churn estimate: no purchases yet", "complaint about billing_payment,
+    churn risk 64%", "churn risk 71%". None while the flag is down.
+
+    Built from stable facts only (no "3 hours ago"), so a rescore with nothing new pushes
+    nothing: the push ledger sees the same value."""
+    if churn is None or not churn.flagged:
+        return None
+    parts: list[str] = []
+    if any(d.name == "recent_complaint" for d in churn.drivers):
+        complaint = latest_complaint(
+            as_of, surveys=history.surveys, interactions=history.interactions
+        )
+        if complaint is not None and complaint.kind == "nps":
+            parts.append(f"complaint: NPS {complaint.nps:g}")
+        elif complaint is not None and complaint.topics:
+            parts.append(f"complaint about {', '.join(complaint.topics)}")
+        else:
+            parts.append("complaint")
+    if churn.probability is None:
+        parts += [d.text[:1].lower() + d.text[1:] for d in churn.drivers if d.name == NO_ESTIMATE]
+    elif churn.probability >= churn.threshold or not parts:
+        parts.append(f"churn risk {churn.probability:.0%}")
+    return ", ".join(parts)[:REASON_LENGTH]
+
+
 def owned_fields(
     score: CustomerScore, history: Customers, as_of: datetime
 ) -> dict[str, FieldValue]:
@@ -65,8 +95,11 @@ def owned_fields(
         "sentiment": sentiment,
         "sentiment_trend": trend,
         "top_negative_aspect": aspect or None,
-        "churn_risk": round(churn.probability, 3) if churn else None,
+        "churn_risk": round(churn.probability, 3)
+        if churn and churn.probability is not None
+        else None,
         "churn_flag": bool(churn and churn.flagged),
+        "churn_reason": churn_reason(churn, history, as_of),
         "segment": score.loyalty_stage.value,
         "next_best_action": tasks[0].subject[:255] if tasks else None,
         "scored_at": as_of,

@@ -51,8 +51,11 @@ def test_the_documented_example_gives_the_full_profile(
     assert email["language"] == "en"
     assert body["aspects"][0] == body["aspects"][0] | {"aspect": "delivery", "negative": 1}
 
-    # No churn model fitted in this app yet: said so, not guessed.
-    assert body["churn"] is None
+    # No churn model fitted in this app yet: no probability is guessed and the note says why,
+    # but the fresh complaint raises the flag all the same, saying there is no estimate.
+    churn = body["churn"]
+    assert (churn["flagged"], churn["probability"], churn["model"]) == (True, None, "complaint")
+    assert [d["name"] for d in churn["drivers"]] == ["recent_complaint", "no_churn_estimate"]
     assert body["churn_note"]
     task = body["actions"][0]
     assert task["language"] == "vi"

@@ -44,7 +44,7 @@ def test_a_negative_message_acts_at_once_and_only_once(harness: Harness, api: Te
         "connection": "org",
         "customer": customer,
         "id": "zalo-1",
-        "channel": "social",
+        "channel": "zalo",
         "text": COMPLAINT,
         "language": "vi",
     }

@@ -18,6 +18,7 @@ from pydantic import Field
 
 from service.domain import Account, ActionTask, Customer, DomainModel, Owner
 from service.domain.base import AwareDatetime
+from service.domain.locales import language_of_locale
 from service.scoring.actions.conditions import Signal
 from service.scoring.actions.playbooks import Playbook, PlaybookSet, default_playbooks
 from service.scoring.actions.templates import render
@@ -84,7 +85,9 @@ def _owner(
         if candidate:
             owner = owners.get(candidate)
             if owner is None or owner.active:
-                return candidate, (owner.language if owner else None) or "en"
+                # Owners are normalised on the way in; an Owner built by hand may still carry a
+                # CRM locale ("zh_CN"), which must not fall back to English.
+                return candidate, language_of_locale(owner.language if owner else None) or "en"
     return None, "en"
 
 

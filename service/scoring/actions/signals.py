@@ -18,6 +18,7 @@ from service.domain import (
     negative_aspects,
 )
 from service.scoring.actions.conditions import Signal
+from service.scoring.churn.signals import latest_complaint
 from service.scoring.columns import days_before
 from service.scoring.segments import nps_class
 
@@ -52,6 +53,9 @@ KNOWN_SIGNALS = frozenset(
         "weeks_since_purchase",
         "customer_value",
         "loyalty_stage",
+        "complaint_topic",
+        "complaint_id",
+        "complaint_channel",
     }
 )
 """Every signal name a playbook may use (plus `negative_aspect_30d.<aspect>`)."""
@@ -93,6 +97,13 @@ def customer_signals(
         s["last_nps_id"] = last.id
         s["last_nps_days_ago"] = int(days_before(last.occurred_at, as_of))
         s["nps_class"] = nps_class(last.value).value
+    # What the customer's latest word complains about, if it is a complaint: the topic
+    # playbooks answer it ("delivery", ..., or "general" for no known aspect).
+    complaint = latest_complaint(as_of, surveys=surveys, interactions=interactions)
+    if complaint is not None and complaint.topic is not None:
+        s["complaint_topic"] = complaint.topic
+        s["complaint_id"] = complaint.id
+        s["complaint_channel"] = complaint.channel.replace("_", " ")
     window = as_of - timedelta(days=30)
     tally = negative_aspects(i for i in interactions if window <= i.occurred_at <= as_of)
     s.update({ASPECT_PREFIX + aspect: k for aspect, k in tally.items()})
@@ -113,7 +124,7 @@ def customer_signals(
         s["case_overdue_hours"] = max(0, round(overdue(worst)))
     if flag is not None:
         s["churn_probability"] = flag.probability
-        s["churn_pct"] = round(100 * flag.probability)
+        s["churn_pct"] = round(100 * flag.probability) if flag.probability is not None else None
         s["churn_flagged"] = flag.flagged
         s["churn_segment"] = flag.segment.value
         s["horizon_days"] = flag.horizon_days

@@ -28,11 +28,11 @@ from service.domain import (
     RiskDriver,
     SurveyResponse,
     Transaction,
-    TransactionStatus,
 )
 from service.scoring.churn.bgnbd import BgNbdParams
 from service.scoring.churn.classifier import ChurnClassifier
 from service.scoring.churn.features import profile_features
+from service.scoring.churn.no_estimate import purchase_segment
 from service.scoring.churn.signals import experience_warnings, recent_complaint
 from service.scoring.columns import F64
 from service.scoring.version import SCORING_VERSION
@@ -180,7 +180,7 @@ def labelled_flag(
         horizon_days=horizon_days,
         probability=verdict.probability,
         model=ChurnModelKind.CLASSIFIER,
-        segment=_segment(customer, transactions),
+        segment=_segment(customer, transactions, as_of),
         flagged=not gone and (verdict.probability >= model.threshold or bool(first)),
         threshold=model.threshold,
         base_rate=base_rate,
@@ -198,11 +198,10 @@ def labelled_flag(
     )
 
 
-def _segment(customer: Customer, transactions: Sequence[Transaction]) -> ChurnSegment:
+def _segment(
+    customer: Customer, transactions: Sequence[Transaction], as_of: datetime
+) -> ChurnSegment:
     """The population the customer belongs to (the same segments the label-free model uses)."""
     if customer.contract is ContractKind.SUBSCRIPTION:
         return ChurnSegment.SUBSCRIPTION
-    days = {t.occurred_at.date() for t in transactions if t.status is TransactionStatus.WON}
-    if not days:
-        return ChurnSegment.NO_PURCHASE
-    return ChurnSegment.ONE_TIME if len(days) == 1 else ChurnSegment.REPEAT
+    return purchase_segment(customer.id, transactions, as_of)[0]

@@ -35,6 +35,13 @@ from service.scoring.churn.bgnbd import (
     p_alive,
     p_no_purchase,
 )
+from service.scoring.churn.no_estimate import (
+    NO_PURCHASES,
+    NO_SUBSCRIPTION_START,
+    NO_SURVIVAL_CURVE,
+    complaint_only_flag,
+    purchase_segment,
+)
 from service.scoring.churn.selflabel import RiskMap, apply_risk_map, risk_features
 from service.scoring.churn.signals import experience_warnings, recent_complaint
 from service.scoring.churn.summary import PurchaseSummary, purchase_summary
@@ -128,8 +135,8 @@ def _common(
 ) -> tuple[dict[str, Any], tuple[RiskDriver, ...]]:
     """The fields every flag shares, and the leading drivers: the fresh complaint, if any.
 
-    Worked out only once a model has been found to judge the customer by: most customers of a
-    CRM without fitted models get no flag, and these are not needed for them."""
+    Worked out only once it is known which model judges the customer, or that none does (then
+    only a fresh complaint flags them, see no_estimate.py)."""
     warnings = experience_warnings(as_of, surveys=surveys, interactions=interactions, cases=cases)
     # A fresh complaint flags the customer whatever the probability says; it leads the drivers.
     complaint = recent_complaint(as_of, surveys=surveys, interactions=interactions)
@@ -170,15 +177,19 @@ def churn_flag(
     """Label-free churn risk of one customer; None when there is nothing to judge it by.
 
     Subscribers get the survival estimate (needs `curve`); buyers get BG/NBD (needs `params`).
+    A customer no model can judge still gets a flag, without a probability, when their latest
+    word is a fresh complaint (`no_estimate.complaint_only_flag`).
     """
-    # Worked out only once a model to judge by is known (most customers have none).
+    # Worked out lazily, on the paths that build a flag (a complaint-only one included).
     judge = functools.partial(
         _common, customer, as_of, horizon_days, threshold, base_rate,
         transactions, surveys, interactions, cases,
     )  # fmt: skip
     if customer.contract is ContractKind.SUBSCRIPTION:
         if curve is None or customer.subscribed_at is None:
-            return None
+            # No estimate; a fresh complaint still raises the flag (no_estimate.py).
+            why = NO_SURVIVAL_CURVE if curve is None else NO_SUBSCRIPTION_START
+            return complaint_only_flag(*judge(), ChurnSegment.SUBSCRIPTION, why)
         common, first = judge()
         tenure = max(0.0, days_before(customer.subscribed_at, as_of))
         p = float(p_cancel_within(curve, np.array([tenure]), horizon_days)[0])
@@ -199,7 +210,8 @@ def churn_flag(
             drivers=(*first, driver),
         )
     if params is None:
-        return None
+        # No estimate; a fresh complaint still raises the flag (no_estimate.py).
+        return complaint_only_flag(*judge(), *purchase_segment(customer.id, transactions, as_of))
     won = [
         t
         for t in transactions
@@ -208,7 +220,7 @@ def churn_flag(
         and t.occurred_at <= as_of
     ]
     if not won:
-        return None
+        return complaint_only_flag(*judge(), ChurnSegment.NO_PURCHASE, NO_PURCHASES)
     common, first = judge()
     cols = PurchaseColumns(
         cust=np.zeros(len(won), dtype=np.int64),

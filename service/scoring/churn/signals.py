@@ -8,6 +8,7 @@ as plain, explainable facts next to the number, as docs/churn-resources.md secti
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from service.domain import (
@@ -71,21 +72,46 @@ def experience_warnings(
 
 
 COMPLAINT_DAYS = 14.0
+GENERAL_TOPIC = "general"  # a complaint naming none of the aspects we know
 
 
-def recent_complaint(
+@dataclass(frozen=True, slots=True)
+class Complaint:
+    """The customer's latest word when it is a complaint: what it was, and what about.
+
+    `topics` are the aspects the message spoke of negatively, the most negative clause first
+    (an NPS answer has none); `topic` is the one a task answers: the first of them, or
+    "general" for a negative message that names no aspect we know, or None for an NPS answer
+    (the detractor playbook answers those).
+    """
+
+    id: str
+    occurred_at: datetime
+    kind: str  # "message" or "nps"
+    channel: str  # the message's channel, or "nps"
+    topics: tuple[str, ...] = ()
+    nps: float | None = None
+
+    @property
+    def topic(self) -> str | None:
+        """The aspect a task for this complaint answers (see the class docstring)."""
+        if self.kind != "message":
+            return None
+        return self.topics[0] if self.topics else GENERAL_TOPIC
+
+
+def latest_complaint(
     as_of: datetime,
     *,
     surveys: Sequence[SurveyResponse] = (),
     interactions: Sequence[Interaction] = (),
     within_days: float = COMPLAINT_DAYS,
-) -> RiskDriver | None:
+) -> Complaint | None:
     """The customer's latest word, when it is a complaint made within `within_days`.
 
     A complaint is an inbound message whose sentiment is negative, or an NPS answer of 0-6. Only
     the latest inbound message or answer counts: a complaint followed by a happy message has
-    been dealt with. This is what raises the churn flag at once, whatever the purchase model
-    says — the moment a customer complains is the moment a save is still cheap.
+    been dealt with.
     """
     since = as_of - timedelta(days=within_days)
     messages = [
@@ -103,24 +129,58 @@ def recent_complaint(
     ):
         if latest_answer.value > 6:
             return None
-        when = _ago(as_of, latest_answer.occurred_at)
-        return RiskDriver(
-            name="recent_complaint",
-            text=f"Answered NPS {latest_answer.value:g} (a detractor) {when}",
-            impact=1.0,
+        return Complaint(
+            latest_answer.id, latest_answer.occurred_at, "nps", "nps", nps=latest_answer.value
         )
     if latest_message is None or latest_message.sentiment is None:
         return None
     if latest_message.sentiment.label is not Polarity.NEGATIVE:
         return None
-    about = [a.aspect for a in latest_message.sentiment.aspects if a.polarity is Polarity.NEGATIVE]
-    topic = f" about {', '.join(about)}" if about else ""
-    channel = latest_message.channel.value.replace("_", " ")
-    return RiskDriver(
-        name="recent_complaint",
-        text=f"Complained {_ago(as_of, latest_message.occurred_at)}: a negative {channel}{topic}",
-        impact=1.0,
+    negative = [
+        (a.score, k, a.aspect)
+        for k, a in enumerate(latest_message.sentiment.aspects)
+        if a.polarity is Polarity.NEGATIVE
+    ]
+    # Most negative clause first; ties keep the message's order.
+    topics = tuple(dict.fromkeys(aspect for _, _, aspect in sorted(negative)))
+    return Complaint(
+        latest_message.id,
+        latest_message.occurred_at,
+        "message",
+        latest_message.channel.value,
+        topics,
     )
+
+
+def complaint_driver(as_of: datetime, complaint: Complaint) -> RiskDriver:
+    """The complaint as the churn flag's leading driver, in words."""
+    when = _ago(as_of, complaint.occurred_at)
+    if complaint.kind == "nps":
+        text = f"Answered NPS {complaint.nps:g} (a detractor) {when}"
+    else:
+        topic = f" about {', '.join(complaint.topics)}" if complaint.topics else ""
+        channel = complaint.channel.replace("_", " ")
+        text = f"Complained {when}: a negative {channel}{topic}"
+    return RiskDriver(name="recent_complaint", text=text, impact=1.0)
+
+
+def recent_complaint(
+    as_of: datetime,
+    *,
+    surveys: Sequence[SurveyResponse] = (),
+    interactions: Sequence[Interaction] = (),
+    within_days: float = COMPLAINT_DAYS,
+) -> RiskDriver | None:
+    """The latest complaint (see `latest_complaint`) as a churn driver, or None.
+
+    This is what raises the churn flag at once, whatever the purchase model says — and also
+    when no model can judge the customer at all (see `risk.complaint_only_flag`): the moment a
+    customer complains is the moment a save is still cheap.
+    """
+    complaint = latest_complaint(
+        as_of, surveys=surveys, interactions=interactions, within_days=within_days
+    )
+    return complaint_driver(as_of, complaint) if complaint is not None else None
 
 
 def _ago(as_of: datetime, moment: datetime) -> str:

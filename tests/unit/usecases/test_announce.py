@@ -79,8 +79,27 @@ def test_nothing_is_sent_without_a_sink() -> None:
 
 
 def test_a_flag_that_goes_down_is_cleared() -> None:
-    now = unhappy()
-    assert now.churn is None  # no purchases: no churn estimate, so no flag now
+    calm = Customer(id="c1")
+    now = score_customer(
+        calm,
+        AS_OF,
+        surveys=[
+            SurveyResponse(
+                id="s9", customer_id="c1", kind=SurveyKind.NPS, value=9, occurred_at=AS_OF
+            )
+        ],
+    )
+    assert now.churn is None  # no purchases and no complaint: no estimate, so no flag now
     sink = Recorder()
     announce_scores(sink, "org", {"c1": history(now.experience.score, True)}, [now])
     assert [e[0] for e in sink.events] == ["flag.cleared"]
+
+
+def test_a_complaint_without_an_estimate_raises_the_flag_saying_why() -> None:
+    now = unhappy()  # detractor, no purchases: no probability, the complaint flags them
+    sink = Recorder()
+    announce_scores(sink, "org", {"c1": history(now.experience.score, False)}, [now])
+    raised = [e[1] for e in sink.events if e[0] == "flag.raised"]
+    assert len(raised) == 1
+    assert raised[0]["probability"] is None
+    assert raised[0]["drivers"][-1] == "No churn estimate: no purchases yet"
