@@ -482,7 +482,6 @@ GOALS: list[Goal] = [
         "lower",
         command="make test-fuzz",
     ),
-<<<<<<< HEAD
     # Issue 15: label-free churn risk on full CDNOW (fit 39 weeks, check the next 39).
     *(
         Goal(
@@ -547,7 +546,7 @@ GOALS: list[Goal] = [
             command="python -m bench.scoring.crm_path",
         )
         for key, label in (("telco", "IBM Telco"), ("mlc", "MLC++"))
-=======
+    ),
     # Issue 15, part 5: every real complaint answered in the CRM, praise left alone. Estonian
     # has no real labelled text anywhere: the result file says so and it has no goal rows.
     *(
@@ -595,7 +594,6 @@ GOALS: list[Goal] = [
         "lower",
         "s",
         command="CEM_BENCH_VSFC=… python -m bench.complaints",
->>>>>>> h-complaints
     ),
 ]
 
