@@ -1,5 +1,6 @@
 # The two commands that matter: `make demo` and `make test`. Both bootstrap .venv themselves
-# from the pinned requirements (requirements.lock + pyproject.toml) when it is missing or stale.
+# from the pinned requirements (requirements-dev.lock, which includes the runtime requirements.lock,
+# + pyproject.toml) when it is missing or stale.
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -12,10 +13,10 @@ export CEM_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/tes
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock requirements-dev.lock
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (cem-bridge needs Python 3.11)" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
