@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export CEM_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: demo test test-slow test-faults test-quota test-fuzz audit lint typecheck imports pytest \
-	bench serve openapi clean venv
+	bench serve openapi clean venv test-image
 
 venv: $(STAMP)
 
@@ -61,6 +61,14 @@ test-faults: $(STAMP)
 
 test-quota: $(STAMP)
 	CEM_FAULTS_CUSTOMERS=$(FAULTS_CUSTOMERS) $(BIN)/pytest -q -s tests/faults/test_quota.py
+
+# The runtime image's contents without a Docker engine (docs/deploy.md): the wheelhouse that
+# docker/Dockerfile installs (cem-bridge wheel + requirements.lock, runtime only) goes into a clean
+# venv in an empty temporary directory (--no-index, no source tree), then docker/smoke.py runs
+# `cem serve` there on SQLite and PostgreSQL: /readyz, POST /v1/score, a sync against
+# `cem sandbox serve`. About 2-3 minutes, so not part of `make test`; .ci/run runs it after it.
+test-image: $(STAMP)
+	PYTHON=$(PYTHON) BUILD_PYTHON=$(BIN)/python BUILD_FLAGS=--no-build-isolation bash docker/test-image.sh
 
 serve: $(STAMP)
 	$(BIN)/cem serve
