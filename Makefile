@@ -66,7 +66,7 @@ test-quota: $(STAMP)
 # docker/Dockerfile installs (cem-bridge wheel + requirements.lock, runtime only) goes into a clean
 # venv in an empty temporary directory (--no-index, no source tree), then docker/smoke.py runs
 # `cem serve` there on SQLite and PostgreSQL: /readyz, POST /v1/score, a sync against
-# `cem sandbox serve`. About 2-3 minutes, so not part of `make test`; .ci/run runs it after it.
+# `cem sandbox serve`. 2-4 minutes, so not part of `make test`; .ci/run runs it after it.
 test-image: $(STAMP)
 	PYTHON=$(PYTHON) BUILD_PYTHON=$(BIN)/python BUILD_FLAGS=--no-build-isolation bash docker/test-image.sh
 
