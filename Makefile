@@ -1,5 +1,6 @@
 # The two commands that matter: `make demo` and `make test`. Both bootstrap .venv themselves
-# from the pinned requirements (requirements.lock + pyproject.toml) when it is missing or stale.
+# from the pinned requirements (requirements-dev.lock, which includes the runtime requirements.lock,
+# + pyproject.toml) when it is missing or stale.
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -8,14 +9,14 @@ STAMP := $(VENV)/.installed
 export CEM_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: demo test test-slow test-faults test-quota test-fuzz audit lint typecheck imports pytest \
-	bench serve openapi clean venv
+	bench serve openapi clean venv test-image
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock requirements-dev.lock
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (cem-bridge needs Python 3.11)" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
@@ -60,6 +61,14 @@ test-faults: $(STAMP)
 
 test-quota: $(STAMP)
 	CEM_FAULTS_CUSTOMERS=$(FAULTS_CUSTOMERS) $(BIN)/pytest -q -s tests/faults/test_quota.py
+
+# The runtime image's contents without a Docker engine (docs/deploy.md): the wheelhouse that
+# docker/Dockerfile installs (cem-bridge wheel + requirements.lock, runtime only) goes into a clean
+# venv in an empty temporary directory (--no-index, no source tree), then docker/smoke.py runs
+# `cem serve` there on SQLite and PostgreSQL: /readyz, POST /v1/score, a sync against
+# `cem sandbox serve`. 2-4 minutes, so not part of `make test`; .ci/run runs it after it.
+test-image: $(STAMP)
+	PYTHON=$(PYTHON) BUILD_PYTHON=$(BIN)/python BUILD_FLAGS=--no-build-isolation bash docker/test-image.sh
 
 serve: $(STAMP)
 	$(BIN)/cem serve

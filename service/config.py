@@ -3,8 +3,9 @@
 Every setting is `CEM_<NAME>`; nested groups use `__` (`CEM_API__MAX_BODY_BYTES=...`,
 `CEM_CONNECTIONS__acme_sf__KIND=salesforce`). Secrets are `SecretStr`, so they never show in a repr
 or a log line, and can also come from files in a secrets directory (`CEM_SECRETS_DIR`, default
-`/run/secrets` when it exists), one file per setting named like its variable
-(e.g. a file `CEM_DATABASE_URL` holding the URL).
+`/run/secrets` when it exists), one file per setting named like its variable, nested ones
+included (a file `CEM_DATABASE_URL` holding the URL, `CEM_CONNECTIONS__acme__ACCESS_TOKEN` holding
+a token; names are case-insensitive). Environment variables win over files.
 
 There is no module-level settings object: `load_settings()` builds one at start-up and the
 composition root (`service.main.create_app`, the CLI) passes it on.
@@ -26,7 +27,12 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NestedSecretsSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from service.jobs.settings import JobSettings
 from service.scoring.churn.thresholds import FlagPolicy
@@ -119,6 +125,21 @@ class Settings(BaseSettings):
     jobs: JobSettings = JobSettings()
     webhooks: WebhookSettings = WebhookSettings()
     connections: dict[str, ConnectionSettings] = {}
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The plain secrets source only fills top-level fields; the nested one splits file
+        # names on `__` like the environment, so `CEM_CONNECTIONS__acme__ACCESS_TOKEN` and
+        # `CEM_WEBHOOKS__ENCRYPTION_KEY` files arrive too (issue 16).
+        nested = NestedSecretsSettingsSource(file_secret_settings)
+        return init_settings, env_settings, dotenv_settings, nested
 
     @field_validator("log_level")
     @classmethod

@@ -1,4 +1,4 @@
-"""CRM field mappings: YAML files validated against `mappings/schema.json`, and value coercion."""
+"""CRM field mappings: YAML files validated against `shipped/schema.json`, and value coercion."""
 
 from adapters.mapping.coerce import CoercionError, coerce
 from adapters.mapping.loader import FieldMap, Mapping, MappingError, MappingSet, load_mappings

@@ -2,7 +2,7 @@
 
 Real orgs rename and add fields, so mappings are data a user can copy and edit
 (`CEM_MAPPINGS_DIR`). A typo must stop start-up with a message that points at it, e.g.
-`mappings/salesforce/Contact.yaml:12: fields.email.type: 'strng' is not one of [...]`.
+`shipped/salesforce/Contact.yaml:12: fields.email.type: 'strng' is not one of [...]`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from jsonschema.exceptions import ValidationError
 
 from adapters.mapping.coerce import Scalar
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "mappings"
+# The shipped mappings are package data (installed with the package, read from site-packages).
+DEFAULT_DIR = Path(__file__).resolve().parent / "shipped"
 SCHEMA_FILE = "schema.json"
 
 
@@ -184,7 +185,7 @@ def _files(directory: Path) -> Iterator[Path]:
 
 
 def load_mappings(directory: Path | None = None) -> MappingSet:
-    """Load every mapping under `directory` (default: the shipped `mappings/`)."""
+    """Load every mapping under `directory` (default: the shipped `adapters/mapping/shipped/`)."""
     root = directory or DEFAULT_DIR
     if not root.is_dir():
         raise MappingError(f"{root}: mappings directory not found (check CEM_MAPPINGS_DIR)")

@@ -1,7 +1,7 @@
 """The fields we own on a CRM record, computed from a customer's score and history.
 
-These are the canonical names of the push mappings (`mappings/*/*.push.yaml`); each CRM's
-writer maps them onto its own field names.
+These are the canonical names of the push mappings (`adapters/mapping/shipped/*/*.push.yaml`);
+each CRM's writer maps them onto its own field names.
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ from tests.contract.harness import SalesforceHarness
 CUSTOMERS = 300
 SEED = 5
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "mappings" / "examples" / "churn-status" / "salesforce" / "Contact.yaml"
+SHIPPED = ROOT / "adapters" / "mapping" / "shipped"
+EXAMPLE = SHIPPED / "examples" / "churn-status" / "salesforce" / "Contact.yaml"
 
 
 class LabelledSalesforce(SalesforceHarness):
@@ -61,7 +62,7 @@ def crm() -> Iterator[LabelledSalesforce]:
 def _mappings(tmp: Path) -> Path:
     """What a user does: copy the shipped mappings, put the example over Contact.yaml."""
     target = tmp / "mappings"
-    shutil.copytree(ROOT / "mappings", target, ignore=shutil.ignore_patterns("examples"))
+    shutil.copytree(SHIPPED, target, ignore=shutil.ignore_patterns("examples"))
     shutil.copy(EXAMPLE, target / "salesforce" / "Contact.yaml")
     return target
 
