@@ -44,7 +44,7 @@ class HubSpotClient:
         self.name = name
         self.settings = settings
         self.policy = policy or RetryPolicy()
-        self.quota = QuotaGuard(name, settings.quota_share)
+        self.quota = QuotaGuard(name, settings.quota_share, crm="hubspot")
         self.timeout = (settings.connect_timeout, settings.read_timeout)
         self.calls = 0
         self._sdk: HubSpot | None = None
@@ -76,7 +76,7 @@ class HubSpotClient:
                 verify=str(s.ca_bundle) if s.ca_bundle else True,
             )
         except requests.RequestException as error:
-            raise map_error(error, self.name) from None
+            raise map_error(error, self.name, self.base_url) from None
         body = error_body(response.content)
         if response.status_code == 200 and "access_token" in body:
             return str(body["access_token"])
@@ -105,7 +105,7 @@ class HubSpotClient:
             except CrmError:
                 raise
             except Exception as error:
-                mapped = map_error(error, self.name)
+                mapped = map_error(error, self.name, self.base_url)
                 expired = getattr(error, "status", None) == 401
                 if expired and refreshable and not second_try:
                     with self._lock:
@@ -127,4 +127,4 @@ class HubSpotClient:
                 self.quota.observe(hubspot_usage(dict(headers)))
             return data
 
-        return call_with_retry(lambda: self._attempt(once), self.policy)
+        return call_with_retry(lambda: self._attempt(once), self.policy, crm="HubSpot")
