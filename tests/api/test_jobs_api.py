@@ -236,7 +236,8 @@ def test_a_cancelled_sync_resumes_from_its_checkpoint(jobs_client: TestClient) -
     assert (body["state"], body["error"], body["finished_at"]) == ("queued", None, None)
     assert body["cancel_requested"] is False
     stored = queue.repository.get(job.id)
-    assert stored is not None and stored.checkpoint == {"as_of": "x"}
+    assert stored is not None
+    assert stored.checkpoint == {"as_of": "x"}
     assert stored.progress == {"pulled": 5}
 
     # Cancelled again, and meanwhile a new sync of the same connection was started: the old
