@@ -142,7 +142,7 @@ class SalesforceClient:
             response = self.session.post(
                 f"{self.base_url}/services/oauth2/token", data=self._token_request()
             )
-        except requests.RequestException as error:
+        except (requests.RequestException, OSError) as error:  # OSError: no CA bundle file
             raise map_error(error, self.name, self.base_url) from None
         try:
             body = response.json() if response.content else {}
