@@ -90,13 +90,13 @@ class HubSpotClient:
         summary = f"HubSpot token refresh failed ({response.status_code} {code}: {reason})"
         if response.status_code in (400, 401):
             # invalid_grant / invalid_client / unauthorized_client: retrying cannot help.
-            error = CrmConfigError(
+            refused = CrmConfigError(
                 f"{summary}; reconnect the portal (new REFRESH_TOKEN) or check CLIENT_ID and "
                 "CLIENT_SECRET",
                 connection=self.name,
             )
-            error.http_status = response.status_code
-            raise error
+            refused.http_status = response.status_code
+            raise refused
         raise map_status(response.status_code, body, summary, response.headers, self.name)
 
     def sdk(self) -> HubSpot:
