@@ -86,6 +86,9 @@ def status_label(error: BaseException | None) -> str:
     """The `status` label of one attempt: ok, the HTTP status, or why no answer came."""
     if error is None:
         return "ok"
+    if isinstance(error, CrmRateLimitedError):
+        # One series to alert on: Salesforce's concurrent-request 403 is a rate limit too.
+        return "429"
     status = getattr(error, "http_status", None)
     if status is not None:
         return str(status)
@@ -93,8 +96,6 @@ def status_label(error: BaseException | None) -> str:
         return "tls"
     if isinstance(error, CrmUnavailableError):
         return "unreachable"
-    if isinstance(error, CrmRateLimitedError):
-        return "429"
     return "error"
 
 
