@@ -169,3 +169,27 @@ def test_sentiment_throughput_by_stage_and_language(client: TestClient) -> None:
         before, "cem_sentiment_texts_total", language="en"
     )
     assert texts_moved == 4
+
+
+def test_alert_rules_and_dashboard_use_only_series_the_app_exposes(client: TestClient) -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    docker = Path(__file__).resolve().parents[2] / "docker"
+    families = {f.name for f in text_string_to_metric_families(client.get("/metrics").text)}
+    rules = yaml.safe_load((docker / "prometheus" / "alerts.yml").read_text())["groups"][0]
+    exprs = [rule["expr"] for rule in rules["rules"]]
+    dashboard = json.loads((docker / "grafana" / "cem-bridge.json").read_text())
+    exprs += [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    names = {n for e in exprs for n in re.findall(r"\b(?:cem|process)_[a-z_]+", e)}
+    unknown = {
+        n for n in names if re.sub(r"_(total|bucket|count|sum)$", "", n) not in families
+    }
+    assert not unknown, unknown
+    assert {r["alert"] for r in rules["rules"]} >= {
+        "CemNotReady", "CemJobsFailing", "CemJobQueueStuck", "CemWebhookOutboxBacklog",
+        "CemCrmRateLimited", "CemCrmQuotaHigh",
+    }  # fmt: skip
