@@ -185,9 +185,7 @@ def test_alert_rules_and_dashboard_use_only_series_the_app_exposes(client: TestC
     dashboard = json.loads((docker / "grafana" / "cem-bridge.json").read_text())
     exprs += [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
     names = {n for e in exprs for n in re.findall(r"\b(?:cem|process)_[a-z_]+", e)}
-    unknown = {
-        n for n in names if re.sub(r"_(total|bucket|count|sum)$", "", n) not in families
-    }
+    unknown = {n for n in names if re.sub(r"_(total|bucket|count|sum)$", "", n) not in families}
     assert not unknown, unknown
     assert {r["alert"] for r in rules["rules"]} >= {
         "CemNotReady", "CemJobsFailing", "CemJobQueueStuck", "CemWebhookOutboxBacklog",
