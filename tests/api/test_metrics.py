@@ -11,6 +11,7 @@ from datetime import timedelta
 import httpx
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import Engine
 
 from service.jobs import JobQueue, JobRegistry, JobRunner, JobSettings
 from service.sentiment.pipeline import SentimentAnalyzer
@@ -191,3 +192,28 @@ def test_alert_rules_and_dashboard_use_only_series_the_app_exposes(client: TestC
         "CemNotReady", "CemJobsFailing", "CemJobQueueStuck", "CemWebhookOutboxBacklog",
         "CemCrmRateLimited", "CemCrmQuotaHigh",
     }  # fmt: skip
+
+
+def test_store_gauges_on_each_database(engine: Engine) -> None:
+    """The scrape-time queries on SQLite and PostgreSQL (coalesce/min types differ)."""
+    from service.store.gauges import StoreCollector
+    from service.store.jobs import JobRepository
+
+    now = utcnow()
+    JobRepository(engine).submit("sync", connection="a", now=now - timedelta(seconds=60))
+    JobRepository(engine).submit(
+        "sync",
+        connection="b",
+        now=now - timedelta(seconds=30),
+        run_after=now - timedelta(seconds=5),
+    )
+    got = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in StoreCollector(engine, clock=lambda: now).collect()
+        for s in family.samples
+    }
+    assert got[("cem_database_up", ())] == 1
+    assert got[("cem_jobs", (("kind", "sync"), ("state", "queued")))] == 2
+    assert got[("cem_job_queue_depth", ())] == 2
+    assert 59 <= got[("cem_job_queue_oldest_age_seconds", ())] <= 61
+    assert got[("cem_webhook_outbox_oldest_age_seconds", ())] == 0
