@@ -15,6 +15,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from service.metrics import CRM_QUOTA_USED
 from service.ports import CrmQuotaExhaustedError
 
 _SF_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
@@ -51,12 +52,14 @@ def hubspot_usage(headers: Mapping[str, str]) -> Usage | None:
 
 
 class QuotaGuard:
-    """Tracks the latest reported usage of one connection and enforces its share."""
+    """Tracks the latest reported usage of one connection and enforces its share; the share
+    used is exported as `cem_crm_quota_used_ratio{crm, connection}`."""
 
-    def __init__(self, connection: str, share: float) -> None:
+    def __init__(self, connection: str, share: float, crm: str = "crm") -> None:
         if not 0 < share <= 1:
             raise ValueError("quota share must be in (0, 1]")
         self.connection = connection
+        self.crm = crm
         self.share = share
         self._usage: Usage | None = None
         self._lock = threading.Lock()
@@ -69,6 +72,7 @@ class QuotaGuard:
         if usage is not None:
             with self._lock:
                 self._usage = usage
+            CRM_QUOTA_USED.labels(self.crm, self.connection).set(usage.share)
 
     def check(self) -> None:
         """Raise `CrmQuotaExhaustedError` when usage has reached the allowed share."""

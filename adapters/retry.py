@@ -2,7 +2,13 @@
 
 Retries only what can succeed later — `CrmRateLimitedError` (honouring Retry-After) and
 `CrmUnavailableError` (exponential back-off with full jitter) — bounded by attempts and by total
-elapsed time. Config, rejected, not-found and quota errors go straight to the caller.
+elapsed time. Config (TLS included), rejected, not-found and quota errors go straight to the
+caller.
+
+Every attempt is counted in `cem_crm_calls_total{crm, status}`. A rate-limit wait is normal
+operation: it is logged at INFO, counted in `cem_crm_rate_limit_wait_seconds_total` and
+announced to the progress display (service/waits.py), not printed as a warning; other retries
+(5xx, timeouts) stay warnings.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from service.ports import CrmError, CrmRateLimitedError
+from service.metrics import CRM_CALLS, CRM_RATE_LIMIT_WAIT
+from service.ports import CrmError, CrmRateLimitedError, CrmTlsError, CrmUnavailableError
+from service.waits import announce_wait, describe_wait
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -74,16 +82,41 @@ class _OutOfTime(stop_base):
         return self.clock() - self.started >= self.budget
 
 
-def _log_retry(state: RetryCallState) -> None:
-    error = state.outcome.exception() if state.outcome else None
-    wait = state.next_action.sleep if state.next_action else 0.0
-    log.warning(
-        "CRM call failed (%s: %s); attempt %d, retrying in %.2fs",
-        type(error).__name__,
-        error,
-        state.attempt_number,
-        wait,
-    )
+def status_label(error: BaseException | None) -> str:
+    """The `status` label of one attempt: ok, the HTTP status, or why no answer came."""
+    if error is None:
+        return "ok"
+    if isinstance(error, CrmRateLimitedError):
+        # One series to alert on: Salesforce's concurrent-request 403 is a rate limit too.
+        return "429"
+    status = getattr(error, "http_status", None)
+    if status is not None:
+        return str(status)
+    if isinstance(error, CrmTlsError):
+        return "tls"
+    if isinstance(error, CrmUnavailableError):
+        return "unreachable"
+    return "error"
+
+
+def _before_sleep(crm: str) -> Callable[[RetryCallState], None]:
+    def log_retry(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        if isinstance(error, CrmRateLimitedError):
+            CRM_RATE_LIMIT_WAIT.labels(crm.lower()).inc(wait)
+            announce_wait(crm, wait)
+            log.info("%s (attempt %d)", describe_wait(crm, wait), state.attempt_number)
+            return
+        log.warning(
+            "CRM call failed (%s: %s); attempt %d, retrying in %.2fs",
+            type(error).__name__,
+            error,
+            state.attempt_number,
+            wait,
+        )
+
+    return log_retry
 
 
 def call_with_retry(
@@ -93,13 +126,24 @@ def call_with_retry(
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
     clock: Callable[[], float] = time.monotonic,
+    crm: str = "CRM",
 ) -> T:
     """Call `fn`, retrying retryable CRM errors within `policy`; re-raises the last error.
 
-    `sleep`, `rng` and `clock` are injectable so the policy can be tested without waiting.
+    `crm` names the CRM in metrics and wait messages ("HubSpot", "Salesforce"). `sleep`, `rng`
+    and `clock` are injectable so the policy can be tested without waiting.
     """
     chosen = policy or RetryPolicy()
     started = clock()
+
+    def counted() -> T:
+        try:
+            result = fn()
+        except BaseException as error:
+            CRM_CALLS.labels(crm.lower(), status_label(error)).inc()
+            raise
+        CRM_CALLS.labels(crm.lower(), "ok").inc()
+        return result
 
     retrying = Retrying(
         retry=retry_if_exception(_is_retryable),
@@ -109,7 +153,7 @@ def call_with_retry(
         ),
         wait=_Wait(chosen, rng or random.Random()),  # noqa: S311  (jitter, not cryptography)
         sleep=sleep,
-        before_sleep=_log_retry,
+        before_sleep=_before_sleep(crm),
         reraise=True,
     )
-    return retrying(fn)
+    return retrying(counted)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,10 +16,10 @@ from typer._click.exceptions import NoArgsIsHelpError
 from sandbox.cli import sandbox_app
 from service import __version__
 from service.config import ConfigError, Settings, load_settings
-from service.logs import configure_logging
+from service.logs import configure_logging, one_line_error
 from service.ports import CrmError
 from service.sentiment.schemas import MAX_BATCH
-from service.store.database import make_engine, upgrade
+from service.store.database import DatabaseUnavailableError, check_database, make_engine, upgrade
 from service.store.keys import ApiKeyRepository, Scope
 
 app = typer.Typer(
@@ -47,9 +48,14 @@ class CliError(Exception):
 
 
 def _settings() -> Settings:
-    """Settings for a one-shot command: logs only warnings, still with secrets redacted."""
+    """Settings for a one-shot command, logging as CEM_LOG_LEVEL / CEM_LOG_FORMAT say; what the
+    user did not set stays quiet (warnings, as text) rather than the server's INFO as JSON.
+    Secrets are redacted either way."""
     settings = load_settings()
-    configure_logging("WARNING", "text", settings.secret_values())
+    chosen = settings.model_fields_set  # set by the environment, a secret file or .env
+    level = settings.log_level if "log_level" in chosen else "WARNING"
+    log_format = settings.log_format.value if "log_format" in chosen else "text"
+    configure_logging(level, log_format, settings.secret_values())
     return settings
 
 
@@ -84,6 +90,8 @@ def serve(
     from service.serving import run
 
     settings = load_settings()
+    if workers > 1:  # fail here, once, rather than in every worker process
+        check_database(make_engine(settings.database_url.get_secret_value()))
     if workers > 1 and settings.auto_migrate:
         # Each worker process builds its own app (its own sentiment model, key cache and rate
         # limiter); migrate once here so they do not race to.
@@ -212,6 +220,7 @@ def sync(
     from service.progress import CounterLine, progress_bar
     from service.sentiment.pipeline import SentimentAnalyzer
     from service.usecases.sync import sync as run_sync
+    from service.waits import listening_for_waits
 
     settings = _settings()
     name = _connection_name(settings, target)
@@ -219,16 +228,17 @@ def sync(
     analyzer = None if no_sentiment else SentimentAnalyzer(settings.sentiment)
     with progress_bar() as bar:
         progress = CounterLine(bar, name)
-        report = run_sync(
-            name,
-            connection.reader,
-            connection.writer,
-            sync_stores(settings, _engine(settings)),
-            datetime.now(UTC),
-            analyzer=analyzer,
-            flag_policy=settings.churn,
-            progress=progress,
-        )
+        with listening_for_waits(progress.waiting):  # rate-limit waits on the progress line
+            report = run_sync(
+                name,
+                connection.reader,
+                connection.writer,
+                sync_stores(settings, _engine(settings)),
+                datetime.now(UTC),
+                analyzer=analyzer,
+                flag_policy=settings.churn,
+                progress=progress,
+            )
     typer.echo(
         f"{name}: pulled {report.pulled:,}, refused {len(report.refused):,}, "
         f"scored {report.scored:,}, fields pushed {report.pushed:,}, "
@@ -361,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         message = error.format_message() if hasattr(error, "format_message") else str(error)
         typer.echo(f"error: {message} (see cem --help)", err=True)
         return int(getattr(error, "exit_code", 2))
-    except (ConfigError, CliError, CrmError) as error:
+    except (ConfigError, CliError, CrmError, DatabaseUnavailableError) as error:
         typer.echo(f"error: {error}", err=True)
         return 1
     except SQLAlchemyError as error:
@@ -372,6 +382,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # the README promises one line, whatever failed
+        logging.getLogger("cem.cli").debug("command failed", exc_info=True)
+        typer.echo(
+            f"error: {one_line_error(error)} (CEM_LOG_LEVEL=DEBUG shows the traceback)", err=True
+        )
+        return 1
     return 0
 
 

@@ -39,6 +39,7 @@ from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.database import make_engine, upgrade
 from service.store.keys import ApiKeyRepository, Scope
 from service.usecases.sync import SyncReport, SyncStores, sync
+from service.waits import listening_for_waits
 
 DEMO_DIR = Path(".cem")
 LIVE_TIMEOUT_SECONDS = 30.0
@@ -95,15 +96,16 @@ def _sync_all(run: DemoRun) -> None:
         for name, connection in run.connections.items():
             provision = connection.writer.provision(dry_run=False)
             progress = CounterLine(bar, name, f"set up {len(provision.created)} fields")
-            run.reports[name] = sync(
-                name,
-                connection.reader,
-                connection.writer,
-                run.stores,
-                datetime.now(UTC),
-                analyzer=run.analyzer,
-                progress=progress,
-            )
+            with listening_for_waits(progress.waiting):  # rate-limit waits on the progress line
+                run.reports[name] = sync(
+                    name,
+                    connection.reader,
+                    connection.writer,
+                    run.stores,
+                    datetime.now(UTC),
+                    analyzer=run.analyzer,
+                    progress=progress,
+                )
 
 
 def _summary(run: DemoRun) -> None:

@@ -61,13 +61,15 @@ from service.jobs.churn_job import make_churn_train_job
 from service.jobs.customer_jobs import ERASE, RESCORE, make_erase_job, make_rescore_job
 from service.jobs.sync_job import make_sync_job
 from service.logs import configure_logging
+from service.metrics import register_process_metrics
 from service.ports import CrmReader, CrmWriter
 from service.realtime.changes import Inbox
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.churn_models import ChurnModelRepository
 from service.store.cursors import CursorRepository
-from service.store.database import make_engine, upgrade
+from service.store.database import check_database, make_engine, upgrade
 from service.store.erasure import ErasureStore
+from service.store.gauges import StoreCollector
 from service.store.jobs import JobRepository
 from service.store.keys import ApiKeyRepository
 from service.store.ledger import PushLedgerRepository
@@ -95,6 +97,7 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     configure_logging(settings.log_level, settings.log_format.value, settings.secret_values())
     check_mappings(settings)
     engine = make_engine(settings.database_url.get_secret_value())
+    check_database(engine)  # one line, not a traceback from inside uvicorn's start-up
     if settings.auto_migrate:
         upgrade(engine)
     # One sentiment analyzer per process, shared by the API and the jobs (the model is ~100 MB).
@@ -158,6 +161,8 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
         openapi_url="/openapi.json" if docs else None,
     )
     registry = CollectorRegistry()
+    register_process_metrics(registry)
+    registry.register(StoreCollector(engine))
     app.state.settings = settings
     app.state.engine = engine
     app.state.keys = ApiKeyRepository(engine)

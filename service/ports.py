@@ -7,6 +7,7 @@ failures are mapped onto the `Crm*Error` family below, which tells the one retry
 | error                    | meaning                                   | what happens             |
 |--------------------------|-------------------------------------------|--------------------------|
 | CrmConfigError           | bad credentials, missing permission/field | never retried; run fails |
+| CrmTlsError (a config)   | certificate not verified, CA bundle gone  | never retried; run fails |
 | CrmRateLimitedError      | 429 / concurrency limit                   | retried after Retry-After|
 | CrmUnavailableError      | 5xx, timeout, connection reset            | retried with back-off    |
 | CrmQuotaExhaustedError   | daily quota spent (or our share of it)    | run stops, resumes later |
@@ -31,6 +32,8 @@ class CrmError(Exception):
     """Base of every CRM failure. Messages never contain credentials or field values."""
 
     retryable = False
+    # The HTTP status the CRM answered with, when there was one (for metrics and messages).
+    http_status: int | None = None
 
     def __init__(self, message: str, *, connection: str | None = None) -> None:
         super().__init__(message)
@@ -39,6 +42,10 @@ class CrmError(Exception):
 
 class CrmConfigError(CrmError):
     """Bad credentials, a missing permission or a missing field: a person must act."""
+
+
+class CrmTlsError(CrmConfigError):
+    """TLS failed: the server's certificate is not trusted, or the CA bundle is missing."""
 
 
 class CrmRateLimitedError(CrmError):

@@ -1,10 +1,13 @@
-"""Live progress lines for long CLI work (sync, demo): running counters on one rich task."""
+"""Live progress lines for long CLI work (sync, demo): running counters on one rich task, and
+the CRM's rate-limit waits shown on the same line (service/waits.py) instead of as log lines."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+from service.waits import describe_wait
 
 
 def progress_bar() -> Progress:
@@ -23,5 +26,14 @@ class CounterLine:
 
     def __call__(self, counter: str, count: int) -> None:
         self.counters[counter] += count
+        self._show()
+
+    def waiting(self, crm: str, seconds: float) -> None:
+        """Show a rate-limit wait until the next counter moves (a `WaitListener`)."""
+        self._show(describe_wait(crm, seconds))
+
+    def _show(self, note: str | None = None) -> None:
         shown = "  ".join(f"{k} {v:,}" for k, v in self.counters.items())
+        if note:
+            shown = f"{shown}  ({note})" if shown else note
         self.bar.update(self.task, description=f"{self.name}: {shown}")

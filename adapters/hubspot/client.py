@@ -6,7 +6,11 @@ layer is adapters/retry.py. Timeouts are not global in the SDK, so every call pa
 `_request_timeout=(connect, read)`.
 
 Authentication: a private-app token (`ACCESS_TOKEN`), or OAuth with `CLIENT_ID`,
-`CLIENT_SECRET` and `REFRESH_TOKEN` (tokens refreshed at `/oauth/v1/token` on expiry).
+`CLIENT_SECRET` and `REFRESH_TOKEN`, access tokens refreshed on expiry at HubSpot's
+date-versioned `POST /oauth/2026-03/token` (every parameter in the form body). HubSpot retires
+the v1 endpoint (`/oauth/v1/token`) on 2027-02-16. Its errors are RFC 6749 bodies
+(`error`, `error_description`): `invalid_grant` (refresh token revoked, app uninstalled) and
+`invalid_client` are config errors — a person must reconnect the portal — and never retried.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from service.config import ConnectionSettings
 from service.ports import CrmConfigError, CrmError
 
 T = TypeVar("T")
+TOKEN_PATH = "/oauth/2026-03/token"  # noqa: S105  (a path, not a secret)
 
 
 class HubSpotClient:
@@ -44,7 +49,7 @@ class HubSpotClient:
         self.name = name
         self.settings = settings
         self.policy = policy or RetryPolicy()
-        self.quota = QuotaGuard(name, settings.quota_share)
+        self.quota = QuotaGuard(name, settings.quota_share, crm="hubspot")
         self.timeout = (settings.connect_timeout, settings.read_timeout)
         self.calls = 0
         self._sdk: HubSpot | None = None
@@ -70,19 +75,28 @@ class HubSpotClient:
         self.calls += 1
         try:
             response = requests.post(
-                f"{self.base_url}/oauth/v1/token",
+                f"{self.base_url}{TOKEN_PATH}",
                 data=form,
                 timeout=self.timeout,
                 verify=str(s.ca_bundle) if s.ca_bundle else True,
             )
-        except requests.RequestException as error:
-            raise map_error(error, self.name) from None
+        except (requests.RequestException, OSError) as error:  # OSError: no CA bundle file
+            raise map_error(error, self.name, self.base_url) from None
         body = error_body(response.content)
         if response.status_code == 200 and "access_token" in body:
             return str(body["access_token"])
-        summary = f"HubSpot token refresh failed ({response.status_code} {body.get('message', '')})"
+        code = str(body.get("error") or body.get("status") or "").strip()
+        reason = str(body.get("error_description") or body.get("message") or "").strip()
+        summary = f"HubSpot token refresh failed ({response.status_code} {code}: {reason})"
         if response.status_code in (400, 401):
-            raise CrmConfigError(summary.strip(), connection=self.name)
+            # invalid_grant / invalid_client / unauthorized_client: retrying cannot help.
+            refused = CrmConfigError(
+                f"{summary}; reconnect the portal (new REFRESH_TOKEN) or check CLIENT_ID and "
+                "CLIENT_SECRET",
+                connection=self.name,
+            )
+            refused.http_status = response.status_code
+            raise refused
         raise map_status(response.status_code, body, summary, response.headers, self.name)
 
     def sdk(self) -> HubSpot:
@@ -105,7 +119,7 @@ class HubSpotClient:
             except CrmError:
                 raise
             except Exception as error:
-                mapped = map_error(error, self.name)
+                mapped = map_error(error, self.name, self.base_url)
                 expired = getattr(error, "status", None) == 401
                 if expired and refreshable and not second_try:
                     with self._lock:
@@ -127,4 +141,4 @@ class HubSpotClient:
                 self.quota.observe(hubspot_usage(dict(headers)))
             return data
 
-        return call_with_retry(lambda: self._attempt(once), self.policy)
+        return call_with_retry(lambda: self._attempt(once), self.policy, crm="HubSpot")

@@ -12,6 +12,7 @@ from typing import Any
 
 import urllib3.exceptions
 
+from adapters.tls import tls_error
 from service.ports import (
     CrmConfigError,
     CrmError,
@@ -50,10 +51,13 @@ def _retry_after(headers: Any, body: dict[str, Any]) -> float | None:
     return _POLICY_WAIT.get(str(body.get("policyName", "")))
 
 
-def map_error(error: Exception, connection: str) -> CrmError:
-    """The `CrmError` for an SDK or transport exception."""
+def map_error(error: Exception, connection: str, base_url: str = "") -> CrmError:
+    """The `CrmError` for an SDK or transport exception (a TLS failure is a config error)."""
     status = getattr(error, "status", None)
     if status is None:
+        tls = tls_error(error, base_url or "HubSpot", connection)
+        if tls is not None:
+            return tls
         if isinstance(error, urllib3.exceptions.HTTPError | OSError):
             return CrmUnavailableError(
                 f"cannot reach HubSpot ({type(error).__name__})", connection=connection
@@ -71,6 +75,14 @@ def map_status(
     status: int, body: dict[str, Any], summary: str, headers: Any, connection: str
 ) -> CrmError:
     """The `CrmError` for an HTTP status and HubSpot error body."""
+    mapped = _by_status(status, body, summary, headers, connection)
+    mapped.http_status = status
+    return mapped
+
+
+def _by_status(
+    status: int, body: dict[str, Any], summary: str, headers: Any, connection: str
+) -> CrmError:
     if status == 429:
         if body.get("policyName") == "DAILY":
             return CrmQuotaExhaustedError(summary, connection=connection)

@@ -95,7 +95,7 @@ class SalesforceClient:
         self.name = name
         self.settings = settings
         self.policy = policy or RetryPolicy()
-        self.quota = QuotaGuard(name, settings.quota_share)
+        self.quota = QuotaGuard(name, settings.quota_share, crm="salesforce")
         self.session = make_session(settings)
         self.calls = 0
         self._sdk: Salesforce | None = None
@@ -142,8 +142,8 @@ class SalesforceClient:
             response = self.session.post(
                 f"{self.base_url}/services/oauth2/token", data=self._token_request()
             )
-        except requests.RequestException as error:
-            raise map_error(error, self.name) from None
+        except (requests.RequestException, OSError) as error:  # OSError: no CA bundle file
+            raise map_error(error, self.name, self.base_url) from None
         try:
             body = response.json() if response.content else {}
         except ValueError:
@@ -193,11 +193,11 @@ class SalesforceClient:
             except CrmError:
                 raise
             except Exception as error:
-                raise map_error(error, self.name) from None
+                raise map_error(error, self.name, self.base_url) from None
             finally:
                 self._observe(sdk)
         raise AssertionError("unreachable: the loop returns or raises")
 
     def call(self, fn: Callable[[Salesforce], T]) -> T:
         """Run one SDK call with the quota guard, re-login on expiry and the retry policy."""
-        return call_with_retry(lambda: self._attempt(fn), self.policy)
+        return call_with_retry(lambda: self._attempt(fn), self.policy, crm="Salesforce")

@@ -12,6 +12,7 @@ from typing import Any
 import requests
 from simple_salesforce.exceptions import SalesforceError
 
+from adapters.tls import tls_error
 from service.ports import (
     CrmConfigError,
     CrmError,
@@ -37,8 +38,11 @@ def first_error(content: Any) -> tuple[str, str]:
     return "", ""
 
 
-def map_error(error: Exception, connection: str) -> CrmError:
-    """The `CrmError` for an SDK or transport exception."""
+def map_error(error: Exception, connection: str, base_url: str = "") -> CrmError:
+    """The `CrmError` for an SDK or transport exception (a TLS failure is a config error)."""
+    tls = tls_error(error, base_url or "Salesforce", connection)
+    if tls is not None:
+        return tls
     if isinstance(error, requests.Timeout):
         return CrmUnavailableError("Salesforce did not answer in time", connection=connection)
     if isinstance(error, requests.ConnectionError):
@@ -56,6 +60,12 @@ def map_error(error: Exception, connection: str) -> CrmError:
 
 def map_status(status: int, code: str, summary: str, connection: str) -> CrmError:
     """The `CrmError` for an HTTP status and Salesforce error code."""
+    mapped = _by_status(status, code, summary, connection)
+    mapped.http_status = status
+    return mapped
+
+
+def _by_status(status: int, code: str, summary: str, connection: str) -> CrmError:
     message = summary
     if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
         # Two flavours share the code (crm-api-facts §2.9): the daily allocation is gone

@@ -43,6 +43,7 @@ from sandbox.hubspot.routes import (
     owners,
     pipelines,
     schema,
+    schemas,
 )
 from sandbox.hubspot.view import HubSpotView
 
@@ -66,7 +67,17 @@ def create_app(
         redoc_url=None,
     )
     app.state.hubspot = emu
-    for module in (objects, batch, associations, schema, owners, pipelines, oauth, control):
+    for module in (
+        objects,
+        batch,
+        associations,
+        schema,
+        schemas,
+        owners,
+        pipelines,
+        oauth,
+        control,
+    ):
         app.include_router(module.build_router(emu))
     _install_error_handlers(app)
     app.add_middleware(HubSpotGate, tokens=emu.tokens, limiter=emu.limiter)

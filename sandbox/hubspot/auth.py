@@ -170,6 +170,16 @@ class TokenRegistry:
             del self._refresh[refresh]
             return True
 
+    def revoke(self, token: str) -> bool:
+        """Forget an OAuth access or refresh token (``POST /oauth/2026-03/token/revoke``);
+        whether it was known. Static private-app tokens cannot be revoked this way."""
+        with self._lock:
+            grant = self._tokens.get(token)
+            if grant is not None and grant.oauth:
+                del self._tokens[token]
+                return True
+            return self._refresh.pop(token, False) is not False
+
     def _issue(self, refresh: str, scopes: frozenset[str] | None) -> IssuedTokens:
         seconds = self._config.oauth.access_token_seconds
         # Real tokens are long and opaque; allow ~300 chars in clients (crm-api-facts §3.1).
@@ -178,6 +188,10 @@ class TokenRegistry:
         with self._lock:
             self._tokens[token] = Grant(scopes, expires, oauth=True)
         return IssuedTokens(token, refresh, seconds)
+
+    def check_client(self, client_id: str, client_secret: str | None) -> None:
+        """OAuthError unless `client_id` (and `client_secret`, when given) are the app's."""
+        self._check_client(client_id, client_secret)
 
     def _check_client(self, client_id: str, client_secret: str | None) -> None:
         app = self._config.oauth

@@ -108,7 +108,7 @@ class HubSpotEmulator:
             "access_token": cfg.access_token.get_secret_value(),
             "portal_id": cfg.portal_id,
             "oauth": {
-                "token_url": f"{base_url}/oauth/v1/token",
+                "token_url": f"{base_url}/oauth/2026-03/token",
                 "authorize_url": f"{base_url}/oauth/authorize",
                 "client_id": cfg.oauth.client_id,
                 "client_secret": cfg.oauth.client_secret.get_secret_value(),

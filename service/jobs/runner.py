@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from service.jobs.registry import UnknownJobKindError
 from service.jobs.schedule import Schedule, Scheduler
 from service.jobs.settings import JobSettings
 from service.logs import MAX_ERROR_CHARS, one_line_error, redact
+from service.metrics import JOB_DURATION
 from service.store.jobs import Beat, JobRepository
 from service.store.tables import Job, JobState, utcnow
 
@@ -168,6 +170,7 @@ class JobRunner:
 
     def _execute(self, job: Job, ctx: JobContext) -> None:
         state, error, run_after, refund = JobState.SUCCEEDED, None, None, False
+        started = time.monotonic()
         try:
             function = self._queue.registry.get(job.kind).function
             ctx.check_cancelled()
@@ -188,6 +191,8 @@ class JobRunner:
         finally:
             with self._lock:
                 self._running.pop(job.id, None)
+        outcome = "requeued" if state is JobState.QUEUED else state.value
+        JOB_DURATION.labels(job.kind, outcome).observe(time.monotonic() - started)
         recorded = self._repo.finish(
             job.id,
             self.worker_id,

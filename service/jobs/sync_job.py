@@ -25,6 +25,7 @@ from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.tables import utcnow
 from service.testing_hooks import fixed_as_of
 from service.usecases.sync import SyncReport, SyncStores, sync
+from service.waits import listening_for_waits
 
 # When the CRM does not say when its quota resets, try again after this long.
 QUOTA_RETRY = timedelta(hours=1)
@@ -80,17 +81,22 @@ def make_sync_job(
             ctx.add(name, count)
             ctx.check_cancelled()
 
+        def waited(_crm: str, _seconds: float) -> None:
+            # A rate-limit wait is shown in the job's progress, not logged as a warning.
+            ctx.add("rate_limit_waits", 1)
+
         try:
-            report = run(
-                ctx.connection,
-                reader,
-                writer,
-                repositories,
-                as_of,
-                analyzer=analyzer(),
-                progress=progress,
-                **extra,
-            )
+            with listening_for_waits(waited):
+                report = run(
+                    ctx.connection,
+                    reader,
+                    writer,
+                    repositories,
+                    as_of,
+                    analyzer=analyzer(),
+                    progress=progress,
+                    **extra,
+                )
         except CrmQuotaExhaustedError as spent:
             resume_at = spent.resets_at or clock() + QUOTA_RETRY
             raise JobPaused("the CRM's API quota for us is spent", resume_at=resume_at) from None

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from service.metrics import SENTIMENT_TEXTS, SENTIMENT_UNITS
 from service.sentiment.acknowledgements import is_acknowledgement
 from service.sentiment.aspects import AspectMention, find_mentions
 from service.sentiment.cache import ResultCache, text_key
@@ -236,6 +237,11 @@ class SentimentAnalyzer:
         units its own plan asked for, and aspect clauses (scored by their own rule, below) are
         kept apart from whole texts and sentences even when the strings are equal."""
         plans = [self._plan(text, hint) for text, hint in items]
+        per_language: dict[str, int] = defaultdict(int)
+        for plan in plans:
+            per_language[plan.guess.language] += 1
+        for language, count in per_language.items():
+            SENTIMENT_TEXTS.labels(language).inc(count)
         strict: dict[str, set[str]] = defaultdict(set)  # decide a label: gates apply
         clauses: dict[str, set[str]] = defaultdict(set)  # set only an aspect's polarity
         for plan in plans:
@@ -320,6 +326,8 @@ class SentimentAnalyzer:
                 self.routed["cache"] += 1
             else:
                 todo.append(unit)
+        if len(todo) < len(units):
+            SENTIMENT_UNITS.labels("cache", language).inc(len(units) - len(todo))
         stages = self._fast(language, primary)
         for n, (fast, threshold) in enumerate(stages, start=1):
             if not todo:
@@ -331,6 +339,8 @@ class SentimentAnalyzer:
                     self.routed[fast.name] += 1
                 else:
                     remaining.append(unit)
+            if len(remaining) < len(todo):
+                SENTIMENT_UNITS.labels(fast.name, language).inc(len(todo) - len(remaining))
             todo = remaining
         if todo and lenient and not stages and self.settings.fast_path:
             todo = self._clauses_by_terms(todo, language, primary, out)
@@ -338,6 +348,7 @@ class SentimentAnalyzer:
             for unit, polarity in zip(todo, primary.score_batch(todo, language), strict=True):
                 out[unit] = (Scored(polarity, primary.name, primary.neutral_band), False)
                 self.routed[primary.name] += 1
+            SENTIMENT_UNITS.labels(primary.name, language).inc(len(todo))
         for unit, (scored, was_cached) in out.items():
             if not was_cached:
                 self.cache.put(keys[unit], scored)

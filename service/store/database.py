@@ -16,6 +16,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from service.logs import redact
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # A SQLite database holds customers' data and API key hashes: owner-only. SQLite gives its -wal
 # and -shm files the mode of the database file, so creating that one 0600 covers all three.
@@ -97,3 +99,28 @@ def is_ready(engine: Engine) -> bool:
     except Exception:  # readiness reports any failure as not ready
         return False
     return True
+
+
+class DatabaseUnavailableError(Exception):
+    """The database does not answer at start-up; the message is one line, without credentials."""
+
+
+def check_database(engine: Engine) -> None:
+    """Raise `DatabaseUnavailableError` unless the database answers a trivial query.
+
+    Run before anything else touches the database at start-up, so a server that cannot work
+    says so in one line instead of a driver traceback from inside uvicorn's start-up."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # any driver or pool failure means "not reachable"
+        url = engine.url
+        where = f"{url.host}:{url.port or 'default port'}" if url.host else str(url.database)
+        cause = error.__cause__ or error.__context__ or error
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+        # The driver's reason, after its "connection failed: " prefix, never with the password.
+        reason = redact(first.split(": ", 1)[-1], [url.password or ""]) or type(cause).__name__
+        raise DatabaseUnavailableError(
+            f"the database at {where} does not answer ({reason[:200]}); check CEM_DATABASE_URL "
+            "and that the database server is running"
+        ) from None

@@ -290,13 +290,30 @@ class JobRepository:
             )
 
     def resume(self, job_id: str) -> Job | None:
-        """Queue a paused job now (it goes on from its checkpoint); others are left as they are."""
-        with self._engine.begin() as connection:
-            connection.execute(
-                update(Job)
-                .where(col(Job.id) == job_id, col(Job.state) == JobState.PAUSED.value)
-                .values(state=JobState.QUEUED.value, run_after=None)
-            )
+        """Queue a paused or cancelled job now; it goes on from its checkpoint (a sync from its
+        saved cursors). Others are left as they are. `JobConflictError` (carrying the active
+        job) when another job of the same (kind, connection) was started since the cancel."""
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    update(Job)
+                    .where(
+                        col(Job.id) == job_id,
+                        col(Job.state).in_([JobState.PAUSED.value, JobState.CANCELLED.value]),
+                    )
+                    .values(
+                        state=JobState.QUEUED.value,
+                        run_after=None,
+                        cancel_requested=False,
+                        finished_at=None,
+                        error=None,
+                    )
+                )
+        except IntegrityError:
+            job = self.get(job_id)
+            raise JobConflictError(
+                self.active(job.kind, job.connection) if job is not None else None
+            ) from None
         return self.get(job_id)
 
     # -- cancelling ------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import httpx
 
 from service import __version__
 from service.logs import one_line_error
+from service.metrics import WEBHOOK_DELIVERIES
 from service.store.tables import WebhookDelivery, WebhookDeliveryState, utcnow
 from service.store.webhooks import WebhookRepository
 from service.webhooks.settings import WebhookSettings
@@ -114,7 +115,7 @@ class WebhookDispatcher:
             self._finish(delivery, WebhookDeliveryState.DELIVERED, status, None)
         elif status == 410:
             reason = "the receiver answered 410 Gone"
-            self._finish(delivery, WebhookDeliveryState.FAILED, status, reason)
+            self._finish(delivery, WebhookDeliveryState.FAILED, status, reason, "disabled")
             self._repo.disable(subscription.id, now, reason)
             log.warning("webhook subscription %s disabled: %s", subscription.id, reason)
         else:
@@ -126,6 +127,7 @@ class WebhookDispatcher:
                         delivery.id, delivery.attempts, error)  # fmt: skip
             self._finish(delivery, WebhookDeliveryState.FAILED, status, error)
             return
+        WEBHOOK_DELIVERIES.labels("retry").inc()
         wait = timedelta(seconds=backoff(delivery.attempts, self._settings))
         now = self._clock()
         self._repo.record(delivery.id, state=WebhookDeliveryState.PENDING, status=status,
@@ -133,7 +135,8 @@ class WebhookDispatcher:
 
     def _finish(
         self, delivery: WebhookDelivery, state: WebhookDeliveryState, status: int | None,
-        error: str | None,
+        error: str | None, outcome: str | None = None,
     ) -> None:  # fmt: skip
+        WEBHOOK_DELIVERIES.labels(outcome or state.value).inc()
         self._repo.record(delivery.id, state=state, status=status, error=error,
                           next_attempt_at=None, now=self._clock())  # fmt: skip

@@ -1,4 +1,5 @@
-"""`POST /v1/syncs`, `GET /v1/jobs[/{id}]`, `POST /v1/jobs/{id}/cancel`: auth, paging, problems."""
+"""`POST /v1/syncs`, `GET /v1/jobs[/{id}]`, `POST /v1/jobs/{id}/cancel` and `…/resume`: auth,
+paging, problems."""
 
 from __future__ import annotations
 
@@ -218,6 +219,54 @@ def test_resume_a_paused_job(jobs_client: TestClient) -> None:
     assert again.status_code == 409
     assert again.headers["content-type"] == PROBLEM
     assert jobs_client.post(f"/v1/jobs/{'0' * 32}/resume", headers=write).status_code == 404
+
+
+def test_a_cancelled_sync_resumes_from_its_checkpoint(jobs_client: TestClient) -> None:
+    """Issue 16: a cancelled job could not be resumed, and nothing said how to start again."""
+    queue = queue_of(jobs_client)
+    write = headers(jobs_client, Scope.WRITE)
+    job = queue.submit("sync", connection="acme")
+    (claimed,) = queue.repository.claim("w", job.created_at, 1)
+    queue.repository.finish(claimed.id, "w", JobState.CANCELLED, job.created_at,
+                            progress={"pulled": 5}, checkpoint={"as_of": "x"},
+                            error="cancelled on request")  # fmt: skip
+    resumed = jobs_client.post(f"/v1/jobs/{job.id}/resume", headers=write)
+    assert resumed.status_code == 202, resumed.text
+    body = resumed.json()
+    assert (body["state"], body["error"], body["finished_at"]) == ("queued", None, None)
+    assert body["cancel_requested"] is False
+    stored = queue.repository.get(job.id)
+    assert stored is not None
+    assert stored.checkpoint == {"as_of": "x"}
+    assert stored.progress == {"pulled": 5}
+
+    # Cancelled again, and meanwhile a new sync of the same connection was started: the old
+    # one cannot join it (one sync per connection); the problem names the active one.
+    jobs_client.post(f"/v1/jobs/{job.id}/cancel", headers=write)
+    newer = jobs_client.post("/v1/syncs", json={"connection": "acme"}, headers=write).json()
+    conflict = jobs_client.post(f"/v1/jobs/{job.id}/resume", headers=write)
+    assert conflict.status_code == 409
+    assert conflict.json()["type"].endswith("job-conflict")
+    assert conflict.json()["job_id"] == newer["id"]
+
+
+def test_a_finished_job_is_not_resumed_and_the_problem_says_how_to_start_again(
+    jobs_client: TestClient,
+) -> None:
+    queue = queue_of(jobs_client)
+    job = queue.submit("sync", connection="acme")
+    (claimed,) = queue.repository.claim("w", job.created_at, 1)
+    queue.repository.finish(claimed.id, "w", JobState.SUCCEEDED, job.created_at, progress={},
+                            checkpoint={})  # fmt: skip
+    answer = jobs_client.post(
+        f"/v1/jobs/{job.id}/resume", headers=headers(jobs_client, Scope.WRITE)
+    )
+    assert answer.status_code == 409
+    assert answer.headers["content-type"] == PROBLEM
+    problem = answer.json()
+    assert problem["type"].endswith("job-not-resumable")
+    assert problem["start_with"] == "POST /v1/syncs"
+    assert "start a new one with POST /v1/syncs" in problem["detail"]
 
 
 def test_the_default_app_has_a_sync_kind(tmp_path: Path) -> None:

@@ -52,3 +52,20 @@ def test_key_lifecycle_over_http(client: TestClient, admin_headers: dict[str, st
     assert new["id"] not in {k["id"] for k in listed}
     everything = client.get("/v1/keys?include_revoked=true", headers=admin_headers).json()
     assert new["id"] in {k["id"] for k in everything["items"]}
+
+
+def test_a_well_formed_request_id_is_echoed_and_others_replaced(client: TestClient) -> None:
+    """Issue 16: a caller's X-Request-ID is kept (1-128 of [A-Za-z0-9._-]) and echoed."""
+    for kept in ("abc-123", "a.b_c-D", "x" * 128):
+        answer = client.get("/healthz", headers={"X-Request-ID": kept})
+        assert answer.headers["x-request-id"] == kept
+    for bad in ("x" * 129, "has space", "semi;colon", "caf\xe9".encode("latin-1"), ""):
+        answer = client.get("/healthz", headers={"X-Request-ID": bad})
+        replaced = answer.headers["x-request-id"]
+        assert replaced != bad
+        assert len(replaced) == 32
+        assert replaced.isalnum()
+    # Problem responses carry it too (what a caller quotes in a support ticket).
+    missing = client.get("/v1/jobs/" + "0" * 32, headers={"X-Request-ID": "trace-7"})
+    assert missing.status_code == 401
+    assert missing.headers["x-request-id"] == "trace-7"

@@ -111,7 +111,7 @@ def build_router(emu: HubSpotEmulator) -> APIRouter:
         return {
             "refresh_token": token,
             "client_id": emu.config.oauth.client_id,
-            "token_endpoint": "/oauth/v1/token",
+            "token_endpoint": "/oauth/2026-03/token",
         }
 
     return router

@@ -1,4 +1,5 @@
-"""Jobs over HTTP: `POST /v1/syncs`, `GET /v1/jobs`, `GET /v1/jobs/{id}`, `POST …/cancel`."""
+"""Jobs over HTTP: `POST /v1/syncs`, `GET /v1/jobs`, `GET /v1/jobs/{id}`, `POST …/cancel`,
+`POST …/resume` (a paused or cancelled job goes on from its checkpoint)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from service.api.deps import ReadKey, SettingsDep, WriteKey
 from service.api.listing import Cursor, Limit, cursor_problems
 from service.api.problems import ProblemError
 from service.config import Settings
-from service.jobs import SYNC, JobConflictError, JobQueue, UnknownJobKindError
+from service.jobs import CHURN_TRAIN, SYNC, JobConflictError, JobQueue, UnknownJobKindError
+from service.jobs.customer_jobs import ERASE, RESCORE
 from service.store.paging import Sort
 from service.store.tables import ACTIVE_JOB_STATES, Job, JobState
 
@@ -207,21 +209,50 @@ def cancel_job(job_id: JobId, _: WriteKey, queue: JobQueueDep) -> JobOut:
     return JobOut.of(job)
 
 
+# How to start a finished job's kind again (a resume only continues a paused or cancelled one).
+_START_AGAIN = {
+    SYNC: "POST /v1/syncs",
+    CHURN_TRAIN: "POST /v1/models/churn/train",
+    RESCORE: "POST /v1/customers/{customer_id}/rescore",
+    ERASE: "DELETE /v1/customers/{customer_id}",
+}
+_RESUMABLE = (JobState.PAUSED.value, JobState.CANCELLED.value)
+
+
 @router.post(
     "/jobs/{job_id}/resume",
     status_code=status.HTTP_202_ACCEPTED,
-    summary="Resume a paused job now",
+    summary="Resume a paused or cancelled job now",
     description=(
         "A job pauses itself when it cannot go on for now (e.g. the CRM's daily API quota is "
-        "spent); it resumes at its `run_after` time, or now with this call, from its checkpoint. "
-        "409 unless the job is paused."
+        "spent) and resumes at its `run_after` time, or now with this call. A cancelled job is "
+        "queued again by this call. Either goes on from its checkpoint (a sync from its saved "
+        "cursors). 409 `job-conflict` when another job of the same kind and connection is "
+        "active (its id in `job_id`); 409 `job-not-resumable` for a queued, running, succeeded "
+        "or failed job, naming the call that starts a new one in `start_with`."
     ),
     responses={404: {}, 409: {}},
 )
 def resume_job(job_id: JobId, _: WriteKey, queue: JobQueueDep) -> JobOut:
     current = _job_or_404(queue, job_id)
-    if current.state != JobState.PAUSED.value:
-        raise ProblemError(409, f"only a paused job can be resumed; this one is {current.state}",
-                           kind="job-not-paused")  # fmt: skip
-    job = queue.repository.resume(job_id)
+    if current.state not in _RESUMABLE:
+        start = _START_AGAIN.get(current.kind)
+        how = f"; start a new one with {start}" if start else ""
+        raise ProblemError(
+            409,
+            f"only a paused or cancelled job can be resumed; this one is {current.state}{how}",
+            kind="job-not-resumable",
+            start_with=start,
+        )
+    try:
+        job = queue.repository.resume(job_id)
+    except JobConflictError as conflict:
+        existing = conflict.existing
+        raise ProblemError(
+            409,
+            f"another {current.kind} job of '{current.connection}' is already "
+            f"{existing.state if existing else 'active'}; follow that one instead",
+            kind="job-conflict",
+            job_id=existing.id if existing else None,
+        ) from None
     return JobOut.of(job or current)

@@ -34,6 +34,6 @@ def test_credentials_for_the_cli_and_no_secret_in_reprs() -> None:
     emulator = emulator_of(app)
     creds = emulator.credentials("http://127.0.0.1:9999")
     assert creds["access_token"] == "pat-na1-secret-value"
-    assert creds["oauth"]["token_url"] == "http://127.0.0.1:9999/oauth/v1/token"
+    assert creds["oauth"]["token_url"] == "http://127.0.0.1:9999/oauth/2026-03/token"
     assert "pat-na1-secret-value" not in repr(config)
     assert "pat-na1-secret-value" not in repr(emulator.tokens)

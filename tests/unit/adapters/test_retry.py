@@ -110,3 +110,42 @@ def test_other_exceptions_pass_straight_through() -> None:
 
     with pytest.raises(KeyError):
         call_with_retry(broken, sleep=lambda _s: None)
+
+
+def test_rate_limit_waits_go_to_the_progress_line_not_to_warnings(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 16: the demo printed 16 "CRM call failed … retrying" lines inside its progress."""
+    from service.progress import CounterLine, progress_bar
+    from service.waits import listening_for_waits
+
+    heard: list[tuple[str, float]] = []
+    flaky = Flaky(CrmRateLimitedError("429", retry_after=1), CrmUnavailableError("502"))
+    with (
+        caplog.at_level("INFO", logger="adapters.retry"),
+        listening_for_waits(lambda crm, seconds: heard.append((crm, seconds))),
+    ):
+        call_with_retry(flaky, sleep=lambda _s: None, rng=random.Random(7), crm="HubSpot")
+    assert heard == [("HubSpot", 1.0)]
+    levels = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert levels[0] == ("INFO", "waiting 1 s for HubSpot's rate limit (attempt 1)")
+    assert [lvl for lvl, _ in levels[1:]] == ["WARNING"]  # a 5xx retry still warns
+
+    with progress_bar() as bar:
+        line = CounterLine(bar, "hubspot-demo")
+        line("pulled", 200)
+        line.waiting("HubSpot", 0.4)
+        shown = bar.tasks[0].description
+        assert shown == "hubspot-demo: pulled 200  (waiting 1 s for HubSpot's rate limit)"
+        line("pulled", 100)
+        assert bar.tasks[0].description == "hubspot-demo: pulled 300"
+
+
+def test_tls_errors_are_config_errors_and_not_retried() -> None:
+    from service.ports import CrmTlsError
+
+    flaky = Flaky(CrmTlsError("TLS certificate could not be verified for x: y"))
+    with pytest.raises(CrmTlsError):
+        run(flaky)
+    assert flaky.calls == 1
+    assert issubclass(CrmTlsError, CrmConfigError)
