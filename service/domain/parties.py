@@ -53,6 +53,9 @@ class Customer(Sourced):
 
     display_name: str = ""
     email: str | None = None
+    # Mapped where the CRM has it (`phone: {crm: phone}`); erasure finds the person's other
+    # records by it (service/store/identity.py).
+    phone: str | None = Field(default=None, max_length=64)
     account_id: str | None = None
     owner_id: str | None = None
     language: str | None = Field(default=None, max_length=16)
