@@ -237,3 +237,8 @@ async def hubspot_events(
     request: Request, connection: Annotated[str, Path(max_length=64)]
 ) -> EventsAccepted:
     return await receive(request, CrmKind.HUBSPOT, connection)
+
+
+hubspot_webhooks.signed_by = "HubSpot v3 signature"  # type: ignore[attr-defined]
+hubspot_events.signed_by = "HubSpot v3 signature"  # type: ignore[attr-defined]
+salesforce_webhooks.signed_by = "Standard Webhooks signature"  # type: ignore[attr-defined]

@@ -14,6 +14,8 @@ from service.api.listing import Cursor, Limit, cursor_problems
 from service.api.problems import ProblemError
 from service.config import Settings
 from service.jobs import SYNC, JobConflictError, JobQueue, UnknownJobKindError
+from service.jobs.customer_jobs import ERASE
+from service.store.keys import KeyInfo, Scope, grants
 from service.store.paging import Sort
 from service.store.tables import ACTIVE_JOB_STATES, Job, JobState
 
@@ -101,6 +103,19 @@ class SyncRequest(BaseModel):
 
     connection: str = Field(min_length=1, max_length=64, description="A configured connection.")
     full: bool = Field(default=False, description="Re-read everything instead of what changed.")
+
+
+# Jobs only an admin key may cancel or resume: those an admin key alone may start. A write key
+# cancelling an erasure would leave the customer suppressed but not erased.
+ADMIN_JOB_KINDS = frozenset({ERASE})
+CONTROL_NOTE = "admin for `erase` jobs"
+
+
+def _may_control(key: KeyInfo, job: Job) -> None:
+    if job.kind in ADMIN_JOB_KINDS and not grants(key.scopes, Scope.ADMIN):
+        raise ProblemError(
+            403, f"this API key lacks the 'admin' scope ({job.kind} jobs)", kind="forbidden"
+        )
 
 
 def _job_or_404(queue: JobQueue, job_id: str) -> Job:
@@ -193,12 +208,13 @@ def get_job(job_id: JobId, _: ReadKey, queue: JobQueueDep) -> JobOut:
     summary="Cancel a job",
     description=(
         "A queued or paused job is cancelled at once; a running one stops at its next "
-        "checkpoint (`cancel_requested` is true until then). 409 for a finished job."
+        "checkpoint (`cancel_requested` is true until then). 409 for a finished job. An "
+        "`erase` job needs the `admin` scope (403 otherwise)."
     ),
     responses={404: {}, 409: {}},
 )
-def cancel_job(job_id: JobId, _: WriteKey, queue: JobQueueDep) -> JobOut:
-    _job_or_404(queue, job_id)
+def cancel_job(job_id: JobId, key: WriteKey, queue: JobQueueDep) -> JobOut:
+    _may_control(key, _job_or_404(queue, job_id))
     job = queue.cancel(job_id)
     if job is None:
         raise ProblemError(404, f"no job with id {job_id}", kind="not-found")
@@ -214,14 +230,19 @@ def cancel_job(job_id: JobId, _: WriteKey, queue: JobQueueDep) -> JobOut:
     description=(
         "A job pauses itself when it cannot go on for now (e.g. the CRM's daily API quota is "
         "spent); it resumes at its `run_after` time, or now with this call, from its checkpoint. "
-        "409 unless the job is paused."
+        "409 unless the job is paused. An `erase` job needs the `admin` scope (403 otherwise)."
     ),
     responses={404: {}, 409: {}},
 )
-def resume_job(job_id: JobId, _: WriteKey, queue: JobQueueDep) -> JobOut:
+def resume_job(job_id: JobId, key: WriteKey, queue: JobQueueDep) -> JobOut:
     current = _job_or_404(queue, job_id)
+    _may_control(key, current)
     if current.state != JobState.PAUSED.value:
         raise ProblemError(409, f"only a paused job can be resumed; this one is {current.state}",
                            kind="job-not-paused")  # fmt: skip
     job = queue.repository.resume(job_id)
     return JobOut.of(job or current)
+
+
+cancel_job.scope_note = CONTROL_NOTE  # type: ignore[attr-defined]  # read by service.api.access
+resume_job.scope_note = CONTROL_NOTE  # type: ignore[attr-defined]
