@@ -95,7 +95,7 @@ def main() -> None:
     from service.config import Settings
     from service.main import create_app
 
-    settings = Settings(database_url="sqlite://", auto_migrate=False)  # type: ignore[arg-type]
+    settings = Settings(database_url="sqlite://", auto_migrate=False)
     print(markdown(route_access(create_app(settings))))
 
 
