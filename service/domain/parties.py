@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from service.domain.base import AwareDatetime, NonEmptyStr, Sourced
+from service.domain.limits import Amount
 
 
 class ContactRole(StrEnum):
@@ -44,7 +45,7 @@ class Account(Sourced):
     name: str = ""
     domain: str | None = None
     owner_id: str | None = None
-    annual_revenue: float | None = Field(default=None, ge=0)
+    annual_revenue: Amount | None = None
     segment: str | None = None
 
 
@@ -74,5 +75,5 @@ class Customer(Sourced):
     attributes: dict[str, bool | int | float | str] = Field(default_factory=dict)
     created_at: AwareDatetime | None = None
     segment: str | None = None
-    lifetime_value: float | None = Field(default=None, ge=0)
+    lifetime_value: Amount | None = None
     tags: tuple[NonEmptyStr, ...] = ()

@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import WriteKey
 from service.api.problems import ProblemError
 from service.domain import Channel, Direction, Interaction
+from service.domain.limits import EventTime, not_in_future
 from service.ports import CrmError
 from service.scoring.customer import ScoringModels
 from service.usecases.ingest import CustomerErasedError, UnknownCustomerError, ingest_interaction
@@ -45,7 +46,14 @@ class InteractionIn(BaseModel):
     )
     language: Annotated[str | None, Field(max_length=16)] = None
     direction: Direction = Direction.INBOUND
-    occurred_at: AwareDatetime | None = None
+    occurred_at: EventTime | None = Field(
+        default=None, description="When it was sent: not before 1970, at most a day ahead"
+    )
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _not_ahead(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else not_in_future(value, datetime.now(UTC))
 
 
 class InteractionOut(BaseModel):
