@@ -7,9 +7,10 @@ numbers: hashing every one of them takes minutes), so the hash is keyed:
 - `CEM_SUPPRESSION_KEY` (32+ characters; also from a mounted secret file) is the key. Kept
   outside the database, a copy of the database alone reveals nothing.
 - Unset, the service does not refuse erasures (an erasure is a legal duty): it generates a random
-  key once, keeps it in the `install_keys` table and logs a warning. That still defeats
+  key once and keeps it in the `install_keys` table. That still defeats
   precomputed tables, and hashing every id needs that installation's key, but whoever has a copy
-  of the database has the key too; set CEM_SUPPRESSION_KEY in production.
+  of the database has the key too; set CEM_SUPPRESSION_KEY in production. (The key is made on
+  the first erasure, and logged at INFO then, once per installation.)
 - Entries made under an earlier scheme still match: `sha256` (the unkeyed list that lived in
   `audit_log` before migration 0007) and `hmac-db` (the generated key, before a key was set).
   An entry matched under an earlier scheme is rewritten under the current one on the spot (only
@@ -74,7 +75,9 @@ class SuppressionList:
         with Session(self._engine) as session:
             row = session.get(InstallKey, KEY_NAME)
         if row is None and create:
-            log.warning(
+            # Once per installation (the key is then in the database), so INFO: a warning here
+            # would land in every erasure's output; docs/security.md tells operators to set it.
+            log.info(
                 "CEM_SUPPRESSION_KEY is not set: the suppression list is keyed with a key kept "
                 "in the database; set CEM_SUPPRESSION_KEY (32+ characters) to keep it apart"
             )
