@@ -253,6 +253,7 @@ def customers_erase(customer_id: Annotated[str, typer.Argument(help="Our custome
     """Erase one customer: our CRM fields cleared, our tasks closed, our rows deleted."""
     from service.main import build_connection
     from service.store.erasure import ErasureStore
+    from service.store.suppression import SuppressionList
     from service.store.tasks import TaskLedgerRepository
     from service.usecases.erase import ErasureStores, erase_customer
 
@@ -261,7 +262,10 @@ def customers_erase(customer_id: Annotated[str, typer.Argument(help="Our custome
     report = erase_customer(
         customer_id,
         lambda name: build_connection(settings, name).writer,
-        ErasureStores(ErasureStore(engine), TaskLedgerRepository(engine)),
+        ErasureStores(
+            ErasureStore(engine, SuppressionList(engine, settings.suppression_secret())),
+            TaskLedgerRepository(engine),
+        ),
     )
     if not report.found:
         raise CliError(f"no customer with id {customer_id} (unknown, or already erased)")
@@ -269,6 +273,11 @@ def customers_erase(customer_id: Annotated[str, typer.Argument(help="Our custome
         f"erased: {report.records_cleared} CRM record(s) cleared, "
         f"{report.tasks_closed} task(s) closed, {sum(report.rows_deleted.values())} row(s) deleted"
     )
+    for match in report.matched:
+        typer.echo(
+            f"  also erased, the same {' and '.join(map(str, match['reasons']))}: "  # type: ignore[call-overload]
+            f"{match['records']} record(s) on {', '.join(map(str, match['connections']))}"  # type: ignore[call-overload]
+        )
 
 
 @models_app.command("train")

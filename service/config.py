@@ -125,6 +125,12 @@ class Settings(BaseSettings):
     jobs: JobSettings = JobSettings()
     webhooks: WebhookSettings = WebhookSettings()
     connections: dict[str, ConnectionSettings] = {}
+    # Keys the suppression list of erased CRM records (HMAC-SHA256); 32+ characters. Unset: a
+    # key generated into the database is used and a warning logged (service/store/suppression.py).
+    suppression_key: SecretStr | None = Field(default=None, min_length=32)
+
+    def suppression_secret(self) -> str | None:
+        return self.suppression_key.get_secret_value() if self.suppression_key else None
 
     @classmethod
     def settings_customise_sources(

@@ -75,6 +75,7 @@ from service.store.keys import ApiKeyRepository
 from service.store.ledger import PushLedgerRepository
 from service.store.records import RecordStore
 from service.store.scores import ScoreHistoryRepository
+from service.store.suppression import SuppressionList
 from service.store.tasks import TaskLedgerRepository
 from service.store.webhooks import WebhookRepository
 from service.usecases.erase import ErasureStores
@@ -132,7 +133,12 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
         hooks.encryption_key.get_secret_value() if hooks.encryption_key else None,
         [key.get_secret_value() for key in hooks.old_encryption_keys],
     )
-    dispatcher = WebhookDispatcher(webhook_repository, vault, hooks) if hooks.enabled else None
+    egress = hooks.egress_policy()
+    dispatcher = (
+        WebhookDispatcher(webhook_repository, vault, hooks, egress=egress)
+        if hooks.enabled
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -174,6 +180,7 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     app.state.webhooks = WebhookOutbox(engine)
     app.state.webhook_repository = webhook_repository
     app.state.webhook_vault = vault
+    app.state.webhook_egress = egress  # the URL guard (tests swap its resolver)
     app.state.analyzer_factory = analyzer
     app.state.build_connection = lambda name: build_connection(settings, name)
     app.state.sync_stores = lambda: sync_stores(settings, engine)
@@ -265,7 +272,11 @@ def check_mappings(settings: Settings) -> None:
 def sync_stores(settings: Settings, engine: Engine) -> SyncStores:
     """The repositories the sync use case needs, on one engine (events to the webhook outbox)."""
     return SyncStores(
-        RecordStore(engine, keep_text=settings.keep_message_text),
+        RecordStore(
+            engine,
+            keep_text=settings.keep_message_text,
+            suppressions=SuppressionList(engine, settings.suppression_secret()),
+        ),
         CursorRepository(engine),
         PushLedgerRepository(engine),
         TaskLedgerRepository(engine),
@@ -318,7 +329,11 @@ def register_customer_jobs(registry: JobRegistry, settings: Settings, engine: En
     registry.register(
         ERASE,
         make_erase_job(
-            writer, lambda: ErasureStores(ErasureStore(engine), TaskLedgerRepository(engine))
+            writer,
+            lambda: ErasureStores(
+                ErasureStore(engine, SuppressionList(engine, settings.suppression_secret())),
+                TaskLedgerRepository(engine),
+            ),
         ),
         exclusive=False,
     )

@@ -10,6 +10,7 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from service.domain.base import AwareDatetime, DomainModel, NonEmptyStr, Sourced
+from service.domain.limits import Amount, EventTime
 
 
 class Channel(StrEnum):
@@ -73,7 +74,7 @@ class Interaction(Sourced):
     customer_id: NonEmptyStr
     channel: Channel
     direction: Direction = Direction.INBOUND
-    occurred_at: AwareDatetime
+    occurred_at: EventTime
     subject: str | None = None
     text: str | None = None
     language: str | None = None
@@ -117,7 +118,7 @@ class SurveyResponse(Sourced):
     scale: tuple[int, int] | None = None
     touchpoint: str | None = None
     channel: Channel | None = None
-    occurred_at: AwareDatetime
+    occurred_at: EventTime
     comment: str | None = None
 
     @property
@@ -158,9 +159,9 @@ class Transaction(Sourced):
     """An order, opportunity or deal."""
 
     customer_id: NonEmptyStr
-    amount: float = Field(ge=0)
+    amount: Amount
     currency: str = Field(default="USD", min_length=3, max_length=3)
-    occurred_at: AwareDatetime
+    occurred_at: EventTime
     kind: TransactionKind = TransactionKind.ORDER
     status: TransactionStatus = TransactionStatus.WON
 
@@ -194,7 +195,7 @@ class Case(Sourced):
     """A support case (ticket)."""
 
     customer_id: NonEmptyStr
-    opened_at: AwareDatetime
+    opened_at: EventTime
     first_response_at: AwareDatetime | None = None
     closed_at: AwareDatetime | None = None
     priority: CasePriority = CasePriority.NORMAL

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import Field, field_validator
 
 from service.domain.base import AwareDatetime, NonEmptyStr, Sourced
+from service.domain.limits import Amount
 from service.domain.locales import language_of_locale
 
 
@@ -53,7 +54,7 @@ class Account(Sourced):
     name: str = ""
     domain: str | None = None
     owner_id: str | None = None
-    annual_revenue: float | None = Field(default=None, ge=0)
+    annual_revenue: Amount | None = None
     segment: str | None = None
 
 
@@ -62,6 +63,9 @@ class Customer(Sourced):
 
     display_name: str = ""
     email: str | None = None
+    # Mapped where the CRM has it (`phone: {crm: phone}`); erasure finds the person's other
+    # records by it (service/store/identity.py).
+    phone: str | None = Field(default=None, max_length=64)
     account_id: str | None = None
     owner_id: str | None = None
     language: str | None = Field(default=None, max_length=16)
@@ -80,5 +84,5 @@ class Customer(Sourced):
     attributes: dict[str, bool | int | float | str] = Field(default_factory=dict)
     created_at: AwareDatetime | None = None
     segment: str | None = None
-    lifetime_value: float | None = Field(default=None, ge=0)
+    lifetime_value: Amount | None = None
     tags: tuple[NonEmptyStr, ...] = ()

@@ -98,7 +98,14 @@ def make_erase_job(
             )
         except _PAUSING as error:
             raise _paused(error, clock) from None
-        ctx.progress(checkpoint={"finished": True}, found=int(report.found))
+        matched: dict[str, int] = {"customers_matched": len(report.matched)}
+        for match in report.matched:
+            for reason in match["reasons"]:  # type: ignore[attr-defined]
+                matched[f"matched_by_{reason}"] = matched.get(f"matched_by_{reason}", 0) + 1
+            for connection in match["connections"]:  # type: ignore[attr-defined]
+                name = f"matched_on_{connection}"
+                matched[name] = matched.get(name, 0) + 1
+        ctx.progress(checkpoint={"finished": True}, found=int(report.found), **matched)
 
     return erase_job
 

@@ -6,9 +6,10 @@
 - `delete()` removes every row about the customer in every table (checked table by table by the
   tests) and writes one `erase` audit entry holding only an opaque hash, counts and the time.
 - Suppression: the next pull must not re-create an erased customer from a CRM record that still
-  exists. Until a table of its own exists (a migration), the list lives in `audit_log` as
-  `suppress` entries whose `crm_id` is a SHA-256 of (connection, CRM id): no CRM id is kept in
-  clear. `RecordStore.upsert` skips records of a suppressed customer (`is_suppressed`).
+  exists. The list is its own table of keyed hashes (service/store/suppression.py);
+  `RecordStore.upsert` skips records of a suppressed customer (`is_suppressed`).
+- `related()` finds the same person's customers on other records and connections (same e-mail or
+  phone: service/store/identity.py), which an erasure erases too.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from sqlmodel import Session, col, select
 from service.domain import Customer as CustomerRecord
 from service.domain import DomainModel
 from service.store.database import session_scope
+from service.store.identity import Match, related_customers
+from service.store.suppression import Matcher, SuppressedRecord, SuppressionList
 from service.store.tables import (
     ACTIVE_JOB_STATES,
     Account,
@@ -54,11 +57,6 @@ REDACTED_ERROR = "the customer was erased before this event was delivered"
 def subject_hash(customer_id: str) -> str:
     """The opaque name of an erased customer in the audit log (proves an erasure, names no one)."""
     return hashlib.sha256(f"cem-customer\x1f{customer_id}".encode()).hexdigest()
-
-
-def suppression_key(connection: str, crm_id: str) -> str:
-    """The hash a CRM record of an erased customer is suppressed under (64 hex characters)."""
-    return hashlib.sha256(f"{connection}\x1f{crm_id}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -94,25 +92,15 @@ class Footprint:
         return found
 
 
-def suppressed_keys(session: Session, connection: str) -> set[str]:
-    """The suppression keys of `connection` (erasures are rare: a small set)."""
-    rows = session.exec(
-        select(AuditEntry.crm_id).where(
-            AuditEntry.operation == SUPPRESS, AuditEntry.connection == connection
-        )
-    )
-    return {str(r) for r in rows if r}
-
-
-def is_suppressed(connection: str, record: DomainModel, keys: set[str]) -> bool:
+def is_suppressed(record: DomainModel, matcher: Matcher) -> bool:
     """True for the CRM record of an erased customer, or a history record pointing at one."""
-    if not keys:
+    if not matcher:
         return False
     if isinstance(record, CustomerRecord):
         source = record.source
-        return source is not None and suppression_key(connection, source.crm_id) in keys
+        return source is not None and matcher.matches(source.crm_id)
     customer = getattr(record, "customer_id", None)
-    return bool(customer) and suppression_key(connection, str(customer)) in keys
+    return bool(customer) and matcher.matches(str(customer))
 
 
 def _text(column: Any) -> Any:
@@ -123,8 +111,13 @@ def _text(column: Any) -> Any:
 class ErasureStore:
     """Reads and deletes a customer's rows; keeps the audit trail and the suppression list."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, suppressions: SuppressionList | None = None) -> None:
         self._engine = engine
+        self._suppressions = suppressions or SuppressionList(engine)
+
+    def related(self, customer_id: str) -> list[Match]:
+        """The customers with the same e-mail or phone as this one (service/store/identity)."""
+        return related_customers(self._engine, customer_id)
 
     def footprint(self, customer_id: str) -> Footprint | None:
         """What is left of the customer, or None when nothing is (unknown, or erased)."""
@@ -159,25 +152,9 @@ class ErasureStore:
 
     def suppress(self, records: Iterable[LinkedRecord], job_id: str | None) -> int:
         """Put the customer's CRM records on the suppression list (idempotent)."""
-        added = 0
-        with session_scope(self._engine) as session:
-            for record in records:
-                key = suppression_key(record.connection, record.crm_id)
-                if key in suppressed_keys(session, record.connection):
-                    continue
-                session.add(
-                    AuditEntry(
-                        connection=record.connection,
-                        operation=SUPPRESS,
-                        crm_object=record.crm_object,
-                        crm_id=key,
-                        outcome="ok",
-                        job_id=job_id,
-                        detail="an erased customer's CRM record: the pull skips it",
-                    )
-                )
-                added += 1
-        return added
+        return self._suppressions.add(
+            (SuppressedRecord(r.connection, r.crm_object, r.crm_id) for r in records), job_id
+        )
 
     def audit(self, entries: Iterable[AuditEntry]) -> None:
         """Record CRM writes (the caller keeps CRM ids and values out of them)."""

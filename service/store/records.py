@@ -31,8 +31,10 @@ from service.domain import (
 )
 from service.domain.locales import language_of_locale
 from service.store.database import session_scope
-from service.store.erasure import is_suppressed, suppressed_keys, suppression_key
+from service.store.erasure import is_suppressed
+from service.store.identity import phone_digits
 from service.store.linking import LinkIndex
+from service.store.suppression import SuppressionList
 from service.store.tables import Account as AccountRow
 from service.store.tables import CrmLink, EntityType, new_id, utcnow
 from service.store.tables import Customer as CustomerRow
@@ -51,6 +53,10 @@ _TEXT_FIELDS = ("text", "comment", "subject")
 
 def fingerprint(record: DomainModel) -> str:
     data = record.model_dump(mode="json", exclude={"source"})
+    if isinstance(record, Customer) and record.phone is None:
+        # Fields added later leave the fingerprints of records without them as they were, so
+        # an upgrade does not make every stored record look changed.
+        data.pop("phone", None)
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -80,9 +86,16 @@ class UpsertReport:
 class RecordStore:
     """Canonical records pulled from the CRMs."""
 
-    def __init__(self, engine: Engine, *, keep_text: bool = False) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        keep_text: bool = False,
+        suppressions: SuppressionList | None = None,
+    ) -> None:
         self._engine = engine
         self._keep_text = keep_text
+        self._suppressions = suppressions or SuppressionList(engine)
 
     def _link(
         self, session: Session, connection: str, crm_id: str, kinds: Iterable[EntityType]
@@ -117,17 +130,18 @@ class RecordStore:
     def upsert(self, connection: str, records: Sequence[DomainModel]) -> UpsertReport:
         changed: set[str] = set()
         unchanged = 0
+        # Erased customers stay erased: their CRM records still come in, and are skipped.
+        suppressed = self._suppressions.matcher(connection)
+        live: list[DomainModel] = []
+        for record in records:
+            if record.source is None:  # type: ignore[attr-defined]
+                continue
+            if is_suppressed(record, suppressed):
+                unchanged += 1
+                continue
+            live.append(record)
+        suppressed.upgrade()
         with session_scope(self._engine) as session:
-            # Erased customers stay erased: their CRM records still come in, and are skipped.
-            suppressed = suppressed_keys(session, connection)
-            live: list[DomainModel] = []
-            for record in records:
-                if record.source is None:  # type: ignore[attr-defined]
-                    continue
-                if is_suppressed(connection, record, suppressed):
-                    unchanged += 1
-                    continue
-                live.append(record)
             # Every row the batch needs, read in a few queries; the writes go out together at
             # the commit (service/store/linking.py says why).
             index = LinkIndex.load(session, connection, live)
@@ -214,6 +228,7 @@ class RecordStore:
         index.customer_rows[entity_id] = row
         row.display_name = record.display_name[:255]
         row.email = record.email
+        row.phone = phone_digits(record.phone)
         row.language = record.language
         row.owner_ref = record.owner_id
         row.updated_at = utcnow()
@@ -262,8 +277,19 @@ class RecordStore:
 
     def is_erased(self, connection: str, crm_id: str) -> bool:
         """True when the CRM contact/lead `crm_id` belongs to a customer erased on request."""
+        matcher = self._suppressions.matcher(connection)
+        found = matcher.matches(crm_id)
+        matcher.upgrade()
+        return found
+
+    def known_customer(self, connection: str, crm_id: str) -> str | None:
+        """Our customer id for a CRM contact/lead id we hold the record of, else None (unlike
+        `customer_for`, never a placeholder)."""
         with Session(self._engine) as session:
-            return suppression_key(connection, crm_id) in suppressed_keys(session, connection)
+            link = self._link(session, connection, crm_id, [EntityType.CUSTOMER])
+            if link is None or link.crm_object == "?" or link.deleted_at is not None:
+                return None
+            return link.entity_id
 
     def customer_for(self, connection: str, crm_id: str) -> str:
         """Our customer id for a CRM contact/lead id (a placeholder when not pulled yet)."""

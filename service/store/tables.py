@@ -106,6 +106,8 @@ class Customer(SQLModel, table=True):
     account_id: str | None = Field(default=None, foreign_key="accounts.id", index=True)
     display_name: str = Field(default="", max_length=255)
     email: str | None = Field(default=None, max_length=320, index=True)
+    # The phone number's digits (service.store.identity.phone_digits), for erasure's matching.
+    phone: str | None = Field(default=None, max_length=32, index=True)
     language: str | None = Field(default=None, max_length=16)
     owner_ref: str | None = Field(default=None, max_length=64)
     segment: str | None = Field(default=None, max_length=32, index=True)
@@ -372,8 +374,42 @@ class WebhookDelivery(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))  # the exact JSON, every attempt
     state: str = Field(default=WebhookDeliveryState.PENDING.value, max_length=16)
     attempts: int = 0
-    next_attempt_at: datetime = stamp()
+    # When the next attempt is due; null once the delivery is delivered or given up.
+    next_attempt_at: datetime | None = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=True)
+    )
     last_status: int | None = None
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = stamp()
     delivered_at: datetime | None = optional_stamp()
+
+
+class Suppression(SQLModel, table=True):
+    """A CRM record of an erased customer: the pull must not import it again.
+
+    Keyed by an HMAC-SHA256 of (connection, CRM id) under `CEM_SUPPRESSION_KEY`, so the list
+    cannot be turned back into ids by hashing every possible id (HubSpot ids are short
+    numbers). `scheme` says which hash `key` is (`hmac1`; `sha256` for entries migrated from the
+    older unkeyed list, rewritten to `hmac1` when matched: service/store/suppression.py).
+    """
+
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("connection", "key", name="uq_suppressions_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    connection: str = Field(max_length=64)
+    key: str = Field(max_length=64)
+    scheme: str = Field(default="hmac1", max_length=16)
+    crm_object: str = Field(default="", max_length=64)
+    job_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = stamp()
+
+
+class InstallKey(SQLModel, table=True):
+    """Keys this installation generated for itself when none was configured (by name)."""
+
+    __tablename__ = "install_keys"
+
+    name: str = Field(primary_key=True, max_length=32)
+    value: str = Field(max_length=128)
+    created_at: datetime = stamp()

@@ -96,7 +96,11 @@ class WebhookRepository:
                     col(WebhookDelivery.subscription_id) == subscription_id,
                     col(WebhookDelivery.state) == PENDING,
                 )
-                .values(state=WebhookDeliveryState.FAILED.value, last_error=reason[:500])
+                .values(
+                    state=WebhookDeliveryState.FAILED.value,
+                    last_error="gone",
+                    next_attempt_at=None,
+                )
             )
 
     # -- deliveries ------------------------------------------------------------------------
@@ -133,7 +137,9 @@ class WebhookRepository:
         with Session(self._engine) as session:
             due: Sequence[WebhookDelivery] = session.exec(
                 select(WebhookDelivery)
-                .where(WebhookDelivery.state == PENDING, WebhookDelivery.next_attempt_at <= now)
+                .where(
+                    WebhookDelivery.state == PENDING, col(WebhookDelivery.next_attempt_at) <= now
+                )
                 .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
                 .limit(limit)
             ).all()
@@ -164,10 +170,14 @@ class WebhookRepository:
         next_attempt_at: datetime | None,
         now: datetime,
     ) -> None:
-        values: dict[str, object] = {"state": state.value, "last_status": status,
-                                     "last_error": error}  # fmt: skip
-        if next_attempt_at is not None:
-            values["next_attempt_at"] = next_attempt_at
+        # A delivery that is over (delivered or failed) has no next attempt: null, not the
+        # time of the last lease, so nobody reads a finished delivery as still scheduled.
+        values: dict[str, object] = {
+            "state": state.value,
+            "last_status": status,
+            "last_error": error,
+            "next_attempt_at": next_attempt_at,
+        }
         if state is WebhookDeliveryState.DELIVERED:
             values["delivered_at"] = now
         with self._engine.begin() as connection:

@@ -11,6 +11,13 @@ Order, so that no failure leaves half-erased state without a record of what rema
 A CRM failure stops the run before step 3: the rows are the record of what remains, and running
 the erasure again (it is idempotent: clearing an empty field changes nothing, closed tasks are
 skipped) completes it. Once erased, the id is unknown: a second erasure finds nothing to do.
+
+The same person is often a customer more than once: a contact in HubSpot and a lead in
+Salesforce, two contacts in one CRM. Until the identity graph links them, every other customer
+with the same e-mail or phone (service/store/identity.py) is erased with the one asked for, in
+the same steps (all suppressed first, all CRM writes before any row is deleted, the one asked for
+deleted last so a rerun still finds the others through it), and the report lists each match:
+why it matched and on which connections (no ids or addresses: those are erased too).
 """
 
 from __future__ import annotations
@@ -51,6 +58,9 @@ class ErasureReport:
     tasks_closed: int = 0
     rows_deleted: dict[str, int] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)  # one line each, no CRM ids
+    # The same person's other customers erased too: {"reasons": [...], "connections": [...],
+    # "records": n}, one per customer (why it matched, where; nothing that names them).
+    matched: list[dict[str, object]] = field(default_factory=list)
 
 
 @dataclass
@@ -95,23 +105,59 @@ def erase_customer(
     if footprint is None:
         return ErasureReport(found=False)
     report = ErasureReport()
-    stores.erasure.suppress(footprint.records, job_id)
+    # The others first, the one asked for last (see the module docstring).
+    subjects: list[tuple[Footprint, str]] = []
+    for match in stores.erasure.related(customer_id):
+        other = stores.erasure.footprint(match.customer_id)
+        if other is None:
+            continue
+        subjects.append((other, "+".join(match.reasons)))
+        report.matched.append(
+            {
+                "reasons": list(match.reasons),
+                "connections": list(match.connections),
+                "records": len(other.records),
+            }
+        )
+    subjects.append((footprint, ""))
+    for each, _ in subjects:
+        stores.erasure.suppress(each.records, job_id)
     if settle is not None:
-        settle(footprint)
-    subject = subject_hash(customer_id)
-    for connection in footprint.connections:
-        writer = writers(connection)
-        _clear(connection, writer, footprint, stores, subject, job_id, report, progress, steps)
-        _close(connection, writer, footprint, stores, subject, job_id, report, progress)
+        settle(_combined(footprint, [each for each, _ in subjects]))
+    for each, reason in subjects:
+        subject = subject_hash(each.customer_id)
+        # Step names of a matched customer carry (a prefix of) its hash: each customer's steps
+        # are its own, and none names anyone.
+        prefix = f"{subject[:16]}:" if reason else ""
+        for connection in each.connections:
+            writer = writers(connection)
+            _clear(connection, writer, each, stores, subject, job_id, report, progress, steps,
+                   prefix)  # fmt: skip
+            _close(connection, writer, each, stores, subject, job_id, report, progress)
     if report.refused:
         raise ErasureIncompleteError(
             f"{len(report.refused)} CRM write(s) refused ({'; '.join(report.refused[:3])}); "
             "the customer's data is kept until they succeed: erase again to retry"
         )
-    counts = {"records_cleared": report.records_cleared, "tasks_closed": report.tasks_closed}
-    report.rows_deleted = stores.erasure.delete(customer_id, job_id, counts)
+    counts = {"records_cleared": report.records_cleared, "tasks_closed": report.tasks_closed,
+              "customers_matched": len(report.matched)}  # fmt: skip
+    for each, reason in subjects:
+        extra = {f"matched_by_{r}": 1 for r in reason.split("+") if r}
+        deleted = stores.erasure.delete(each.customer_id, job_id, {**counts, **extra})
+        for table, rows in deleted.items():
+            report.rows_deleted[table] = report.rows_deleted.get(table, 0) + rows
     progress("rows_deleted", sum(report.rows_deleted.values()))
     return report
+
+
+def _combined(main: Footprint, all_of: Sequence[Footprint]) -> Footprint:
+    """One footprint over several customers (what `settle` waits on)."""
+    tasks: dict[str, tuple[str, ...]] = {}
+    for each in all_of:
+        for connection, keys in each.open_tasks.items():
+            tasks[connection] = tasks.get(connection, ()) + tuple(keys)
+    records = tuple(r for each in all_of for r in each.records)
+    return Footprint(main.customer_id, records, tasks)
 
 
 def _settled(result: WriteReport) -> tuple[set[str], list[CrmRejectedError]]:
@@ -177,9 +223,10 @@ def _clear(
     report: ErasureReport,
     progress: Progress,
     steps: StepLog,
+    prefix: str = "",
 ) -> None:
     for crm_object, ids in footprint.clearable(connection, writer.pushable).items():
-        step = f"clear:{connection}:{crm_object}"
+        step = f"clear:{prefix}{connection}:{crm_object}"
         if step in steps.done:
             continue
         audit = partial(

@@ -27,6 +27,11 @@ class CustomerErasedError(Exception):
     """The message is for a customer erased on request: nothing about them may be stored."""
 
 
+class UnknownCustomerError(Exception):
+    """Neither our records nor the CRM know the customer: storing the message would make up a
+    blank customer (a "phantom") that every later report and score would count."""
+
+
 @dataclass(frozen=True)
 class IngestResult:
     customer_id: str
@@ -36,8 +41,9 @@ class IngestResult:
 
 
 def _ensure_customer(connection: str, reader: CrmReader, stores: SyncStores, crm_id: str) -> None:
-    """Read the customer from the CRM by id when we have not pulled them yet (never via search)."""
-    if stores.records.crm_ids(connection, [stores.records.customer_for(connection, crm_id)]):
+    """Read the customer from the CRM by id when we have not pulled them yet (never via search);
+    `UnknownCustomerError` when the CRM has no such contact or lead either."""
+    if stores.records.known_customer(connection, crm_id) is not None:
         return
     for stream in reader.streams():
         if stream.canonical is not Canonical.CUSTOMER:
@@ -48,7 +54,9 @@ def _ensure_customer(connection: str, reader: CrmReader, stores: SyncStores, crm
             continue
         if found:
             stores.records.upsert(connection, found)
-            return
+            if stores.records.known_customer(connection, crm_id) is not None:
+                return
+    raise UnknownCustomerError(crm_id)
 
 
 def ingest_interaction(
@@ -71,8 +79,9 @@ def ingest_interaction(
         raise CustomerErasedError(interaction.customer_id)
     if stores.records.exists(connection, INGESTED_OBJECT, interaction.id):
         # The caller's id is the idempotency key: a retried POST changes nothing.
-        customer_id = stores.records.customer_for(connection, interaction.customer_id)
-        return IngestResult(customer_id, False, None, SyncReport())
+        known = stores.records.known_customer(connection, interaction.customer_id)
+        if known is not None:
+            return IngestResult(known, False, None, SyncReport())
     sourced = interaction.model_copy(
         update={
             "source": SourceRef(

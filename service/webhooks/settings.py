@@ -6,6 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from service.webhooks.egress import EgressPolicy
+
 MIN_KEY_CHARS = 32
 
 
@@ -27,6 +29,17 @@ class WebhookSettings(BaseModel):
     backoff_max_seconds: Annotated[float, Field(gt=0)] = 21_600.0
     poll_seconds: Annotated[float, Field(gt=0)] = 1.0
     batch_size: Annotated[int, Field(ge=1, le=1000)] = 50
+    # Plain-http receivers; off by default (events would cross the network unencrypted): for
+    # development against a local receiver only.
+    allow_http: bool = False
+    # CIDRs ("10.20.0.0/16") or host names ("hooks.intranet") that may receive webhooks although
+    # they are not public addresses: on-premises receivers. Everything else non-public is
+    # refused (service/webhooks/egress.py).
+    allowed_destinations: tuple[str, ...] = ()
+
+    def egress_policy(self) -> EgressPolicy:
+        """The URL guard these settings describe (system DNS resolver)."""
+        return EgressPolicy(allow_http=self.allow_http, allowed=self.allowed_destinations)
 
     @field_validator("encryption_key", "old_encryption_keys")
     @classmethod

@@ -93,7 +93,15 @@ def every_synced_customer_is_listed_with_its_latest_scores(
         assert item["experience_score"] == row.experience_score
         assert item["churn_risk"] == row.churn_risk
         assert item["nps_class"] == row.nps_class
-        assert item["segment"] in {"new", "satisfied", "loyal", "advocate", "at_risk", "lost"}
+        assert item["segment"] in {
+            "new",
+            "satisfied",
+            "loyal",
+            "advocate",
+            "dissatisfied",
+            "at_risk",
+            "lost",
+        }
 
 
 def profile_explains_scores_and_matches_the_stored_history(synced: TestClient) -> None:

@@ -41,7 +41,7 @@ def test_the_documented_example_gives_the_full_profile(
     points = sum(c["points"] for c in experience["contributions"])
     assert abs(experience["baseline"] + points - experience["score"]) < 0.05
     assert body["nps_class"] == "detractor"
-    assert body["loyalty_stage"] in {"at_risk", "new", "satisfied"}
+    assert body["loyalty_stage"] in {"at_risk", "dissatisfied", "new", "satisfied"}
 
     chat, email = body["sentiment"]
     assert chat == chat | {"interaction_id": "i1", "source": "analyzed", "label": "negative",

@@ -28,7 +28,15 @@ def hooks_client(tmp_path: Path) -> Iterator[TestClient]:
         webhooks=WebhookSettings(encryption_key=ENCRYPTION_KEY, enabled=False),  # type: ignore[arg-type]
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        client.app.state.webhook_egress.resolver = public_resolver  # type: ignore[attr-defined]
         yield client
+
+
+def public_resolver(host: str, _port: int) -> list[str]:
+    """Every *.example.com host is a public address; nothing else resolves (no DNS in tests)."""
+    if host.endswith("example.com"):
+        return ["93.184.215.14"]
+    raise OSError("no such host")
 
 
 def admin(client: TestClient) -> dict[str, str]:

@@ -81,3 +81,27 @@ def test_bad_requests_are_problems(api: TestClient) -> None:
     assert {"body.id", "body.channel", "body.text"} <= fields
     read = {"X-API-Key": make_key(api, Scope.READ)}
     assert api.post("/v1/interactions", json={}, headers=read).status_code == 403
+
+
+def test_an_unknown_customer_is_404_and_no_phantom_is_made(
+    harness: Harness, api: TestClient
+) -> None:
+    """Neither stored nor in the CRM: 404, and nothing stored (it used to answer 200 `new`
+    and create a blank customer)."""
+    write = {"X-API-Key": make_key(api, Scope.WRITE)}
+    # Shaped like an id of this CRM, so the CRM is really asked.
+    missing = "003000000000000AAA" if harness.crm == "salesforce" else "999999999"
+    body = {"connection": "org", "customer": missing, "id": "m-ghost", "channel": "chat",
+            "text": "hello"}  # fmt: skip
+    answer = api.post("/v1/interactions", json=body, headers=write)
+    assert answer.status_code == 404, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert answer.json()["type"].endswith("customer-not-found")
+    engine = api.app.state.engine  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        customers = connection.exec_driver_sql("SELECT COUNT(*) FROM customers").scalar()
+        links = connection.exec_driver_sql("SELECT COUNT(*) FROM crm_links").scalar()
+    assert (customers, links) == (0, 0)
+    # A customer the CRM does have is read by id and accepted.
+    known = dict(body, customer=harness.customer_ids()[3], id="m-real")
+    assert api.post("/v1/interactions", json=known, headers=write).status_code == 200

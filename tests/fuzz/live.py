@@ -95,6 +95,8 @@ class LiveService:
                 "CEM_JOBS__ENABLED": "false",
                 "CEM_WEBHOOKS__ENABLED": "false",
                 "CEM_WEBHOOKS__ENCRYPTION_KEY": "fuzz-encryption-key-0123456789abcdef",
+                # The seeded subscriber is on loopback: allow-listed, as an operator would.
+                "CEM_WEBHOOKS__ALLOWED_DESTINATIONS": '["127.0.0.1/32"]',
                 # The fuzzer sends thousands of requests on one key; the limit has its own test.
                 "CEM_API__RATE_LIMIT_PER_MINUTE": "1000000",
                 # The lexicon alone: the fuzz run is about the API, not about model cost.

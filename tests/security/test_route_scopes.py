@@ -1,14 +1,17 @@
-"""Every operation the app serves is in one explicit table of who may call it.
+"""Every operation the app serves is in one table of who may call it, generated from the code.
 
-The table is compared with the app's real operations (read from its own OpenAPI document, so
-routers nested at any depth are included), then each operation is called three ways: without a
-key (401), with a key one scope too low (403) and with exactly the scope it needs (neither). A
-new route that is missing from the table fails here with a message saying where to add it.
+`service.api.access.route_access` walks the app's routes and their auth dependencies; its table
+must equal `EXPECTED` below (the reviewed list: a scope changed in code fails here until someone
+agrees), cover exactly the operations of the app's OpenAPI document, and be what docs/security.md
+shows (`CEM_WRITE_DOCS=1` rewrites that section). Each row is then called three ways: without a
+key (401), with a key one scope too low (403 problem+json) and with exactly the scope it needs
+(neither). Per-resource rules (`note`) have their own tests below.
 """
 
 from __future__ import annotations
 
 import base64
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +20,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import text
 
+from service.api.access import BEGIN, END, markdown, route_access
 from service.config import ConnectionSettings, CrmKind, Settings
+from service.jobs.customer_jobs import ERASE
 from service.main import create_app
 from service.store.keys import Scope
 from service.webhooks.signing import new_secret
@@ -48,6 +54,8 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/v1/jobs/{job_id}/cancel"): Scope.WRITE,
     ("POST", "/v1/jobs/{job_id}/resume"): Scope.WRITE,
     ("GET", "/v1/keys"): Scope.ADMIN,
+    ("GET", "/v1/models/churn"): Scope.READ,
+    ("POST", "/v1/models/churn/train"): Scope.WRITE,
     ("POST", "/v1/keys"): Scope.ADMIN,
     ("DELETE", "/v1/keys/{key_id}"): Scope.ADMIN,
     ("GET", "/v1/reports/{metric}"): Scope.READ,
@@ -116,6 +124,38 @@ def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]
         yield client
 
 
+DOC = Path(__file__).parents[2] / "docs" / "security.md"
+# The generated table, as the tests below walk it (an app without a database is enough).
+TABLE = route_access(create_app(Settings(database_url="sqlite://", auto_migrate=False)))  # type: ignore[arg-type]
+ROWS = {(r.method, r.path): r for r in TABLE}
+
+
+def test_the_generated_table_is_the_reviewed_one(app_client: TestClient) -> None:
+    generated = {key: row.access for key, row in ROWS.items()}
+    expected = {key: str(getattr(a, "value", a)) for key, a in EXPECTED.items()}
+    assert generated == expected, (
+        "service.api.access reads other scopes from the code than EXPECTED in "
+        f"tests/security/test_route_scopes.py: {set(generated.items()) ^ set(expected.items())}"
+    )
+    assert set(ROWS) == operations(app_client.app)  # type: ignore[arg-type]
+
+
+def test_the_doc_shows_the_generated_table() -> None:
+    text = DOC.read_text()
+    table = markdown(TABLE)
+    start, end = text.find(BEGIN), text.find(END)
+    assert start >= 0, f"docs/security.md lacks the {BEGIN} line"
+    assert end > start, f"docs/security.md lacks the {END} line after {BEGIN}"
+    current = text[start : end + len(END)]
+    if current != table and os.environ.get("CEM_WRITE_DOCS") == "1":
+        DOC.write_text(text.replace(current, table))
+        return
+    assert current == table, (
+        "docs/security.md's route-scope table is stale: run "
+        "`CEM_WRITE_DOCS=1 .venv/bin/pytest tests/security/test_route_scopes.py -k doc`"
+    )
+
+
 def test_every_operation_is_in_the_table(app_client: TestClient) -> None:
     served = operations(app_client.app)  # type: ignore[arg-type]
     missing = sorted(served - EXPECTED.keys())
@@ -128,10 +168,11 @@ def test_every_operation_is_in_the_table(app_client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), sorted(EXPECTED), ids=[f"{m} {p}" for m, p in sorted(EXPECTED)]
+    ("method", "path"), sorted(ROWS), ids=[f"{m} {p}" for m, p in sorted(ROWS)]
 )
 def test_operation_enforces_its_scope(app_client: TestClient, method: str, path: str) -> None:
-    access = EXPECTED[(method, path)]
+    row = ROWS[(method, path)]
+    access: Access = Scope(row.access) if row.access not in {PUBLIC, SIGNATURE} else row.access
     url = concrete(path)
     if access == PUBLIC:
         response = app_client.request(method, url)
@@ -187,3 +228,25 @@ def _check_signed(client: TestClient, method: str, path: str, url: str) -> None:
     assert_problem(client.request(method, url, content=body, headers=forged), 401)
     response = client.request(method, url, content=body, headers=signed)
     assert response.status_code not in {401, 403}, response.text
+
+
+@pytest.mark.parametrize("action", ["cancel", "resume"])
+def test_only_admins_cancel_or_resume_an_erasure(app_client: TestClient, action: str) -> None:
+    """A write key stopping an erasure would leave the customer suppressed but not erased."""
+    queue = app_client.app.state.jobs  # type: ignore[attr-defined]
+    job = queue.submit(ERASE, params={"customer_id": "f" * 32})
+    if action == "resume":
+        engine = app_client.app.state.engine  # type: ignore[attr-defined]
+        with engine.begin() as connection:  # a paused erasure
+            connection.execute(
+                text("UPDATE jobs SET state = 'paused' WHERE id = :id"), {"id": job.id}
+            )
+    url = f"/v1/jobs/{job.id}/{action}"
+    writer = {"X-API-Key": make_key(app_client, Scope.WRITE)}
+    body = assert_problem(app_client.post(url, headers=writer), 403)
+    assert "admin" in str(body["detail"])
+    assert queue.get(job.id).state == ("paused" if action == "resume" else "queued")
+    admin = {"X-API-Key": make_key(app_client, Scope.ADMIN)}
+    answer = app_client.post(url, headers=admin)
+    assert answer.status_code == 202, answer.text
+    queue.cancel(job.id)

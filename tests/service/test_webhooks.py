@@ -23,11 +23,21 @@ from service.webhooks import (
     new_secret,
     verify,
 )
+from service.webhooks.egress import EgressPolicy
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 URL = "https://hooks.example.com/cem"
 OTHER = "https://other.example.com/in"
+# Public addresses the test resolver gives those hosts; deliveries connect to them (pinned).
+ADDRESSES = {"hooks.example.com": "93.184.215.14", "other.example.com": "93.184.215.15"}
+SENT = "https://93.184.215.14/cem"
 VAULT = SecretVault("k" * 40)
+
+
+def resolver(host: str, _port: int) -> list[str]:
+    if host not in ADDRESSES:
+        raise OSError("no such host")
+    return [ADDRESSES[host]]
 
 
 class Clock:
@@ -55,7 +65,10 @@ def deliveries(engine: Engine) -> list[WebhookDelivery]:
 
 def dispatcher(engine: Engine, clock: Clock, **settings: object) -> WebhookDispatcher:
     config = WebhookSettings(**settings)  # type: ignore[arg-type]
-    return WebhookDispatcher(WebhookRepository(engine), VAULT, config, clock=clock)
+    egress = EgressPolicy(
+        allow_http=config.allow_http, allowed=config.allowed_destinations, resolver=resolver
+    )
+    return WebhookDispatcher(WebhookRepository(engine), VAULT, config, clock=clock, egress=egress)
 
 
 def test_emit_queues_one_delivery_per_interested_subscriber(engine: Engine) -> None:
@@ -106,7 +119,7 @@ def test_a_delivery_is_a_signed_post(engine: Engine, httpx_mock: HTTPXMock) -> N
     _, secret = subscribe(engine)
     clock = Clock()
     event_id = WebhookOutbox(engine, clock).emit(EventType.FLAG_RAISED, {"customer_id": "c1"})
-    httpx_mock.add_response(url=URL, method="POST", status_code=204)
+    httpx_mock.add_response(url=SENT, method="POST", status_code=204)
     assert dispatcher(engine, clock).deliver_due() == 1
     (request,) = httpx_mock.get_requests()
     assert request.headers["webhook-id"] == event_id
@@ -128,14 +141,14 @@ def test_failures_are_retried_with_backoff_then_given_up(
     clock = Clock()
     WebhookOutbox(engine, clock).emit(EventType.TASK_CREATED, {"customer_id": "c1"})
     sender = dispatcher(engine, clock, max_attempts=3, backoff_base_seconds=60)
-    httpx_mock.add_response(url=URL, status_code=503)
-    httpx_mock.add_exception(httpx.ConnectTimeout("timed out"), url=URL)
-    httpx_mock.add_response(url=URL, status_code=500)
+    httpx_mock.add_response(url=SENT, status_code=503)
+    httpx_mock.add_exception(httpx.ConnectTimeout("timed out"), url=SENT)
+    httpx_mock.add_response(url=SENT, status_code=500)
 
     assert sender.deliver_due() == 1
     (row,) = deliveries(engine)
     assert (row.state, row.attempts, row.last_status, row.last_error) == (
-        "pending", 1, 503, "HTTP 503"
+        "pending", 1, 503, "http_5xx"
     )  # fmt: skip
     assert T0 + timedelta(seconds=48) <= row.next_attempt_at <= T0 + timedelta(seconds=72)
     assert sender.deliver_due() == 0  # not due yet
@@ -143,7 +156,7 @@ def test_failures_are_retried_with_backoff_then_given_up(
     clock.now = row.next_attempt_at
     assert sender.deliver_due() == 1
     (row,) = deliveries(engine)
-    assert row.last_error == "ConnectTimeout: timed out"
+    assert row.last_error == "timeout"
     assert row.last_status is None
     # The second wait doubles: 120 s ±20 %.
     assert clock.now + timedelta(seconds=96) <= row.next_attempt_at
@@ -161,11 +174,11 @@ def test_pending_deliveries_survive_a_restart(engine: Engine, httpx_mock: HTTPXM
     subscribe(engine)
     clock = Clock()
     WebhookOutbox(engine, clock).emit(EventType.FLAG_CLEARED, {"customer_id": "c1"})
-    httpx_mock.add_response(url=URL, status_code=502)
+    httpx_mock.add_response(url=SENT, status_code=502)
     dispatcher(engine, clock).deliver_due()
     # A new process (a new dispatcher on the same database) finds it and sends it.
     clock.now += timedelta(hours=1)
-    httpx_mock.add_response(url=URL, status_code=200)
+    httpx_mock.add_response(url=SENT, status_code=200)
     assert dispatcher(engine, clock).deliver_due() == 1
     (row,) = deliveries(engine)
     assert (row.state, row.attempts) == ("delivered", 2)
@@ -179,7 +192,7 @@ def test_a_crashed_send_is_retried_after_its_lease(engine: Engine, httpx_mock: H
     (_leased,) = repository.claim_due(T0, timedelta(seconds=40), 10)  # then the process died
     assert repository.claim_due(T0, timedelta(seconds=40), 10) == []  # nobody else sends it
     clock.now = T0 + timedelta(seconds=41)
-    httpx_mock.add_response(url=URL, status_code=200)
+    httpx_mock.add_response(url=SENT, status_code=200)
     assert dispatcher(engine, clock).deliver_due() == 1
     (row,) = deliveries(engine)
     assert (row.state, row.attempts) == ("delivered", 2)
@@ -191,7 +204,7 @@ def test_410_gone_disables_the_subscription(engine: Engine, httpx_mock: HTTPXMoc
     outbox = WebhookOutbox(engine, clock)
     outbox.emit(EventType.FLAG_RAISED, {"customer_id": "c1"})
     outbox.emit(EventType.FLAG_RAISED, {"customer_id": "c2"})
-    httpx_mock.add_response(url=URL, status_code=410)
+    httpx_mock.add_response(url=SENT, status_code=410)
     assert dispatcher(engine, clock, batch_size=1).deliver_due() == 1
     subscription = WebhookRepository(engine).subscription(gone)
     assert subscription is not None

@@ -12,12 +12,12 @@ the customers touched are rescored and pushed at once (`service.usecases.realtim
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import pydantic_core
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from service.api.problems import ProblemError
 from service.api.routes.interactions import purchase_models
 from service.config import ConnectionSettings, CrmKind
+from service.domain.limits import epoch_ms_in_range
 from service.ports import CrmError
 from service.realtime import hubspot, salesforce
 from service.realtime.changes import Changes, Inbox, Notice, SignatureError
@@ -41,7 +42,10 @@ SOURCES: dict[CrmKind, tuple[Verify, Read]] = {
 }
 LABELS = {CrmKind.HUBSPOT: "HubSpot", CrmKind.SALESFORCE: "Salesforce"}
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Not JSON, or no connection named and several configured"},
+    400: {
+        "description": "Not JSON (or nested too deep), or no connection named and several "
+        "configured"
+    },
     401: {"description": "Bad or stale signature, or no such connection (not told apart)"},
     422: {"description": "Not an array of at most 100 events"},
     503: {"description": "The CRM failed while re-reading or pushing: deliver again later"},
@@ -83,6 +87,20 @@ def _body_doc(kind: CrmKind) -> dict[str, Any]:
             },
         }
     }
+
+
+def parse_json(body: bytes) -> Any:
+    """The body's JSON, or a 400 problem: not JSON, NaN/Infinity, or nested too deep.
+
+    `json.loads` raises RecursionError (a 500) on deep nesting; pydantic-core's parser stops at
+    its own depth limit (about 200 levels) with a ValueError, in time linear in the body.
+    """
+    try:
+        return pydantic_core.from_json(body, allow_inf_nan=False)
+    except ValueError:
+        raise ProblemError(
+            400, "the body is not JSON (or is nested too deep)", kind="bad-request"
+        ) from None
 
 
 def _uri(request: Request) -> str:
@@ -181,14 +199,18 @@ async def receive(request: Request, kind: CrmKind, name: str | None) -> EventsAc
         raise ProblemError(
             401, f"not a valid {LABELS[kind]} delivery: {error}", kind="bad-signature"
         ) from None
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        raise ProblemError(400, "the body is not JSON", kind="bad-request") from None
+    payload = parse_json(body)
     try:
         found, ignored = read(payload, request.app.state.own_fields(connection))
     except ValueError as error:
         raise ProblemError(422, str(error), kind="validation-error") from None
+    # An event time before 1970 or more than a day ahead is no event time: such an event is
+    # ignored like any other malformed one (a far-future stamp would make every later, real
+    # change of the record look stale and be dropped).
+    now_ms = int(time.time() * 1000)
+    timely = [n for n in found if epoch_ms_in_range(n.stamp, now_ms)]
+    ignored += len(found) - len(timely)
+    found = timely
     inbox: Inbox = request.app.state.realtime
     changes = inbox.plan(connection, found, ignored)
     if not changes.reread and not changes.deleted:
@@ -237,3 +259,8 @@ async def hubspot_events(
     request: Request, connection: Annotated[str, Path(max_length=64)]
 ) -> EventsAccepted:
     return await receive(request, CrmKind.HUBSPOT, connection)
+
+
+hubspot_webhooks.signed_by = "HubSpot v3 signature"  # type: ignore[attr-defined]
+hubspot_events.signed_by = "HubSpot v3 signature"  # type: ignore[attr-defined]
+salesforce_webhooks.signed_by = "Standard Webhooks signature"  # type: ignore[attr-defined]

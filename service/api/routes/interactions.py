@@ -8,15 +8,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import WriteKey
 from service.api.problems import ProblemError
 from service.domain import Channel, Direction, Interaction
+from service.domain.limits import EventTime, not_in_future
 from service.ports import CrmError
 from service.scoring.customer import ScoringModels
-from service.usecases.ingest import CustomerErasedError, ingest_interaction
+from service.usecases.ingest import CustomerErasedError, UnknownCustomerError, ingest_interaction
 from service.usecases.models import scoring_models
 
 router = APIRouter(prefix="/v1", tags=["real time"])
@@ -45,7 +46,14 @@ class InteractionIn(BaseModel):
     )
     language: Annotated[str | None, Field(max_length=16)] = None
     direction: Direction = Direction.INBOUND
-    occurred_at: AwareDatetime | None = None
+    occurred_at: EventTime | None = Field(
+        default=None, description="When it was sent: not before 1970, at most a day ahead"
+    )
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _not_ahead(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else not_in_future(value, datetime.now(UTC))
 
 
 class InteractionOut(BaseModel):
@@ -103,6 +111,15 @@ def _ingest(request: Request, body: InteractionIn) -> InteractionOut:
         )
     except CrmError as error:
         raise ProblemError(502, f"the CRM refused or failed: {error}", kind="crm-error") from None
+    except UnknownCustomerError:
+        # 404 rather than 422: the body is well-formed; what it names does not exist, as with an
+        # unknown connection (the same answer, told apart by `kind`).
+        raise ProblemError(
+            404,
+            f"connection {body.connection!r} has no customer with that id (in our records or "
+            "the CRM); nothing was stored",
+            kind="customer-not-found",
+        ) from None
     except CustomerErasedError:
         raise ProblemError(
             410,
@@ -129,7 +146,7 @@ def _ingest(request: Request, body: InteractionIn) -> InteractionOut:
     "/interactions",
     summary="Ingest a message from any channel; rescore and act on it now",
     responses={
-        404: {"description": "No connection of that name"},
+        404: {"description": "No connection of that name, or no such customer in it"},
         410: {"description": "The customer was erased on request; nothing is stored"},
         502: {"description": "The CRM refused or failed"},
     },

@@ -16,6 +16,7 @@ from service.api.problems import ProblemError
 from service.config import Settings
 from service.jobs import CHURN_TRAIN, SYNC, JobConflictError, JobQueue, UnknownJobKindError
 from service.jobs.customer_jobs import ERASE, RESCORE
+from service.store.keys import KeyInfo, Scope, grants
 from service.store.paging import Sort
 from service.store.tables import ACTIVE_JOB_STATES, Job, JobState
 
@@ -103,6 +104,19 @@ class SyncRequest(BaseModel):
 
     connection: str = Field(min_length=1, max_length=64, description="A configured connection.")
     full: bool = Field(default=False, description="Re-read everything instead of what changed.")
+
+
+# Jobs only an admin key may cancel or resume: those an admin key alone may start. A write key
+# cancelling an erasure would leave the customer suppressed but not erased.
+ADMIN_JOB_KINDS = frozenset({ERASE})
+CONTROL_NOTE = "admin for `erase` jobs"
+
+
+def _may_control(key: KeyInfo, job: Job) -> None:
+    if job.kind in ADMIN_JOB_KINDS and not grants(key.scopes, Scope.ADMIN):
+        raise ProblemError(
+            403, f"this API key lacks the 'admin' scope ({job.kind} jobs)", kind="forbidden"
+        )
 
 
 def _job_or_404(queue: JobQueue, job_id: str) -> Job:
@@ -195,12 +209,13 @@ def get_job(job_id: JobId, _: ReadKey, queue: JobQueueDep) -> JobOut:
     summary="Cancel a job",
     description=(
         "A queued or paused job is cancelled at once; a running one stops at its next "
-        "checkpoint (`cancel_requested` is true until then). 409 for a finished job."
+        "checkpoint (`cancel_requested` is true until then). 409 for a finished job. An "
+        "`erase` job needs the `admin` scope (403 otherwise)."
     ),
     responses={404: {}, 409: {}},
 )
-def cancel_job(job_id: JobId, _: WriteKey, queue: JobQueueDep) -> JobOut:
-    _job_or_404(queue, job_id)
+def cancel_job(job_id: JobId, key: WriteKey, queue: JobQueueDep) -> JobOut:
+    _may_control(key, _job_or_404(queue, job_id))
     job = queue.cancel(job_id)
     if job is None:
         raise ProblemError(404, f"no job with id {job_id}", kind="not-found")
@@ -229,12 +244,14 @@ _RESUMABLE = (JobState.PAUSED.value, JobState.CANCELLED.value)
         "queued again by this call. Either goes on from its checkpoint (a sync from its saved "
         "cursors). 409 `job-conflict` when another job of the same kind and connection is "
         "active (its id in `job_id`); 409 `job-not-resumable` for a queued, running, succeeded "
-        "or failed job, naming the call that starts a new one in `start_with`."
+        "or failed job, naming the call that starts a new one in `start_with`. An `erase` job "
+        "needs the `admin` scope (403 otherwise)."
     ),
     responses={404: {}, 409: {}},
 )
-def resume_job(job_id: JobId, _: WriteKey, queue: JobQueueDep) -> JobOut:
+def resume_job(job_id: JobId, key: WriteKey, queue: JobQueueDep) -> JobOut:
     current = _job_or_404(queue, job_id)
+    _may_control(key, current)
     if current.state not in _RESUMABLE:
         start = _START_AGAIN.get(current.kind)
         how = f"; start a new one with {start}" if start else ""
@@ -256,3 +273,7 @@ def resume_job(job_id: JobId, _: WriteKey, queue: JobQueueDep) -> JobOut:
             job_id=existing.id if existing else None,
         ) from None
     return JobOut.of(job or current)
+
+
+cancel_job.scope_note = CONTROL_NOTE  # type: ignore[attr-defined]  # read by service.api.access
+resume_job.scope_note = CONTROL_NOTE  # type: ignore[attr-defined]

@@ -14,11 +14,12 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
 from service.api.deps import AdminKey
 from service.api.listing import CreatedSort, Cursor, Limit, cursor_problems
-from service.api.problems import ProblemError
+from service.api.problems import ProblemError, invalid_field
 from service.store.paging import Sort
 from service.store.tables import WebhookDeliveryState, WebhookSubscription
 from service.store.webhooks import WebhookRepository
 from service.webhooks import EventType, SecretVault, new_secret
+from service.webhooks.egress import EgressBlockedError, EgressPolicy
 
 router = APIRouter(prefix="/v1/webhooks/subscriptions", tags=["webhooks"])
 
@@ -35,8 +36,14 @@ async def get_vault(request: Request) -> SecretVault:
     return vault
 
 
+async def get_egress(request: Request) -> EgressPolicy:
+    egress: EgressPolicy = request.app.state.webhook_egress
+    return egress
+
+
 RepositoryDep = Annotated[WebhookRepository, Depends(get_webhooks)]
 VaultDep = Annotated[SecretVault, Depends(get_vault)]
+EgressDep = Annotated[EgressPolicy, Depends(get_egress)]
 
 
 class SubscriptionCreate(BaseModel):
@@ -53,7 +60,13 @@ class SubscriptionCreate(BaseModel):
         },
     )
 
-    url: AnyHttpUrl = Field(description="Where to POST events (https recommended).")
+    url: AnyHttpUrl = Field(
+        description=(
+            "Where to POST events: an https URL whose host resolves only to public addresses "
+            "(private, loopback, link-local and metadata ranges need the operator's "
+            "CEM_WEBHOOKS__ALLOWED_DESTINATIONS; http needs CEM_WEBHOOKS__ALLOW_HTTP)."
+        )
+    )
     events: list[EventType] = Field(
         default=[], description="Event types to receive; empty = all of them."
     )
@@ -110,8 +123,16 @@ class DeliveryOut(BaseModel):
     state: str
     attempts: int
     last_status: int | None
-    last_error: str | None
-    next_attempt_at: datetime
+    last_error: str | None = Field(
+        description=(
+            "Why the last attempt failed, as a category: blocked, dns, refused, timeout, tls, "
+            "connect, protocol, redirect, http_4xx, http_5xx, gone, secret_unavailable, "
+            "subscription_removed, erased (the receiver's own words are not kept)"
+        )
+    )
+    next_attempt_at: datetime | None = Field(
+        description="When the next attempt is due; null once delivered or failed"
+    )
     created_at: datetime
     delivered_at: datetime | None
 
@@ -132,10 +153,17 @@ def _found(repository: WebhookRepository, subscription_id: str) -> WebhookSubscr
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Register a webhook subscriber",
-    responses={503: {"description": "No encryption key configured for secrets"}},
+    responses={
+        422: {"description": "Invalid body, or a URL that may not receive webhooks"},
+        503: {"description": "No encryption key configured for secrets"},
+    },
 )
 def create_subscription(
-    body: SubscriptionCreate, _: AdminKey, repository: RepositoryDep, vault: VaultDep
+    body: SubscriptionCreate,
+    _: AdminKey,
+    repository: RepositoryDep,
+    vault: VaultDep,
+    egress: EgressDep,
 ) -> SubscriptionCreated:
     if not vault.available:
         raise ProblemError(
@@ -143,6 +171,11 @@ def create_subscription(
             "webhook secrets cannot be stored: set CEM_WEBHOOKS__ENCRYPTION_KEY (32+ characters)",
             kind="webhooks-not-configured",
         )
+    try:
+        # Checked again before every delivery (DNS answers change); this catches typos early.
+        egress.check(str(body.url))
+    except EgressBlockedError as blocked:
+        raise invalid_field("body.url", f"{blocked.category}: {blocked.reason}") from None
     secret = new_secret()
     row = repository.add(
         WebhookSubscription(
