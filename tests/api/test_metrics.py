@@ -27,6 +27,7 @@ from service.webhooks import (
     WebhookSettings,
     new_secret,
 )
+from service.webhooks.egress import EgressPolicy
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -135,7 +136,11 @@ def test_webhook_deliveries_by_outcome(client: TestClient) -> None:
     WebhookOutbox(engine).emit(EventType.FLAG_RAISED, {"customer_id": "c1"})
 
     def receiver(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(204 if request.url.host == "ok.example.com" else 503)
+        # Deliveries go to the vetted address; the Host header keeps the receiver's name.
+        return httpx.Response(204 if request.headers["host"] == "ok.example.com" else 503)
+
+    def resolve(host: str, port: int) -> list[str]:
+        return {"ok.example.com": ["93.184.215.14"], "down.example.com": ["93.184.215.15"]}[host]
 
     before = scrape(client)
     dispatcher = WebhookDispatcher(
@@ -143,6 +148,7 @@ def test_webhook_deliveries_by_outcome(client: TestClient) -> None:
         vault,
         WebhookSettings(),
         client=httpx.Client(transport=httpx.MockTransport(receiver)),
+        egress=EgressPolicy(resolver=resolve),
     )
     assert dispatcher.deliver_due() == 2
     after = scrape(client)

@@ -220,6 +220,14 @@ def _cdc(replay: int, change: str, entity: str, record: str, stamp: int) -> dict
     }
 
 
+def _now_ms() -> int:
+    """An event time after every earlier run's (distinct per call), yet not in the future: the
+    service ignores event times more than a day ahead (a far-future stamp would make every real
+    event after it look stale)."""
+    time.sleep(0.002)
+    return int(time.time() * 1000)
+
+
 def _first_task(world: World) -> str:
     watch = world.watches[SF]
     assert isinstance(watch, SalesforceWatch)
@@ -229,7 +237,7 @@ def _first_task(world: World) -> str:
 
 def test_salesforce_duplicates_stale_events_and_deletes(world: World) -> None:
     task = _first_task(world)
-    base = 1_900_000_000_000 + time.monotonic_ns() % 1_000_000  # distinct per run
+    base = _now_ms()
     update = _cdc(base, "UPDATE", "Task", task, base)
     first = _salesforce_post(world, [update, update])
     assert first.status_code == 200, first.text
@@ -255,7 +263,7 @@ def test_hubspot_duplicates_stale_events_and_own_writes(world: World) -> None:
     stores = world.app.state.sync_stores()
     links = stores.records.crm_ids(HS, list(stores.scores.latest()))
     contact = next(crm_id for kind, crm_id in links.values() if kind == "contacts")
-    base = 1_900_000_000_000 + time.monotonic_ns() % 1_000_000
+    base = _now_ms()
     event = {
         "eventId": base,
         "subscriptionType": "contact.propertyChange",
@@ -300,7 +308,8 @@ def test_bad_signatures_stale_timestamps_and_unknown_connections(world: World) -
 def test_a_failed_delivery_is_processed_again_on_retry(world: World) -> None:
     """Events are remembered only once applied: the CRM's retry after a 503 is not a duplicate."""
     task = _first_task(world)
-    base = 1_950_000_000_000 + time.monotonic_ns() % 1_000_000
+    # A minute ahead: after the delete the test above stamped 5 s ahead on the same task.
+    base = _now_ms() + 60_000
     event = _cdc(base, "UPDATE", "Task", task, base)
     # A spent daily allocation is never retried by the adapter: the delivery fails at once.
     rules = [{"route": "* /services/data/*", "quota_exhausted": 1.0}]
