@@ -38,6 +38,7 @@ from service.domain import (
 )
 from service.scoring.churn.bgnbd import fit_bgnbd, p_no_purchase
 from service.scoring.churn.classifier import train_churn_classifier
+from service.scoring.churn.features import History
 from service.scoring.churn.summary import purchase_summary
 from service.scoring.churn.training import LabelRule, snapshot_table
 from service.scoring.columns import columns_from_records, epoch_day
@@ -144,10 +145,9 @@ def main(customers: int = 3000, seed: int = 11) -> dict[str, Any]:
         snapshots,
         horizon_days=HORIZON,
         label=LabelRule.NO_PURCHASE,
-        surveys=h["sv"],
-        interactions=h["it"],
-        cases=h["cases"],
-        transactions=h["tx"],
+        history=History(
+            surveys=h["sv"], interactions=h["it"], cases=h["cases"], transactions=h["tx"]
+        ),
     )
 
     def truly_churns(cid: str, at: datetime) -> bool:

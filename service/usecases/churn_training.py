@@ -32,6 +32,7 @@ from sklearn.metrics import roc_auc_score
 from service.domain import ContractKind, Customer
 from service.scoring.churn.bgnbd import BgNbdParams
 from service.scoring.churn.classifier import train_churn_classifier
+from service.scoring.churn.features import FeatureSpec, History
 from service.scoring.churn.labelled import probabilities
 from service.scoring.churn.survival import SurvivalCurve, kaplan_meier
 from service.scoring.churn.thresholds import FlagPolicy, threshold_for_share
@@ -45,8 +46,8 @@ from service.scoring.churn.training import (
 )
 from service.scoring.columns import days_before
 from service.store.churn_models import ChurnModelRepository
-from service.store.records import Customers, RecordStore
-from service.usecases.models import purchase_model
+from service.store.records import RecordStore
+from service.usecases.models import joined_history, purchase_model
 
 log = logging.getLogger(__name__)
 
@@ -66,16 +67,6 @@ class TrainingReport:
     in_use: bool
     reason: str
     card: dict[str, Any]
-
-
-def _flatten(histories: dict[str, Customers]) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {"surveys": [], "interactions": [], "cases": [], "transactions": []}
-    for h in histories.values():
-        out["surveys"] += h.surveys
-        out["interactions"] += h.interactions
-        out["cases"] += h.cases
-        out["transactions"] += h.transactions
-    return out
 
 
 def _survival(
@@ -125,19 +116,12 @@ def _monthly(as_of: datetime, horizon_days: int) -> list[datetime]:
 
 def _table(
     customers: Sequence[Customer],
-    records: dict[str, list[Any]],
+    history: History,
     as_of: datetime,
     horizon_days: int,
     bgnbd: BgNbdParams | None,
 ) -> tuple[pd.DataFrame | None, str]:
     """The training table and where its labels came from (None: the CRM gave no outcomes)."""
-    history: dict[str, Any] = {
-        "bgnbd": bgnbd,
-        "surveys": records["surveys"],
-        "interactions": records["interactions"],
-        "cases": records["cases"],
-        "transactions": records["transactions"],
-    }
     if dated_status(customers):
         # Churners dated, retained customers not: monthly snapshots of the customers with a
         # status, alive = not churned yet, labelled by a churn date within the horizon (the
@@ -147,12 +131,13 @@ def _table(
             _monthly(as_of, horizon_days),
             horizon_days=horizon_days,
             label=LabelRule.CRM_STATUS,
-            **history,
+            history=history,
+            bgnbd=bgnbd,
         )
         return table, "the CRM's churn status, dated churns (monthly snapshots)"
-    outcomes = crm_outcomes(customers, records["transactions"], as_of)
+    outcomes = crm_outcomes(customers, history.transactions, as_of)
     if outcomes:
-        table = outcome_table(outcomes, horizon_days=horizon_days, **history)
+        table = outcome_table(outcomes, horizon_days=horizon_days, history=history, bgnbd=bgnbd)
         return table, "the CRM's churn status and closed renewals"
     subscribers = [c for c in customers if c.subscribed_at is not None]
     if any(c.cancelled_at is not None for c in subscribers):
@@ -161,7 +146,8 @@ def _table(
             _monthly(as_of, horizon_days),
             horizon_days=horizon_days,
             label=LabelRule.CRM_CANCELLATION,
-            **history,
+            history=history,
+            bgnbd=bgnbd,
         )
         return table, "subscription cancellations (monthly snapshots)"
     return None, "the CRM records no churn outcome (no status field, renewal or cancellation)"
@@ -198,10 +184,10 @@ def train_churn(
     histories = records.history(records.customer_ids(connection))
     progress("customers", len(histories))
     customers = [h.customer for h in histories.values()]
-    flat = _flatten(histories)
+    history = joined_history(histories)
     bgnbd = purchase_model(records, connection, as_of, flags.horizon_days)
     survival = _survival(customers, as_of, policy)
-    table, source = _table(customers, flat, as_of, flags.horizon_days, bgnbd)
+    table, source = _table(customers, history, as_of, flags.horizon_days, bgnbd)
     card: dict[str, Any] = {"label_source": source, "horizon_days": flags.horizon_days}
     classifier = None
     in_use = False
@@ -236,7 +222,9 @@ def train_churn(
                 for c in customers
                 if not c.churned and (c.cancelled_at is None or c.cancelled_at > as_of)
             ] or customers
-            p_now = probabilities(classifier, current, as_of, bgnbd=bgnbd, **flat)
+            p_now = probabilities(
+                classifier, current, as_of, history, FeatureSpec(bgnbd, flags.horizon_days)
+            )
             choice = threshold_for_share(p_now, flags.share)
             card["threshold"] = choice.model_dump(mode="json")
             versus = f"{free:.3f}" if free is not None else "none (no purchase model)"

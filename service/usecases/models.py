@@ -12,11 +12,13 @@ repeat buyers give no model, and scoring then says so instead of guessing
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from service.scoring.churn.backtest import Fitted, fit_label_free
 from service.scoring.churn.bgnbd import BgNbdParams
+from service.scoring.churn.features import History
 from service.scoring.churn.labelled import LabelledChurn
 from service.scoring.churn.risk import population_risk
 from service.scoring.churn.survival import SurvivalCurve
@@ -24,7 +26,7 @@ from service.scoring.churn.thresholds import FlagPolicy, threshold_for_share
 from service.scoring.columns import columns_from_records, epoch_day
 from service.scoring.customer import ScoringModels
 from service.store.churn_models import ChurnModelRepository
-from service.store.records import RecordStore
+from service.store.records import Customers, RecordStore
 
 log = logging.getLogger(__name__)
 
@@ -117,3 +119,13 @@ def trained_models(
     elif stored.in_use:
         log.info("%s: the labelled churn model was trained for another horizon", connection)
     return out
+
+
+def joined_history(histories: Mapping[str, Customers]) -> History:
+    """The stored histories of many customers as one `History` (the churn features' input)."""
+    return History(
+        surveys=[r for h in histories.values() for r in h.surveys],
+        interactions=[r for h in histories.values() for r in h.interactions],
+        cases=[r for h in histories.values() for r in h.cases],
+        transactions=[r for h in histories.values() for r in h.transactions],
+    )

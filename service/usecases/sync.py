@@ -15,6 +15,7 @@ from functools import partial
 
 from service.domain import ActionTask, DomainModel
 from service.ports import CrmReader, CrmWriter, FieldUpdate
+from service.scoring.churn.features import FeatureSpec
 from service.scoring.churn.labelled import Verdict, judge
 from service.scoring.churn.thresholds import FlagPolicy
 from service.scoring.customer import CustomerScore, ScoringModels, score_customer
@@ -29,7 +30,7 @@ from service.testing_hooks import crash_point
 from service.usecases.annotate import with_sentiment
 from service.usecases.announce import announce_scores, announce_tasks
 from service.usecases.fields import owned_fields
-from service.usecases.models import scoring_models
+from service.usecases.models import joined_history, scoring_models
 from service.webhooks.events import EventSink
 
 log = logging.getLogger(__name__)
@@ -146,13 +147,8 @@ def _labelled_verdicts(
         models.labelled,
         [h.customer for h in histories.values()],
         as_of,
-        surveys=[r for h in histories.values() for r in h.surveys],
-        interactions=[r for h in histories.values() for r in h.interactions],
-        cases=[r for h in histories.values() for r in h.cases],
-        transactions=[r for h in histories.values() for r in h.transactions],
-        bgnbd=models.bgnbd,
-        horizon_days=models.horizon_days,
-        weights=models.weights,
+        joined_history(histories),
+        FeatureSpec(models.bgnbd, models.horizon_days, models.weights),
     )
 
 

@@ -15,8 +15,11 @@ customers at `as_of`), so the model is always applied to exactly the numbers it 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,29 +40,62 @@ def _count(cust: I64, mask: np.ndarray, n: int) -> F64:
     return np.bincount(cust[mask], minlength=n).astype(np.float64)
 
 
+@dataclass(frozen=True)
+class History:
+    """The records features are built from (of any customers: each row reads its own)."""
+
+    surveys: Sequence[SurveyResponse] = ()
+    interactions: Sequence[Interaction] = ()
+    cases: Sequence[Case] = ()
+    transactions: Sequence[Transaction] = ()
+
+    def by_customer(self) -> dict[str, History]:
+        """Each customer's own records (for building features group by group)."""
+        parts: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+        for kind in KINDS:
+            for record in getattr(self, kind):
+                parts[record.customer_id][kind].append(record)
+        return {
+            cid: History(**{k: tuple(v) for k, v in kinds.items()}) for cid, kinds in parts.items()
+        }
+
+    @staticmethod
+    def join(parts: Iterable[History]) -> History:
+        """All the records of `parts` in one history."""
+        items = list(parts)
+        return History(**{k: tuple(r for h in items for r in getattr(h, k)) for k in KINDS})
+
+
+KINDS = ("surveys", "interactions", "cases", "transactions")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """How features are computed: the purchase model (for its outputs), the churn horizon and
+    the experience weights, the same at training and at scoring."""
+
+    bgnbd: BgNbdParams | None = None
+    horizon_days: int = 90
+    weights: ExperienceWeights | None = field(default=None)
+
+
 def profile_features(
     customers: Sequence[Customer],
     as_of: datetime,
-    *,
-    surveys: Sequence[SurveyResponse] = (),
-    interactions: Sequence[Interaction] = (),
-    cases: Sequence[Case] = (),
-    transactions: Sequence[Transaction] = (),
-    bgnbd: BgNbdParams | None = None,
-    horizon_days: int = 90,
-    weights: ExperienceWeights | None = None,
+    history: History = History(),
+    spec: FeatureSpec = FeatureSpec(),
 ) -> pd.DataFrame:
     """One row per customer (in order) with the features known at `as_of` (nothing later)."""
-    w = weights or default_weights()
+    w = spec.weights or default_weights()
     ids = [c.id for c in customers]
     n = len(ids)
     cols = columns_from_records(
         ids,
         as_of,
-        surveys=surveys,
-        interactions=interactions,
-        cases=cases,
-        transactions=transactions,
+        surveys=history.surveys,
+        interactions=history.interactions,
+        cases=history.cases,
+        transactions=history.transactions,
         default_target_hours=w.default_case_target_hours,
     )
     exp = experience_matrix(cols, w)
@@ -82,8 +118,9 @@ def profile_features(
         frame[f"inbound_{days:.0f}d"] = _count(it.cust, recent & it.inbound, n)
         frame[f"negative_messages_{days:.0f}d"] = _count(it.cust, recent & negative, n)
         frame[f"cases_{days:.0f}d"] = _count(cs.cust, cs.age_days <= days, n)
+    bgnbd = spec.bgnbd
     if bgnbd is not None:
-        t = horizon_days / bgnbd.unit_days
+        t = spec.horizon_days / bgnbd.unit_days
         frame["bgnbd_p_no_purchase"] = np.where(
             s.buyer, p_no_purchase(bgnbd, t, s.x, s.t_x, s.age), np.nan
         )

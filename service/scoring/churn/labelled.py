@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,14 +28,12 @@ from service.domain import (
     SurveyResponse,
     Transaction,
 )
-from service.scoring.churn.bgnbd import BgNbdParams
 from service.scoring.churn.classifier import ChurnClassifier
-from service.scoring.churn.features import profile_features
+from service.scoring.churn.features import FeatureSpec, History, profile_features
 from service.scoring.churn.no_estimate import purchase_segment
 from service.scoring.churn.signals import experience_warnings, recent_complaint
 from service.scoring.columns import F64
 from service.scoring.version import SCORING_VERSION
-from service.scoring.weights import ExperienceWeights
 
 
 class LabelledChurn(BaseModel):
@@ -80,27 +77,11 @@ def feature_frame(
     classifier: ChurnClassifier,
     customers: Sequence[Customer],
     as_of: datetime,
-    *,
-    surveys: Sequence[SurveyResponse] = (),
-    interactions: Sequence[Interaction] = (),
-    cases: Sequence[Case] = (),
-    transactions: Sequence[Transaction] = (),
-    bgnbd: BgNbdParams | None = None,
-    horizon_days: int = 90,
-    weights: ExperienceWeights | None = None,
+    history: History,
+    spec: FeatureSpec,
 ) -> pd.DataFrame:
     """The classifier's feature columns for `customers` at `as_of`, in its column order."""
-    frame = profile_features(
-        customers,
-        as_of,
-        surveys=surveys,
-        interactions=interactions,
-        cases=cases,
-        transactions=transactions,
-        bgnbd=bgnbd,
-        horizon_days=horizon_days,
-        weights=weights,
-    )
+    frame = profile_features(customers, as_of, history, spec)
     # A field the CRM stopped sending is missing, not an error: the model's own preparation
     # treats it as unknown.
     return frame.reindex(columns=list(classifier.card.features))
@@ -110,43 +91,27 @@ def probabilities(
     classifier: ChurnClassifier,
     customers: Sequence[Customer],
     as_of: datetime,
-    **history: Any,
+    history: History,
+    spec: FeatureSpec,
 ) -> F64:
-    """Calibrated churn probabilities of `customers` at `as_of` (history as in feature_frame)."""
+    """Calibrated churn probabilities of `customers` at `as_of`."""
     if not customers:
         return np.zeros(0)
-    return classifier.predict_proba(feature_frame(classifier, customers, as_of, **history))
+    return classifier.predict_proba(feature_frame(classifier, customers, as_of, history, spec))
 
 
 def judge(
     model: LabelledChurn,
     customers: Sequence[Customer],
     as_of: datetime,
-    *,
-    surveys: Sequence[SurveyResponse] = (),
-    interactions: Sequence[Interaction] = (),
-    cases: Sequence[Case] = (),
-    transactions: Sequence[Transaction] = (),
-    bgnbd: BgNbdParams | None = None,
-    horizon_days: int = 90,
-    weights: ExperienceWeights | None = None,
+    history: History,
+    spec: FeatureSpec,
 ) -> dict[str, Verdict]:
     """Verdicts for many customers in one prediction; drivers only for those over the
     threshold (explaining costs one prediction per feature)."""
     if not customers:
         return {}
-    frame = feature_frame(
-        model.classifier,
-        customers,
-        as_of,
-        surveys=surveys,
-        interactions=interactions,
-        cases=cases,
-        transactions=transactions,
-        bgnbd=bgnbd,
-        horizon_days=horizon_days,
-        weights=weights,
-    )
+    frame = feature_frame(model.classifier, customers, as_of, history, spec)
     p = model.classifier.predict_proba(frame)
     risky = np.flatnonzero(p >= model.threshold)
     explained = model.classifier.drivers(frame.iloc[risky]) if len(risky) else []

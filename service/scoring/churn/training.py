@@ -17,22 +17,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.domain import (
-    Case,
     Customer,
-    Interaction,
-    SurveyResponse,
     Transaction,
     TransactionKind,
     TransactionStatus,
 )
 from service.scoring.churn.bgnbd import BgNbdParams
-from service.scoring.churn.features import profile_features
+from service.scoring.churn.features import FeatureSpec, History, profile_features
 from service.scoring.weights import ExperienceWeights
 
 
@@ -70,10 +66,7 @@ def snapshot_table(
     *,
     horizon_days: int,
     label: LabelRule,
-    surveys: Sequence[SurveyResponse] = (),
-    interactions: Sequence[Interaction] = (),
-    cases: Sequence[Case] = (),
-    transactions: Sequence[Transaction] = (),
+    history: History = History(),
     bgnbd: BgNbdParams | None = None,
     weights: ExperienceWeights | None = None,
 ) -> pd.DataFrame:
@@ -81,23 +74,14 @@ def snapshot_table(
     `churned` plus the features. Customers already gone at a snapshot are left out of it, and
     with `LabelRule.CRM_STATUS` also those the CRM did not know yet (created later)."""
     ids = [c.id for c in customers]
+    spec = FeatureSpec(bgnbd, horizon_days, weights)
     frames = []
     for at in sorted(snapshots):
         alive = [c for c in customers if _alive(c, at, label)]
         if not alive:
             continue
         alive_ids = [c.id for c in alive]
-        frame = profile_features(
-            alive,
-            at,
-            surveys=surveys,
-            interactions=interactions,
-            cases=cases,
-            transactions=transactions,
-            bgnbd=bgnbd,
-            horizon_days=horizon_days,
-            weights=weights,
-        )
+        frame = profile_features(alive, at, history, spec)
         frame.insert(0, "snapshot_at", at)
         frame.insert(0, "customer_id", alive_ids)
         end = at + timedelta(days=horizon_days)
@@ -107,7 +91,7 @@ def snapshot_table(
         elif label is LabelRule.LOST_RENEWAL:
             lost = {
                 t_.customer_id
-                for t_ in transactions
+                for t_ in history.transactions
                 if t_.kind is TransactionKind.RENEWAL
                 and t_.status is TransactionStatus.LOST
                 and at < t_.occurred_at <= end
@@ -116,7 +100,7 @@ def snapshot_table(
         else:
             buyers = {
                 t_.customer_id
-                for t_ in transactions
+                for t_ in history.transactions
                 if t_.status is TransactionStatus.WON and at < t_.occurred_at <= end
             }
             frame["churned"] = [cid not in buyers for cid in alive_ids]
@@ -203,10 +187,7 @@ def outcome_table(
     outcomes: Sequence[Outcome],
     *,
     horizon_days: int,
-    surveys: Sequence[SurveyResponse] = (),
-    interactions: Sequence[Interaction] = (),
-    cases: Sequence[Case] = (),
-    transactions: Sequence[Transaction] = (),
+    history: History = History(),
     bgnbd: BgNbdParams | None = None,
     weights: ExperienceWeights | None = None,
 ) -> pd.DataFrame:
@@ -216,15 +197,8 @@ def outcome_table(
     Outcomes are grouped by the day their features are taken, and each group reads only its own
     customers' records, so the cost grows with the records, not records x dates. The CRM's own
     fields (`attributes`) are today's values: the CRM keeps no history of them."""
-    per_customer: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    for kind, records in (
-        ("surveys", surveys),
-        ("interactions", interactions),
-        ("cases", cases),
-        ("transactions", transactions),
-    ):
-        for r in records:
-            per_customer[r.customer_id][kind].append(r)
+    spec = FeatureSpec(bgnbd, horizon_days, weights)
+    per_customer = history.by_customer()
     groups: dict[datetime, list[int]] = defaultdict(list)
     for i, o in enumerate(outcomes):
         cut = o.at - timedelta(days=horizon_days)
@@ -232,18 +206,8 @@ def outcome_table(
     parts = []
     for at, rows in groups.items():
         members = [outcomes[i].customer for i in rows]
-        history = {
-            kind: [r for c in {m.id for m in members} for r in per_customer[c][kind]]
-            for kind in ("surveys", "interactions", "cases", "transactions")
-        }
-        frame = profile_features(
-            members,
-            at,
-            bgnbd=bgnbd,
-            horizon_days=horizon_days,
-            weights=weights,
-            **history,
-        )
+        own = History.join(per_customer[c] for c in {m.id for m in members} if c in per_customer)
+        frame = profile_features(members, at, own, spec)
         frame.index = pd.Index(rows)
         parts.append(frame)
     if not parts:

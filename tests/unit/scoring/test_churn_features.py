@@ -15,7 +15,7 @@ from service.domain import (
     TransactionKind,
     TransactionStatus,
 )
-from service.scoring.churn.features import profile_features
+from service.scoring.churn.features import History, profile_features
 from service.scoring.churn.training import crm_outcomes, outcome_table
 
 AS_OF = datetime(2026, 12, 1, tzinfo=UTC)
@@ -46,7 +46,7 @@ def test_contact_counts_are_not_capped_and_attributes_keep_their_type() -> None:
         _customer("b", attributes={"plan": "pro", "calls": 0.5}),
     ]
     calls = [_call("a", k, AS_OF - timedelta(days=k + 1)) for k in range(6)]
-    frame = profile_features(customers, AS_OF, interactions=calls)
+    frame = profile_features(customers, AS_OF, History(interactions=calls))
     # The experience score caps contact frequency at its target (3); the feature does not.
     assert frame["contacts_30d"].tolist() == [6.0, 0.0]
     assert frame["n_contact_frequency"].tolist()[0] == 6.0
@@ -89,6 +89,7 @@ def test_outcome_features_are_taken_a_horizon_before_the_outcome() -> None:
         _call("a", 0, when - timedelta(days=95)),  # before the cut: counted
         _call("a", 1, when - timedelta(days=20)),  # after the cut: unknown at prediction time
     ]
-    table = outcome_table(crm_outcomes([customer], [], AS_OF), horizon_days=90, interactions=calls)
+    outcomes = crm_outcomes([customer], [], AS_OF)
+    table = outcome_table(outcomes, horizon_days=90, history=History(interactions=calls))
     assert table["churned"].tolist() == [True]
     assert table["contacts_90d"].tolist() == [1.0]

@@ -9,6 +9,7 @@ import pytest
 
 from service.domain import ContractKind, Customer, TransactionKind, TransactionStatus
 from service.scoring.churn.classifier import train_churn_classifier
+from service.scoring.churn.features import History
 from service.scoring.churn.training import LabelRule, crm_outcomes, dated_status, snapshot_table
 from tests.unit.scoring.builders import AS_OF, ago, message, purchase, survey
 
@@ -22,7 +23,11 @@ def test_no_purchase_labels_and_features_hand_checked() -> None:
         purchase(70, customer="b"),
     ]
     table = snapshot_table(
-        customers, [ago(50)], horizon_days=45, label=LabelRule.NO_PURCHASE, transactions=buys
+        customers,
+        [ago(50)],
+        horizon_days=45,
+        label=LabelRule.NO_PURCHASE,
+        history=History(transactions=buys),
     )
     a, b = table.iloc[0], table.iloc[1]
     # At the snapshot (50 days ago) a had bought twice (70, 56 days ago) and buys again 10 days ago.
@@ -100,9 +105,7 @@ def test_classifier_learns_from_history_tables_end_to_end() -> None:
         snaps,
         horizon_days=60,
         label=LabelRule.NO_PURCHASE,
-        surveys=surveys,
-        interactions=msgs,
-        transactions=buys,
+        history=History(surveys=surveys, interactions=msgs, transactions=buys),
     )
     assert len(table) == 900
     features = table.drop(columns=["customer_id", "snapshot_at", "churned"])
@@ -123,6 +126,10 @@ def test_closed_lost_renewals_label_churn() -> None:
         purchase(100, customer="a"),
     ]
     table = snapshot_table(
-        customers, [ago(30)], horizon_days=60, label=LabelRule.LOST_RENEWAL, transactions=renewals
+        customers,
+        [ago(30)],
+        horizon_days=60,
+        label=LabelRule.LOST_RENEWAL,
+        history=History(transactions=renewals),
     )
     assert table["churned"].tolist() == [True, False]
