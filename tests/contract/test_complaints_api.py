@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -33,11 +32,15 @@ def week() -> str:
     return f"{iso.year}-W{iso.week:02d}"
 
 
-@pytest.fixture
-def api(harness: Harness, tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
+@pytest.fixture(scope="module")
+def api(
+    harness: Harness, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    # One service and one batch sync per CRM for the module: each test makes its own customers.
     harness.writer().provision(dry_run=False)
+    db = tmp_path_factory.mktemp("complaints") / "complaints.db"
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'complaints.db'}",  # type: ignore[arg-type]
+        database_url=f"sqlite:///{db}",  # type: ignore[arg-type]
         log_format="text",  # type: ignore[arg-type]
         connections={"org": harness.settings()},
         jobs=JobSettings(poll_seconds=0.05, heartbeat_seconds=0.2),
@@ -89,11 +92,11 @@ def test_complaints_are_answered_and_praise_is_left_alone(
 
 
 def test_a_chinese_salesforce_owner_gets_the_task_in_chinese(
-    harness: Harness, api: tuple[TestClient, dict[str, str]]
+    harness: Harness, request: pytest.FixtureRequest
 ) -> None:
     if harness.crm != "salesforce":
         pytest.skip("HubSpot owners carry no locale (their customers' language is used)")
-    client, write = api
+    client, write = request.getfixturevalue("api")
     sdk = harness._sdk()  # type: ignore[attr-defined]
     users = sdk.query_all("SELECT Id FROM User WHERE LanguageLocaleKey = 'zh_CN'")["records"]
     assert users, "the sandbox has Chinese-speaking owners"
