@@ -31,9 +31,8 @@ from service.domain import (
 from service.scoring.churn.classifier import ChurnClassifier
 from service.scoring.churn.features import FeatureSpec, History, profile_features
 from service.scoring.churn.no_estimate import purchase_segment
-from service.scoring.churn.signals import experience_warnings, recent_complaint
+from service.scoring.churn.risk import flag_context
 from service.scoring.columns import F64
-from service.scoring.version import SCORING_VERSION
 
 
 class LabelledChurn(BaseModel):
@@ -137,29 +136,18 @@ def labelled_flag(
     gone = bool(customer.churned) or (
         customer.cancelled_at is not None and customer.cancelled_at <= as_of
     )
-    complaint = recent_complaint(as_of, surveys=surveys, interactions=interactions)
-    first = (complaint,) if complaint is not None and not gone else ()
+    common, complaint = flag_context(
+        customer, as_of, horizon_days, model.threshold, base_rate,
+        transactions, surveys, interactions, cases,
+    )  # fmt: skip
+    first = () if gone else complaint
     return ChurnFlag(
-        customer_id=customer.id,
-        as_of=as_of,
-        horizon_days=horizon_days,
+        **common,
         probability=verdict.probability,
         model=ChurnModelKind.CLASSIFIER,
         segment=_segment(customer, transactions, as_of),
         flagged=not gone and (verdict.probability >= model.threshold or bool(first)),
-        threshold=model.threshold,
-        base_rate=base_rate,
         drivers=(*first, model.judged_by(), *verdict.drivers),
-        warnings=experience_warnings(
-            as_of, surveys=surveys, interactions=interactions, cases=cases
-        ),
-        input_counts={
-            "transactions": len(transactions),
-            "surveys": len(surveys),
-            "interactions": len(interactions),
-            "cases": len(cases),
-        },
-        scoring_version=SCORING_VERSION,
     )
 
 

@@ -35,7 +35,7 @@ def complaint_only_flag(
     why_no_estimate: str,
 ) -> ChurnFlag | None:
     """The flag for a customer without an estimate: raised when `complaint` holds the fresh
-    complaint's driver, else None (nothing to judge them by). `common` is risk._common's."""
+    complaint's driver, else None (nothing to judge them by). `common` is risk.flag_context's."""
     if not complaint:
         return None
     return ChurnFlag(

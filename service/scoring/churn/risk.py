@@ -122,7 +122,7 @@ def _rhythm_driver(x: float, t_x: float, age: float, unit_days: float) -> RiskDr
     )
 
 
-def _common(
+def flag_context(
     customer: Customer,
     as_of: datetime,
     horizon_days: int,
@@ -182,7 +182,7 @@ def churn_flag(
     """
     # Worked out lazily, on the paths that build a flag (a complaint-only one included).
     judge = functools.partial(
-        _common, customer, as_of, horizon_days, threshold, base_rate,
+        flag_context, customer, as_of, horizon_days, threshold, base_rate,
         transactions, surveys, interactions, cases,
     )  # fmt: skip
     if customer.contract is ContractKind.SUBSCRIPTION:
