@@ -90,8 +90,9 @@ def build_router(emu: HubSpotEmulator) -> APIRouter:
             return _rfc6749_error(error)
         return json_response({**_token_body(issued), "hub_id": emu.config.portal_id})
 
-    @router.post("/oauth/2026-03/token/introspect")
-    async def introspect(request: Request) -> Response:
+    async def token_form(request: Request) -> str | Response:
+        """The `token` of an introspect or revoke call from an authenticated client, or the
+        RFC 6749 error to answer with."""
         form = await _form(request)
         try:
             emu.tokens.check_client(form.get("client_id", ""), form.get("client_secret", ""))
@@ -100,6 +101,14 @@ def build_router(emu: HubSpotEmulator) -> APIRouter:
         token = form.get("token", "")
         if not token:
             return _rfc6749_error(OAuthError("BAD_REQUEST", "token is required"))
+        return token
+
+    @router.post("/oauth/2026-03/token/introspect")
+    async def introspect(request: Request) -> Response:
+        checked = await token_form(request)
+        if isinstance(checked, Response):
+            return checked
+        token = checked
         base = {
             "active": True,
             "token": token,
@@ -136,14 +145,10 @@ def build_router(emu: HubSpotEmulator) -> APIRouter:
 
     @router.post("/oauth/2026-03/token/revoke")
     async def revoke(request: Request) -> Response:
-        form = await _form(request)
-        try:
-            emu.tokens.check_client(form.get("client_id", ""), form.get("client_secret", ""))
-        except OAuthError as error:
-            return _rfc6749_error(error)
-        if not form.get("token"):
-            return _rfc6749_error(OAuthError("BAD_REQUEST", "token is required"))
-        emu.tokens.revoke(form["token"])  # RFC 7009 §2.2: 200 for an unknown token too
+        checked = await token_form(request)
+        if isinstance(checked, Response):
+            return checked
+        emu.tokens.revoke(checked)  # RFC 7009 §2.2: 200 for an unknown token too
         return Response(status_code=200)
 
     @router.post("/oauth/v1/token")
