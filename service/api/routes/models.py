@@ -29,10 +29,8 @@ class TrainRequest(BaseModel):
 
 
 def _repository(request: Request) -> ChurnModelRepository:
-    repository: ChurnModelRepository | None = request.app.state.sync_stores().churn_models
-    if repository is None:
-        raise ProblemError(501, "this deployment keeps no churn models", kind="not-implemented")
-    return repository
+    # Only this repository, not the sync's whole set of stores, for one read.
+    return ChurnModelRepository(request.app.state.engine)
 
 
 @router.get(
