@@ -44,7 +44,16 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench.realtime.__main__ import CEM, HS, SF, _admin, _free_port, _process, _service_env
+from bench.realtime.__main__ import (
+    CEM,
+    HS,
+    SF,
+    _admin,
+    _free_port,
+    _process,
+    _service_env,
+    _serving,
+)
 from bench.sentiment.datasets import Example
 from bench.sentiment.real_sets import real_sets
 from sandbox.watch import HubSpotWatch, SalesforceWatch, Seen
@@ -360,30 +369,18 @@ def main() -> int:
                         )
                     )
                     k += 1
-            with _process([CEM, "serve"], env, work / "service.log"):
-                base = f"http://127.0.0.1:{port}"
-                deadline = time.monotonic() + 60
-                while True:
-                    try:
-                        if httpx.get(f"{base}/healthz").is_success:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise SystemExit("cem serve did not start; see its log")
-                    time.sleep(0.2)
-                with httpx.Client(base_url=base, timeout=60) as api:
-                    # Warm-up: the first message loads the sentiment models and fits the
-                    # purchase model of each connection; a running service has done so long ago.
-                    for name in order:
-                        spare = free[name]["et"].pop()
-                        warm = Sent("en", "negative", "Terrible service.", name, spare)
-                        _send(api, key, name, crms[name], warm, -1 - order.index(name))
-                    print(f"sending {len(messages)} messages …", flush=True)
-                    for n, message in enumerate(messages):
-                        _send(api, key, message.crm, crms[message.crm], message, n)
-                        if (n + 1) % 100 == 0:
-                            print(f"  {n + 1}", flush=True)
+            with _serving(env, work, port) as base, httpx.Client(base_url=base, timeout=60) as api:
+                # Warm-up: the first message loads the sentiment models and fits the
+                # purchase model of each connection; a running service has done so long ago.
+                for name in order:
+                    spare = free[name]["et"].pop()
+                    warm = Sent("en", "negative", "Terrible service.", name, spare)
+                    _send(api, key, name, crms[name], warm, -1 - order.index(name))
+                print(f"sending {len(messages)} messages …", flush=True)
+                for n, message in enumerate(messages):
+                    _send(api, key, message.crm, crms[message.crm], message, n)
+                    if (n + 1) % 100 == 0:
+                        print(f"  {n + 1}", flush=True)
             for crm in crms.values():
                 crm.watch.close()
     languages: dict[str, Any] = {}

@@ -78,6 +78,24 @@ def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subpro
                 proc.kill()
 
 
+@contextmanager
+def _serving(env: dict[str, str], workdir: Path, port: int) -> Iterator[str]:
+    """`cem serve` on `port`, once its /healthz answers; yields its base URL."""
+    with _process([CEM, "serve"], env, workdir / "service.log"):
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").is_success:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("cem serve did not start; see its log")
+            time.sleep(0.2)
+        yield base
+
+
 def _service_env(info: dict[str, Any], workdir: Path, port: int) -> dict[str, str]:
     sf, hs = info["salesforce"], info["hubspot"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("CEM_")}
@@ -245,18 +263,7 @@ def main() -> int:
             for name in (SF, HS):
                 for step in (["setup", name], ["sync", name]):
                     subprocess.run([CEM, *step], env=env, check=True, capture_output=True)
-            with _process([CEM, "serve"], env, work / "service.log"):
-                base = f"http://127.0.0.1:{port}"
-                deadline = time.monotonic() + 60
-                while True:
-                    try:
-                        if httpx.get(f"{base}/healthz").is_success:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise SystemExit("cem serve did not start; see its log")
-                    time.sleep(0.2)
+            with _serving(env, work, port) as base:
                 sf, hs = info["salesforce"], info["hubspot"]
                 crms = [
                     Crm(
