@@ -7,9 +7,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export CEM_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export CEM_TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672/
 
 .PHONY: demo test test-slow test-faults test-quota test-fuzz audit lint typecheck imports pytest \
-	bench serve openapi clean venv test-image
+	bench serve openapi clean venv test-image test-scale
 
 venv: $(STAMP)
 
@@ -61,6 +62,12 @@ test-faults: $(STAMP)
 
 test-quota: $(STAMP)
 	CEM_FAULTS_CUSTOMERS=$(FAULTS_CUSTOMERS) $(BIN)/pytest -q -s tests/faults/test_quota.py
+
+# The task queue at scale (docs/queue.md): PostgreSQL + RabbitMQ + `cem serve` + N `cem worker`
+# processes against `cem sandbox serve`, a worker SIGKILLed mid-job and mid-sync;
+# CEM_SCALE_CUSTOMERS per CRM (default 10,000). Writes bench/results/scale.json and scale.md.
+test-scale: $(STAMP)
+	$(BIN)/pytest -q -s -m slow tests/scale
 
 # The runtime image's contents without a Docker engine (docs/deploy.md): the wheelhouse that
 # docker/Dockerfile installs (cem-bridge wheel + requirements.lock, runtime only) goes into a clean

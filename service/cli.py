@@ -188,6 +188,32 @@ def _connection_name(settings: Settings, target: str) -> str:
 
 
 @app.command()
+def worker(
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Jobs run at once by this process (default CEM_QUEUE__WORKER_THREADS)"
+        ),
+    ] = None,
+) -> None:
+    """Run jobs from the task queue (CEM_QUEUE__BROKER_URL) until SIGTERM / Ctrl-C."""
+    from service.jobs.worker import stop_on_signals
+    from service.main import create_worker
+
+    settings = load_settings()
+    if not settings.queue.enabled:
+        raise CliError(
+            "no task queue configured: set CEM_QUEUE__BROKER_URL (amqp://… or redis://…); "
+            "without one, `cem serve` runs the jobs itself"
+        )
+    if threads is not None:
+        settings = settings.model_copy(
+            update={"queue": settings.queue.model_copy(update={"worker_threads": threads})}
+        )
+    create_worker(settings).serve(stop_on_signals())
+
+
+@app.command()
 def setup(
     target: Annotated[str, typer.Argument(help="Connection name, or salesforce / hubspot")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; change nothing")] = False,

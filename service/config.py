@@ -34,7 +34,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from service.jobs.settings import JobSettings
+from service.jobs.settings import JobSettings, QueueSettings
 from service.scoring.churn.thresholds import FlagPolicy
 from service.scoring.churn.training import TrainingPolicy
 from service.sentiment.settings import SentimentSettings
@@ -123,6 +123,7 @@ class Settings(BaseSettings):
     churn: FlagPolicy = FlagPolicy()
     churn_training: TrainingPolicy = TrainingPolicy()
     jobs: JobSettings = JobSettings()
+    queue: QueueSettings = QueueSettings()
     webhooks: WebhookSettings = WebhookSettings()
     connections: dict[str, ConnectionSettings] = {}
     # Keys the suppression list of erased CRM records (HMAC-SHA256); 32+ characters. Unset: a

@@ -57,9 +57,11 @@ from service.jobs import (
     sync_schedules,
     train_schedules,
 )
+from service.jobs.broker import Sender
 from service.jobs.churn_job import make_churn_train_job
 from service.jobs.customer_jobs import ERASE, RESCORE, make_erase_job, make_rescore_job
 from service.jobs.sync_job import make_sync_job
+from service.jobs.worker import JobWorker
 from service.logs import configure_logging
 from service.metrics import register_process_metrics
 from service.ports import CrmReader, CrmWriter
@@ -104,18 +106,13 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     # One sentiment analyzer per process, shared by the API and the jobs (the model is ~100 MB).
     analyzer = _LazyAnalyzer(settings)
     if job_registry is None:
-        job_registry = JobRegistry()
-        job_registry.register(SYNC, _sync_job(settings, engine, analyzer))
-        register_customer_jobs(job_registry, settings, engine)
-        job_registry.register(
-            CHURN_TRAIN,
-            make_churn_train_job(
-                lambda: (RecordStore(engine), ChurnModelRepository(engine)),
-                flag_policy=settings.churn,
-                policy=settings.churn_training,
-            ),
-        )
-    job_queue = JobQueue(JobRepository(engine), job_registry)
+        job_registry = job_kinds(settings, engine, analyzer)
+    # With a broker, jobs run on `cem worker` processes: this process sends their messages and
+    # its runner only recovers, wakes, schedules and re-sends (docs/queue.md).
+    sender = Sender(settings.queue, settings.jobs) if settings.queue.enabled else None
+    job_queue = JobQueue(
+        JobRepository(engine), job_registry, dispatch=sender, secrets=settings.secret_values()
+    )
     runner = (
         JobRunner(
             job_queue,
@@ -123,6 +120,7 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
             schedules=sync_schedules(settings.connections)
             + train_schedules(settings.connections, settings.churn_training.every_hours),
             secrets=settings.secret_values(),
+            resend_after=timedelta(seconds=settings.queue.resend_after_seconds),
         )
         if settings.jobs.enabled
         else None
@@ -154,6 +152,8 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
                 dispatcher.stop()
             if runner is not None:
                 runner.stop()
+            if sender is not None:
+                sender.close()
             engine.dispose()
 
     docs = settings.api.docs_enabled
@@ -284,6 +284,37 @@ def sync_stores(settings: Settings, engine: Engine) -> SyncStores:
         WebhookOutbox(engine),
         ChurnModelRepository(engine),
     )
+
+
+def job_kinds(
+    settings: Settings, engine: Engine, analyzer: Callable[[], SentimentAnalyzer]
+) -> JobRegistry:
+    """Every job kind of this deployment (the API's runner and `cem worker` run the same)."""
+    registry = JobRegistry()
+    registry.register(SYNC, _sync_job(settings, engine, analyzer))
+    register_customer_jobs(registry, settings, engine)
+    registry.register(
+        CHURN_TRAIN,
+        make_churn_train_job(
+            lambda: (RecordStore(engine), ChurnModelRepository(engine)),
+            flag_policy=settings.churn,
+            policy=settings.churn_training,
+        ),
+    )
+    return registry
+
+
+def create_worker(settings: Settings) -> JobWorker:
+    """A `cem worker` process's actors on this deployment's job kinds (needs a broker)."""
+    configure_logging(settings.log_level, settings.log_format.value, settings.secret_values())
+    check_mappings(settings)
+    engine = make_engine(settings.database_url.get_secret_value())
+    check_database(engine)
+    if settings.auto_migrate:
+        upgrade(engine)
+    registry = job_kinds(settings, engine, _LazyAnalyzer(settings))
+    queue = JobQueue(JobRepository(engine), registry, secrets=settings.secret_values())
+    return JobWorker(queue, settings.jobs, settings.queue, secrets=tuple(settings.secret_values()))
 
 
 def create_app_from_environment() -> FastAPI:

@@ -1,10 +1,15 @@
-"""The in-process job runner: a poll thread, a heartbeat thread and one thread per running job.
+"""The job runner: a poll thread, a heartbeat thread and one thread per running job.
 
 Each poll it re-queues jobs whose runner died (stale heartbeat), wakes paused jobs whose time
 has come, submits scheduled jobs, and claims as many queued jobs as it has free workers. All of
 that state is in the database, so any number of runners (threads, processes, replicas) can share
 one queue. On stop, running jobs are asked to stop at their next `check_cancelled()` and are
 handed back as queued with their checkpoint, so a restart resumes them.
+
+With a task queue (service/jobs/broker.py) the same class plays two smaller parts: in the API
+process it polls without running anything (`dispatch`: recover, wake, schedule, and send a
+message for each queued job that has none); in a `cem worker` it only beats, and runs the one
+job a message names in the queue library's thread (`run_one`).
 """
 
 from __future__ import annotations
@@ -42,8 +47,10 @@ class JobRunner:
         secrets: Iterable[str] = (),
         clock: Callable[[], datetime] = utcnow,
         worker_id: str | None = None,
+        resend_after: timedelta = timedelta(minutes=5),
     ) -> None:
         self._queue = queue
+        self._resend_after = resend_after
         self._repo: JobRepository = queue.repository
         self._settings = settings
         self._scheduler = Scheduler(queue, schedules or [])
@@ -57,13 +64,17 @@ class JobRunner:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Recover what a previous process left behind, then start polling and beating."""
+    def start(self, *, poll: bool = True) -> None:
+        """Recover what a previous process left behind, then start polling and beating
+        (`poll=False`: beating only, for a worker whose jobs come from a task queue)."""
         self._stop.clear()
         recovered = self.recover()
         if recovered:
             log.info("re-queued %d job(s) left running by a stopped runner", recovered)
-        for target, name in ((self._poll_loop, "poll"), (self._beat_loop, "heartbeat")):
+        loops = [(self._beat_loop, "heartbeat")]
+        if poll:
+            loops.append((self._poll_loop, "poll"))
+        for target, name in loops:
             thread = threading.Thread(target=target, name=f"cem-jobs-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -99,6 +110,8 @@ class JobRunner:
         self.recover()
         self._repo.resume_paused(now)
         self._scheduler.tick(now)
+        if self._queue.dispatches:
+            return self._send_messages(now)
         with self._lock:
             free = self._settings.workers - len(self._running)
         if free <= 0:
@@ -119,6 +132,20 @@ class JobRunner:
             thread.start()
         return len(jobs)
 
+    def run_one(self, job_id: str) -> JobState | None:
+        """Claim the job `job_id` and run it in the calling thread (a task queue's worker
+        thread); its outcome, or None when it was not there to claim (taken, finished,
+        cancelled or not due)."""
+        now = self._clock()
+        self.recover()
+        job = self._repo.claim_one(job_id, self.worker_id, now, kinds=list(self._queue.registry))
+        if job is None:
+            return None
+        ctx = self._context(job)
+        with self._lock:
+            self._running[job.id] = (ctx, None)
+        return self._execute(job, ctx)
+
     def drain(self) -> int:
         """Run due jobs inline until none is left; returns how many ran."""
         total = 0
@@ -135,6 +162,14 @@ class JobRunner:
             ctx.heard(self._repo.beat(job_id, self.worker_id, now))
 
     # -- internals -------------------------------------------------------------------------
+
+    def _send_messages(self, now: datetime) -> int:
+        sent = 0
+        for job_id in self._repo.undispatched(now, self._resend_after):
+            if not self._queue.send(job_id, now):
+                break  # the broker is down: the jobs stay queued; the next poll tries again
+            sent += 1
+        return sent
 
     def _poll_loop(self) -> None:
         while not self._stop.is_set():
@@ -168,7 +203,7 @@ class JobRunner:
             flush_seconds=self._settings.progress_flush_seconds,
         )
 
-    def _execute(self, job: Job, ctx: JobContext) -> None:
+    def _execute(self, job: Job, ctx: JobContext) -> JobState:
         state, error, run_after, refund = JobState.SUCCEEDED, None, None, False
         started = time.monotonic()
         try:
@@ -208,3 +243,4 @@ class JobRunner:
             log.warning("job %s was taken over by another runner; its outcome is theirs", job.id)
         else:
             log.info("job %s (%s) %s", job.id, job.kind, state.value)
+        return state

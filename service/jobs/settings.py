@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 
 class JobSettings(BaseModel):
@@ -23,3 +23,40 @@ class JobSettings(BaseModel):
     # Counters alone are flushed at most this often; a checkpoint is always written at once.
     progress_flush_seconds: Annotated[float, Field(ge=0)] = 1.0
     shutdown_grace_seconds: Annotated[float, Field(ge=0)] = 10.0
+
+
+BROKER_SCHEMES = ("amqp://", "amqps://", "redis://", "rediss://")
+
+
+class QueueSettings(BaseModel):
+    """The distributed task queue, nested as `CEM_QUEUE__…`. No broker: jobs run in-process
+    (`JobSettings`); a broker: `cem worker` processes run them (docs/queue.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # amqp://user:password@host:5672/vhost (RabbitMQ) or redis://…; a secret (it holds one).
+    broker_url: SecretStr | None = None
+    queue_name: Annotated[str, Field(min_length=1, max_length=64)] = "cem-jobs"
+    # Threads per `cem worker` process: each runs one message (a job, or a task of a sync) at
+    # a time. The sentiment model's own intra-op threads are CEM_SENTIMENT__THREADS (default 1),
+    # so N worker processes on N cores do not oversubscribe them.
+    worker_threads: Annotated[int, Field(ge=1, le=64)] = 2
+    # A queued job with no message sent for this long gets one again (a lost send, a broker
+    # restart without persistence); a duplicate message is harmless: only one claim wins.
+    resend_after_seconds: Annotated[float, Field(gt=0)] = 300.0
+    # A message whose job is held by a worker that may be dead (its heartbeat not yet stale) is
+    # retried by the queue library with exponential back-off from this, up to the staleness.
+    retry_min_backoff_seconds: Annotated[float, Field(gt=0)] = 1.0
+    retry_max_attempts: Annotated[int, Field(ge=1)] = 30
+
+    @property
+    def enabled(self) -> bool:
+        return self.broker_url is not None
+
+    @field_validator("broker_url")
+    @classmethod
+    def _supported_broker(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message names no URL: it holds the password.
+        if value is not None and not value.get_secret_value().startswith(BROKER_SCHEMES):
+            raise ValueError("must start with amqp://, amqps://, redis:// or rediss://")
+        return value

@@ -179,6 +179,63 @@ class JobRepository:
                     claimed.append(job)
         return claimed
 
+    def claim_one(
+        self, job_id: str, worker: str, now: datetime, kinds: Collection[str] | None = None
+    ) -> Job | None:
+        """Move the job `job_id` to running for `worker` if it is queued and due (what a task
+        queue's worker does with the message naming it); None when it is not (already taken,
+        finished, cancelled, not yet due, or of a kind this worker cannot run)."""
+        conditions = [
+            col(Job.id) == job_id,
+            col(Job.state) == JobState.QUEUED.value,
+            or_(col(Job.run_after).is_(None), col(Job.run_after) <= now),
+        ]
+        if kinds is not None:
+            conditions.append(col(Job.kind).in_(list(kinds)))
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                update(Job)
+                .where(*conditions)
+                .values(
+                    state=JobState.RUNNING.value,
+                    worker=worker,
+                    heartbeat_at=now,
+                    attempts=col(Job.attempts) + 1,
+                    error=None,
+                )
+            )
+        if result.rowcount != 1:
+            return None
+        job = self.get(job_id)
+        if job is not None and job.started_at is None:
+            self._set(job_id, started_at=now)
+            job.started_at = now
+        return job
+
+    def undispatched(self, now: datetime, resend_after: timedelta, limit: int = 100) -> list[str]:
+        """Queued, due jobs with no message sent for them, or none for `resend_after` (a send
+        that failed, a job re-queued by recovery, resume or a quota's end), oldest first."""
+        with Session(self._engine) as session:
+            return list(
+                session.exec(
+                    select(Job.id)
+                    .where(
+                        Job.state == JobState.QUEUED.value,
+                        or_(col(Job.run_after).is_(None), col(Job.run_after) <= now),
+                        or_(
+                            col(Job.dispatched_at).is_(None),
+                            col(Job.dispatched_at) < now - resend_after,
+                        ),
+                    )
+                    .order_by(col(Job.created_at))
+                    .limit(limit)
+                ).all()
+            )
+
+    def dispatched(self, job_id: str, now: datetime) -> None:
+        """Record that a message naming the job went to the broker."""
+        self._set(job_id, dispatched_at=now)
+
     def beat(
         self,
         job_id: str,
@@ -228,6 +285,8 @@ class JobRepository:
         }
         if state in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED):
             values["finished_at"] = now
+        if state is JobState.QUEUED:  # handed back: it needs a new message on a task queue
+            values["dispatched_at"] = None
         if refund_attempt:  # a clean shutdown is no failed attempt
             values["attempts"] = col(Job.attempts) - 1
         with self._engine.begin() as connection:
@@ -270,7 +329,7 @@ class JobRepository:
             requeued = connection.execute(
                 update(Job)
                 .where(stale, col(Job.attempts) < max_attempts)
-                .values(state=JobState.QUEUED.value, worker=None)
+                .values(state=JobState.QUEUED.value, worker=None, dispatched_at=None)
             ).rowcount
         return int(failed) + int(requeued)
 
@@ -285,7 +344,7 @@ class JobRepository:
                         col(Job.run_after).is_not(None),
                         col(Job.run_after) <= now,
                     )
-                    .values(state=JobState.QUEUED.value)
+                    .values(state=JobState.QUEUED.value, dispatched_at=None)
                 ).rowcount
             )
 
@@ -307,6 +366,7 @@ class JobRepository:
                         cancel_requested=False,
                         finished_at=None,
                         error=None,
+                        dispatched_at=None,
                     )
                 )
         except IntegrityError:

@@ -302,6 +302,9 @@ class Job(SQLModel, table=True):
     started_at: datetime | None = optional_stamp()
     finished_at: datetime | None = optional_stamp()
     heartbeat_at: datetime | None = optional_stamp()
+    # When a message for it last went to the broker (NULL: none yet, or it must go again); the
+    # queue's sweeper sends one for queued jobs without a recent one (service/jobs/broker.py).
+    dispatched_at: datetime | None = optional_stamp()
 
 
 class AuditEntry(SQLModel, table=True):
