@@ -61,7 +61,9 @@ from service.jobs.broker import Sender
 from service.jobs.churn_job import make_churn_train_job
 from service.jobs.customer_jobs import ERASE, RESCORE, make_erase_job, make_rescore_job
 from service.jobs.sync_job import make_sync_job
-from service.jobs.worker import JobWorker
+from service.jobs.sync_tasks import sync_task_kinds
+from service.jobs.tasks import TaskPool
+from service.jobs.worker import JobWorker, worker_name
 from service.logs import configure_logging
 from service.metrics import register_process_metrics
 from service.ports import CrmReader, CrmWriter
@@ -72,6 +74,7 @@ from service.store.cursors import CursorRepository
 from service.store.database import check_database, make_engine, upgrade
 from service.store.erasure import ErasureStore
 from service.store.gauges import StoreCollector
+from service.store.job_tasks import JobTaskRepository
 from service.store.jobs import JobRepository
 from service.store.keys import ApiKeyRepository
 from service.store.ledger import PushLedgerRepository
@@ -106,7 +109,7 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     # One sentiment analyzer per process, shared by the API and the jobs (the model is ~100 MB).
     analyzer = _LazyAnalyzer(settings)
     if job_registry is None:
-        job_registry = job_kinds(settings, engine, analyzer)
+        job_registry = job_kinds(settings, engine, analyzer, task_pool(settings, engine, analyzer))
     # With a broker, jobs run on `cem worker` processes: this process sends their messages and
     # its runner only recovers, wakes, schedules and re-sends (docs/queue.md).
     sender = Sender(settings.queue, settings.jobs) if settings.queue.enabled else None
@@ -287,11 +290,14 @@ def sync_stores(settings: Settings, engine: Engine) -> SyncStores:
 
 
 def job_kinds(
-    settings: Settings, engine: Engine, analyzer: Callable[[], SentimentAnalyzer]
+    settings: Settings,
+    engine: Engine,
+    analyzer: Callable[[], SentimentAnalyzer],
+    tasks: TaskPool | None = None,
 ) -> JobRegistry:
     """Every job kind of this deployment (the API's runner and `cem worker` run the same)."""
     registry = JobRegistry()
-    registry.register(SYNC, _sync_job(settings, engine, analyzer))
+    registry.register(SYNC, _sync_job(settings, engine, analyzer, tasks))
     register_customer_jobs(registry, settings, engine)
     registry.register(
         CHURN_TRAIN,
@@ -312,9 +318,33 @@ def create_worker(settings: Settings) -> JobWorker:
     check_database(engine)
     if settings.auto_migrate:
         upgrade(engine)
-    registry = job_kinds(settings, engine, _LazyAnalyzer(settings))
+    analyzer = _LazyAnalyzer(settings)
+    tasks = task_pool(settings, engine, analyzer)
+    registry = job_kinds(settings, engine, analyzer, tasks)
     queue = JobQueue(JobRepository(engine), registry, secrets=settings.secret_values())
-    return JobWorker(queue, settings.jobs, settings.queue, secrets=tuple(settings.secret_values()))
+    return JobWorker(
+        queue, settings.jobs, settings.queue, secrets=tuple(settings.secret_values()), tasks=tasks
+    )
+
+
+def task_pool(
+    settings: Settings, engine: Engine, analyzer: Callable[[], SentimentAnalyzer]
+) -> TaskPool:
+    """The tasks a sync fans out (text chunks, customer batches) and how this process runs
+    them; a worker adds the sending of their messages (service/jobs/worker.py)."""
+    kinds = sync_task_kinds(
+        lambda name: build_connection(settings, name).writer,
+        lambda: sync_stores(settings, engine),
+        analyzer,
+        settings.churn,
+    )
+    return TaskPool(
+        JobTaskRepository(engine),
+        kinds,
+        worker=worker_name(),
+        lease=timedelta(seconds=settings.jobs.stale_after_seconds),
+        secrets=settings.secret_values(),
+    )
 
 
 def create_app_from_environment() -> FastAPI:
@@ -339,7 +369,10 @@ class _LazyAnalyzer:
 
 
 def _sync_job(
-    settings: Settings, engine: Engine, analyzer: Callable[[], SentimentAnalyzer]
+    settings: Settings,
+    engine: Engine,
+    analyzer: Callable[[], SentimentAnalyzer],
+    tasks: TaskPool | None,
 ) -> JobFunction:
     """The `sync` job kind on this deployment's adapters and stores."""
 
@@ -348,7 +381,9 @@ def _sync_job(
         return connection.reader, connection.writer
 
     run = functools.partial(sync, flag_policy=settings.churn)
-    return make_sync_job(build, lambda: sync_stores(settings, engine), analyzer, run=run)
+    return make_sync_job(
+        build, lambda: sync_stores(settings, engine), analyzer, run=run, tasks=tasks
+    )
 
 
 def register_customer_jobs(registry: JobRegistry, settings: Settings, engine: Engine) -> None:

@@ -20,11 +20,14 @@ from typing import Any, Protocol
 
 from service.jobs.context import JobContext, JobPaused
 from service.jobs.registry import JobFunction
+from service.jobs.sync_tasks import FanOutActions, FanOutScorer
+from service.jobs.tasks import TaskPool
 from service.ports import CrmQuotaExhaustedError, CrmReader, CrmWriter
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.tables import utcnow
 from service.testing_hooks import fixed_as_of
-from service.usecases.sync import SyncReport, SyncStores, sync
+from service.usecases.annotate import SignalSource
+from service.usecases.sync import ActOn, SyncReport, SyncStores, sync
 from service.waits import listening_for_waits
 
 # When the CRM does not say when its quota resets, try again after this long.
@@ -42,9 +45,10 @@ class SyncRun(Protocol):
         stores: SyncStores,
         as_of: datetime,
         *,
-        analyzer: SentimentAnalyzer | None = ...,
+        analyzer: SignalSource | None = ...,
         progress: Callable[[str, int], None] = ...,
         rescore: Iterable[str] = ...,
+        act: ActOn | None = ...,
     ) -> SyncReport: ...
 
 
@@ -55,8 +59,10 @@ def make_sync_job(
     *,
     run: SyncRun = sync,
     clock: Callable[[], datetime] = utcnow,
+    tasks: TaskPool | None = None,
 ) -> JobFunction:
-    """A job function for kind `sync`; params: `full` (forget the cursors first)."""
+    """A job function for kind `sync`; params: `full` (forget the cursors first). With `tasks`,
+    text scoring and the scoring and pushing of customers fan out as tasks (sync_tasks.py)."""
 
     def sync_job(ctx: JobContext, params: dict[str, Any]) -> None:
         if ctx.connection is None:
@@ -85,6 +91,13 @@ def make_sync_job(
             # A rate-limit wait is shown in the job's progress, not logged as a warning.
             ctx.add("rate_limit_waits", 1)
 
+        scorer: SignalSource | None = analyzer()
+        if tasks is not None:
+            # A resumed attempt redoes its steps from the saved cursors: earlier tasks are moot.
+            tasks.repository.drop_job(ctx.job_id)
+            extra["act"] = FanOutActions(tasks, ctx.job_id, ctx.check_cancelled)
+            if scorer is not None:
+                scorer = FanOutScorer(tasks, ctx.job_id, ctx.check_cancelled)
         try:
             with listening_for_waits(waited):
                 report = run(
@@ -93,7 +106,7 @@ def make_sync_job(
                     writer,
                     repositories,
                     as_of,
-                    analyzer=analyzer(),
+                    analyzer=scorer,
                     progress=progress,
                     **extra,
                 )

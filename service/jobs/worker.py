@@ -13,9 +13,7 @@ import signal
 import socket
 import threading
 import uuid
-from collections.abc import Callable
 from types import FrameType
-from typing import Any
 
 import dramatiq
 
@@ -23,6 +21,7 @@ from service.jobs.broker import RUN_JOB, declare, make_broker
 from service.jobs.queue import JobQueue
 from service.jobs.runner import JobRunner
 from service.jobs.settings import JobSettings, QueueSettings
+from service.jobs.tasks import RUN_TASK, TaskPool
 from service.store.tables import JobState
 
 log = logging.getLogger(__name__)
@@ -43,15 +42,18 @@ class JobWorker:
         settings: QueueSettings,
         *,
         secrets: tuple[str, ...] = (),
-        extra_actors: dict[str, Callable[..., Any]] | None = None,
+        tasks: TaskPool | None = None,
     ) -> None:
         self.queue = queue
         self.settings = settings
         self.runner = JobRunner(queue, jobs, secrets=secrets, worker_id=worker_name())
         self.broker = make_broker(settings)
         declare(self.broker, RUN_JOB, self.run_job, settings, jobs)
-        for name, function in (extra_actors or {}).items():
-            declare(self.broker, name, function, settings, jobs)
+        if tasks is not None:
+            # A task's message is a hint: whoever claims the task first runs it (the parent job
+            # runs what no worker took), so a message naming a taken task has nothing to do.
+            run_task = declare(self.broker, RUN_TASK, tasks.run_one, settings, jobs)
+            tasks.dispatch = run_task.send
 
     def run_job(self, job_id: str) -> None:
         """The `cem.run_job` actor: run the job, or decide what its message means now."""

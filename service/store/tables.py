@@ -416,3 +416,24 @@ class InstallKey(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     value: str = Field(max_length=128)
     created_at: datetime = stamp()
+
+
+class JobTask(SQLModel, table=True):
+    """One task of a fanned-out job (a chunk of texts to score, a batch of customers to score
+    and push): any worker may run it; the parent job waits for its job's tasks and takes their
+    results. Rows live only while their job step runs: a text chunk's payload holds message
+    text, which is not kept (it is deleted with the row once scored)."""
+
+    __tablename__ = "job_tasks"
+    __table_args__ = (Index("ix_job_tasks_job_state", "job_id", "state"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    job_id: str = Field(max_length=32)
+    kind: str = Field(max_length=32)
+    state: str = Field(default="queued", max_length=16)  # queued, running, done, failed
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    error: str | None = None
+    worker: str | None = Field(default=None, max_length=64)
+    created_at: datetime = stamp()
+    claimed_at: datetime | None = optional_stamp()

@@ -7,14 +7,22 @@ interaction when it is pulled and kept with it; rescoring later never needs the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Protocol
 
 from service.domain import Customer, DomainModel, Interaction
-from service.sentiment.language import Prior
-from service.sentiment.pipeline import SentimentAnalyzer
+from service.sentiment.language import Hint, Prior
+from service.sentiment.signal import TextSignal
 
 # CRM contact/lead ids -> the language their customer record gives (e.g. the record store's
 # `customer_languages` for one connection); asked only for customers not in the batch.
 LanguageLookup = Callable[[Iterable[str]], Mapping[str, str]]
+
+
+class SignalSource(Protocol):
+    """What gives texts their signals: the `SentimentAnalyzer`, or a sync job's fan-out of its
+    texts over the task queue's workers (service/jobs/sync_tasks.py)."""
+
+    def signals_batch(self, items: Sequence[tuple[str, Hint]]) -> list[TextSignal]: ...
 
 
 def _crm_id(customer: Customer) -> str:
@@ -35,7 +43,7 @@ def customer_priors(
 
 def with_sentiment(
     records: Sequence[DomainModel],
-    analyzer: SentimentAnalyzer | None,
+    analyzer: SignalSource | None,
     languages: LanguageLookup | None = None,
 ) -> list[DomainModel]:
     """The records, interactions with text given their sentiment (others unchanged).

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from typing import Protocol
 
 from service.domain import ActionTask, DomainModel
 from service.ports import CrmReader, CrmWriter, FieldUpdate
@@ -19,7 +20,6 @@ from service.scoring.churn.features import FeatureSpec
 from service.scoring.churn.labelled import Verdict, judge
 from service.scoring.churn.thresholds import FlagPolicy
 from service.scoring.customer import CustomerScore, ScoringModels, score_customer
-from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.churn_models import ChurnModelRepository
 from service.store.cursors import CursorRepository
 from service.store.ledger import PushLedgerRepository
@@ -27,7 +27,7 @@ from service.store.records import Customers, RecordStore
 from service.store.scores import ScoreHistoryRepository
 from service.store.tasks import TaskLedgerRepository
 from service.testing_hooks import crash_point
-from service.usecases.annotate import with_sentiment
+from service.usecases.annotate import SignalSource, with_sentiment
 from service.usecases.announce import announce_scores, announce_tasks
 from service.usecases.fields import owned_fields
 from service.usecases.models import joined_history, scoring_models
@@ -44,6 +44,22 @@ PUSH_CHUNK = 1000
 
 def _ignore(_name: str, _count: int) -> None:
     return None
+
+
+class ActOn(Protocol):
+    """The shape of `act_on` (what `sync` calls to score and push the changed customers)."""
+
+    def __call__(
+        self,
+        connection: str,
+        customer_ids: Iterable[str],
+        writer: CrmWriter,
+        stores: SyncStores,
+        as_of: datetime,
+        models: ScoringModels,
+        report: SyncReport,
+        progress: Progress = ...,
+    ) -> object: ...
 
 
 @dataclass
@@ -77,7 +93,7 @@ def pull(
     connection: str,
     reader: CrmReader,
     stores: SyncStores,
-    analyzer: SentimentAnalyzer | None,
+    analyzer: SignalSource | None,
     report: SyncReport,
     progress: Progress = _ignore,
 ) -> None:
@@ -273,18 +289,22 @@ def sync(
     stores: SyncStores,
     as_of: datetime,
     *,
-    analyzer: SentimentAnalyzer | None = None,
+    analyzer: SignalSource | None = None,
     models: ScoringModels | None = None,
     flag_policy: FlagPolicy | None = None,
     progress: Progress = _ignore,
     rescore: Iterable[str] = (),
+    act: ActOn | None = None,
 ) -> SyncReport:
     """Pull, score the customers whose history changed (and those in `rescore`), push.
 
     `rescore` is for a run that resumes one that stopped after storing records it had not yet
     pushed: those records no longer count as changes when pulled again, so the caller names the
     customers to score anyway (the ledger and task keys keep what was already pushed from
-    being written twice)."""
+    being written twice).
+
+    `act` scores and pushes the changed customers (default `act_on`, here and now); a sync job
+    passes one that spreads them in batches over the task queue's workers."""
     report = SyncReport()
     unconfirmed = stores.tasks.pending_customers(connection)
     if unconfirmed:
@@ -299,5 +319,5 @@ def sync(
     if models is None:
         models = scoring_models(stores.records, connection, as_of, flag_policy, stores.churn_models)
     customers = report.changed_customers | set(rescore)
-    act_on(connection, customers, writer, stores, as_of, models, report, progress)
+    (act or act_on)(connection, customers, writer, stores, as_of, models, report, progress)
     return report

@@ -1,0 +1,102 @@
+"""A job's tasks (service/jobs/tasks.py): without a broker the parent runs them all; with the
+real RabbitMQ, workers take them while the parent helps; results come back in order and the
+rows (which may hold message text) are gone afterwards; a task whose worker died is taken over
+once its lease runs out."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from service.jobs import JobQueue
+from service.jobs.broker import declare, make_broker
+from service.jobs.settings import QueueSettings
+from service.jobs.tasks import RUN_TASK, TaskFailedError, TaskPool
+from service.jobs.worker import JobWorker
+from service.store.job_tasks import JobTaskRepository
+from service.store.jobs import JobRepository
+from service.store.tables import JobTask, utcnow
+from tests.queue.kinds import registry
+from tests.queue.test_queue import JOBS, queue_settings  # noqa: F401  (a fixture)
+
+LEASE = timedelta(seconds=30)
+
+
+def pool(engine: Engine, label: str, **options: Any) -> TaskPool:
+    def echo(payload: dict[str, Any]) -> dict[str, Any]:
+        if payload.get("fail"):
+            raise ValueError("refused token=hunter22")
+        time.sleep(payload.get("sleep", 0))
+        return {"n": payload["n"], "by": label}
+
+    return TaskPool(JobTaskRepository(engine), {"echo": echo}, worker=label, lease=LEASE, **options)
+
+
+def rows(engine: Engine) -> list[JobTask]:
+    with Session(engine) as session:
+        return list(session.exec(select(JobTask)).all())
+
+
+def test_without_a_broker_the_parent_runs_every_task(engine: Engine) -> None:
+    parent = pool(engine, "parent", secrets=["hunter22"])
+    results = parent.run("job1", "echo", [{"n": n} for n in range(5)])
+    assert results == [{"n": n, "by": "parent"} for n in range(5)]
+    assert rows(engine) == []  # nothing kept
+    with pytest.raises(TaskFailedError, match="ValueError") as failed:
+        parent.run("job1", "echo", [{"n": 1}, {"n": 2, "fail": True}])
+    assert "hunter22" not in str(failed.value)
+    assert rows(engine) == []
+
+
+def test_a_task_held_by_a_dead_worker_is_taken_over_after_its_lease(engine: Engine) -> None:
+    repository = JobTaskRepository(engine)
+    [task_id] = repository.add("job2", "echo", [{"n": 7}])
+    now = utcnow()
+    assert repository.claim(task_id, "dead", now, LEASE) is not None
+    assert repository.claim(task_id, "other", now + LEASE / 2, LEASE) is None  # maybe alive
+    taken = repository.claim(task_id, "other", now + LEASE * 2, LEASE)
+    assert taken is not None
+    assert taken.worker == "other"
+    assert not repository.finish(task_id, "dead", {"n": 7}, None)  # the dead one lost it
+    assert repository.finish(task_id, "other", {"n": 7}, None)
+
+
+@pytest.fixture
+def worker_pool(engine: Engine, queue_settings: QueueSettings) -> Iterator[TaskPool]:  # noqa: F811
+    tasks = pool(engine, "worker")
+    running = JobWorker(
+        JobQueue(JobRepository(engine), registry()), JOBS, queue_settings, tasks=tasks
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=running.serve, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield tasks
+    finally:
+        stop.set()
+        thread.join(60)
+
+
+def test_workers_take_tasks_from_the_queue_while_the_parent_helps(
+    engine: Engine,
+    queue_settings: QueueSettings,  # noqa: F811
+    worker_pool: TaskPool,
+) -> None:
+    broker = make_broker(queue_settings)
+    sender = declare(broker, RUN_TASK, lambda _task_id: None, queue_settings, JOBS)
+    parent = pool(engine, "parent", dispatch=sender.send)
+    try:
+        results = parent.run("job3", "echo", [{"n": n, "sleep": 0.2} for n in range(12)])
+    finally:
+        broker.close()
+    assert [r["n"] for r in results] == list(range(12))
+    ran_by = {r["by"] for r in results}
+    assert "worker" in ran_by  # the queue delivered tasks to the worker process's threads
+    assert rows(engine) == []
