@@ -29,6 +29,7 @@ BENCHMARKS = [
     "bench.realtime",
     "bench.complaints",
     "bench.faults",
+    "bench.workers",
 ]
 
 

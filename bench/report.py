@@ -595,6 +595,41 @@ GOALS: list[Goal] = [
         "s",
         command="CEM_BENCH_VSFC=… python -m bench.complaints",
     ),
+    # Issue 17: the task queue scales with worker processes (text scoring spread over them, a
+    # full default sync through RabbitMQ and `cem worker`).
+    Goal(
+        17,
+        "text scoring throughput, 2 workers vs 1",
+        "workers.json",
+        _at("goals", "texts_2_vs_1"),
+        1.8,
+        "higher",
+        "x",
+        command="python -m bench.workers",
+    ),
+    Goal(
+        17,
+        "text scoring throughput, 3 workers vs 2 (on 2 cores: no loss)",
+        "workers.json",
+        _at("goals", "texts_3_vs_2"),
+        1.0,
+        "higher",
+        "x",
+        command="python -m bench.workers",
+    ),
+    *(
+        Goal(
+            17,
+            f"full default sync of the 3,000-customer Salesforce sandbox, {n} worker(s)",
+            "workers.json",
+            _at("goals", f"sync_seconds_salesforce_{n}"),
+            limit,
+            "lower",
+            "s",
+            command="python -m bench.workers",
+        )
+        for n, limit in ((1, 120.0), (2, 60.0))
+    ),
 ]
 
 

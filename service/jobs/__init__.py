@@ -9,8 +9,11 @@
 - `context.JobContext`: what a job function gets: `progress()`, `checkpoint`, `check_cancelled()`,
   and the signals `JobPaused` / `JobCancelled` it may raise.
 
-State lives in the `jobs` table (`service/store/jobs.py`), so a distributed queue can later run the
-same functions: it would call them with a `JobContext` backed by the same repository.
+State lives in the `jobs` table (`service/store/jobs.py`) whichever runs the functions:
+- no broker: `runner.JobRunner` in `cem serve` (threads);
+- `CEM_QUEUE__BROKER_URL` set: `cem worker` processes (`worker.JobWorker`, Dramatiq over
+  RabbitMQ or Redis, `broker`), the API process only sending messages and scheduling;
+- a sync fans out into tasks any worker runs (`tasks.TaskPool`, `sync_tasks`). docs/queue.md.
 """
 
 from service.jobs.context import JobCancelled, JobContext, JobInterrupted, JobPaused, JobStopped

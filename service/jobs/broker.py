@@ -44,6 +44,8 @@ def make_broker(settings: QueueSettings) -> dramatiq.Broker:
     if settings.broker_url is None:
         raise ValueError("no broker configured (CEM_QUEUE__BROKER_URL)")
     url = settings.broker_url.get_secret_value()
+    # pika logs every connection step at INFO (sockets, frames); its warnings are what matter.
+    logging.getLogger("pika").setLevel(logging.WARNING)
     # No TimeLimit middleware: a sync may rightly run for hours and has its own cancel; Dramatiq's
     # default limit (10 minutes) would kill it mid-page.
     middleware: list[Middleware] = [

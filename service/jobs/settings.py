@@ -38,9 +38,11 @@ class QueueSettings(BaseModel):
     broker_url: SecretStr | None = None
     queue_name: Annotated[str, Field(min_length=1, max_length=64)] = "cem-jobs"
     # Threads per `cem worker` process: each runs one message (a job, or a task of a sync) at
-    # a time. The sentiment model's own intra-op threads are CEM_SENTIMENT__THREADS (default 1),
-    # so N worker processes on N cores do not oversubscribe them.
-    worker_threads: Annotated[int, Field(ge=1, le=64)] = 2
+    # a time. One by default: the work is CPU-bound (the e5 model, scoring), so scale with one
+    # process per core; the sentiment model's own intra-op threads are CEM_SENTIMENT__THREADS
+    # (default 1), so N processes on N cores do not oversubscribe them. A sync job waiting for
+    # its tasks runs them itself, so one thread never deadlocks.
+    worker_threads: Annotated[int, Field(ge=1, le=64)] = 1
     # A queued job with no message sent for this long gets one again (a lost send, a broker
     # restart without persistence); a duplicate message is harmless: only one claim wins.
     resend_after_seconds: Annotated[float, Field(gt=0)] = 300.0

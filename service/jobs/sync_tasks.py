@@ -91,7 +91,7 @@ class FanOutActions:
         writer: CrmWriter,
         stores: SyncStores,
         as_of: datetime,
-        models: ScoringModels,
+        models: ScoringModels | None,
         report: SyncReport,
         progress: Progress = _ignore,
     ) -> None:

@@ -48,6 +48,7 @@ class TaskPool:
         dispatch: Callable[[str], object] | None = None,
         secrets: Sequence[str] = (),
         poll_seconds: float = 0.05,
+        helps: bool = True,
     ) -> None:
         self.repository = repository
         self.kinds = dict(kinds)
@@ -56,6 +57,8 @@ class TaskPool:
         self._lease = lease
         self._secrets = tuple(secrets)
         self._poll = poll_seconds
+        # False: the waiting parent runs no task itself (a benchmark measuring the workers).
+        self._helps = helps
 
     def run(
         self,
@@ -71,10 +74,14 @@ class TaskPool:
         ids = self.repository.add(job_id, kind, payloads)
         try:
             self._send(ids)
+            swept = time.monotonic()
             while pending := self.repository.unfinished(ids):
-                # Help: the last is the likeliest still queued (workers take messages in order);
-                # the first, the likeliest held by a dead worker whose lease ran out.
-                if not any(self.run_one(task_id) for task_id in {pending[-1], pending[0]}):
+                # Help: the last is the likeliest still queued (workers take messages in order).
+                # Once a lease, try them all: one may be held by a worker that died.
+                candidates = [pending[-1]]
+                if time.monotonic() - swept > self._lease.total_seconds():
+                    candidates, swept = pending, time.monotonic()
+                if not self._helps or not any(self.run_one(t) for t in candidates):
                     check()
                     time.sleep(self._poll)
             outcomes = self.repository.outcomes(ids)

@@ -52,8 +52,10 @@ class JobWorker:
         if tasks is not None:
             # A task's message is a hint: whoever claims the task first runs it (the parent job
             # runs what no worker took), so a message naming a taken task has nothing to do.
-            run_task = declare(self.broker, RUN_TASK, tasks.run_one, settings, jobs)
-            tasks.dispatch = run_task.send
+            def run_task(task_id: str) -> None:
+                tasks.run_one(task_id)
+
+            tasks.dispatch = declare(self.broker, RUN_TASK, run_task, settings, jobs).send
 
     def run_job(self, job_id: str) -> None:
         """The `cem.run_job` actor: run the job, or decide what its message means now."""

@@ -31,6 +31,7 @@ from service.usecases.annotate import SignalSource, with_sentiment
 from service.usecases.announce import announce_scores, announce_tasks
 from service.usecases.fields import owned_fields
 from service.usecases.models import joined_history, scoring_models
+from service.usecases.prefetch import prefetched
 from service.webhooks.events import EventSink
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,8 @@ def _ignore(_name: str, _count: int) -> None:
 
 
 class ActOn(Protocol):
-    """The shape of `act_on` (what `sync` calls to score and push the changed customers)."""
+    """What `sync` may call instead of `act_on` to score and push the changed customers; it
+    gets the caller's models if any (None: it fits its own, where it runs)."""
 
     def __call__(
         self,
@@ -56,7 +58,7 @@ class ActOn(Protocol):
         writer: CrmWriter,
         stores: SyncStores,
         as_of: datetime,
-        models: ScoringModels,
+        models: ScoringModels | None,
         report: SyncReport,
         progress: Progress = ...,
     ) -> object: ...
@@ -103,7 +105,8 @@ def pull(
     languages = partial(stores.records.customer_languages, connection)
     for stream in reader.streams():
         cursor = stores.cursors.load(connection, stream.name)
-        for batch in reader.pull(stream, cursor):
+        # The next page comes over the network while this one is scored and stored.
+        for batch in prefetched(reader.pull(stream, cursor)):
             # Loop prevention: the tasks we created come back as activities; they are ours.
             theirs = [r for r in batch.records if _crm_id(r) not in ours]
             records = with_sentiment(theirs, analyzer, languages)
@@ -316,8 +319,12 @@ def sync(
         )
         act_on(connection, unconfirmed, writer, stores, as_of, before, SyncReport())
     pull(connection, reader, stores, analyzer, report, progress)
+    customers = report.changed_customers | set(rescore)
+    if act is not None:
+        # It fits the models where its batches run (once per process and sync), not here too.
+        act(connection, customers, writer, stores, as_of, models, report, progress)
+        return report
     if models is None:
         models = scoring_models(stores.records, connection, as_of, flag_policy, stores.churn_models)
-    customers = report.changed_customers | set(rescore)
-    (act or act_on)(connection, customers, writer, stores, as_of, models, report, progress)
+    act_on(connection, customers, writer, stores, as_of, models, report, progress)
     return report
