@@ -24,6 +24,11 @@ from tests.queue.broker import broker_url, fresh_queue
 from tests.queue.kinds import STEPS, registry
 
 JOBS = JobSettings(heartbeat_seconds=0.2, stale_after_seconds=5, progress_flush_seconds=0)
+# Worker threads and the broker cost seconds a test: those run on PostgreSQL only (the production
+# pairing); the database-only cases run on both databases.
+ON_POSTGRES = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 FINISHED = {JobState.SUCCEEDED.value, JobState.FAILED.value, JobState.CANCELLED.value}
 
 
@@ -71,6 +76,7 @@ def sending(engine: Engine, settings: QueueSettings) -> Iterator[JobQueue]:
         sender.close()
 
 
+@ON_POSTGRES
 def test_a_job_runs_on_a_worker_and_cancel_stops_one(
     engine: Engine, queue_settings: QueueSettings
 ) -> None:
@@ -95,6 +101,7 @@ def test_a_job_runs_on_a_worker_and_cancel_stops_one(
         assert 3 < cancelled.progress["steps"] < 100_000
 
 
+@ON_POSTGRES
 def test_a_stopping_worker_hands_its_job_to_another(
     engine: Engine, queue_settings: QueueSettings
 ) -> None:

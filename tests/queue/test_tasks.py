@@ -24,7 +24,7 @@ from service.store.job_tasks import JobTaskRepository
 from service.store.jobs import JobRepository
 from service.store.tables import JobTask, utcnow
 from tests.queue.kinds import registry
-from tests.queue.test_queue import JOBS, queue_settings  # noqa: F401  (a fixture)
+from tests.queue.test_queue import JOBS, ON_POSTGRES, queue_settings  # noqa: F401
 
 LEASE = timedelta(seconds=30)
 
@@ -84,6 +84,7 @@ def worker_pool(engine: Engine, queue_settings: QueueSettings) -> Iterator[TaskP
         thread.join(60)
 
 
+@ON_POSTGRES
 def test_workers_take_tasks_from_the_queue_while_the_parent_helps(
     engine: Engine,
     queue_settings: QueueSettings,  # noqa: F811
