@@ -107,6 +107,8 @@ def text_scoring(workers: int, texts: list[tuple[str, str]], root: Path) -> dict
         "texts": len(measured),
         "seconds": round(seconds, 2),
         "texts_per_second": round(len(measured) / seconds, 1),
+        # The machine is shared: how busy it was says how much the ratio can mean.
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 
@@ -122,6 +124,7 @@ def full_sync(crm: str, workers: int, customers: int, root: Path) -> dict[str, A
         "job_state": run.result.job["state"],
         "progress": run.result.job["progress"],
         "job_seconds": run.job_seconds,
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 
@@ -134,22 +137,22 @@ def write(document: dict[str, Any]) -> None:
         f"Written by `python -m bench.workers` at {document['date']} on "
         f"{document['machine']['cpus']} cores shared with other work.",
         "",
-        "| text scoring | texts | s | texts/s | vs 1 worker |",
-        "|---|---:|---:|---:|---:|",
+        "| text scoring | texts | s | texts/s | vs 1 worker | load (1 min) |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     base = next((r for r in document["texts"] if r["workers"] == 1), None)
     for r in document["texts"]:
         ratio = r["texts_per_second"] / base["texts_per_second"] if base else float("nan")
         lines.append(
             f"| {r['workers']} worker(s) | {r['texts']} | {r['seconds']} "
-            f"| {r['texts_per_second']} | {ratio:.2f} |"
+            f"| {r['texts_per_second']} | {ratio:.2f} | {r.get('load_average_1m', '')} |"
         )
-    lines += ["", "| full default sync | customers | workers | job | job s |",
-              "|---|---:|---:|---|---:|"]  # fmt: skip
+    lines += ["", "| full default sync | customers | workers | job | job s | load (1 min) |",
+              "|---|---:|---:|---|---:|---:|"]  # fmt: skip
     for r in document["syncs"]:
         lines.append(
             f"| {r['crm']} | {r['customers']} | {r['workers']} | {r['job_state']} "
-            f"| {r['job_seconds']} |"
+            f"| {r['job_seconds']} | {r.get('load_average_1m', '')} |"
         )
     (RESULTS / "workers.md").write_text("\n".join(lines) + "\n")
 

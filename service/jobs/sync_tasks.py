@@ -7,7 +7,6 @@ the push ledger and its tasks through their idempotency keys.
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from service.scoring.customer import ScoringModels
 from service.sentiment.language import Hint, Prior
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.sentiment.signal import TextSignal
-from service.usecases.models import scoring_models
+from service.usecases.models import trained_models
 from service.usecases.sync import Progress, SyncReport, SyncStores, act_on
 
 TEXTS = "texts"
@@ -37,6 +36,10 @@ MAX_REPORTED_FAILURES = 50
 
 def _ignore(_name: str, _count: int) -> None:
     return None
+
+
+def _batches(items: Sequence[str], size: int) -> list[list[str]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
 def _hint_json(hint: Hint) -> list[Any]:
@@ -91,16 +94,20 @@ class FanOutActions:
         writer: CrmWriter,
         stores: SyncStores,
         as_of: datetime,
-        models: ScoringModels | None,
+        models: ScoringModels,
         report: SyncReport,
         progress: Progress = _ignore,
     ) -> None:
-        del writer, stores, models  # each task builds its own, in the process that runs it
-        ids = sorted(customer_ids)
+        del writer, stores  # each task builds its own, in the process that runs it
+        # The models go with the batches: a fit in another process could differ (a close call
+        # between plain and recalibrated BG/NBD flips with the order rows come back in), and one
+        # sync must score every customer with the same models. The labelled classifier is not
+        # JSON: each batch reads it from the churn-model store, as the parent did.
+        fitted = models.model_dump(mode="json", exclude={"labelled"})
         payloads = [
-            {"connection": connection, "customers": ids[i : i + CUSTOMER_BATCH],
-             "as_of": as_of.isoformat(), "job": self.job_id}
-            for i in range(0, len(ids), CUSTOMER_BATCH)
+            {"connection": connection, "customers": batch, "as_of": as_of.isoformat(),
+             "models": fitted, "labelled": models.labelled is not None}
+            for batch in _batches(sorted(customer_ids), CUSTOMER_BATCH)
         ]  # fmt: skip
         for result in self.pool.run(self.job_id, ACT, payloads, self.check):
             report.scored += result["scored"]
@@ -120,17 +127,14 @@ def sync_task_kinds(
 ) -> dict[str, TaskFunction]:
     """The task functions a worker (or the parent job itself) runs for a fanned-out sync."""
 
-    @functools.lru_cache(maxsize=4)
-    def models(connection: str, as_of: str, _job: str) -> ScoringModels:
-        # Fitted once per process and sync (the parent fitted the same on the same records).
-        repositories = stores()
-        return scoring_models(
-            repositories.records,
-            connection,
-            datetime.fromisoformat(as_of),
-            flag_policy,
-            repositories.churn_models,
-        )
+    def models(payload: dict[str, Any], repositories: SyncStores) -> ScoringModels:
+        fitted = ScoringModels.model_validate(payload["models"])
+        if not payload["labelled"]:
+            return fitted
+        policy = flag_policy or FlagPolicy()
+        as_of = datetime.fromisoformat(payload["as_of"])
+        trained = trained_models(repositories.churn_models, payload["connection"], policy, as_of)
+        return fitted.model_copy(update={"labelled": trained.get("labelled")})
 
     def texts(payload: dict[str, Any]) -> dict[str, Any]:
         scorer = analyzer()
@@ -150,13 +154,14 @@ def sync_task_kinds(
     def act(payload: dict[str, Any]) -> dict[str, Any]:
         connection = payload["connection"]
         report = SyncReport()
+        repositories = stores()
         act_on(
             connection,
             payload["customers"],
             writer_for(connection),
-            stores(),
+            repositories,
             datetime.fromisoformat(payload["as_of"]),
-            models(connection, payload["as_of"], payload["job"]),
+            models(payload, repositories),
             report,
         )
         return {

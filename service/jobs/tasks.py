@@ -59,6 +59,7 @@ class TaskPool:
         self._poll = poll_seconds
         # False: the waiting parent runs no task itself (a benchmark measuring the workers).
         self._helps = helps
+        self.ran = 0  # tasks this process ran (the worker logs it when it stops)
 
     def run(
         self,
@@ -105,6 +106,7 @@ class TaskPool:
             error = one_line_error(failure, self._secrets)
             log.warning("task %s (%s) of job %s failed: %s", task.id, task.kind, task.job_id, error)
         self.repository.finish(task_id, self.worker, result, error)
+        self.ran += 1
         return True
 
     def _send(self, ids: Sequence[str]) -> None:

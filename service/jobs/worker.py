@@ -46,6 +46,7 @@ class JobWorker:
     ) -> None:
         self.queue = queue
         self.settings = settings
+        self.tasks = tasks
         self.runner = JobRunner(queue, jobs, secrets=secrets, worker_id=worker_name())
         self.broker = make_broker(settings)
         declare(self.broker, RUN_JOB, self.run_job, settings, jobs)
@@ -95,6 +96,8 @@ class JobWorker:
             self.runner.stop()  # running jobs stop at their next check and are handed back
             worker.stop(timeout=30_000)
             self.broker.close()
+            ran = self.tasks.ran if self.tasks is not None else 0
+            log.info("worker %s stopped; it ran %d task(s)", self.runner.worker_id, ran)
 
 
 def stop_on_signals() -> threading.Event:

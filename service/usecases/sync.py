@@ -48,8 +48,7 @@ def _ignore(_name: str, _count: int) -> None:
 
 
 class ActOn(Protocol):
-    """What `sync` may call instead of `act_on` to score and push the changed customers; it
-    gets the caller's models if any (None: it fits its own, where it runs)."""
+    """The shape of `act_on` (what `sync` calls to score and push the changed customers)."""
 
     def __call__(
         self,
@@ -58,7 +57,7 @@ class ActOn(Protocol):
         writer: CrmWriter,
         stores: SyncStores,
         as_of: datetime,
-        models: ScoringModels | None,
+        models: ScoringModels,
         report: SyncReport,
         progress: Progress = ...,
     ) -> object: ...
@@ -319,12 +318,9 @@ def sync(
         )
         act_on(connection, unconfirmed, writer, stores, as_of, before, SyncReport())
     pull(connection, reader, stores, analyzer, report, progress)
-    customers = report.changed_customers | set(rescore)
-    if act is not None:
-        # It fits the models where its batches run (once per process and sync), not here too.
-        act(connection, customers, writer, stores, as_of, models, report, progress)
-        return report
     if models is None:
+        # Fitted once per sync, here: every batch, wherever it runs, scores with the same models.
         models = scoring_models(stores.records, connection, as_of, flag_policy, stores.churn_models)
-    act_on(connection, customers, writer, stores, as_of, models, report, progress)
+    customers = report.changed_customers | set(rescore)
+    (act or act_on)(connection, customers, writer, stores, as_of, models, report, progress)
     return report
