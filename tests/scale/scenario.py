@@ -17,6 +17,8 @@ from tests.faults.scenario import Run, RunResult
 from tests.queue.broker import fresh_queue
 from tests.scale.processes import WorkerProcess
 
+FINAL = {"succeeded", "failed", "cancelled", "paused"}
+
 
 @dataclass
 class Kill:
@@ -107,11 +109,15 @@ def _carry_out(run: Run, job_id: str, pool: list[WorkerProcess], kills: list[Kil
         for kill in kills:
             while time.monotonic() < deadline:
                 job = run.job(job_id)
-                if job is None or job["state"] != "running":
+                if job is not None and job["state"] in FINAL:
                     return  # finished before the point came: the kill did not happen
                 row = jobs.get(job_id)
-                holder = row.worker if row is not None else None
-                if holder and int(job["progress"].get(kill.at, 0)) >= kill.threshold:
+                holder = row.worker if row is not None else None  # None while still queued
+                if (
+                    job is not None
+                    and holder
+                    and int(job["progress"].get(kill.at, 0)) >= kill.threshold
+                ):
                     victim = _pick(pool, holder, kill.holder)
                     if victim is not None:
                         victim.kill()
