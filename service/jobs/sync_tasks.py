@@ -15,7 +15,7 @@ from typing import Any
 
 from service.domain import SentimentSignal
 from service.jobs.tasks import TaskFunction, TaskPool
-from service.ports import CrmWriter
+from service.ports import CrmQuotaExhaustedError, CrmWriter
 from service.scoring.churn.thresholds import FlagPolicy
 from service.scoring.customer import ScoringModels
 from service.sentiment.language import Hint, Prior
@@ -109,6 +109,7 @@ class FanOutActions:
              "models": fitted, "labelled": models.labelled is not None}
             for batch in _batches(sorted(customer_ids), CUSTOMER_BATCH)
         ]  # fmt: skip
+        spent: list[dict[str, Any]] = []
         for result in self.pool.run(self.job_id, ACT, payloads, self.check):
             report.scored += result["scored"]
             report.pushed += result["pushed"]
@@ -117,6 +118,17 @@ class FanOutActions:
             report.push_failed.extend(result["push_failed"])
             progress("scored", result["scored"])
             progress("pushed", result["pushed"])
+            if result.get("quota"):
+                spent.append(result["quota"])
+        if spent:
+            # A batch found the CRM's quota spent: the job pauses as it would in-process (the
+            # resumed run rescores; the ledger and task keys skip what was already written).
+            resets = [datetime.fromisoformat(q["resets_at"]) for q in spent if q["resets_at"]]
+            raise CrmQuotaExhaustedError(
+                spent[0]["message"],
+                resets_at=max(resets) if resets else None,
+                connection=connection,
+            )
 
 
 def sync_task_kinds(
@@ -155,16 +167,22 @@ def sync_task_kinds(
         connection = payload["connection"]
         report = SyncReport()
         repositories = stores()
-        act_on(
-            connection,
-            payload["customers"],
-            writer_for(connection),
-            repositories,
-            datetime.fromisoformat(payload["as_of"]),
-            models(payload, repositories),
-            report,
-        )
+        quota: dict[str, Any] | None = None
+        try:
+            act_on(
+                connection,
+                payload["customers"],
+                writer_for(connection),
+                repositories,
+                datetime.fromisoformat(payload["as_of"]),
+                models(payload, repositories),
+                report,
+            )
+        except CrmQuotaExhaustedError as error:  # not a failure: the parent pauses the job
+            resets_at = error.resets_at.isoformat() if error.resets_at else None
+            quota = {"message": str(error), "resets_at": resets_at}
         return {
+            "quota": quota,
             "scored": report.scored,
             "pushed": report.pushed,
             "tasks_created": report.tasks_created,

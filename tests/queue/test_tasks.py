@@ -8,21 +8,25 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from service.jobs import JobQueue
+from service.jobs import JobQueue, sync_tasks
 from service.jobs.broker import declare, make_broker
 from service.jobs.settings import QueueSettings
+from service.jobs.sync_tasks import ACT, FanOutActions
 from service.jobs.tasks import RUN_TASK, TaskFailedError, TaskPool
 from service.jobs.worker import JobWorker
+from service.ports import CrmQuotaExhaustedError
+from service.scoring.customer import ScoringModels
 from service.store.job_tasks import JobTaskRepository
 from service.store.jobs import JobRepository
 from service.store.tables import JobTask, utcnow
+from service.usecases.sync import SyncReport
 from tests.queue.kinds import registry
 from tests.queue.test_queue import JOBS, ON_POSTGRES, queue_settings  # noqa: F401
 
@@ -101,3 +105,43 @@ def test_workers_take_tasks_from_the_queue_while_the_parent_helps(
     ran_by = {r["by"] for r in results}
     assert "worker" in ran_by  # the queue delivered tasks to the worker process's threads
     assert rows(engine) == []
+
+
+def test_a_batch_that_found_the_quota_spent_pauses_the_sync_not_fails_it(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync_tasks, "CUSTOMER_BATCH", 1)  # three customers, three tasks
+    resets = "2026-12-08T00:00:00+00:00"
+
+    def act(payload: dict[str, Any]) -> dict[str, Any]:
+        spent = payload["customers"] == ["c3"]
+        return {
+            "scored": 1, "pushed": 0 if spent else 1, "tasks_created": 0, "write_calls": 1,
+            "push_failed": [],
+            "quota": {"message": "daily quota spent", "resets_at": resets} if spent else None,
+        }  # fmt: skip
+
+    parent = TaskPool(JobTaskRepository(engine), {ACT: act}, worker="parent", lease=LEASE)
+    report = SyncReport()
+    counted: dict[str, int] = {}
+
+    def progress(name: str, count: int) -> None:
+        counted[name] = counted.get(name, 0) + count
+
+    actions = FanOutActions(parent, "job4", lambda: None)
+    with pytest.raises(CrmQuotaExhaustedError, match="daily quota spent") as spent:
+        actions(
+            "org",
+            ["c1", "c2", "c3"],
+            None,
+            None,
+            datetime.now(UTC),
+            ScoringModels(),
+            report,
+            progress,
+        )  # type: ignore[arg-type]
+    assert spent.value.resets_at == datetime.fromisoformat(resets)
+    # What the other batches did is counted before the job pauses.
+    assert report.scored == 3
+    assert report.pushed == 2
+    assert counted == {"scored": 3, "pushed": 2}
