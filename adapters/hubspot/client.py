@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import orjson
 import requests
 from hubspot import HubSpot
 
@@ -142,3 +143,28 @@ class HubSpotClient:
             return data
 
         return call_with_retry(lambda: self._attempt(once), self.policy, crm="HubSpot")
+
+    def call_json(self, fn: Callable[[HubSpot, tuple[float, float]], Any]) -> dict[str, Any]:
+        """`call` for an SDK call made with `_preload_content=False`: the answer's JSON as
+        HubSpot sent it (camelCase keys, strings for times), parsed by orjson.
+
+        The SDK still builds, authenticates and sends the request and raises its
+        `ApiException` for a non-2xx answer (errors.py maps it as before); only its model
+        layer is skipped: deserialising a page of 200 records into models and back with
+        `to_dict()` cost more than the call itself (16 % of a HubSpot sync's profile).
+        """
+
+        def once(sdk: HubSpot, timeout: tuple[float, float]) -> dict[str, Any]:
+            response = fn(sdk, timeout)
+            try:
+                self.quota.observe(hubspot_usage(dict(response.headers)))
+                # Read inside the attempt, so a connection dropped mid-body is retried too.
+                body: dict[str, Any] = orjson.loads(response.data)
+            finally:
+                response.release_conn()
+            return body
+
+        result: dict[str, Any] = call_with_retry(
+            lambda: self._attempt(once), self.policy, crm="HubSpot"
+        )
+        return result

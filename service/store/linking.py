@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.domain import Customer, DomainModel, SourceRef
 from service.store.tables import CrmLink, EntityType
 from service.store.upserts import table_of
 
-# Keys per IN (...) list: two bound parameters each, far inside SQLite's 32,766.
-_CHUNK = 500
+# CRM ids per IN (...) list, far inside SQLite's 32,766 bound parameters.
+_CHUNK = 1000
 _LINKS = table_of(CrmLink)
 
 
@@ -71,38 +71,29 @@ class LinkIndex:
     def load(cls, session: Session, connection: str, records: Sequence[DomainModel]) -> LinkIndex:
         """Read the rows for `records` (each with a source)."""
         index = cls()
-        keys = list(dict.fromkeys((_source(r).crm_object, _source(r).crm_id) for r in records))
-        for chunk in _chunks(keys):
-            for row in session.execute(
-                select(*_COLUMNS).where(
-                    _LINKS.c.connection == connection,
-                    tuple_(_LINKS.c.crm_object, _LINKS.c.crm_id).in_(chunk),
-                )
-            ):
-                link = StoredLink(*row)
-                index.records[(link.crm_object, link.crm_id)] = link
+        wanted = {(_source(r).crm_object, _source(r).crm_id) for r in records}
         # Customers are also found by CRM id alone: a contact pulled after its history takes over
         # the placeholder link that history made, and history names its customer by CRM id only.
-        customer_ids = [
+        customer_ids = {
             _source(r).crm_id
             if isinstance(r, Customer)
             else str(getattr(r, "customer_id", None) or "")
             for r in records
-        ]
-        for chunk in _chunks([c for c in dict.fromkeys(customer_ids) if c]):
+        } - {""}
+        crm_ids = sorted({crm_id for _, crm_id in wanted} | customer_ids)
+        # One query by CRM id alone (the (connection, crm_id) index), the object sorted out
+        # here: a row-value IN over (object, id) pairs cost SQLite a plan per chunk and more.
+        for chunk in _chunks(crm_ids):
             for row in session.execute(
                 select(*_COLUMNS)
-                .where(
-                    _LINKS.c.connection == connection,
-                    _LINKS.c.entity_type == EntityType.CUSTOMER.value,
-                    _LINKS.c.crm_id.in_(chunk),
-                )
+                .where(_LINKS.c.connection == connection, _LINKS.c.crm_id.in_(chunk))
                 .order_by(_LINKS.c.id)
             ):
                 link = StoredLink(*row)
-                # The same row may already be known by its full key: one object per row.
-                link = index.records.get((link.crm_object, link.crm_id), link)
-                index.customers.setdefault(link.crm_id, link)
+                if (link.crm_object, link.crm_id) in wanted:
+                    index.records[(link.crm_object, link.crm_id)] = link
+                if link.entity_type == EntityType.CUSTOMER.value and link.crm_id in customer_ids:
+                    index.customers.setdefault(link.crm_id, link)
         return index
 
     def existing(self, record: DomainModel, kind: EntityType) -> StoredLink | None:
