@@ -84,7 +84,7 @@ class LinkIndex:
         # One query by CRM id alone (the (connection, crm_id) index), the object sorted out
         # here: a row-value IN over (object, id) pairs cost SQLite a plan per chunk and more.
         for chunk in _chunks(crm_ids):
-            for row in session.execute(
+            for row in session.connection().execute(
                 select(*_COLUMNS)
                 .where(_LINKS.c.connection == connection, _LINKS.c.crm_id.in_(chunk))
                 .order_by(_LINKS.c.id)

@@ -133,7 +133,7 @@ class Plan:
             update=_LINK_UPDATES,
         )
         if self._moved:
-            session.execute(
+            session.connection().execute(
                 update(_LINKS)
                 .where(_LINKS.c.id == bindparam("link_id"))
                 # Bound names must differ from the columns' in an executemany UPDATE.

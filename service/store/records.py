@@ -88,6 +88,15 @@ class Customers:
     transactions: list[Transaction] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class _Payload:
+    """What the readers of stored records take of a link row."""
+
+    crm_id: str
+    customer_id: str | None
+    payload: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class UpsertReport:
     stored: int
@@ -232,7 +241,7 @@ class RecordStore:
             for start in range(0, len(crm_ids), _ID_CHUNK):
                 affected.update(
                     customer_id
-                    for (customer_id,) in session.execute(
+                    for (customer_id,) in session.connection().execute(
                         update(_LINKS)
                         .where(
                             _LINKS.c.connection == connection,
@@ -328,25 +337,28 @@ class RecordStore:
 
     def _payloads(
         self, connection: str, kind: EntityType, crm_ids: Iterable[str] | None
-    ) -> list[CrmLink]:
+    ) -> list[_Payload]:
+        # Plain rows, not ORM objects (as `history`): a purchase model's fit reads every
+        # transaction of the connection.
+        query = select(_LINKS.c.crm_id, _LINKS.c.customer_id, _LINKS.c.payload).where(
+            _LINKS.c.connection == connection,
+            _LINKS.c.entity_type == kind.value,
+            _LINKS.c.deleted_at.is_(None),
+            _LINKS.c.payload.is_not(None),
+        )
+        if crm_ids is not None:
+            query = query.where(_LINKS.c.crm_id.in_(list(crm_ids)))
+        # A stable order (see `history`), so float sums over the purchases come out the same.
+        query = query.order_by(_LINKS.c.id)
         with Session(self._engine) as session:
-            query = select(CrmLink).where(
-                CrmLink.connection == connection,
-                CrmLink.entity_type == kind.value,
-                col(CrmLink.deleted_at).is_(None),
-            )
-            if crm_ids is not None:
-                query = query.where(col(CrmLink.crm_id).in_(list(crm_ids)))
-            # A stable order (see `history`), so float sums over the purchases come out the same.
-            query = query.order_by(col(CrmLink.id))
-            return [link for link in session.exec(query) if link.payload is not None]
+            return [_Payload(*row) for row in session.connection().execute(query)]
 
     def transactions(self, connection: str) -> list[Transaction]:
         """Every stored transaction of a connection, with canonical customer ids."""
         return [
             Transaction.model_validate({**link.payload, "customer_id": link.customer_id})
             for link in self._payloads(connection, EntityType.TRANSACTION, None)
-            if link.customer_id and link.payload is not None
+            if link.customer_id
         ]
 
     def owners(self, connection: str) -> dict[str, Owner]:
@@ -403,7 +415,7 @@ class RecordStore:
             links = [
                 (EntityType(kind), customer_id, payload)
                 for start in range(0, len(ids), _ID_CHUNK)
-                for kind, customer_id, payload in session.execute(
+                for kind, customer_id, payload in session.connection().execute(
                     select(_LINKS.c.entity_type, _LINKS.c.customer_id, _LINKS.c.payload)
                     .where(
                         _LINKS.c.customer_id.in_(ids[start : start + _ID_CHUNK]),

@@ -41,7 +41,10 @@ def upsert_rows(
     columns of the new row instead (its other columns, the primary key included, stay)."""
     if not rows:
         return
-    postgres = session.get_bind().dialect.name == "postgresql"
+    # Core on the session's connection (its transaction): no ORM layer, as for every set-based
+    # statement of the store.
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
     insert = postgresql.insert if postgres else sqlite.insert
     step = _PG_ROWS if postgres else len(rows)
     for start in range(0, len(rows), step):
@@ -51,4 +54,4 @@ def upsert_rows(
             index_elements=list(key), set_={c: statement.excluded[c] for c in update}
         )
         # PostgreSQL: the rows are in the statement; SQLite: the statement runs once per row.
-        session.execute(statement, None if postgres else chunk)
+        connection.execute(statement, None if postgres else chunk)
