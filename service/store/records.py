@@ -54,11 +54,7 @@ _LINKS = table_of(CrmLink)
 _ID_CHUNK = 1000
 
 
-def fingerprint(record: DomainModel) -> str:
-    return _fingerprint_of(record, record.model_dump(mode="json"))
-
-
-def _fingerprint_of(record: DomainModel, data: dict[str, Any]) -> str:
+def fingerprint(record: DomainModel, data: dict[str, Any]) -> str:
     """The fingerprint of `record` from its JSON dump `data` (one dump serves the payload too).
 
     The hashed text must stay as it was (`json.dumps` with its default separators): every
@@ -179,7 +175,7 @@ class RecordStore:
         source = record.source  # type: ignore[attr-defined]
         link = index.existing(record, kind)
         data = record.model_dump(mode="json")
-        print_ = _fingerprint_of(record, data)
+        print_ = fingerprint(record, data)
         if link is not None and link.fingerprint == print_ and link.deleted_at is None:
             return False
         customer_id: str | None = None
