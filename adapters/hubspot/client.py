@@ -23,6 +23,7 @@ import requests
 from hubspot import HubSpot
 
 from adapters.hubspot.errors import error_body, map_error, map_status
+from adapters.pacing import BURST, SEARCH, Pacer, Window, hubspot_window
 from adapters.quota import QuotaGuard, hubspot_usage
 from adapters.retry import RetryPolicy, call_with_retry
 from service.config import ConnectionSettings
@@ -33,10 +34,16 @@ TOKEN_PATH = "/oauth/2026-03/token"  # noqa: S105  (a path, not a secret)
 
 
 class HubSpotClient:
-    """A HubSpot portal: `call(fn)` runs `fn(sdk, timeout)` with auth, retries, quota guard."""
+    """A HubSpot portal: `call(fn)` runs `fn(sdk, timeout)` with auth, pacing, retries and the
+    quota guard."""
 
     def __init__(
-        self, name: str, settings: ConnectionSettings, policy: RetryPolicy | None = None
+        self,
+        name: str,
+        settings: ConnectionSettings,
+        policy: RetryPolicy | None = None,
+        *,
+        pacing_url: str | None = None,
     ) -> None:
         if settings.base_url is None:
             raise CrmConfigError(f"connection {name}: base_url is required", connection=name)
@@ -50,6 +57,14 @@ class HubSpotClient:
         self.settings = settings
         self.policy = policy or RetryPolicy()
         self.quota = QuotaGuard(name, settings.quota_share, crm="hubspot")
+        # The burst window is learnt from the first answer; search has no headers to learn from.
+        searches = settings.search_per_second
+        self.pacer = Pacer(
+            "HubSpot",
+            name,
+            {SEARCH: Window(searches, 1)} if searches else {},
+            storage_url=pacing_url,
+        )
         self.timeout = (settings.connect_timeout, settings.read_timeout)
         self.calls = 0
         self._sdk: HubSpot | None = None
@@ -128,17 +143,32 @@ class HubSpotClient:
                 raise mapped from None
         raise AssertionError("unreachable: the loop returns or raises")
 
-    def call(self, fn: Callable[[HubSpot, tuple[float, float]], Any]) -> Any:
-        """Run one SDK `*_with_http_info` call (quota guard, token refresh, retry policy).
+    def call(
+        self, fn: Callable[[HubSpot, tuple[float, float]], Any], *, search: bool = False
+    ) -> Any:
+        """Run one SDK `*_with_http_info` call (quota guard, pacing, token refresh, retries).
 
         `fn` returns the SDK's (data, status, headers) triple; the headers feed the quota guard
-        (the plain SDK methods hide them) and the data is returned.
+        and the pacer (the plain SDK methods hide them) and the data is returned. `search=True`
+        for CRM search calls, which HubSpot limits apart and answers without rate headers.
         """
 
+        bucket = SEARCH if search else BURST
+
         def once(sdk: HubSpot, timeout: tuple[float, float]) -> Any:
+            counted = self.pacer.acquire(bucket)
             data, _status, headers = fn(sdk, timeout)
-            if headers is not None:
-                self.quota.observe(hubspot_usage(dict(headers)))
+            if headers is not None and not search:
+                stated = dict(headers)
+                self.quota.observe(hubspot_usage(stated))
+                window = self._share(hubspot_window(stated))
+                self.pacer.learn(BURST, window, count_call=not counted)
             return data
 
         return call_with_retry(lambda: self._attempt(once), self.policy, crm="HubSpot")
+
+    def _share(self, window: Window | None) -> Window | None:
+        # Leave the rest of the portal's window to its other integrations.
+        if window is None:
+            return None
+        return Window(max(1, int(window.requests * self.settings.rate_share)), window.seconds)

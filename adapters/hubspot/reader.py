@@ -92,7 +92,7 @@ class HubSpotReader:
                 mapping.object, public_object_search_request=request, _request_timeout=timeout
             )
 
-        result: dict[str, Any] = self.client.call(call).to_dict()
+        result: dict[str, Any] = self.client.call(call, search=True).to_dict()
         return result
 
     def pull(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch[DomainModel]]:
