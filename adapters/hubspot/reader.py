@@ -97,7 +97,7 @@ class HubSpotReader:
                 _preload_content=False,
             )
 
-        return self.client.call_json(call)
+        return self.client.call_json(call, search=True)
 
     def pull(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch[DomainModel]]:
         mapping = self._mappings[stream.name]
