@@ -29,6 +29,7 @@ Why it is built this way (a first look should reach its summary within a minute)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import selectors
 import subprocess
@@ -191,6 +192,9 @@ def _started(crm: str, process: subprocess.Popen[bytes]) -> dict[str, Any]:
         ready = waiting.select(SANDBOX_START_TIMEOUT_SECONDS)
     line = process.stdout.readline() if ready else b""
     if not line:
+        if ready:  # its output ended: it is exiting, so wait for it to say how
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(5)
         log = (DEMO_DIR / f"sandbox-{crm}.log").read_text(encoding="utf-8", errors="replace")
         why = "it exited" if process.poll() is not None else "it did not answer in time"
         raise DemoError(f"the {crm} sandbox did not start ({why}): {log[-2000:].strip()}")
