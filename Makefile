@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export CEM_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export CEM_TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672/
+export CEM_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: demo test test-slow test-faults test-quota test-fuzz audit lint typecheck imports pytest \
 	bench serve openapi clean venv test-image test-scale
@@ -31,8 +32,10 @@ typecheck: $(STAMP)
 imports: $(STAMP)
 	$(BIN)/lint-imports
 
+# Two processes (pytest-xdist): most tests wait on sandboxes and subprocesses, and the runs
+# share nothing (a database per session, a schema per test, free ports, keys per test).
 pytest: $(STAMP)
-	$(BIN)/pytest -q -m "not slow and not fuzz and not audit"
+	$(BIN)/pytest -q -n 2 --dist worksteal -m "not slow and not fuzz and not audit"
 
 # lint, types and architecture contracts first, then the tests.
 test: lint typecheck imports pytest

@@ -99,13 +99,20 @@ def status_label(error: BaseException | None) -> str:
     return "error"
 
 
+def note_rate_limit_wait(crm: str, seconds: float, *, announce: bool = True) -> None:
+    """Count a wait for `crm`'s rate limit (a 429's back-off or pacing) and tell the progress
+    display; `announce=False` for routine spacing too short to show."""
+    CRM_RATE_LIMIT_WAIT.labels(crm.lower()).inc(seconds)
+    if announce:
+        announce_wait(crm, seconds)
+
+
 def _before_sleep(crm: str) -> Callable[[RetryCallState], None]:
     def log_retry(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
         if isinstance(error, CrmRateLimitedError):
-            CRM_RATE_LIMIT_WAIT.labels(crm.lower()).inc(wait)
-            announce_wait(crm, wait)
+            note_rate_limit_wait(crm, wait)
             log.info("%s (attempt %d)", describe_wait(crm, wait), state.attempt_number)
             return
         log.warning(

@@ -24,6 +24,7 @@ BENCHMARKS = [
     "bench.sandbox.hubspot_read",
     "bench.sandbox.hubspot_search",
     "bench.adapters",
+    "bench.sync",
     "bench.api",
     "bench.read_api",
     "bench.realtime",

@@ -595,6 +595,21 @@ GOALS: list[Goal] = [
         "s",
         command="CEM_BENCH_VSFC=… python -m bench.complaints",
     ),
+    # Issue 17: the whole loop in one process, beside the sandbox's own paged read rate.
+    Goal(
+        17,
+        "Salesforce sandbox sync, pull → store → score → push, texts excluded, one process",
+        "sync.json",
+        _at("texts_excluded", "records_per_second"),
+        5000.0,
+        "higher",
+        "records/s",
+        peer=Peer(
+            "sandbox paged read",
+            _at("texts_excluded", "sandbox_paged_read", "records_per_second_median"),
+        ),
+        command="python -m bench.sync",
+    ),
     # Issue 17: the task queue scales with worker processes (text scoring spread over them, a
     # full default sync through RabbitMQ and `cem worker`).
     Goal(

@@ -381,7 +381,9 @@ def sentiment(
 @app.command()
 def demo(
     port: Annotated[int, typer.Option(help="Port for the API")] = 8000,
-    customers: Annotated[int, typer.Option(min=10, help="Generated customers")] = 1500,
+    customers: Annotated[
+        int, typer.Option(min=10, help="Generated customers, split between the two CRMs")
+    ] = 800,
     once: Annotated[bool, typer.Option("--once", help="Exit after the summary")] = False,
 ) -> None:
     """The whole loop against the sandbox CRMs, then the API on a local SQLite file."""

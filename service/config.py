@@ -94,6 +94,36 @@ class ConnectionSettings(BaseModel):
     # Incremental pulls re-read this many seconds before the cursor: CRMs commit records with
     # stamps slightly in the past, and records sharing a stamp can straddle a page boundary.
     lookback_seconds: Annotated[int, Field(ge=0)] = 300
+    # Pacing (adapters/pacing.py): use this share of the rolling window the CRM states (lower it
+    # when other integrations on the portal need much of it), and send at most this many CRM
+    # searches per second (HubSpot allows 5; one is left for the time between our count and
+    # HubSpot's; None: do not pace searches).
+    rate_share: Annotated[float, Field(gt=0, le=1)] = 1.0
+    search_per_second: Annotated[int, Field(ge=1)] | None = 4
+
+
+class PacingSettings(BaseModel):
+    """Where workers share their count of recent CRM calls (adapters/pacing.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # redis://[:password@]host:port/db shares the count between processes and machines; unset,
+    # each process paces alone (enough for one process; several may then meet the CRM's 429s).
+    storage_url: SecretStr | None = None
+
+    @field_validator("storage_url")
+    @classmethod
+    def _known_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            scheme = value.get_secret_value().partition("://")[0]
+            if scheme not in PACING_SCHEMES:
+                known = ", ".join(sorted(PACING_SCHEMES))
+                raise ValueError(f"pacing storage must be one of {known} (got {scheme}://…)")
+        return value
+
+
+# The `limits` storages we support for sharing the pacing count.
+PACING_SCHEMES = frozenset({"memory", "redis", "rediss", "redis+unix", "redis+sentinel"})
 
 
 class Settings(BaseSettings):
@@ -125,6 +155,7 @@ class Settings(BaseSettings):
     jobs: JobSettings = JobSettings()
     queue: QueueSettings = QueueSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    pacing: PacingSettings = PacingSettings()
     connections: dict[str, ConnectionSettings] = {}
     # Keys the suppression list of erased CRM records (HMAC-SHA256); 32+ characters. Unset: a
     # key generated into the database is used and a warning logged (service/store/suppression.py).

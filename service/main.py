@@ -247,7 +247,8 @@ def build_connection(settings: Settings, name: str) -> Connection:
             SalesforceReader(sf, mappings, lookback),
             SalesforceWriter(sf, mappings),
         )
-    hs = HubSpotClient(name, connection)
+    pacing = settings.pacing.storage_url
+    hs = HubSpotClient(name, connection, pacing_url=pacing.get_secret_value() if pacing else None)
     return Connection(
         name, connection.kind, HubSpotReader(hs, mappings, lookback), HubSpotWriter(hs, mappings)
     )

@@ -47,7 +47,7 @@ CRM_CALLS = Counter(
 )
 CRM_RATE_LIMIT_WAIT = Counter(
     "cem_crm_rate_limit_wait_seconds",
-    "Seconds spent waiting for a CRM's rate limit before retrying",
+    "Seconds spent waiting for a CRM's rate limit (paced calls and 429 back-offs)",
     ["crm"],
     registry=None,
 )

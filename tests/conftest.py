@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -24,6 +25,7 @@ from service.store.database import make_engine, upgrade
 from service.store.keys import ApiKeyRepository, Scope
 
 POSTGRES_ENV = "CEM_TEST_POSTGRES_URL"
+REDIS_ENV = "CEM_TEST_REDIS_URL"
 ENABLE_HINT = (
     f"set {POSTGRES_ENV}=postgresql+psycopg://postgres@127.0.0.1:5432/test "
     "(make test does) to run the PostgreSQL tests"
@@ -118,3 +120,25 @@ def admin_headers(client: TestClient) -> dict[str, str]:
 @pytest.fixture
 def read_headers(client: TestClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {make_key(client, Scope.READ)}"}
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A URL to the Redis that shares counts between workers (CEM_TEST_REDIS_URL); with CI=true
+    a missing or unreachable server fails the run instead of skipping."""
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        if _in_ci():
+            pytest.fail(f"CI=true but {REDIS_ENV} is not set")
+        pytest.skip(f"set {REDIS_ENV}=redis://127.0.0.1:6379/15 (make test does)")
+    client = redis.Redis.from_url(url, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        message = f"Redis at {url} is unreachable ({error.__class__.__name__})"
+        if _in_ci():
+            pytest.fail(f"{message}; CI requires it")
+        pytest.skip(message)
+    finally:
+        client.close()
+    return url

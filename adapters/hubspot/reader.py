@@ -10,7 +10,9 @@ covers out-of-order indexing. Reads after our own writes go by id (`batch/read`)
 
 Associations give interactions, deals, tickets and survey answers their customer (v4 batch
 read, one call per page); contacts carry their company in `associatedcompanyid`. Deletes:
-archived records since the cursor.
+archived records since the cursor. Pages are read as HubSpot's JSON (`client.call_json`), not
+through the SDK's models, so their keys are HubSpot's camelCase ones (`toObjectId`,
+`archivedAt`).
 """
 
 from __future__ import annotations
@@ -89,11 +91,13 @@ class HubSpotReader:
 
         def call(sdk: HubSpot, timeout: tuple[float, float]) -> Any:
             return sdk.crm.objects.search_api.do_search_with_http_info(
-                mapping.object, public_object_search_request=request, _request_timeout=timeout
+                mapping.object,
+                public_object_search_request=request,
+                _request_timeout=timeout,
+                _preload_content=False,
             )
 
-        result: dict[str, Any] = self.client.call(call).to_dict()
-        return result
+        return self.client.call_json(call, search=True)
 
     def pull(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch[DomainModel]]:
         mapping = self._mappings[stream.name]
@@ -137,7 +141,10 @@ class HubSpotReader:
                 since, after = last.modified_at, 0
 
     def _owners(self, mapping: Mapping, stream: Stream) -> Iterator[Batch[DomainModel]]:
-        """Owners come from the owners API, which has no search: read them all (a few hundred)."""
+        """Owners come from the owners API, which has no search: read them all (a few hundred).
+
+        Through the SDK's models (`to_dict()`): the owners mapping names their snake_case
+        attributes (`first_name`), and a few hundred rows cost nothing worth a second spelling."""
         after: str | None = None
         while True:
 
@@ -185,9 +192,10 @@ class HubSpotReader:
                     "line_items",
                     batch_read_input_simple_public_object_id=r,
                     _request_timeout=timeout,
+                    _preload_content=False,
                 )
 
-            for row in self.client.call(items).to_dict().get("results") or []:
+            for row in self.client.call_json(items).get("results") or []:
                 props = row.get("properties") or {}
                 amount = coerce(props.get("amount"), "number")
                 if amount is None:
@@ -247,13 +255,13 @@ class HubSpotReader:
                     to_type,
                     batch_input_public_fetch_associations_batch_request=r,
                     _request_timeout=timeout,
+                    _preload_content=False,
                 )
 
-            page: dict[str, Any] = self.client.call(call).to_dict()
+            page = self.client.call_json(call)
             for result in page.get("results") or []:
-                # The SDK names the "from" attribute `_from` (a Python keyword otherwise).
-                origin = result.get("_from") or result.get("from") or {}
-                targets = [str(t["to_object_id"]) for t in result.get("to") or []]
+                origin = result.get("from") or {}
+                targets = [str(t["toObjectId"]) for t in result.get("to") or []]
                 if targets and origin.get("id") is not None:
                     found[str(origin["id"])] = targets
         return found
@@ -273,12 +281,17 @@ class HubSpotReader:
 
             def call(sdk: HubSpot, timeout: tuple[float, float], a: str | None = after) -> Any:
                 return sdk.crm.objects.basic_api.get_page_with_http_info(
-                    mapping.object, limit=100, after=a, archived=True, _request_timeout=timeout
+                    mapping.object,
+                    limit=100,
+                    after=a,
+                    archived=True,
+                    _request_timeout=timeout,
+                    _preload_content=False,
                 )
 
-            page: dict[str, Any] = self.client.call(call).to_dict()
+            page = self.client.call_json(call)
             for row in page.get("results") or []:
-                when = row.get("archived_at")
+                when = row.get("archivedAt")
                 if when is not None and coerce(when, "datetime") >= since:
                     gone.append(str(row["id"]))
             after = ((page.get("paging") or {}).get("next") or {}).get("after")
@@ -299,8 +312,9 @@ class HubSpotReader:
                     mapping.object,
                     batch_read_input_simple_public_object_id=r,
                     _request_timeout=timeout,
+                    _preload_content=False,
                 )
 
-            page: dict[str, Any] = self.client.call(call).to_dict()
+            page = self.client.call_json(call)
             found.extend(self._build(mapping, list(page.get("results") or []))[0])
         return found

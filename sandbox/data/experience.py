@@ -14,6 +14,7 @@ that mood plus personal noise. Experience drives, with noise, everything observa
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +30,14 @@ _ASPECT_COUNT = Choice((1, 2, 3), (45, 40, 15))
 _DECLINE = timedelta(days=120)
 _DECLINE_DEPTH = 0.3
 _SCALES: dict[SurveyKind, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+# How people answer a rating scale, as (latent experience, share of the scale) points. Real
+# answers are top-heavy: a customer who is merely content says 8 of 10 or 4 of 5, and the bottom
+# of the scale is for the clearly unhappy. The first generator mapped the experience linearly
+# (content = 6, a detractor), which put every market's NPS between -33 and -56 and CSAT near
+# 57 %. With this curve the unhappiest fifth (experience under about 0.4, those who mostly
+# complain and churn most) are detractors and the happier half promoters: NPS about +28, CSAT
+# about 83 % satisfied and CES about 5 of 7 over the book, as in a healthy B2C business.
+_ANSWER_CURVE = ((0.0, 0.0), (0.4, 0.65), (0.6, 0.85), (1.0, 1.0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +70,11 @@ class Profile:
         return max(0.0, self.experience - _DECLINE_DEPTH * fraction)
 
 
-def company_mood(rng: random.Random) -> float:
-    """How well a company is served overall; skewed towards satisfied, as most books are."""
-    return rng.betavariate(2.6, 1.8)
+def company_mood(rng: random.Random, service: float = 0.0) -> float:
+    """How well a company is served overall; skewed towards satisfied, as most books are.
+
+    ``service`` moves the whole market up or down (see ``markets.Market.service``)."""
+    return min(1.0, max(0.0, rng.betavariate(2.6, 1.8) + service))
 
 
 def draw_profile(rng: random.Random, mood: float, active_from: datetime, end: datetime) -> Profile:
@@ -102,11 +113,21 @@ def pick_polarity(mood: float, rng: random.Random) -> Polarity:
     return "neutral" if draw < positive + negative + neutral else "mixed"
 
 
-def survey_score(kind: SurveyKind, mood: float, rng: random.Random) -> int:
-    """A survey score on ``kind``'s scale, driven by ``mood`` with answer noise."""
+def survey_score(kind: SurveyKind, mood: float, rng: random.Random, style: float = 0.0) -> int:
+    """A survey score on ``kind``'s scale, driven by ``mood`` with answer noise.
+
+    ``style`` is the market's rating style (``markets.Market.rating_style``)."""
     low, high = _SCALES[kind]
-    latent = min(1.0, max(0.0, mood + rng.gauss(0.0, 0.1)))
-    return low + round(latent * (high - low))
+    latent = min(1.0, max(0.0, mood + style + rng.gauss(0.0, 0.1)))
+    return low + round(_answer_share(latent) * (high - low))
+
+
+def _answer_share(latent: float) -> float:
+    """Where on a rating scale a person with ``latent`` experience answers (0 bottom, 1 top)."""
+    for (x0, y0), (x1, y1) in itertools.pairwise(_ANSWER_CURVE):
+        if latent <= x1:
+            return y0 + (y1 - y0) * (latent - x0) / (x1 - x0)
+    return 1.0
 
 
 def score_polarity(kind: SurveyKind, score: int) -> Polarity:

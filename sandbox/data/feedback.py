@@ -28,7 +28,7 @@ def survey(t: Timeline, kind: SurveyKind, touchpoint: str, when: datetime) -> No
     if when >= s.end:
         return
     when = t.local(when)
-    score = survey_score(kind, s.profile.mood_at(when), rng)
+    score = survey_score(kind, s.profile.mood_at(when), rng, s.rating_style)
     comment = ""
     if rng.random() < 0.55:
         polarity = score_polarity(kind, score)

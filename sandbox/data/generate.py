@@ -39,7 +39,7 @@ from sandbox.data.seeding import Choice, rng_for
 from sandbox.data.text import Composer
 from sandbox.data.timeline import Subject
 
-GENERATOR_VERSION = "1.4.1"
+GENERATOR_VERSION = "1.5.0"
 DEFAULT_START = datetime(2024, 11, 1, tzinfo=UTC)
 WINDOW = timedelta(days=730)
 BLOCK = 8  # person slots per layout block; see _company_slots
@@ -105,7 +105,7 @@ def _plan(seed: int, first: int, size: int, start: datetime) -> tuple[_CompanyPl
     market = _MARKET(rng)
     country = market.country(rng)
     industry = _INDUSTRY(rng)
-    mood = company_mood(rng)
+    mood = company_mood(rng, market.service)
     # Two thirds were customers before the window opened; the rest join during it.
     if rng.random() < 0.65:
         created = start - timedelta(days=rng.uniform(30, 1500))
@@ -258,6 +258,7 @@ def generate_part(
                 currency=country.currency,
                 channel=market.channel,
                 season=market.season,
+                rating_style=market.rating_style,
                 buys_b2b=index == first and (size >= 2 or rng.random() < 0.3),
                 start=max(created, begin),
                 end=end,

@@ -55,6 +55,7 @@ class Subject:
     currency: str
     channel: Choice[Channel]
     season: tuple[float, ...]
+    rating_style: float
     buys_b2b: bool
     start: datetime
     end: datetime

@@ -7,6 +7,7 @@ the loyalty stage and the next-best-action plan, all at one explicit `as_of`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -31,11 +32,13 @@ from service.scoring.actions.playbooks import PlaybookSet, default_playbooks
 from service.scoring.actions.signals import customer_signals
 from service.scoring.churn.bgnbd import BgNbdParams
 from service.scoring.churn.labelled import LabelledChurn, Verdict, labelled_flag
-from service.scoring.churn.risk import churn_flag
+from service.scoring.churn.risk import PurchaseRisk, churn_flag, purchase_risks
 from service.scoring.churn.selflabel import RiskMap
+from service.scoring.churn.summary import purchase_summary
 from service.scoring.churn.survival import SurvivalCurve
-from service.scoring.columns import days_before
-from service.scoring.profile import explained_profile
+from service.scoring.columns import columns_from_kept, days_before
+from service.scoring.experience import experience_matrix
+from service.scoring.profile import profile_of
 from service.scoring.segments import LadderRules, LoyaltyStage, NpsClass, loyalty_stage, nps_class
 from service.scoring.version import SCORING_VERSION
 from service.scoring.weights import ExperienceWeights, default_weights
@@ -95,6 +98,95 @@ def _churn_note(customer: Customer, models: ScoringModels, bought: bool) -> str:
     return "no purchase model fitted yet for this CRM"
 
 
+@dataclass(frozen=True)
+class History:
+    """One customer's input to `score_customers`: the arguments of `score_customer` but the
+    shared ones (`as_of`, models, owners). Records of other customers are ignored."""
+
+    customer: Customer
+    surveys: Sequence[SurveyResponse] = ()
+    interactions: Sequence[Interaction] = ()
+    cases: Sequence[Case] = ()
+    transactions: Sequence[Transaction] = ()
+    account: Account | None = None
+    history: Sequence[PastTask] = ()
+    previous_flag: ChurnFlag | None = None
+    customer_value: float | None = None
+    verdict: Verdict | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """A history's records that count at `as_of`: its customer's own, none later."""
+
+    sv: list[SurveyResponse]
+    it: list[Interaction]
+    cs: list[Case]
+    tx: list[Transaction]
+    won: list[Transaction]
+
+    @classmethod
+    def of(cls, h: History, as_of: datetime) -> _Kept:
+        cid = h.customer.id
+        tx = [t for t in h.transactions if t.customer_id == cid and t.occurred_at <= as_of]
+        return cls(
+            sv=[r for r in h.surveys if r.customer_id == cid and r.occurred_at <= as_of],
+            it=[r for r in h.interactions if r.customer_id == cid and r.occurred_at <= as_of],
+            cs=[c for c in h.cases if c.customer_id == cid and c.opened_at <= as_of],
+            tx=tx,
+            won=[t for t in tx if t.status is TransactionStatus.WON],
+        )
+
+
+def score_customers(
+    histories: Sequence[History],
+    as_of: datetime,
+    *,
+    models: ScoringModels | None = None,
+    owners: Mapping[str, Owner] | None = None,
+) -> list[CustomerScore]:
+    """Score many customers at once: `score_customer` of each, in order, with the same values.
+
+    The numeric core runs once for all of them (one experience matrix over their columnar
+    events, one BG/NBD pass over their purchases: service/scoring/batch.py's formulas); only
+    what is said about each customer (evidence, drivers, stage, actions) is built one by one.
+    Each customer's numbers are sums and extremes over their own rows only, in their own
+    order, so they come out as they do for the customer scored alone."""
+    m = models or ScoringModels()
+    ids = [h.customer.id for h in histories]
+    if len(set(ids)) != len(ids):
+        raise ValueError("one history per customer: a customer's rows are found by their id")
+    kept = [_Kept.of(h, as_of) for h in histories]
+    cols = columns_from_kept(
+        ids,
+        as_of,
+        surveys=[r for k in kept for r in k.sv],
+        interactions=[r for k in kept for r in k.it],
+        cases=[c for k in kept for c in k.cs],
+        purchases=[t for k in kept for t in k.won],
+        default_target_hours=m.weights.default_case_target_hours,
+    )
+    matrix = experience_matrix(cols, m.weights)
+    risks: list[PurchaseRisk] | None = None
+    if m.bgnbd is not None and len(cols.purchases.cust):
+        summary = purchase_summary(
+            cols.purchases, cols.n, cols.as_of_day, unit_days=m.bgnbd.unit_days
+        )
+        risks = purchase_risks(m.bgnbd, summary, m.horizon_days, m.risk_map)
+    return [
+        _score(
+            h,
+            k,
+            as_of,
+            m,
+            owners,
+            profile_of(h.customer.id, as_of, k.sv, k.it, k.cs, k.won, m.weights, matrix, row),
+            risks[row] if risks is not None else None,
+        )
+        for row, (h, k) in enumerate(zip(histories, kept, strict=True))
+    ]
+
+
 def score_customer(
     customer: Customer,
     as_of: datetime,
@@ -115,13 +207,34 @@ def score_customer(
 
     `verdict` is the labelled model's word on this customer (`labelled.judge`, worked out for
     many customers at once); with it and `models.labelled`, that model judges the churn risk."""
-    m = models or ScoringModels()
-    sv = [r for r in surveys if r.customer_id == customer.id and r.occurred_at <= as_of]
-    it = [r for r in interactions if r.customer_id == customer.id and r.occurred_at <= as_of]
-    cs = [c for c in cases if c.customer_id == customer.id and c.opened_at <= as_of]
-    tx = [t for t in transactions if t.customer_id == customer.id and t.occurred_at <= as_of]
-    won = [t for t in tx if t.status is TransactionStatus.WON]
-    profile = explained_profile(customer.id, as_of, sv, it, cs, won, m.weights)
+    one = History(
+        customer,
+        surveys,
+        interactions,
+        cases,
+        transactions,
+        account,
+        history,
+        previous_flag,
+        customer_value,
+        verdict,
+    )
+    [score] = score_customers([one], as_of, models=models, owners=owners)
+    return score
+
+
+def _score(
+    h: History,
+    k: _Kept,
+    as_of: datetime,
+    m: ScoringModels,
+    owners: Mapping[str, Owner] | None,
+    profile: ExperienceProfile,
+    purchase_risk: PurchaseRisk | None,
+) -> CustomerScore:
+    """The rest of one customer's scoring, from their profile and purchase risk row."""
+    customer, verdict = h.customer, h.verdict
+    sv, it, cs, tx, won = k.sv, k.it, k.cs, k.tx, k.won
     if verdict is not None and m.labelled is not None:
         flag: ChurnFlag | None = labelled_flag(
             customer,
@@ -150,6 +263,7 @@ def score_customer(
             interactions=it,
             cases=cs,
             base_rate=m.base_rate,
+            purchase_risk=purchase_risk,
         )
     moments = (
         [r.occurred_at for r in sv]
@@ -177,12 +291,12 @@ def score_customer(
         as_of,
         profile=profile,
         flag=flag,
-        previous_flag=previous_flag,
+        previous_flag=h.previous_flag,
         surveys=sv,
         interactions=it,
         cases=cs,
         transactions=tx,
-        customer_value=customer_value,
+        customer_value=h.customer_value,
         loyalty_stage=stage.value,
         default_case_target_hours=m.weights.default_case_target_hours,
     )
@@ -190,9 +304,9 @@ def score_customer(
         customer,
         signals,
         as_of,
-        account=account,
+        account=h.account,
         owners=owners,
-        history=history,
+        history=h.history,
         playbooks=m.playbooks,
     )
     return CustomerScore(

@@ -21,7 +21,7 @@ from service.domain import (
 )
 from service.domain.base import DomainModel
 from service.scoring.columns import columns_from_kept, days_before
-from service.scoring.experience import BASELINE, experience_matrix
+from service.scoring.experience import BASELINE, ExperienceMatrix, experience_matrix
 from service.scoring.version import SCORING_VERSION
 from service.scoring.weights import FACTORS, ExperienceWeights, default_weights
 
@@ -147,10 +147,26 @@ def explained_profile(
         purchases=tx,
         default_target_hours=w.default_case_target_hours,
     )
-    m = experience_matrix(cols, w)
-    # The one row as Python numbers at once (tolist gives the same values as float()/int() of
+    return profile_of(customer_id, as_of, sv, it, cs, tx, w, experience_matrix(cols, w), 0)
+
+
+def profile_of(
+    customer_id: str,
+    as_of: datetime,
+    sv: Sequence[SurveyResponse],
+    it: Sequence[Interaction],
+    cs: Sequence[Case],
+    tx: Sequence[Transaction],
+    w: ExperienceWeights,
+    m: ExperienceMatrix,
+    row: int,
+) -> ExperienceProfile:
+    """The explained profile of the customer at `row` of an experience matrix worked out for
+    one customer or many at once (their records kept as for `explained_profile`)."""
+    # The row as Python numbers at once (tolist gives the same values as float()/int() of
     # each element, for one numpy call instead of three per factor).
-    points, subscores, counts = m.points[0].tolist(), m.subscores[0].tolist(), m.counts[0].tolist()
+    points, subscores = m.points[row].tolist(), m.subscores[row].tolist()
+    counts = m.counts[row].tolist()
     contributions = tuple(
         FactorContribution(
             factor=name,
@@ -163,14 +179,14 @@ def explained_profile(
         for k, (name, weight) in enumerate(zip(FACTORS, w.weight_vector(), strict=True))
         if not math.isnan(subscores[k]) and weight > 0
     )
-    score = float(m.score[0])
+    score = float(m.score[row])
     return ExperienceProfile(
         subject_id=customer_id,
         as_of=as_of,
         score=None if math.isnan(score) else score,
         baseline=BASELINE,
         contributions=contributions,
-        confidence=float(m.confidence[0]),
+        confidence=float(m.confidence[row]),
         input_counts={
             "surveys": len(sv),
             "interactions": len(it),

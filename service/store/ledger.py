@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from service.ports import FieldUpdate, FieldValue
 from service.store.database import session_scope
 from service.store.tables import PushLedger, utcnow
+from service.store.upserts import table_of, upsert_rows
 
 # SQLite allows 32,766 bound parameters; 4 per key keeps a lookup well inside it.
 _CHUNK = 500
@@ -91,37 +92,31 @@ class PushLedgerRepository:
         if not written:
             return
         owners = customer_ids or {}
-        with session_scope(self._engine) as session:
-            existing = {
-                (row.crm_object, row.crm_id, row.field): row
-                for start in range(0, len(written), _CHUNK)
-                for row in session.exec(
-                    select(PushLedger).where(
-                        col(PushLedger.connection) == connection,
-                        tuple_(col(PushLedger.crm_object), col(PushLedger.crm_id)).in_(
-                            [(u.crm_object, _key(u)) for u in written[start : start + _CHUNK]]
-                        ),
-                    )
-                )
+        now = utcnow()
+        # One row per record field (the last value wins), written in one upsert: building an
+        # ORM object per field was most of a sync's push time (service/store/upserts.py).
+        rows = {
+            (update.crm_object, _key(update), name): {
+                "connection": connection,
+                "crm_object": update.crm_object,
+                "crm_id": _key(update),
+                "field": name,
+                "value_hash": value_hash(value),
+                "customer_id": owners.get(update.external_id),
+                "pushed_at": now,
             }
-            now = utcnow()
-            for update in written:
-                for name, value in update.fields.items():
-                    key = (update.crm_object, _key(update), name)
-                    row = existing.get(key)
-                    if row is None:
-                        row = PushLedger(
-                            connection=connection,
-                            crm_object=update.crm_object,
-                            crm_id=_key(update),
-                            field=name,
-                            value_hash="",
-                            customer_id=owners.get(update.external_id),
-                        )
-                        existing[key] = row
-                    row.value_hash = value_hash(value)
-                    row.pushed_at = now
-                    session.add(row)
+            for update in written
+            for name, value in update.fields.items()
+        }
+        with session_scope(self._engine) as session:
+            # The customer a row belongs to is set when it is first written, as before.
+            upsert_rows(
+                session,
+                table_of(PushLedger),
+                list(rows.values()),
+                key=["connection", "crm_object", "crm_id", "field"],
+                update=["value_hash", "pushed_at"],
+            )
 
     def forget_customer(self, customer_id: str) -> list[RecordKey]:
         """Drop a customer's ledger rows (erasure); returns the records they covered."""

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists
+from sqlalchemy import Engine, and_, bindparam, exists, update
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, select
 
@@ -27,6 +27,7 @@ from service.store.tables import (
     TaskLedger,
     utcnow,
 )
+from service.store.upserts import table_of, upsert_rows
 
 SORTABLE: dict[str, InstrumentedAttribute[Any]] = {
     "experience_score": col(Customer.experience_score),  # type: ignore[dict-item]
@@ -37,6 +38,17 @@ SORTABLE: dict[str, InstrumentedAttribute[Any]] = {
 # Sort fields that may be NULL (customers not scored yet): those rows come last.
 NULLABLE_SORTS = frozenset({"experience_score", "churn_risk"})
 DEFAULT_SORT = Sort("updated_at", descending=True)
+_CUSTOMERS = table_of(Customer)
+# The latest scoring's columns on a customer's row.
+_LATEST = (
+    "experience_score",
+    "churn_risk",
+    "churn_flag",
+    "nps_class",
+    "segment",
+    "scored_at",
+    "updated_at",
+)
 _CHUNK = 500  # ids per IN (...) list: well under every database's parameter limit
 
 
@@ -71,38 +83,57 @@ def profile_document(score: CustomerScore) -> dict[str, Any]:
 def write_latest(session: Session, scores: Sequence[CustomerScore]) -> None:
     """Keep each customer's newest scoring on its row and its full profile beside it.
 
-    A scoring older than the one already kept (a late retry) changes nothing.
+    A scoring older than the one already kept (a late retry) changes nothing. Set-based: one
+    UPDATE of the customers and one upsert of the profiles for all of them (an ORM object per
+    customer and profile cost more than the statements; service/store/upserts.py).
     """
     by_id = {s.customer_id: s for s in scores}
     now = utcnow()
+    connection = session.connection()
+    fresh: list[CustomerScore] = []
     for ids in _chunks(sorted(by_id)):
-        rows = session.exec(select(Customer).where(col(Customer.id).in_(ids))).all()
-        kept = {
-            p.customer_id: p
-            for p in session.exec(
-                select(CustomerProfile).where(col(CustomerProfile.customer_id).in_(ids))
-            )
-        }
-        for row in rows:
-            score = by_id[row.id]
-            if row.scored_at is not None and row.scored_at > score.as_of:
-                continue
-            churn = score.churn
-            row.experience_score = score.experience.score
-            row.churn_risk = churn.probability if churn else None
-            row.churn_flag = bool(churn and churn.flagged) if churn else None
-            row.nps_class = score.nps_class.value if score.nps_class else None
-            row.segment = score.loyalty_stage.value
-            row.scored_at = score.as_of
-            row.updated_at = now
-            session.add(row)
-            profile = kept.get(row.id) or CustomerProfile(
-                customer_id=row.id, as_of=score.as_of, scoring_version=score.scoring_version
-            )
-            profile.as_of = score.as_of
-            profile.scoring_version = score.scoring_version
-            profile.profile = profile_document(score)
-            session.add(profile)
+        for customer_id, scored_at in connection.execute(
+            select(_CUSTOMERS.c.id, _CUSTOMERS.c.scored_at).where(_CUSTOMERS.c.id.in_(ids))
+        ):
+            score = by_id[customer_id]
+            if scored_at is None or scored_at <= score.as_of:
+                fresh.append(score)
+    if not fresh:
+        return
+    connection.execute(
+        update(_CUSTOMERS)
+        .where(_CUSTOMERS.c.id == bindparam("customer_id"))
+        # Bound names must differ from the columns' in an executemany UPDATE.
+        .values({c: bindparam(f"new_{c}") for c in _LATEST}),
+        [
+            {
+                "customer_id": s.customer_id,
+                "new_experience_score": s.experience.score,
+                "new_churn_risk": s.churn.probability if s.churn else None,
+                "new_churn_flag": bool(s.churn.flagged) if s.churn else None,
+                "new_nps_class": s.nps_class.value if s.nps_class else None,
+                "new_segment": s.loyalty_stage.value,
+                "new_scored_at": s.as_of,
+                "new_updated_at": now,
+            }
+            for s in fresh
+        ],
+    )
+    upsert_rows(
+        session,
+        table_of(CustomerProfile),
+        [
+            {
+                "customer_id": s.customer_id,
+                "as_of": s.as_of,
+                "scoring_version": s.scoring_version,
+                "profile": profile_document(s),
+            }
+            for s in fresh
+        ],
+        key=["customer_id"],
+        update=["as_of", "scoring_version", "profile"],
+    )
 
 
 @dataclass(frozen=True)

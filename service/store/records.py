@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
 from service.domain import (
@@ -32,12 +32,12 @@ from service.domain import (
 from service.domain.locales import language_of_locale
 from service.store.database import session_scope
 from service.store.erasure import is_suppressed
-from service.store.identity import phone_digits
-from service.store.linking import LinkIndex
+from service.store.linking import LinkIndex, StoredLink
+from service.store.record_plan import Plan
 from service.store.suppression import SuppressionList
-from service.store.tables import Account as AccountRow
 from service.store.tables import CrmLink, EntityType, new_id, utcnow
 from service.store.tables import Customer as CustomerRow
+from service.store.upserts import table_of
 
 _KINDS: dict[type[DomainModel], EntityType] = {
     Customer: EntityType.CUSTOMER,
@@ -49,15 +49,23 @@ _KINDS: dict[type[DomainModel], EntityType] = {
     Case: EntityType.CASE,
 }
 _TEXT_FIELDS = ("text", "comment", "subject")
+_LINKS = table_of(CrmLink)
+# CRM ids per IN (...) list, inside SQLite's bound-parameter limit.
+_ID_CHUNK = 1000
 
 
-def fingerprint(record: DomainModel) -> str:
-    data = record.model_dump(mode="json", exclude={"source"})
+def fingerprint(record: DomainModel, data: dict[str, Any]) -> str:
+    """The fingerprint of `record` from its JSON dump `data` (one dump serves the payload too).
+
+    The hashed text must stay as it was (`json.dumps` with its default separators): every
+    stored fingerprint was made that way, and another spelling would make every record look
+    changed once after an upgrade."""
+    hashed = {k: v for k, v in data.items() if k != "source"}
     if isinstance(record, Customer) and record.phone is None:
         # Fields added later leave the fingerprints of records without them as they were, so
         # an upgrade does not make every stored record look changed.
-        data.pop("phone", None)
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+        hashed.pop("phone", None)
+    return hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()
 
 
 def _when(record: DomainModel) -> Any:
@@ -74,6 +82,15 @@ class Customers:
     interactions: list[Interaction] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
     transactions: list[Transaction] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Payload:
+    """What the readers of stored records take of a link row."""
+
+    crm_id: str
+    customer_id: str | None
+    payload: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -142,107 +159,73 @@ class RecordStore:
             live.append(record)
         suppressed.upgrade()
         with session_scope(self._engine) as session:
-            # Every row the batch needs, read in a few queries; the writes go out together at
-            # the commit (service/store/linking.py says why).
+            # Every row the batch needs, read in a few queries; the rows to write are planned
+            # in memory and go out in one statement per table (service/store/upserts.py).
             index = LinkIndex.load(session, connection, live)
+            plan = Plan(connection, utcnow())
             for record in live:
-                if not self._store(session, connection, record, index, changed):
+                if not self._plan(plan, record, index, changed):
                     unchanged += 1
+            plan.write(session)
         return UpsertReport(len(records) - unchanged, unchanged, frozenset(changed))
 
-    def _store(
-        self,
-        session: Session,
-        connection: str,
-        record: DomainModel,
-        index: LinkIndex,
-        changed: set[str],
-    ) -> bool:
+    def _plan(self, plan: Plan, record: DomainModel, index: LinkIndex, changed: set[str]) -> bool:
+        """Plan the rows of one record; False when it is unchanged (nothing to write)."""
         kind = _KINDS[type(record)]
         source = record.source  # type: ignore[attr-defined]
         link = index.existing(record, kind)
-        print_ = fingerprint(record)
+        data = record.model_dump(mode="json")
+        print_ = fingerprint(record, data)
         if link is not None and link.fingerprint == print_ and link.deleted_at is None:
             return False
         customer_id: str | None = None
         entity_id = link.entity_id if link else new_id()
         if kind is EntityType.CUSTOMER:
-            self._save_customer(session, index, entity_id, record)  # type: ignore[arg-type]
+            plan.customer(entity_id, record)  # type: ignore[arg-type]
             customer_id = entity_id
         elif kind is EntityType.ACCOUNT:
-            self._save_account(session, index, entity_id, record)  # type: ignore[arg-type]
+            plan.account(entity_id, record)  # type: ignore[arg-type]
         else:
             crm_customer = getattr(record, "customer_id", None)
             if crm_customer:
-                customer_id = self._customer_of(session, connection, str(crm_customer), index)
+                customer_id = self._customer_of(plan, str(crm_customer), index)
         if link is None:
-            link = CrmLink(
-                entity_type=kind.value,
-                entity_id=entity_id,
-                connection=connection,
-                crm_object=source.crm_object,
-                crm_id=source.crm_id,
-            )
-        link.crm_object = source.crm_object
-        link.customer_id = customer_id
-        link.occurred_at = _when(record)
-        link.fingerprint = print_
-        link.deleted_at = None
-        link.payload = self._payload(record)
-        session.add(link)
+            link = StoredLink(None, kind.value, entity_id, source.crm_object, source.crm_id)
+        if not self._keep_text:
+            for name in _TEXT_FIELDS:
+                data.pop(name, None)
+        plan.link(
+            link,
+            crm_object=source.crm_object,
+            customer_id=customer_id,
+            occurred_at=_when(record),
+            fingerprint=print_,
+            payload=data,
+        )
         index.added(link)
         if customer_id:
             changed.add(customer_id)
         return True
 
-    def _customer_of(self, session: Session, connection: str, crm_id: str, index: LinkIndex) -> str:
+    def _customer_of(self, plan: Plan, crm_id: str, index: LinkIndex) -> str:
         """`_canonical_customer` on the batch's index: a placeholder when not pulled yet."""
         link = index.customers.get(crm_id)
         if link is not None:
             return link.entity_id
-        customer = CustomerRow()
-        placeholder = CrmLink(
-            entity_type=EntityType.CUSTOMER.value,
-            entity_id=customer.id,
-            connection=connection,
-            crm_object="?",  # filled in when the contact itself is pulled
-            crm_id=crm_id,
+        customer_id = new_id()
+        plan.placeholder_customer(customer_id)
+        # "?": filled in when the contact itself is pulled.
+        placeholder = StoredLink(None, EntityType.CUSTOMER.value, customer_id, "?", crm_id)
+        plan.link(
+            placeholder,
+            crm_object="?",
+            customer_id=None,
+            occurred_at=None,
+            fingerprint=None,
+            payload=None,
         )
-        session.add(customer)
-        session.add(placeholder)
-        index.customer_rows[customer.id] = customer
         index.added(placeholder)
-        return customer.id
-
-    def _payload(self, record: DomainModel) -> dict[str, Any]:
-        data = record.model_dump(mode="json")
-        if not self._keep_text:
-            for name in _TEXT_FIELDS:
-                data.pop(name, None)
-        return data
-
-    def _save_customer(
-        self, session: Session, index: LinkIndex, entity_id: str, record: Customer
-    ) -> None:
-        row = index.customer_rows.get(entity_id) or CustomerRow(id=entity_id)
-        index.customer_rows[entity_id] = row
-        row.display_name = record.display_name[:255]
-        row.email = record.email
-        row.phone = phone_digits(record.phone)
-        row.language = record.language
-        row.owner_ref = record.owner_id
-        row.updated_at = utcnow()
-        session.add(row)
-
-    def _save_account(
-        self, session: Session, index: LinkIndex, entity_id: str, record: Account
-    ) -> None:
-        row = index.account_rows.get(entity_id) or AccountRow(id=entity_id)
-        index.account_rows[entity_id] = row
-        row.name = record.name[:255]
-        row.domain = record.domain
-        row.updated_at = utcnow()
-        session.add(row)
+        return customer_id
 
     def mark_deleted(self, connection: str, crm_object: str, crm_ids: Sequence[str]) -> set[str]:
         """Deleted in the CRM: kept out of scoring from now on; returns affected customers."""
@@ -250,18 +233,22 @@ class RecordStore:
         if not crm_ids:
             return affected
         with session_scope(self._engine) as session:
-            links = session.exec(
-                select(CrmLink).where(
-                    CrmLink.connection == connection,
-                    CrmLink.crm_object == crm_object,
-                    col(CrmLink.crm_id).in_(list(crm_ids)),
+            # One UPDATE a batch; RETURNING (SQLite 3.35+, PostgreSQL) names the customers.
+            for start in range(0, len(crm_ids), _ID_CHUNK):
+                affected.update(
+                    customer_id
+                    for (customer_id,) in session.connection().execute(
+                        update(_LINKS)
+                        .where(
+                            _LINKS.c.connection == connection,
+                            _LINKS.c.crm_object == crm_object,
+                            _LINKS.c.crm_id.in_(list(crm_ids[start : start + _ID_CHUNK])),
+                        )
+                        .values(deleted_at=utcnow())
+                        .returning(_LINKS.c.customer_id)
+                    )
+                    if customer_id
                 )
-            )
-            for link in links:
-                link.deleted_at = utcnow()
-                session.add(link)
-                if link.customer_id:
-                    affected.add(link.customer_id)
         return affected
 
     def exists(self, connection: str, crm_object: str, crm_id: str) -> bool:
@@ -346,25 +333,28 @@ class RecordStore:
 
     def _payloads(
         self, connection: str, kind: EntityType, crm_ids: Iterable[str] | None
-    ) -> list[CrmLink]:
+    ) -> list[_Payload]:
+        # Plain rows, not ORM objects (as `history`): a purchase model's fit reads every
+        # transaction of the connection.
+        query = select(_LINKS.c.crm_id, _LINKS.c.customer_id, _LINKS.c.payload).where(
+            _LINKS.c.connection == connection,
+            _LINKS.c.entity_type == kind.value,
+            _LINKS.c.deleted_at.is_(None),
+            _LINKS.c.payload.is_not(None),
+        )
+        if crm_ids is not None:
+            query = query.where(_LINKS.c.crm_id.in_(list(crm_ids)))
+        # A stable order (see `history`), so float sums over the purchases come out the same.
+        query = query.order_by(_LINKS.c.id)
         with Session(self._engine) as session:
-            query = select(CrmLink).where(
-                CrmLink.connection == connection,
-                CrmLink.entity_type == kind.value,
-                col(CrmLink.deleted_at).is_(None),
-            )
-            if crm_ids is not None:
-                query = query.where(col(CrmLink.crm_id).in_(list(crm_ids)))
-            # A stable order (see `history`), so float sums over the purchases come out the same.
-            query = query.order_by(col(CrmLink.id))
-            return [link for link in session.exec(query) if link.payload is not None]
+            return [_Payload(*row) for row in session.connection().execute(query)]
 
     def transactions(self, connection: str) -> list[Transaction]:
         """Every stored transaction of a connection, with canonical customer ids."""
         return [
             Transaction.model_validate({**link.payload, "customer_id": link.customer_id})
             for link in self._payloads(connection, EntityType.TRANSACTION, None)
-            if link.customer_id and link.payload is not None
+            if link.customer_id
         ]
 
     def owners(self, connection: str) -> dict[str, Owner]:
@@ -416,31 +406,36 @@ class RecordStore:
             # order: an update moves a row on PostgreSQL, and scoring breaks ties by position
             # (the most frequent negative aspect), so a run that re-pulled a record scored the
             # same history differently (the 10,000-customer quota run, docs/faults.md).
-            links = session.exec(
-                select(CrmLink)
-                .where(col(CrmLink.customer_id).in_(ids), col(CrmLink.deleted_at).is_(None))
-                .order_by(col(CrmLink.id))
-            ).all()
-        for link in links:
-            if link.payload is None or link.customer_id is None:
-                continue
-            if EntityType(link.entity_type) is EntityType.CUSTOMER:
+            # Plain rows, not ORM objects: only the payloads are needed, and building an
+            # object per record cost more than reading it.
+            links = [
+                (EntityType(kind), customer_id, payload)
+                for start in range(0, len(ids), _ID_CHUNK)
+                for kind, customer_id, payload in session.connection().execute(
+                    select(_LINKS.c.entity_type, _LINKS.c.customer_id, _LINKS.c.payload)
+                    .where(
+                        _LINKS.c.customer_id.in_(ids[start : start + _ID_CHUNK]),
+                        _LINKS.c.deleted_at.is_(None),
+                        _LINKS.c.payload.is_not(None),
+                    )
+                    .order_by(_LINKS.c.id)
+                )
+            ]
+        for kind, customer_id, payload in links:
+            if kind is EntityType.CUSTOMER:
                 # Canonical ids replace the CRM's: ours for the customer; the account's CRM id
                 # is not a canonical account id, so it is left out of the scoring input.
-                data = {**link.payload, "id": link.customer_id}
+                data = {**payload, "id": customer_id}
                 crm_account = data.pop("account_id", None)
                 result.setdefault(
-                    link.customer_id,
+                    customer_id,
                     Customers(Customer.model_validate(data), crm_account_id=crm_account),
                 )
-        for link in links:
-            if link.payload is None or link.customer_id not in result:
+        for kind, customer_id, payload in links:
+            bucket = result.get(customer_id)
+            if bucket is None or kind is EntityType.CUSTOMER:
                 continue
-            kind = EntityType(link.entity_type)
-            if kind is EntityType.CUSTOMER:
-                continue
-            data = {**link.payload, "customer_id": link.customer_id}
-            bucket = result[link.customer_id]
+            data = {**payload, "customer_id": customer_id}
             if kind is EntityType.SURVEY:
                 bucket.surveys.append(SurveyResponse.model_validate(data))
             elif kind is EntityType.INTERACTION:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 from sqlmodel import Session, col, func, select
 
 from service.scoring.customer import CustomerScore
@@ -12,6 +12,7 @@ from service.store.database import session_scope
 from service.store.profiles import write_latest
 from service.store.tables import Customer as CustomerRow
 from service.store.tables import ScoreHistory
+from service.store.upserts import table_of
 
 
 class ScoreHistoryRepository:
@@ -24,26 +25,27 @@ class ScoreHistoryRepository:
         """Append the scorings and, in the same transaction, make them each customer's latest
         (the columns lists filter on and the full profile: service/store/profiles.py)."""
         scores = list(scores)
-        count = 0
+        rows = [
+            {
+                "customer_id": score.customer_id,
+                "as_of": score.as_of,
+                "experience_score": score.experience.score,
+                "nps_class": score.nps_class.value if score.nps_class else None,
+                "churn_risk": score.churn.probability if score.churn else None,
+                "churn_flag": bool(score.churn and score.churn.flagged),
+                "contributions": {
+                    c.factor: round(c.points, 3) for c in score.experience.contributions
+                },
+                "scoring_version": score.scoring_version,
+            }
+            for score in scores
+        ]
         with session_scope(self._engine) as session:
             write_latest(session, scores)
-            for score in scores:
-                session.add(
-                    ScoreHistory(
-                        customer_id=score.customer_id,
-                        as_of=score.as_of,
-                        experience_score=score.experience.score,
-                        nps_class=score.nps_class.value if score.nps_class else None,
-                        churn_risk=score.churn.probability if score.churn else None,
-                        churn_flag=bool(score.churn and score.churn.flagged),
-                        contributions={
-                            c.factor: round(c.points, 3) for c in score.experience.contributions
-                        },
-                        scoring_version=score.scoring_version,
-                    )
-                )
-                count += 1
-        return count
+            if rows:
+                # One executemany, not an ORM object per scoring (a sync writes thousands).
+                session.connection().execute(insert(table_of(ScoreHistory)), rows)
+        return len(rows)
 
     def segments(self) -> dict[str, int]:
         """How many scored customers are in each loyalty stage (the segment pushed to CRMs)."""

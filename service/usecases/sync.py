@@ -19,7 +19,7 @@ from service.ports import CrmReader, CrmWriter, FieldUpdate
 from service.scoring.churn.features import FeatureSpec
 from service.scoring.churn.labelled import Verdict, judge
 from service.scoring.churn.thresholds import FlagPolicy
-from service.scoring.customer import CustomerScore, ScoringModels, score_customer
+from service.scoring.customer import CustomerScore, History, ScoringModels, score_customers
 from service.store.churn_models import ChurnModelRepository
 from service.store.cursors import CursorRepository
 from service.store.ledger import PushLedgerRepository
@@ -138,21 +138,25 @@ def score(
         connection, {h.crm_account_id for h in histories.values() if h.crm_account_id}
     )
     verdicts = _labelled_verdicts(histories, as_of, models)
-    scores: dict[str, CustomerScore] = {}
-    for customer_id, history in histories.items():
-        scores[customer_id] = score_customer(
-            history.customer,
-            as_of,
-            models=models,
-            surveys=history.surveys,
-            interactions=history.interactions,
-            cases=history.cases,
-            transactions=history.transactions,
-            account=accounts.get(history.crm_account_id or ""),
-            owners=owners,
-            verdict=verdicts.get(customer_id),
-        )
-    return scores
+    # All at once through the vectorised core (score_customers), not one by one.
+    scored = score_customers(
+        [
+            History(
+                h.customer,
+                surveys=h.surveys,
+                interactions=h.interactions,
+                cases=h.cases,
+                transactions=h.transactions,
+                account=accounts.get(h.crm_account_id or ""),
+                verdict=verdicts.get(customer_id),
+            )
+            for customer_id, h in histories.items()
+        ],
+        as_of,
+        models=models,
+        owners=owners,
+    )
+    return dict(zip(histories, scored, strict=True))
 
 
 def _labelled_verdicts(

@@ -227,6 +227,8 @@ class HubSpotHarness:
             "access_token": self.token,
             "read_timeout": 3.0,
             "lookback_seconds": 60,
+            # This emulator enforces no limits (and so states no window): nothing to pace.
+            "search_per_second": None,
         }
         if "client_secret" in overrides:  # "bad credentials" means a wrong token here
             overrides = {"access_token": overrides.pop("client_secret"), **overrides}

@@ -72,3 +72,23 @@ def test_forget_customer_removes_its_rows(engine: Engine) -> None:
     keys = ledger.forget_customer("cust-1")
     assert [(k.crm_object, k.crm_id) for k in keys] == [("Contact", "c1")]
     assert ledger.changed("sf", [update("c1", score=1.0)]) == [update("c1", score=1.0)]
+
+
+def test_ledger_record_updates_each_field_row_in_place(engine: Engine) -> None:
+    from sqlmodel import Session, select
+
+    from service.store.tables import PushLedger
+
+    ledger = PushLedgerRepository(engine)
+    ledger.record("sf", [update("c1", score=70.0, flag=False)], {"c1": "cust-1"})
+    # The same field twice in one call (the last value wins) and a second call on the same rows.
+    ledger.record("sf", [update("c1", score=71.0), update("c1", score=72.0, segment="loyal")])
+    with Session(engine) as session:
+        rows = {row.field: row for row in session.exec(select(PushLedger))}
+    assert sorted(rows) == ["flag", "score", "segment"]
+    assert rows["score"].value_hash == value_hash(72.0)
+    assert rows["flag"].value_hash == value_hash(False)
+    # The customer a row belongs to is the one it was first written for.
+    assert rows["score"].customer_id == "cust-1"
+    assert rows["segment"].customer_id is None
+    assert ledger.changed("sf", [update("c1", score=72.0, flag=False)]) == []

@@ -98,3 +98,62 @@ def test_unchanged_records_are_not_changes_and_changed_ones_are(engine: Engine) 
         ).all()
     assert links == 1401
     assert [a.payload["name"] for a in accounts if a.payload] == ["Acme Ltd"]
+
+
+def _links(engine: Engine) -> dict[tuple[str, str], CrmLink]:
+    with Session(engine) as session:
+        return {(link.crm_object, link.crm_id): link for link in session.exec(select(CrmLink))}
+
+
+def test_an_update_keeps_the_row_and_its_id_and_is_a_change_once(engine: Engine) -> None:
+    # The set-based upsert updates on conflict: same row, same id (history's pull order).
+    store = RecordStore(engine)
+    first = store.upsert("sf", [contact("C1"), note("T1", "C1"), note("T2", "C1", 5)])
+    before = _links(engine)
+    edited = note("T1", "C1").model_copy(update={"subject": "Refund?"})
+    again = store.upsert("sf", [contact("C1"), edited, note("T2", "C1", 5)])
+    assert (again.stored, again.unchanged) == (1, 2)
+    assert again.changed_customers == first.changed_customers
+    after = _links(engine)
+    assert set(after) == set(before)
+    assert {k: v.id for k, v in after.items()} == {k: v.id for k, v in before.items()}
+    assert after[("Task", "T1")].fingerprint != before[("Task", "T1")].fingerprint
+    assert after[("Task", "T1")].linked_at == before[("Task", "T1")].linked_at
+    # Our own write coming back (the same canonical record) is no change.
+    third = store.upsert("sf", [edited])
+    assert (third.stored, third.unchanged, third.changed_customers) == (0, 1, frozenset())
+
+
+def test_a_record_twice_in_one_page_is_one_row_with_the_last_values(engine: Engine) -> None:
+    # PostgreSQL refuses an upsert that touches one row twice; the batch writes each row once.
+    store = RecordStore(engine)
+    store.upsert("sf", [contact("C1")])
+    stored = store.upsert("sf", [contact("C1", "Bea"), note("T1", "C1"), contact("C1", "Cleo")])
+    assert stored.stored == 3
+    [customer_id] = stored.changed_customers
+    assert store.history([customer_id])[customer_id].customer.display_name == "Cleo"
+    assert len(_links(engine)) == 2
+    assert store.upsert("sf", [contact("C1", "Cleo"), contact("C1", "Cleo")]).unchanged == 2
+
+
+def test_a_stored_placeholder_taken_over_keeps_its_id(engine: Engine) -> None:
+    store = RecordStore(engine)
+    store.upsert("sf", [note("T1", "C1")])
+    placeholder = _links(engine)[("?", "C1")]
+    store.upsert("sf", [contact("C1", "Bea"), note("T2", "C1", 5)])
+    links = _links(engine)
+    assert ("?", "C1") not in links
+    assert links[("Contact", "C1")].id == placeholder.id
+    assert links[("Contact", "C1")].entity_id == placeholder.entity_id
+    assert links[("Task", "T2")].customer_id == placeholder.entity_id
+    assert _customers(engine) == 1
+
+
+def test_a_deleted_record_pulled_again_is_a_change(engine: Engine) -> None:
+    store = RecordStore(engine)
+    [customer_id] = store.upsert("sf", [contact("C1"), note("T1", "C1")]).changed_customers
+    assert store.mark_deleted("sf", "Task", ["T1", "T9"]) == {customer_id}
+    assert store.history([customer_id])[customer_id].interactions == []
+    back = store.upsert("sf", [note("T1", "C1")])
+    assert (back.stored, back.changed_customers) == (1, frozenset({customer_id}))
+    assert [i.id for i in store.history([customer_id])[customer_id].interactions] == ["T1"]

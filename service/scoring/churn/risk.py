@@ -101,6 +101,43 @@ def population_risk(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PurchaseRisk:
+    """One customer's row of `population_risk`, with the purchase summary it came from."""
+
+    p_quiet: float
+    expected: float
+    p_alive: float | None  # None for one-time buyers (see PopulationRisk)
+    segment: ChurnSegment
+    x: float
+    t_x: float
+    age: float
+
+
+def purchase_risks(
+    params: BgNbdParams, s: PurchaseSummary, horizon_days: float, risk_map: RiskMap | None = None
+) -> list[PurchaseRisk]:
+    """`population_risk` as one `PurchaseRisk` per customer: how a batch of customers hands
+    `churn_flag` the rows worked out for all of them in one vectorised pass."""
+    risk = population_risk(params, s, horizon_days, risk_map)
+    # As Python numbers at once (tolist gives the values float() of each element gives).
+    columns = (risk.p_quiet, risk.expected, risk.p_alive, risk.segment, s.x, s.t_x, s.age)
+    return [
+        PurchaseRisk(
+            p_quiet=quiet,
+            expected=expected,
+            p_alive=None if alive != alive else alive,  # NaN is the only value unequal to itself
+            segment=SEGMENT_CODES[segment],
+            x=x,
+            t_x=t_x,
+            age=age,
+        )
+        for quiet, expected, alive, segment, x, t_x, age in zip(
+            *(c.tolist() for c in columns), strict=True
+        )
+    ]
+
+
 def _rhythm_driver(x: float, t_x: float, age: float, unit_days: float) -> RiskDriver:
     weeks = unit_days / 7.0
     since = (age - t_x) * weeks
@@ -173,12 +210,17 @@ def churn_flag(
     interactions: Sequence[Interaction] = (),
     cases: Sequence[Case] = (),
     base_rate: float | None = None,
+    purchase_risk: PurchaseRisk | None = None,
 ) -> ChurnFlag | None:
     """Label-free churn risk of one customer; None when there is nothing to judge it by.
 
     Subscribers get the survival estimate (needs `curve`); buyers get BG/NBD (needs `params`).
     A customer no model can judge still gets a flag, without a probability, when their latest
     word is a fresh complaint (`no_estimate.complaint_only_flag`).
+
+    `purchase_risk` is this customer's BG/NBD row when a batch worked it out for many customers
+    at once (`purchase_risks` over their won purchases, `params` and `risk_map`); without it
+    the row is worked out here.
     """
     # Worked out lazily, on the paths that build a flag (a complaint-only one included).
     judge = functools.partial(
@@ -222,17 +264,17 @@ def churn_flag(
     if not won:
         return complaint_only_flag(*judge(), ChurnSegment.NO_PURCHASE, NO_PURCHASES)
     common, first = judge()
-    cols = PurchaseColumns(
-        cust=np.zeros(len(won), dtype=np.int64),
-        day=np.array([epoch_day(t.occurred_at) for t in won], dtype=np.int64),
-        amount=np.array([t.amount for t in won]),
-    )
-    s = purchase_summary(cols, 1, epoch_day(as_of), unit_days=params.unit_days)
-    risk = population_risk(params, s, horizon_days, risk_map)
-    p = float(risk.p_quiet[0])
-    segment = SEGMENT_CODES[int(risk.segment[0])]
-    alive = None if np.isnan(risk.p_alive[0]) else float(risk.p_alive[0])
-    drivers = [_rhythm_driver(float(s.x[0]), float(s.t_x[0]), float(s.age[0]), params.unit_days)]
+    if purchase_risk is None:
+        cols = PurchaseColumns(
+            cust=np.zeros(len(won), dtype=np.int64),
+            day=np.array([epoch_day(t.occurred_at) for t in won], dtype=np.int64),
+            amount=np.array([t.amount for t in won]),
+        )
+        s = purchase_summary(cols, 1, epoch_day(as_of), unit_days=params.unit_days)
+        [purchase_risk] = purchase_risks(params, s, horizon_days, risk_map)
+    r = purchase_risk
+    p = r.p_quiet
+    drivers = [_rhythm_driver(r.x, r.t_x, r.age, params.unit_days)]
     drivers.append(
         RiskDriver(
             name="no_purchase_chance",
@@ -245,9 +287,9 @@ def churn_flag(
         **common,
         probability=p,
         model=ChurnModelKind.BG_NBD,
-        segment=segment,
+        segment=r.segment,
         flagged=p >= threshold or bool(first),
-        expected_purchases=float(risk.expected[0]),
-        p_alive=alive,
+        expected_purchases=r.expected,
+        p_alive=r.p_alive,
         drivers=(*first, *drivers),
     )

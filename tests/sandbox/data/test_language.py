@@ -162,6 +162,10 @@ def test_orders_follow_each_markets_shopping_season(records: Sequence[Record]) -
     def share(code: str, month: int) -> float:
         return months[code][month] / sum(months[code].values())
 
-    assert share("CN", 11) > 1.4 / 12  # Singles' Day
+    # Singles' Day: November is generated at 1.8 against a mean month of 1.13 (1.6x), but a
+    # 1,200-customer sample's share moves by about 0.15 of a month either way (heavy buyers
+    # cluster orders; 1.49x and 1.36x in two generator versions), so the bar sits at 1.3x:
+    # still far above a flat season's 1.0x.
+    assert share("CN", 11) > 1.3 / 12
     assert share("CN", 2) < 0.8 / 12  # Spring Festival
     assert share("VN", 1) > share("VN", 2) * 1.6  # before Tết, then during it
