@@ -158,25 +158,10 @@ class JobRepository:
         for job_id in due:
             if len(claimed) >= limit:
                 break
-            with self._engine.begin() as connection:
-                result = connection.execute(
-                    update(Job)
-                    .where(col(Job.id) == job_id, col(Job.state) == JobState.QUEUED.value)
-                    .values(
-                        state=JobState.RUNNING.value,
-                        worker=worker,
-                        heartbeat_at=now,
-                        attempts=col(Job.attempts) + 1,
-                        error=None,
-                    )
-                )
-            if result.rowcount == 1:
-                job = self.get(job_id)
-                if job is not None:
-                    if job.started_at is None:
-                        self._set(job_id, started_at=now)
-                        job.started_at = now
-                    claimed.append(job)
+            # One conditional UPDATE each: of runners racing for a job, one wins.
+            job = self.claim_one(job_id, worker, now)
+            if job is not None:
+                claimed.append(job)
         return claimed
 
     def claim_one(
