@@ -331,6 +331,17 @@ class RecordStore:
                 if link.crm_object != "?"
             }
 
+    def crm_keys(self, connection: str) -> dict[str, str]:
+        """customer id -> "<CRM object>/<CRM id>" for every customer linked in `connection`: an
+        order of customers that is the same in every database holding the same CRM data (our
+        customer ids are random per database)."""
+        query = select(_LINKS.c.entity_id, _LINKS.c.crm_object, _LINKS.c.crm_id).where(
+            _LINKS.c.connection == connection,
+            _LINKS.c.entity_type == EntityType.CUSTOMER.value,
+        )
+        with self._engine.connect() as conn:
+            return {row[0]: f"{row[1]}/{row[2]}" for row in conn.execute(query)}
+
     def _payloads(
         self, connection: str, kind: EntityType, crm_ids: Iterable[str] | None
     ) -> list[_Payload]:

@@ -76,7 +76,10 @@ def _label_free(
 ) -> Fitted | None:
     """BG/NBD and its recalibration on the connection's purchases (None: nobody bought)."""
     transactions = records.transactions(connection)
-    customers = sorted({t.customer_id for t in transactions})
+    # In CRM order, not by our ids: the recalibration's held-out split is drawn by position, so
+    # two databases synced from the same CRM must list customers alike to fit alike.
+    keys = records.crm_keys(connection)
+    customers = sorted({t.customer_id for t in transactions}, key=lambda c: (keys.get(c, ""), c))
     if not customers:
         return None
     columns = columns_from_records(customers, as_of, transactions=transactions)

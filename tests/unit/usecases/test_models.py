@@ -16,13 +16,17 @@ AS_OF = datetime(2026, 6, 30, tzinfo=UTC)
 
 
 class _Store:
-    """The one RecordStore method scoring_models reads."""
+    """The RecordStore methods scoring_models reads."""
 
-    def __init__(self, transactions: list[Transaction]) -> None:
+    def __init__(self, transactions: list[Transaction], keys: dict[str, str] | None = None) -> None:
         self._transactions = transactions
+        self._keys = keys or {}
 
     def transactions(self, connection: str) -> list[Transaction]:
         return self._transactions
+
+    def crm_keys(self, connection: str) -> dict[str, str]:
+        return self._keys
 
 
 def _shop(customers: int, history_days: int, seed: int = 1) -> list[Transaction]:
@@ -72,3 +76,23 @@ def test_a_young_shop_falls_back_to_plain_bgnbd_and_says_so() -> None:
     assert models.bgnbd is not None
     assert models.risk_map is None
     assert "history too short" in models.churn_model_note
+
+
+def test_the_fit_follows_the_crm_not_the_ids_a_database_gave_its_customers() -> None:
+    # The same CRM synced into two databases: each gave the customers its own random ids.
+    tx = _shop(1200, 720)
+    crm = {f"c{c}": f"Contact/003{c:06d}" for c in range(1200)}
+    rng = np.random.default_rng(7)
+    ours = {old: f"u{n}" for n, old in enumerate(rng.permutation(sorted(crm)))}
+    moved = [t.model_copy(update={"customer_id": ours[t.customer_id]}) for t in tx]
+    one = scoring_models(_Store(tx, crm), "shop", AS_OF)  # type: ignore[arg-type]
+    two = scoring_models(
+        _Store(moved, {ours[c]: key for c, key in crm.items()}),  # type: ignore[arg-type]
+        "shop",
+        AS_OF,
+    )
+    assert one.risk_map is not None
+    assert two.risk_map is not None
+    assert one.churn_model_note == two.churn_model_note
+    assert one.threshold == two.threshold
+    assert one.risk_map == two.risk_map
