@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from service.jobs import JobQueue, JobRunner, JobSettings
 from service.jobs.broker import Sender
 from service.jobs.settings import QueueSettings
+from service.jobs.tasks import TaskPool
 from service.jobs.worker import JobWorker
 from service.store.jobs import JobRepository
 from service.store.tables import Job, JobState
@@ -55,8 +56,11 @@ def queue_settings() -> Iterator[QueueSettings]:
 
 
 @contextmanager
-def worker(engine: Engine, settings: QueueSettings) -> Iterator[JobWorker]:
-    running = JobWorker(JobQueue(JobRepository(engine), registry()), JOBS, settings)
+def worker(
+    engine: Engine, settings: QueueSettings, tasks: TaskPool | None = None
+) -> Iterator[JobWorker]:
+    """A `cem worker` serving in a thread of this process (with `tasks`: a job's tasks too)."""
+    running = JobWorker(JobQueue(JobRepository(engine), registry()), JOBS, settings, tasks=tasks)
     stop = threading.Event()
     thread = threading.Thread(target=running.serve, args=(stop,), daemon=True)
     thread.start()

@@ -5,7 +5,6 @@ once its lease runs out."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,20 +14,17 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from service.jobs import JobQueue, sync_tasks
+from service.jobs import sync_tasks
 from service.jobs.broker import declare, make_broker
 from service.jobs.settings import QueueSettings
 from service.jobs.sync_tasks import ACT, FanOutActions
 from service.jobs.tasks import RUN_TASK, TaskFailedError, TaskPool
-from service.jobs.worker import JobWorker
 from service.ports import CrmQuotaExhaustedError
 from service.scoring.customer import ScoringModels
 from service.store.job_tasks import JobTaskRepository
-from service.store.jobs import JobRepository
 from service.store.tables import JobTask, utcnow
 from service.usecases.sync import SyncReport
-from tests.queue.kinds import registry
-from tests.queue.test_queue import JOBS, ON_POSTGRES, queue_settings  # noqa: F401
+from tests.queue.test_queue import JOBS, ON_POSTGRES, queue_settings, worker  # noqa: F401
 
 LEASE = timedelta(seconds=30)
 
@@ -75,17 +71,8 @@ def test_a_task_held_by_a_dead_worker_is_taken_over_after_its_lease(engine: Engi
 @pytest.fixture
 def worker_pool(engine: Engine, queue_settings: QueueSettings) -> Iterator[TaskPool]:  # noqa: F811
     tasks = pool(engine, "worker")
-    running = JobWorker(
-        JobQueue(JobRepository(engine), registry()), JOBS, queue_settings, tasks=tasks
-    )
-    stop = threading.Event()
-    thread = threading.Thread(target=running.serve, args=(stop,), daemon=True)
-    thread.start()
-    try:
+    with worker(engine, queue_settings, tasks):
         yield tasks
-    finally:
-        stop.set()
-        thread.join(60)
 
 
 @ON_POSTGRES
