@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from more_itertools import chunked
+
 from service.domain import SentimentSignal
 from service.jobs.tasks import TaskFunction, TaskPool
 from service.ports import CrmQuotaExhaustedError, CrmWriter
@@ -22,7 +24,7 @@ from service.sentiment.language import Hint, Prior
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.sentiment.signal import TextSignal
 from service.usecases.models import trained_models
-from service.usecases.sync import Progress, SyncReport, SyncStores, act_on
+from service.usecases.sync import Progress, SyncReport, SyncStores, act_on, ignore_progress
 
 TEXTS = "texts"
 ACT = "act"
@@ -32,14 +34,6 @@ TEXT_CHUNK = 32
 # Customers per task: each batch reads histories, scores and pushes (one CRM call per 100-200).
 CUSTOMER_BATCH = 250
 MAX_REPORTED_FAILURES = 50
-
-
-def _ignore(_name: str, _count: int) -> None:
-    return None
-
-
-def _batches(items: Sequence[str], size: int) -> list[list[str]]:
-    return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
 def _hint_json(hint: Hint) -> list[Any]:
@@ -72,8 +66,8 @@ class FanOutScorer:
 
     def signals_batch(self, items: Sequence[tuple[str, Hint]]) -> list[TextSignal]:
         payloads = [
-            {"items": [[text, _hint_json(hint)] for text, hint in items[i : i + TEXT_CHUNK]]}
-            for i in range(0, len(items), TEXT_CHUNK)
+            {"items": [[text, _hint_json(hint)] for text, hint in chunk]}
+            for chunk in chunked(items, TEXT_CHUNK)
         ]
         results = self._pool.run(self._job_id, TEXTS, payloads, self._check)
         return [_signal(found) for result in results for found in result["signals"]]
@@ -96,7 +90,7 @@ class FanOutActions:
         as_of: datetime,
         models: ScoringModels,
         report: SyncReport,
-        progress: Progress = _ignore,
+        progress: Progress = ignore_progress,
     ) -> None:
         del writer, stores  # each task builds its own, in the process that runs it
         # The models go with the batches: a fit in another process could differ (a close call
@@ -107,7 +101,7 @@ class FanOutActions:
         payloads = [
             {"connection": connection, "customers": batch, "as_of": as_of.isoformat(),
              "models": fitted, "labelled": models.labelled is not None}
-            for batch in _batches(sorted(customer_ids), CUSTOMER_BATCH)
+            for batch in chunked(sorted(customer_ids), CUSTOMER_BATCH)
         ]  # fmt: skip
         spent: list[dict[str, Any]] = []
         for result in self.pool.run(self.job_id, ACT, payloads, self.check):

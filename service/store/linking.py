@@ -11,11 +11,11 @@ records of the same batch see them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
+from more_itertools import chunked
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,11 +26,6 @@ from service.store.upserts import table_of
 # CRM ids per IN (...) list, far inside SQLite's 32,766 bound parameters.
 _CHUNK = 1000
 _LINKS = table_of(CrmLink)
-
-
-def _chunks(items: Sequence[Any]) -> Iterable[list[Any]]:
-    for start in range(0, len(items), _CHUNK):
-        yield list(items[start : start + _CHUNK])
 
 
 @dataclass(eq=False, slots=True)
@@ -83,7 +78,7 @@ class LinkIndex:
         crm_ids = sorted({crm_id for _, crm_id in wanted} | customer_ids)
         # One query by CRM id alone (the (connection, crm_id) index), the object sorted out
         # here: a row-value IN over (object, id) pairs cost SQLite a plan per chunk and more.
-        for chunk in _chunks(crm_ids):
+        for chunk in chunked(crm_ids, _CHUNK):
             for row in session.connection().execute(
                 select(*_COLUMNS)
                 .where(_LINKS.c.connection == connection, _LINKS.c.crm_id.in_(chunk))

@@ -7,10 +7,11 @@ so every path that scores customers (sync, real-time events, rescoring) keeps li
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from more_itertools import chunked
 from sqlalchemy import Engine, and_, bindparam, exists, update
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, select
@@ -52,11 +53,6 @@ _LATEST = (
 _CHUNK = 500  # ids per IN (...) list: well under every database's parameter limit
 
 
-def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield list(ids[start : start + _CHUNK])
-
-
 def profile_document(score: CustomerScore) -> dict[str, Any]:
     """What `customer_profiles.profile` holds for one scoring (JSON-ready)."""
     return {
@@ -91,7 +87,7 @@ def write_latest(session: Session, scores: Sequence[CustomerScore]) -> None:
     now = utcnow()
     connection = session.connection()
     fresh: list[CustomerScore] = []
-    for ids in _chunks(sorted(by_id)):
+    for ids in chunked(sorted(by_id), _CHUNK):
         for customer_id, scored_at in connection.execute(
             select(_CUSTOMERS.c.id, _CUSTOMERS.c.scored_at).where(_CUSTOMERS.c.id.in_(ids))
         ):
@@ -233,7 +229,7 @@ class ProfileRepository:
         ids = sorted(set(customer_ids))
         found: dict[str, CustomerProfile] = {}
         with Session(self._engine) as session:
-            for chunk in _chunks(ids):
+            for chunk in chunked(ids, _CHUNK):
                 query = select(CustomerProfile).where(col(CustomerProfile.customer_id).in_(chunk))
                 found.update({p.customer_id: p for p in session.exec(query)})
         return found
@@ -254,7 +250,7 @@ class ProfileRepository:
         ids = sorted(set(customer_ids))
         rows: list[TaskLedger] = []
         with Session(self._engine) as session:
-            for chunk in _chunks(ids):
+            for chunk in chunked(ids, _CHUNK):
                 rows.extend(
                     session.exec(
                         select(TaskLedger).where(

@@ -43,7 +43,7 @@ Progress = Callable[[str, int], None]  # (counter name, increment)
 PUSH_CHUNK = 1000
 
 
-def _ignore(_name: str, _count: int) -> None:
+def ignore_progress(_name: str, _count: int) -> None:
     return None
 
 
@@ -96,7 +96,7 @@ def pull(
     stores: SyncStores,
     analyzer: SignalSource | None,
     report: SyncReport,
-    progress: Progress = _ignore,
+    progress: Progress = ignore_progress,
 ) -> None:
     """Pull every stream from its cursor; the cursor is saved after each stored batch."""
     ours = stores.tasks.crm_task_ids(connection)
@@ -182,7 +182,7 @@ def act_on(
     as_of: datetime,
     models: ScoringModels,
     report: SyncReport,
-    progress: Progress = _ignore,
+    progress: Progress = ignore_progress,
 ) -> dict[str, CustomerScore]:
     """Score the customers, keep and announce the scorings, push: shared by sync, ingestion and
     CRM events. Each history is read once and serves both scoring and the pushed fields."""
@@ -210,7 +210,7 @@ def push(
     stores: SyncStores,
     as_of: datetime,
     report: SyncReport,
-    progress: Progress = _ignore,
+    progress: Progress = ignore_progress,
 ) -> None:
     """Push changed fields and new tasks for the scored customers."""
     links = stores.records.crm_ids(connection, scores)
@@ -298,7 +298,7 @@ def sync(
     analyzer: SignalSource | None = None,
     models: ScoringModels | None = None,
     flag_policy: FlagPolicy | None = None,
-    progress: Progress = _ignore,
+    progress: Progress = ignore_progress,
     rescore: Iterable[str] = (),
     act: ActOn | None = None,
 ) -> SyncReport:
