@@ -1,5 +1,5 @@
 """The lexicon peers in the same run: VADER for English and pysenti's rule classifier (BosonNLP
-dictionary; the best Chinese lexicon in docs/sentiment-resources.md) for Chinese."""
+dictionary; the best Chinese lexicon we measured, docs/sentiment.md "Results") for Chinese."""
 
 from __future__ import annotations
 

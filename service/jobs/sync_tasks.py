@@ -1,6 +1,6 @@
-"""A sync fanned out (architecture §10): pulling stays in the job, page after page per stream in
-cursor order; each page's texts are scored in chunks on any worker (`texts` tasks), and the
-changed customers are scored and pushed in batches on any worker (`act` tasks). Both are
+"""A sync fanned out (docs/architecture.md §7): pulling stays in the job, page after page per
+stream in cursor order; each page's texts are scored in chunks on any worker (`texts` tasks), and
+the changed customers are scored and pushed in batches on any worker (`act` tasks). Both are
 idempotent on a second run: scoring a text is a pure function, and a batch's pushes go through
 the push ledger and its tasks through their idempotency keys.
 """

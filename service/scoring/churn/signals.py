@@ -2,7 +2,7 @@
 experience signal that raises the flag by itself: a fresh complaint.
 
 Without labels nobody knows how much a bad CSAT adds to churn odds, so these signals are shown
-as plain, explainable facts next to the number, as docs/churn-resources.md section 5A.5 says.
+as plain, explainable facts next to the number (docs/churn.md, "Signals beside the number").
 """
 
 from __future__ import annotations

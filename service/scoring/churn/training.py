@@ -1,7 +1,7 @@
 """Training tables for the labelled churn classifier, built from the CRM's own history.
 
 One row per (customer, snapshot date): features use only data up to the snapshot, the label
-comes from the following `horizon_days` (docs/churn-resources.md section 5B). Labels:
+comes from the following `horizon_days` (docs/churn.md, "Training tables"). Labels:
 - the CRM's own: the customer was cancelled (`cancelled_at`) within the window, or its churn
   status says churned with a date within the window (`LabelRule.CRM_STATUS`);
 - a renewal closed as lost within the window;

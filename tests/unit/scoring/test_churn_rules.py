@@ -75,7 +75,7 @@ def test_precision_threshold_hand_computed() -> None:
 
 
 def test_cost_rule_matches_the_worked_example() -> None:
-    # Value 500, save rate 25 %, contact cost 20 -> 0.16 (docs/churn-resources.md).
+    # Value 500, save rate 25 %, contact cost 20 -> 0.16 (docs/churn.md, "The cost rule").
     assert threshold_for_cost(20, 0.25, 500).threshold == pytest.approx(0.16)
     assert not threshold_for_cost(1000, 0.1, 10).met_target
 

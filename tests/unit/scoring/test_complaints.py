@@ -6,7 +6,7 @@ Real sentences come from the UCI Sentiment Labelled Sentences (Kotzias et al., K
 CC BY 4.0), test buckets of `bench.sentiment.real_sets`, all labelled negative there, read by
 the project lexicon as the service does with `backends={"*": ("lexicon",)}`. Billing, returns
 and app complaints have no clean real example in the English sets: project-written sentences
-cover them (an extra check, as the architecture says).
+cover them (an extra check, as docs/architecture.md §11 says).
 """
 
 from __future__ import annotations
