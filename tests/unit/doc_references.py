@@ -52,6 +52,10 @@ REWRITES = (
     (re.compile(r"(?:\.\./)+shared/docs/"), "docs/"),
     (re.compile(r"(?<![\w/.-])crm-api-facts(?:\.md)?(?![\w-])"), "docs/crm-api-facts.md"),
 )
+IN_DOCS_REWRITES = (
+    (re.compile(r"(?:\.\./)+shared/docs/"), ""),
+    (re.compile(r"(?<![\w/.-])crm-api-facts(?![\w.-])"), "crm-api-facts.md"),
+)
 
 
 def text_files(root: Path = ROOT) -> Iterator[Path]:
@@ -244,14 +248,17 @@ def _rewrap(lines: list[str], changed: list[bool], limit: int, source: str) -> l
     return stuck
 
 
-def fix_text(text: str, *, python: bool, limit: int) -> tuple[str, list[int]]:
+def fix_text(
+    text: str, *, python: bool, limit: int, in_docs: bool = False
+) -> tuple[str, list[int]]:
     """The text with the mechanical rewrites applied (and re-wrapped in Python sources); the
-    1-based lines that stayed too long."""
+    1-based lines that stayed too long. Inside docs/ a sibling is named without the folder."""
+    rewrites = IN_DOCS_REWRITES if in_docs else REWRITES
     lines = text.split("\n")
     changed = [False] * len(lines)
     for n, line in enumerate(lines):
         new = line
-        for pattern, replacement in REWRITES:
+        for pattern, replacement in rewrites:
             new = pattern.sub(replacement, new)
         if new != line:
             lines[n], changed[n] = new, True
@@ -261,11 +268,13 @@ def fix_text(text: str, *, python: bool, limit: int) -> tuple[str, list[int]]:
 
 def fix(root: Path = ROOT) -> list[str]:
     """Apply the mechanical rewrite to every text file; returns "file:line" still too long."""
+    root = root.resolve()
     limit = _line_length()
     left: list[str] = []
     for path in text_files(root):
         text = path.read_text(encoding="utf-8")
-        new, stuck = fix_text(text, python=path.suffix == ".py", limit=limit)
+        in_docs = path.parent == root / "docs"
+        new, stuck = fix_text(text, python=path.suffix == ".py", limit=limit, in_docs=in_docs)
         if new != text:
             path.write_text(new, encoding="utf-8")
             print(f"rewrote {path.relative_to(root)}")

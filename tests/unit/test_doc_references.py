@@ -103,3 +103,9 @@ def test_the_fix_rewrites_citations_and_rewraps_to_the_line_length() -> None:
     assert stuck == [13]
     again, _ = fix_text(fixed, python=True, limit=88)
     assert again == fixed
+
+
+def test_the_fix_names_siblings_inside_docs_without_the_folder() -> None:
+    text = "See [facts](crm-api-facts.md), crm-api-facts §2.9 and ../shared/docs/churn.md.\n"
+    fixed, _ = fix_text(text, python=False, limit=100, in_docs=True)
+    assert fixed == "See [facts](crm-api-facts.md), crm-api-facts.md §2.9 and churn.md.\n"
