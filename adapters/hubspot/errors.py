@@ -24,7 +24,8 @@ from service.ports import (
 
 # Without a Retry-After, wait as HubSpot's own SDKs do per policy (crm-api-facts §3.9).
 _POLICY_WAIT = {"TEN_SECONDLY_ROLLING": 10.0, "SECONDLY": 1.0}
-_GATEWAY = "a gateway timed out on a heavy call (crm-api-facts §3.9): retried later"
+# 502/504: HubSpot's gateways time out on heavy calls and the next try often passes (§3.9).
+_GATEWAY = "a gateway timed out on a heavy call: retried later"
 
 ERROR_TABLE = ErrorTable(
     "HubSpot",
