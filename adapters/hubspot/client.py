@@ -232,3 +232,132 @@ class HubSpotClient:
         if window is None:
             return None
         return Window(max(1, int(window.requests * self.settings.rate_share)), window.seconds)
+
+    # --- the calls the reader and writer make: HubSpot's JSON in, plain dicts out ----------
+    # Request bodies are given in HubSpot's wire shape (camelCase keys); the SDK sends a dict
+    # body as it is, so no SDK model is needed outside this module.
+
+    def search(self, object_type: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One page of CRM search (`filterGroups`, `sorts`, `properties`, `limit`, `after`)."""
+        return self.call_json(
+            lambda sdk, timeout: sdk.crm.objects.search_api.do_search_with_http_info(
+                object_type,
+                public_object_search_request=body,
+                _request_timeout=timeout,
+                _preload_content=False,
+            ),
+            search=True,
+        )
+
+    def batch_read(self, object_type: str, body: dict[str, Any]) -> dict[str, Any]:
+        """`batch/read` by id or by `idProperty` (≤ 100 inputs)."""
+        return self.call_json(
+            lambda sdk, timeout: sdk.crm.objects.batch_api.read_with_http_info(
+                object_type,
+                batch_read_input_simple_public_object_id=body,
+                _request_timeout=timeout,
+                _preload_content=False,
+            )
+        )
+
+    def associations(self, from_type: str, to_type: str, ids: list[str]) -> dict[str, Any]:
+        """The v4 associations of up to 1,000 records of `from_type` to `to_type`."""
+        body = {"inputs": [{"id": i} for i in ids]}
+        return self.call_json(
+            lambda sdk, timeout: sdk.crm.associations.v4.batch_api.get_page_with_http_info(
+                from_type,
+                to_type,
+                batch_input_public_fetch_associations_batch_request=body,
+                _request_timeout=timeout,
+                _preload_content=False,
+            )
+        )
+
+    def archived_page(self, object_type: str, after: str | None) -> dict[str, Any]:
+        """A page (100) of archived records, each with `archivedAt`."""
+        return self.call_json(
+            lambda sdk, timeout: sdk.crm.objects.basic_api.get_page_with_http_info(
+                object_type,
+                limit=100,
+                after=after,
+                archived=True,
+                _request_timeout=timeout,
+                _preload_content=False,
+            )
+        )
+
+    def owners_page(self, after: str | None) -> dict[str, Any]:
+        """A page (500) of owners through the SDK's model: snake_case keys (`first_name`)."""
+        page: dict[str, Any] = self.call(
+            lambda sdk, timeout: sdk.crm.owners.owners_api.get_page_with_http_info(
+                limit=500, after=after, _request_timeout=timeout
+            )
+        ).to_dict()
+        return page
+
+    def batch_update(self, object_type: str, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        """`batch/update` by id (≤ 100 inputs); a 207's `errors` list the refused ids."""
+        page: dict[str, Any] = self.call(
+            lambda sdk, timeout: sdk.crm.objects.batch_api.update_with_http_info(
+                object_type,
+                batch_input_simple_public_object_batch_input={"inputs": inputs},
+                _request_timeout=timeout,
+            )
+        ).to_dict()
+        return page
+
+    def batch_upsert(self, object_type: str, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        """`batch/upsert` by each input's `idProperty` (≤ 100 inputs)."""
+        page: dict[str, Any] = self.call(
+            lambda sdk, timeout: sdk.crm.objects.batch_api.upsert_with_http_info(
+                object_type,
+                batch_input_simple_public_object_batch_input_upsert={"inputs": inputs},
+                _request_timeout=timeout,
+            )
+        ).to_dict()
+        return page
+
+    def associate_default(self, from_type: str, to_type: str, links: list[dict[str, Any]]) -> None:
+        """Default (unlabelled) v4 associations, `{"from": {"id"}, "to": {"id"}}` each."""
+        self.call(
+            lambda sdk, timeout: sdk.crm.associations.v4.batch_api.create_default_with_http_info(
+                from_type,
+                to_type,
+                batch_input_public_default_association_multi_post={"inputs": links},
+                _request_timeout=timeout,
+            )
+        )
+
+    def property_groups(self, object_type: str) -> list[dict[str, Any]]:
+        """The object type's property groups."""
+        page: dict[str, Any] = self.call(
+            lambda sdk, timeout: sdk.crm.properties.groups_api.get_all_with_http_info(
+                object_type, _request_timeout=timeout
+            )
+        ).to_dict()
+        return list(page.get("results") or [])
+
+    def properties(self, object_type: str) -> list[dict[str, Any]]:
+        """The object type's properties."""
+        page: dict[str, Any] = self.call(
+            lambda sdk, timeout: sdk.crm.properties.core_api.get_all_with_http_info(
+                object_type, _request_timeout=timeout
+            )
+        ).to_dict()
+        return list(page.get("results") or [])
+
+    def create_property_group(self, object_type: str, group: dict[str, Any]) -> None:
+        """Create a property group (`name`, `label`, `displayOrder`)."""
+        self.call(
+            lambda sdk, timeout: sdk.crm.properties.groups_api.create_with_http_info(
+                object_type, property_group_create=group, _request_timeout=timeout
+            )
+        )
+
+    def create_property(self, object_type: str, prop: dict[str, Any]) -> None:
+        """Create a property (`name`, `label`, `type`, `fieldType`, `groupName`, ...)."""
+        self.call(
+            lambda sdk, timeout: sdk.crm.properties.core_api.create_with_http_info(
+                object_type, property_create=prop, _request_timeout=timeout
+            )
+        )
