@@ -134,15 +134,16 @@ async def _on_crm_error(_request: Request, exc: Exception) -> JSONResponse:
     """Every `Crm*Error` a route lets through, answered from service/api/crm_problems.py."""
     assert isinstance(exc, CrmError)
     problem = crm_problem(exc)
-    # A person must act on what cannot be retried, so its traceback (with the SDK's exception
-    # as cause) is logged; an outage or a throttle is one line. The log handler redacts secrets.
+    # A 502 (configuration, TLS) needs a person, so its traceback (the SDK's exception as its
+    # cause) is logged; an outage, a throttle or a missing record is one line. The log handler
+    # redacts secrets from both.
     log.warning(
         "CRM failure answered %d %s: %s: %s",
         problem.status,
         problem.kind,
         type(exc).__name__,
         exc,
-        exc_info=None if exc.retryable else exc,
+        exc_info=exc if problem.status == 502 else None,
     )
     wait = retry_after(exc, datetime.now(UTC))
     return problem_response(
