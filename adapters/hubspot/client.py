@@ -23,15 +23,36 @@ import orjson
 import requests
 from hubspot import HubSpot
 
-from adapters.hubspot.errors import error_body, map_error, map_status
+from adapters.errors import TRANSPORT_ERRORS, transport_error
+from adapters.hubspot.errors import error_body, map_answer
 from adapters.pacing import BURST, SEARCH, Pacer, Window, hubspot_window
 from adapters.quota import QuotaGuard, hubspot_usage
 from adapters.retry import RetryPolicy, call_with_retry
 from service.config import ConnectionSettings
-from service.ports import CrmConfigError, CrmError
+from service.ports import CrmConfigError
 
 T = TypeVar("T")
 TOKEN_PATH = "/oauth/2026-03/token"  # noqa: S105  (a path, not a secret)
+
+
+def api_exception(error: BaseException) -> BaseException | None:
+    """The SDK's `ApiException` that `error` is, or was raised while handling; else None.
+
+    Vendor quirks: hubspot-api-client generates one `ApiException` class per API module
+    (`hubspot.crm.objects.exceptions`, `hubspot.crm.owners.exceptions`, ... about 60) with no
+    common base, so it is recognised by its class's name and package. And when urllib3 fails TLS
+    the SDK raises `ApiException(status=0)` without a body, on which its own handler then
+    fails (`e.body.decode` -> AttributeError), so that AttributeError carries it as context.
+    Its siblings `ApiTypeError` / `ApiValueError` are raised before sending, on arguments we
+    built wrongly: bugs, not answers, so they are not matched.
+    """
+    for item in (error, error.__context__):
+        if item is not None and any(
+            cls.__name__ == "ApiException" and cls.__module__.startswith("hubspot.")
+            for cls in type(item).__mro__
+        ):
+            return item
+    return None
 
 
 class HubSpotClient:
@@ -96,24 +117,15 @@ class HubSpotClient:
                 timeout=self.timeout,
                 verify=str(s.ca_bundle) if s.ca_bundle else True,
             )
-        except (requests.RequestException, OSError) as error:  # OSError: no CA bundle file
-            raise map_error(error, self.name, self.base_url) from None
+        except TRANSPORT_ERRORS as error:  # OSError: no CA bundle file
+            raise transport_error(error, "HubSpot", self.base_url, self.name) from error
         body = error_body(response.content)
         if response.status_code == 200 and "access_token" in body:
             return str(body["access_token"])
-        code = str(body.get("error") or body.get("status") or "").strip()
-        reason = str(body.get("error_description") or body.get("message") or "").strip()
-        summary = f"HubSpot token refresh failed ({response.status_code} {code}: {reason})"
-        if response.status_code in (400, 401):
-            # invalid_grant / invalid_client / unauthorized_client: retrying cannot help.
-            refused = CrmConfigError(
-                f"{summary}; reconnect the portal (new REFRESH_TOKEN) or check CLIENT_ID and "
-                "CLIENT_SECRET",
-                connection=self.name,
-            )
-            refused.http_status = response.status_code
-            raise refused
-        raise map_status(response.status_code, body, summary, response.headers, self.name)
+        # invalid_grant / invalid_client are config errors (the table says why), never retried.
+        raise map_answer(
+            response.status_code, body, response.headers, self.name, prefix="token refresh failed"
+        )
 
     def sdk(self) -> HubSpot:
         with self._lock:
@@ -132,16 +144,28 @@ class HubSpotClient:
             try:
                 self.calls += 1
                 return fn(sdk, self.timeout)
-            except CrmError:
-                raise
+            except TRANSPORT_ERRORS as error:
+                raise transport_error(error, "HubSpot", self.base_url, self.name) from error
             except Exception as error:
-                mapped = map_error(error, self.name, self.base_url)
-                expired = getattr(error, "status", None) == 401
-                if expired and refreshable and not second_try:
+                api = api_exception(error)
+                status = getattr(api, "status", None)
+                if api is None or (
+                    not status and not isinstance(api.__context__, TRANSPORT_ERRORS)
+                ):
+                    raise  # neither HubSpot's answer nor the network: a bug, not an outage
+                if not status:  # status 0: no answer came (TLS), see api_exception
+                    raise transport_error(error, "HubSpot", self.base_url, self.name) from error
+                if status == 401 and refreshable and not second_try:
                     with self._lock:
                         self._sdk = None  # the OAuth token expired: refresh it, once
                     continue
-                raise mapped from None
+                headers = getattr(api, "headers", None)
+                raise map_answer(
+                    int(status),
+                    getattr(api, "body", None),
+                    dict(headers) if headers is not None else None,
+                    self.name,
+                ) from error
         raise AssertionError("unreachable: the loop returns or raises")
 
     def call(
@@ -208,3 +232,132 @@ class HubSpotClient:
         if window is None:
             return None
         return Window(max(1, int(window.requests * self.settings.rate_share)), window.seconds)
+
+    # --- the calls the reader and writer make: HubSpot's JSON in, plain dicts out ----------
+    # Request bodies are given in HubSpot's wire shape (camelCase keys); the SDK sends a dict
+    # body as it is, so no SDK model is needed outside this module.
+
+    def search(self, object_type: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One page of CRM search (`filterGroups`, `sorts`, `properties`, `limit`, `after`)."""
+        return self.call_json(
+            lambda sdk, timeout: sdk.crm.objects.search_api.do_search_with_http_info(
+                object_type,
+                public_object_search_request=body,
+                _request_timeout=timeout,
+                _preload_content=False,
+            ),
+            search=True,
+        )
+
+    def batch_read(self, object_type: str, body: dict[str, Any]) -> dict[str, Any]:
+        """`batch/read` by id or by `idProperty` (≤ 100 inputs)."""
+        return self.call_json(
+            lambda sdk, timeout: sdk.crm.objects.batch_api.read_with_http_info(
+                object_type,
+                batch_read_input_simple_public_object_id=body,
+                _request_timeout=timeout,
+                _preload_content=False,
+            )
+        )
+
+    def associations(self, from_type: str, to_type: str, ids: list[str]) -> dict[str, Any]:
+        """The v4 associations of up to 1,000 records of `from_type` to `to_type`."""
+        body = {"inputs": [{"id": i} for i in ids]}
+        return self.call_json(
+            lambda sdk, timeout: sdk.crm.associations.v4.batch_api.get_page_with_http_info(
+                from_type,
+                to_type,
+                batch_input_public_fetch_associations_batch_request=body,
+                _request_timeout=timeout,
+                _preload_content=False,
+            )
+        )
+
+    def archived_page(self, object_type: str, after: str | None) -> dict[str, Any]:
+        """A page (100) of archived records, each with `archivedAt`."""
+        return self.call_json(
+            lambda sdk, timeout: sdk.crm.objects.basic_api.get_page_with_http_info(
+                object_type,
+                limit=100,
+                after=after,
+                archived=True,
+                _request_timeout=timeout,
+                _preload_content=False,
+            )
+        )
+
+    def owners_page(self, after: str | None) -> dict[str, Any]:
+        """A page (500) of owners through the SDK's model: snake_case keys (`first_name`)."""
+        page: dict[str, Any] = self.call(
+            lambda sdk, timeout: sdk.crm.owners.owners_api.get_page_with_http_info(
+                limit=500, after=after, _request_timeout=timeout
+            )
+        ).to_dict()
+        return page
+
+    def batch_update(self, object_type: str, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        """`batch/update` by id (≤ 100 inputs); a 207's `errors` list the refused ids."""
+        page: dict[str, Any] = self.call(
+            lambda sdk, timeout: sdk.crm.objects.batch_api.update_with_http_info(
+                object_type,
+                batch_input_simple_public_object_batch_input={"inputs": inputs},
+                _request_timeout=timeout,
+            )
+        ).to_dict()
+        return page
+
+    def batch_upsert(self, object_type: str, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        """`batch/upsert` by each input's `idProperty` (≤ 100 inputs)."""
+        page: dict[str, Any] = self.call(
+            lambda sdk, timeout: sdk.crm.objects.batch_api.upsert_with_http_info(
+                object_type,
+                batch_input_simple_public_object_batch_input_upsert={"inputs": inputs},
+                _request_timeout=timeout,
+            )
+        ).to_dict()
+        return page
+
+    def associate_default(self, from_type: str, to_type: str, links: list[dict[str, Any]]) -> None:
+        """Default (unlabelled) v4 associations, `{"from": {"id"}, "to": {"id"}}` each."""
+        self.call(
+            lambda sdk, timeout: sdk.crm.associations.v4.batch_api.create_default_with_http_info(
+                from_type,
+                to_type,
+                batch_input_public_default_association_multi_post={"inputs": links},
+                _request_timeout=timeout,
+            )
+        )
+
+    def property_groups(self, object_type: str) -> list[dict[str, Any]]:
+        """The object type's property groups."""
+        page: dict[str, Any] = self.call(
+            lambda sdk, timeout: sdk.crm.properties.groups_api.get_all_with_http_info(
+                object_type, _request_timeout=timeout
+            )
+        ).to_dict()
+        return list(page.get("results") or [])
+
+    def properties(self, object_type: str) -> list[dict[str, Any]]:
+        """The object type's properties."""
+        page: dict[str, Any] = self.call(
+            lambda sdk, timeout: sdk.crm.properties.core_api.get_all_with_http_info(
+                object_type, _request_timeout=timeout
+            )
+        ).to_dict()
+        return list(page.get("results") or [])
+
+    def create_property_group(self, object_type: str, group: dict[str, Any]) -> None:
+        """Create a property group (`name`, `label`, `displayOrder`)."""
+        self.call(
+            lambda sdk, timeout: sdk.crm.properties.groups_api.create_with_http_info(
+                object_type, property_group_create=group, _request_timeout=timeout
+            )
+        )
+
+    def create_property(self, object_type: str, prop: dict[str, Any]) -> None:
+        """Create a property (`name`, `label`, `type`, `fieldType`, `groupName`, ...)."""
+        self.call(
+            lambda sdk, timeout: sdk.crm.properties.core_api.create_with_http_info(
+                object_type, property_create=prop, _request_timeout=timeout
+            )
+        )

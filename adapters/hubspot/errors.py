@@ -1,18 +1,18 @@
-"""HubSpot failures mapped onto the `Crm*Error` family (see service/ports.py).
+"""HubSpot's error table: its answers mapped onto the `Crm*Error` family (service/ports.py).
 
-hubspot-api-client raises each module's own `ApiException` subclass (401 Unauthorized, 403
-Forbidden, 404 NotFound, 5xx Service, anything else incl. 429 plain ApiException) with `status`,
-`headers` and `body` (a JSON string); transport failures surface as urllib3 exceptions.
+Error bodies carry `category` (`errorType` on some 429s) and `message` (crm-api-facts §3.10);
+rate-limit answers name their `policyName` (§3.9); the OAuth token endpoint answers RFC 6749
+bodies (`error`, `error_description`). The client (client.py, the only module that sees
+hubspot-api-client) hands `map_answer` the status, body and headers of every refused call.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
-import urllib3.exceptions
-
-from adapters.tls import tls_error
+from adapters.errors import ErrorRow, ErrorTable
 from service.ports import (
     CrmConfigError,
     CrmError,
@@ -24,6 +24,81 @@ from service.ports import (
 
 # Without a Retry-After, wait as HubSpot's own SDKs do per policy (crm-api-facts §3.9).
 _POLICY_WAIT = {"TEN_SECONDLY_ROLLING": 10.0, "SECONDLY": 1.0}
+# 502/504: HubSpot's gateways time out on heavy calls and the next try often passes (§3.9).
+_GATEWAY = "a gateway timed out on a heavy call: retried later"
+
+ERROR_TABLE = ErrorTable(
+    "HubSpot",
+    [
+        ErrorRow(
+            400,
+            None,
+            CrmConfigError,
+            "VALIDATION_ERROR for the whole call: the mapping or a property name is wrong",
+        ),
+        # The token endpoint's RFC 6749 errors: a person must reconnect; never retried.
+        ErrorRow(
+            400,
+            "invalid_grant",
+            CrmConfigError,
+            "the refresh token was revoked or the app uninstalled: reconnect the portal "
+            "(new REFRESH_TOKEN)",
+        ),
+        ErrorRow(400, "invalid_client", CrmConfigError, "check CLIENT_ID and CLIENT_SECRET"),
+        ErrorRow(
+            401,
+            "EXPIRED_AUTHENTICATION",
+            CrmConfigError,
+            "the OAuth access token expired and a refresh did not help",
+        ),
+        ErrorRow(
+            401,
+            None,
+            CrmConfigError,
+            "INVALID_AUTHENTICATION: the token is wrong or revoked, or the client is refused",
+        ),
+        ErrorRow(
+            403, None, CrmConfigError, "MISSING_SCOPES: the app lacks a scope this call needs"
+        ),
+        ErrorRow(404, None, CrmNotFoundError, "OBJECT_NOT_FOUND: no such record or object type"),
+        ErrorRow(
+            409,
+            None,
+            CrmConfigError,
+            "CONFLICT: a unique property value is already held by another record",
+        ),
+        ErrorRow(
+            423,
+            None,
+            CrmUnavailableError,
+            # Vendor quirk: HubSpot answers 423 Locked while a record is busy during heavy
+            # syncs, and it clears in about 2 s (crm-api-facts §3.9).
+            "Locked: the record is busy in a heavy sync; retried after a pause",
+        ),
+        ErrorRow(
+            429,
+            None,
+            CrmRateLimitedError,
+            "the burst (TEN_SECONDLY_ROLLING) or search (SECONDLY) limit: wait and retry",
+        ),
+        ErrorRow(
+            429,
+            "DAILY",
+            CrmQuotaExhaustedError,
+            "the portal's daily API limit is spent: stop, resume after its midnight reset",
+        ),
+        ErrorRow(502, None, CrmUnavailableError, _GATEWAY),
+        ErrorRow(504, None, CrmUnavailableError, _GATEWAY),
+        ErrorRow(
+            524,
+            None,
+            CrmUnavailableError,
+            # Vendor quirk: 524 is Cloudflare's "origin timed out" (HubSpot's API sits behind
+            # Cloudflare): the call ran too long at HubSpot, which may pass (crm-api-facts §3.9).
+            "Cloudflare's origin timeout in front of HubSpot: retried later",
+        ),
+    ],
+)
 
 
 def error_body(body: Any) -> dict[str, Any]:
@@ -39,7 +114,8 @@ def error_body(body: Any) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _retry_after(headers: Any, body: dict[str, Any]) -> float | None:
+def retry_after(headers: Mapping[str, str] | None, body: Mapping[str, Any]) -> float | None:
+    """Seconds to wait before another try: Retry-After, else the policy's usual window."""
     value = None
     if headers is not None:
         value = headers.get("Retry-After") or headers.get("retry-after")
@@ -51,49 +127,33 @@ def _retry_after(headers: Any, body: dict[str, Any]) -> float | None:
     return _POLICY_WAIT.get(str(body.get("policyName", "")))
 
 
-def map_error(error: Exception, connection: str, base_url: str = "") -> CrmError:
-    """The `CrmError` for an SDK or transport exception (a TLS failure is a config error)."""
-    status = getattr(error, "status", None)
-    if status is None:
-        tls = tls_error(error, base_url or "HubSpot", connection)
-        if tls is not None:
-            return tls
-        if isinstance(error, urllib3.exceptions.HTTPError | OSError):
-            return CrmUnavailableError(
-                f"cannot reach HubSpot ({type(error).__name__})", connection=connection
-            )
-        return CrmUnavailableError(
-            f"HubSpot call failed ({type(error).__name__})", connection=connection
-        )
-    body = error_body(getattr(error, "body", None))
-    category = str(body.get("category") or body.get("errorType") or "")
-    summary = f"HubSpot {status} {category}: {body.get('message', '')}".strip()
-    return map_status(int(status), body, summary, getattr(error, "headers", None), connection)
+def vendor_code(status: int, body: Mapping[str, Any]) -> str:
+    """The table's key for an answer: a 429's policy (DAILY is a spent quota, the others a
+    wait), else the token endpoint's `error` or the API's `category` / `errorType`."""
+    if status == 429 and body.get("policyName"):
+        return str(body["policyName"])
+    return str(body.get("error") or body.get("category") or body.get("errorType") or "")
 
 
-def map_status(
-    status: int, body: dict[str, Any], summary: str, headers: Any, connection: str
+def map_answer(
+    status: int,
+    body: Any,
+    headers: Mapping[str, str] | None,
+    connection: str,
+    *,
+    prefix: str = "",
 ) -> CrmError:
-    """The `CrmError` for an HTTP status and HubSpot error body."""
-    mapped = _by_status(status, body, summary, headers, connection)
-    mapped.http_status = status
-    return mapped
-
-
-def _by_status(
-    status: int, body: dict[str, Any], summary: str, headers: Any, connection: str
-) -> CrmError:
-    if status == 429:
-        if body.get("policyName") == "DAILY":
-            return CrmQuotaExhaustedError(summary, connection=connection)
-        return CrmRateLimitedError(
-            summary, retry_after=_retry_after(headers, body), connection=connection
-        )
-    if status in (401, 403):
-        return CrmConfigError(summary, connection=connection)
-    if status == 404:
-        return CrmNotFoundError(summary, connection=connection)
-    if status in (423, 502, 503, 504, 524) or status >= 500:
-        return CrmUnavailableError(summary, connection=connection)
-    # 400 VALIDATION_ERROR and friends for a whole call: our request (mapping) is wrong.
-    return CrmConfigError(summary, connection=connection)
+    """The `CrmError` for a refused call: its status, body (raw or parsed) and headers;
+    `prefix` says which step failed ("token refresh failed")."""
+    parsed = error_body(body)
+    code = vendor_code(status, parsed)
+    message = str(parsed.get("error_description") or parsed.get("message") or "").strip()
+    what = f"HubSpot {prefix}".strip()
+    summary = f"{what} {status} {code}: {message}".strip().rstrip(":")
+    return ERROR_TABLE.classify(
+        status,
+        code,
+        summary,
+        connection=connection,
+        retry_after=retry_after(headers, parsed),
+    )

@@ -10,7 +10,7 @@ covers out-of-order indexing. Reads after our own writes go by id (`batch/read`)
 
 Associations give interactions, deals, tickets and survey answers their customer (v4 batch
 read, one call per page); contacts carry their company in `associatedcompanyid`. Deletes:
-archived records since the cursor. Pages are read as HubSpot's JSON (`client.call_json`), not
+archived records since the cursor. Pages are read as HubSpot's JSON (the client's `call_json`), not
 through the SDK's models, so their keys are HubSpot's camelCase ones (`toObjectId`,
 `archivedAt`).
 """
@@ -21,15 +21,6 @@ import logging
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from hubspot import HubSpot
-from hubspot.crm.associations.v4 import BatchInputPublicFetchAssociationsBatchRequest
-from hubspot.crm.objects import (
-    BatchReadInputSimplePublicObjectId,
-    Filter,
-    FilterGroup,
-    PublicObjectSearchRequest,
-)
 
 from adapters.hubspot.client import HubSpotClient
 from adapters.mapping import Mapping, MappingSet, coerce
@@ -73,31 +64,18 @@ class HubSpotReader:
     def _search(self, mapping: Mapping, since: datetime | None, after: int) -> dict[str, Any]:
         stamp = mapping.modified_field or "hs_lastmodifieddate"
         filters = (
-            [
-                FilterGroup(
-                    filters=[Filter(property_name=stamp, operator="GTE", value=_epoch_ms(since))]
-                )
-            ]
+            [{"filters": [{"propertyName": stamp, "operator": "GTE", "value": _epoch_ms(since)}]}]
             if since
             else []
         )
-        request = PublicObjectSearchRequest(
-            filter_groups=filters,
-            sorts=[{"propertyName": stamp, "direction": "ASCENDING"}],
-            properties=mapping.crm_fields(),
-            limit=PAGE,
-            after=str(after),
-        )
-
-        def call(sdk: HubSpot, timeout: tuple[float, float]) -> Any:
-            return sdk.crm.objects.search_api.do_search_with_http_info(
-                mapping.object,
-                public_object_search_request=request,
-                _request_timeout=timeout,
-                _preload_content=False,
-            )
-
-        return self.client.call_json(call, search=True)
+        request = {
+            "filterGroups": filters,
+            "sorts": [{"propertyName": stamp, "direction": "ASCENDING"}],
+            "properties": mapping.crm_fields(),
+            "limit": PAGE,
+            "after": str(after),
+        }
+        return self.client.search(mapping.object, request)
 
     def pull(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch[DomainModel]]:
         mapping = self._mappings[stream.name]
@@ -147,13 +125,7 @@ class HubSpotReader:
         attributes (`first_name`), and a few hundred rows cost nothing worth a second spelling."""
         after: str | None = None
         while True:
-
-            def call(sdk: HubSpot, timeout: tuple[float, float], a: str | None = after) -> Any:
-                return sdk.crm.owners.owners_api.get_page_with_http_info(
-                    limit=500, after=a, _request_timeout=timeout
-                )
-
-            page: dict[str, Any] = self.client.call(call).to_dict()
+            page = self.client.owners_page(after)
             rows = list(page.get("results") or [])
             records, rejected = [], []
             for row in rows:
@@ -182,20 +154,11 @@ class HubSpotReader:
         wanted = sorted({i for items in items_of.values() for i in items})
         amounts: dict[str, float] = {}
         for start in range(0, len(wanted), 100):
-            read = BatchReadInputSimplePublicObjectId(
-                properties=["amount", "price", "quantity"],
-                inputs=[{"id": i} for i in wanted[start : start + 100]],
-            )
-
-            def items(sdk: HubSpot, timeout: tuple[float, float], r: Any = read) -> Any:
-                return sdk.crm.objects.batch_api.read_with_http_info(
-                    "line_items",
-                    batch_read_input_simple_public_object_id=r,
-                    _request_timeout=timeout,
-                    _preload_content=False,
-                )
-
-            for row in self.client.call_json(items).get("results") or []:
+            read = {
+                "properties": ["amount", "price", "quantity"],
+                "inputs": [{"id": i} for i in wanted[start : start + 100]],
+            }
+            for row in self.client.batch_read("line_items", read).get("results") or []:
                 props = row.get("properties") or {}
                 amount = coerce(props.get("amount"), "number")
                 if amount is None:
@@ -245,20 +208,7 @@ class HubSpotReader:
         """id -> the ids of its associated `to_type` records (v4 batch read, 1,000 ids a call)."""
         found: dict[str, list[str]] = {}
         for start in range(0, len(ids), 1000):
-            request = BatchInputPublicFetchAssociationsBatchRequest(
-                inputs=[{"id": i} for i in ids[start : start + 1000]]
-            )
-
-            def call(sdk: HubSpot, timeout: tuple[float, float], r: Any = request) -> Any:
-                return sdk.crm.associations.v4.batch_api.get_page_with_http_info(
-                    from_type,
-                    to_type,
-                    batch_input_public_fetch_associations_batch_request=r,
-                    _request_timeout=timeout,
-                    _preload_content=False,
-                )
-
-            page = self.client.call_json(call)
+            page = self.client.associations(from_type, to_type, ids[start : start + 1000])
             for result in page.get("results") or []:
                 origin = result.get("from") or {}
                 targets = [str(t["toObjectId"]) for t in result.get("to") or []]
@@ -278,18 +228,7 @@ class HubSpotReader:
         gone: list[str] = []
         after: str | None = None
         while True:
-
-            def call(sdk: HubSpot, timeout: tuple[float, float], a: str | None = after) -> Any:
-                return sdk.crm.objects.basic_api.get_page_with_http_info(
-                    mapping.object,
-                    limit=100,
-                    after=a,
-                    archived=True,
-                    _request_timeout=timeout,
-                    _preload_content=False,
-                )
-
-            page = self.client.call_json(call)
+            page = self.client.archived_page(mapping.object, after)
             for row in page.get("results") or []:
                 when = row.get("archivedAt")
                 if when is not None and coerce(when, "datetime") >= since:
@@ -302,19 +241,10 @@ class HubSpotReader:
         mapping = self._mappings[stream.name]
         found: list[DomainModel] = []
         for start in range(0, len(crm_ids), 100):
-            request = BatchReadInputSimplePublicObjectId(
-                properties=mapping.crm_fields(),
-                inputs=[{"id": i} for i in crm_ids[start : start + 100]],
-            )
-
-            def call(sdk: HubSpot, timeout: tuple[float, float], r: Any = request) -> Any:
-                return sdk.crm.objects.batch_api.read_with_http_info(
-                    mapping.object,
-                    batch_read_input_simple_public_object_id=r,
-                    _request_timeout=timeout,
-                    _preload_content=False,
-                )
-
-            page = self.client.call_json(call)
+            request = {
+                "properties": mapping.crm_fields(),
+                "inputs": [{"id": i} for i in crm_ids[start : start + 100]],
+            }
+            page = self.client.batch_read(mapping.object, request)
             found.extend(self._build(mapping, list(page.get("results") or []))[0])
         return found

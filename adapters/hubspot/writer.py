@@ -15,15 +15,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from hubspot import HubSpot
-from hubspot.crm.associations.v4 import BatchInputPublicDefaultAssociationMultiPost
-from hubspot.crm.objects import (
-    BatchInputSimplePublicObjectBatchInput,
-    BatchInputSimplePublicObjectBatchInputUpsert,
-    BatchReadInputSimplePublicObjectId,
-)
-from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
-
 from adapters.hubspot.client import HubSpotClient
 from adapters.mapping import FieldMap, MappingSet
 from adapters.pushing import PushMappings
@@ -57,7 +48,7 @@ def _wire(value: Any) -> str:
     return str(value)
 
 
-def _property(field: FieldMap, group: str) -> PropertyCreate:
+def _property(field: FieldMap, group: str) -> dict[str, Any]:
     kinds = {
         "number": ("number", "number"),
         "integer": ("number", "number"),
@@ -68,13 +59,25 @@ def _property(field: FieldMap, group: str) -> PropertyCreate:
         "text": ("string", "textarea"),
     }
     kind, field_type = kinds.get(field.type, ("string", "text"))
-    return PropertyCreate(
-        name=field.crm,
-        label=field.label or field.crm.replace("_", " "),
-        type=kind,
-        field_type=field_type,
-        group_name=group,
-    )
+    return {
+        "name": field.crm,
+        "label": field.label or field.crm.replace("_", " "),
+        "type": kind,
+        "fieldType": field_type,
+        "groupName": group,
+    }
+
+
+def _unique_text(name: str, label: str) -> dict[str, Any]:
+    """A text property whose values are unique in the portal (our keys)."""
+    return {
+        "name": name,
+        "label": label,
+        "type": "string",
+        "fieldType": "text",
+        "groupName": GROUP,
+        "hasUniqueValue": True,
+    }
 
 
 def _refused(page: dict[str, Any], connection: str, keys: dict[str, str]) -> list[CrmRejectedError]:
@@ -109,16 +112,7 @@ class HubSpotWriter:
         self, crm_object: str, inputs: list[dict[str, Any]], keys: dict[str, str]
     ) -> tuple[list[str], list[CrmRejectedError]]:
         """One `batch/update` call (≤ 100 inputs): our keys written, and the refusals."""
-        body = BatchInputSimplePublicObjectBatchInput(inputs=inputs)
-
-        def call(sdk: HubSpot, timeout: tuple[float, float]) -> Any:
-            return sdk.crm.objects.batch_api.update_with_http_info(
-                crm_object,
-                batch_input_simple_public_object_batch_input=body,
-                _request_timeout=timeout,
-            )
-
-        page: dict[str, Any] = self.client.call(call).to_dict()
+        page = self.client.batch_update(crm_object, inputs)
         refused = _refused(page, self.connection, keys)
         bad = {r.record_id for r in refused}
         return [k for k in keys.values() if k not in bad], refused
@@ -190,18 +184,7 @@ class HubSpotWriter:
         calls = 0
         for start in range(0, len(tasks), BATCH):
             chunk = list(tasks[start : start + BATCH])
-            body = BatchInputSimplePublicObjectBatchInputUpsert(
-                inputs=[self._task_input(t) for t in chunk]
-            )
-
-            def call(sdk: HubSpot, timeout: tuple[float, float], b: Any = body) -> Any:
-                return sdk.crm.objects.batch_api.upsert_with_http_info(
-                    "tasks",
-                    batch_input_simple_public_object_batch_input_upsert=b,
-                    _request_timeout=timeout,
-                )
-
-            page: dict[str, Any] = self.client.call(call).to_dict()
+            page = self.client.batch_upsert("tasks", [self._task_input(t) for t in chunk])
             calls += 1
             ids = {
                 str((r.get("properties") or {}).get(TASK_KEY)): str(r["id"])
@@ -214,17 +197,7 @@ class HubSpotWriter:
                 if t.idempotency_key in ids
             ]
             if links:
-                assoc = BatchInputPublicDefaultAssociationMultiPost(inputs=links)
-
-                def link(sdk: HubSpot, timeout: tuple[float, float], a: Any = assoc) -> Any:
-                    return sdk.crm.associations.v4.batch_api.create_default_with_http_info(
-                        "tasks",
-                        "contacts",
-                        batch_input_public_default_association_multi_post=a,
-                        _request_timeout=timeout,
-                    )
-
-                self.client.call(link)
+                self.client.associate_default("tasks", "contacts", links)
                 calls += 1
             for t in chunk:
                 if t.idempotency_key in ids:
@@ -239,16 +212,12 @@ class HubSpotWriter:
         calls = 0
         for start in range(0, len(idempotency_keys), BATCH):
             chunk = list(idempotency_keys[start : start + BATCH])
-            read = BatchReadInputSimplePublicObjectId(
-                properties=[TASK_KEY], id_property=TASK_KEY, inputs=[{"id": k} for k in chunk]
-            )
-
-            def find(sdk: HubSpot, timeout: tuple[float, float], r: Any = read) -> Any:
-                return sdk.crm.objects.batch_api.read_with_http_info(
-                    "tasks", batch_read_input_simple_public_object_id=r, _request_timeout=timeout
-                )
-
-            page: dict[str, Any] = self.client.call(find).to_dict()
+            read = {
+                "properties": [TASK_KEY],
+                "idProperty": TASK_KEY,
+                "inputs": [{"id": k} for k in chunk],
+            }
+            page = self.client.batch_read("tasks", read)
             calls += 1
             # A key with no task (deleted by hand) has nothing left to close.
             ids = {
@@ -257,108 +226,46 @@ class HubSpotWriter:
             }
             if not ids:
                 continue
-            body = BatchInputSimplePublicObjectBatchInput(
-                inputs=[
-                    {"id": i, "properties": {"hs_task_status": "COMPLETED"}} for i in ids.values()
-                ]
+            self.client.batch_update(
+                "tasks",
+                [{"id": i, "properties": {"hs_task_status": "COMPLETED"}} for i in ids.values()],
             )
-
-            def close(sdk: HubSpot, timeout: tuple[float, float], b: Any = body) -> Any:
-                return sdk.crm.objects.batch_api.update_with_http_info(
-                    "tasks",
-                    batch_input_simple_public_object_batch_input=b,
-                    _request_timeout=timeout,
-                )
-
-            self.client.call(close)
             calls += 1
             written.extend(k for k in chunk if k in ids)
         return WriteReport(written=tuple(written), calls=calls)
 
     # --- provisioning ------------------------------------------------------------------
 
-    def _wanted(self) -> dict[str, list[PropertyCreate]]:
-        wanted: dict[str, list[PropertyCreate]] = {}
+    def _wanted(self) -> dict[str, list[dict[str, Any]]]:
+        wanted: dict[str, list[dict[str, Any]]] = {}
         for mapping in self._push:
             props = [_property(f, GROUP) for f in mapping.fields]
             if mapping.external_id_field:
-                props.append(
-                    PropertyCreate(
-                        name=mapping.external_id_field,
-                        label="CEM external id",
-                        type="string",
-                        field_type="text",
-                        group_name=GROUP,
-                        has_unique_value=True,
-                    )
-                )
+                props.append(_unique_text(mapping.external_id_field, "CEM external id"))
             wanted[mapping.object] = props
-        wanted.setdefault("tasks", []).append(
-            PropertyCreate(
-                name=TASK_KEY,
-                label="CEM task key",
-                type="string",
-                field_type="text",
-                group_name=GROUP,
-                has_unique_value=True,
-            )
-        )
+        wanted.setdefault("tasks", []).append(_unique_text(TASK_KEY, "CEM task key"))
         return wanted
 
     def provision(self, *, dry_run: bool) -> ProvisionReport:
         existing: list[str] = []
         created: list[str] = []
         for object_type, props in self._wanted().items():
-
-            def groups(sdk: HubSpot, timeout: tuple[float, float], o: str = object_type) -> Any:
-                return sdk.crm.properties.groups_api.get_all_with_http_info(
-                    o, _request_timeout=timeout
-                )
-
-            def current(sdk: HubSpot, timeout: tuple[float, float], o: str = object_type) -> Any:
-                return sdk.crm.properties.core_api.get_all_with_http_info(
-                    o, _request_timeout=timeout
-                )
-
-            have_groups = {
-                g["name"] for g in self.client.call(groups).to_dict().get("results") or []
-            }
-            have = {p["name"] for p in self.client.call(current).to_dict().get("results") or []}
+            have_groups = {g["name"] for g in self.client.property_groups(object_type)}
+            have = {p["name"] for p in self.client.properties(object_type)}
             if GROUP in have_groups:
                 existing.append(f"{object_type}.group:{GROUP}")
             else:
                 created.append(f"{object_type}.group:{GROUP}")
                 if not dry_run:
-                    group = PropertyGroupCreate(name=GROUP, label="cem-bridge", display_order=-1)
-
-                    def make_group(
-                        sdk: HubSpot,
-                        timeout: tuple[float, float],
-                        o: str = object_type,
-                        g: Any = group,
-                    ) -> Any:
-                        return sdk.crm.properties.groups_api.create_with_http_info(
-                            o, property_group_create=g, _request_timeout=timeout
-                        )
-
-                    self.client.call(make_group)
+                    self.client.create_property_group(
+                        object_type, {"name": GROUP, "label": "cem-bridge", "displayOrder": -1}
+                    )
             for prop in props:
-                name = f"{object_type}.{prop.name}"
-                if prop.name in have:
+                name = f"{object_type}.{prop['name']}"
+                if prop["name"] in have:
                     existing.append(name)
                     continue
                 created.append(name)
                 if not dry_run:
-
-                    def make(
-                        sdk: HubSpot,
-                        timeout: tuple[float, float],
-                        o: str = object_type,
-                        p: Any = prop,
-                    ) -> Any:
-                        return sdk.crm.properties.core_api.create_with_http_info(
-                            o, property_create=p, _request_timeout=timeout
-                        )
-
-                    self.client.call(make)
+                    self.client.create_property(object_type, prop)
         return ProvisionReport(existing=tuple(existing), created=tuple(created), dry_run=dry_run)

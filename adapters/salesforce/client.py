@@ -20,13 +20,14 @@ from typing import Any, TypeVar
 import requests
 from requests.adapters import HTTPAdapter
 from simple_salesforce.api import Salesforce
-from simple_salesforce.exceptions import SalesforceExpiredSession
+from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
+from adapters.errors import TRANSPORT_ERRORS, transport_error
 from adapters.quota import QuotaGuard, Usage
 from adapters.retry import RetryPolicy, call_with_retry
-from adapters.salesforce.errors import first_error, map_error, map_status
+from adapters.salesforce.errors import map_answer
 from service.config import ConnectionSettings
-from service.ports import CrmConfigError, CrmError
+from service.ports import CrmConfigError
 
 API_VERSION = "59.0"
 T = TypeVar("T")
@@ -142,20 +143,16 @@ class SalesforceClient:
             response = self.session.post(
                 f"{self.base_url}/services/oauth2/token", data=self._token_request()
             )
-        except (requests.RequestException, OSError) as error:  # OSError: no CA bundle file
-            raise map_error(error, self.name, self.base_url) from None
+        except TRANSPORT_ERRORS as error:  # OSError: no CA bundle file
+            raise transport_error(error, "Salesforce", self.base_url, self.name) from error
         try:
             body = response.json() if response.content else {}
         except ValueError:
             body = {}
         if response.status_code == 200 and "access_token" in body:
             return _Login(str(body.get("instance_url") or self.base_url), str(body["access_token"]))
-        code, message = first_error(body)
-        summary = f"Salesforce login failed ({response.status_code} {code}: {message})".strip()
-        if response.status_code in (400, 401) or code.startswith("invalid_"):
-            # invalid_grant / invalid_client: the credentials are wrong; retrying cannot help.
-            raise CrmConfigError(summary, connection=self.name)
-        raise map_status(response.status_code, code, summary, self.name)
+        # invalid_grant / invalid_client are config errors (the table says why), never retried.
+        raise map_answer(response.status_code, body, self.name, prefix="login failed")
 
     def _connect(self) -> Salesforce:
         with self._lock:
@@ -183,17 +180,15 @@ class SalesforceClient:
             try:
                 self.calls += 1
                 return fn(sdk)
-            except SalesforceExpiredSession:
+            except SalesforceExpiredSession as error:
                 if static_token or second_try:
-                    raise CrmConfigError(
-                        "Salesforce rejected the session (INVALID_SESSION_ID)", connection=self.name
-                    ) from None
+                    raise map_answer(error.status, error.content, self.name) from error
                 with self._lock:
                     self._sdk = None  # the session expired: log in again, once
-            except CrmError:
-                raise
-            except Exception as error:
-                raise map_error(error, self.name, self.base_url) from None
+            except SalesforceError as error:
+                raise map_answer(error.status, error.content, self.name) from error
+            except TRANSPORT_ERRORS as error:
+                raise transport_error(error, "Salesforce", self.base_url, self.name) from error
             finally:
                 self._observe(sdk)
         raise AssertionError("unreachable: the loop returns or raises")

@@ -1,18 +1,16 @@
-"""Salesforce failures mapped onto the `Crm*Error` family (see service/ports.py).
+"""Salesforce's error table: its answers mapped onto the `Crm*Error` family (service/ports.py).
 
-simple-salesforce raises by status code (300 MoreThanOneRecord, 400 MalformedRequest, 401
-ExpiredSession, 403 RefusedRequest, 404 ResourceNotFound, else GeneralError) with the parsed JSON
-error array in `.content`; requests raises its own errors for timeouts and dropped connections.
+Error bodies are a JSON array of `{"message", "errorCode", "fields"}` (crm-api-facts §2.9); the
+token endpoint answers RFC 6749 bodies (`error`, `error_description`, §2.1). The client
+(client.py, the only module that sees simple-salesforce) hands `map_answer` the status and the
+parsed body of every refused call; the table below decides what it is.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import requests
-from simple_salesforce.exceptions import SalesforceError
-
-from adapters.tls import tls_error
+from adapters.errors import ErrorRow, ErrorTable
 from service.ports import (
     CrmConfigError,
     CrmError,
@@ -25,9 +23,110 @@ from service.ports import (
 # Per-record status codes worth another try: the row was locked by a concurrent transaction.
 TRANSIENT_RECORD_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
 
+# Vendor quirk: both flavours of REQUEST_LIMIT_EXCEEDED are 403 with the same errorCode, told
+# apart only by the limit named in the message (crm-api-facts §2.9). `vendor_code` appends the
+# concurrency limit's name so the table can key on it.
+CONCURRENT_LIMIT = "ConcurrentPerOrgLongTxn"
+_LIMIT_EXCEEDED = "REQUEST_LIMIT_EXCEEDED"
+
+ERROR_TABLE = ErrorTable(
+    "Salesforce",
+    [
+        ErrorRow(
+            300,
+            None,
+            CrmConfigError,
+            "an external id matched more than one record: the external-id field is not unique",
+        ),
+        *(
+            # Vendor quirk: a whole call can fail with a per-record code (a row lock held by
+            # another transaction, a busy server); another try usually gets through.
+            ErrorRow(400, code, CrmUnavailableError, f"{code}: transient on Salesforce's side")
+            for code in sorted(TRANSIENT_RECORD_CODES)
+        ),
+        ErrorRow(
+            400,
+            None,
+            CrmConfigError,
+            "a malformed query or an unknown field: the mapping does not fit this org",
+        ),
+        # The token endpoint's RFC 6749 errors (crm-api-facts §2.1): the credentials are wrong.
+        ErrorRow(
+            400,
+            "invalid_grant",
+            CrmConfigError,
+            "the refresh token, password or authorization was refused: reconnect the org",
+        ),
+        ErrorRow(400, "invalid_client", CrmConfigError, "check CLIENT_ID and CLIENT_SECRET"),
+        ErrorRow(400, "invalid_client_id", CrmConfigError, "the org does not know CLIENT_ID"),
+        ErrorRow(
+            400,
+            "unsupported_grant_type",
+            CrmConfigError,
+            "the connected app does not allow this login flow",
+        ),
+        ErrorRow(
+            401,
+            "INVALID_SESSION_ID",
+            CrmConfigError,
+            "the session expired or was revoked and a new login did not help (or a static "
+            "ACCESS_TOKEN cannot log in again): check the credentials",
+        ),
+        ErrorRow(401, None, CrmConfigError, "Salesforce refused the credentials"),
+        ErrorRow(
+            403,
+            _LIMIT_EXCEEDED,
+            CrmQuotaExhaustedError,
+            "the org's daily API allocation is spent (TotalRequests): stop, resume after reset",
+        ),
+        ErrorRow(
+            403,
+            f"{_LIMIT_EXCEEDED} {CONCURRENT_LIMIT}",
+            CrmRateLimitedError,
+            "too many concurrent long requests in the org: wait and retry",
+        ),
+        ErrorRow(
+            403, None, CrmConfigError, "the integration user lacks a permission for this call"
+        ),
+        ErrorRow(
+            404,
+            None,
+            CrmNotFoundError,
+            "the record does not exist or the integration user cannot see it",
+        ),
+        ErrorRow(
+            420,
+            None,
+            CrmUnavailableError,
+            # Vendor quirk: Salesforce's edge answers 420 with an HTML page (crm-api-facts
+            # §2.9), a throttle in front of the org rather than a verdict on our request.
+            "Salesforce's edge turned the call away: retried later",
+        ),
+        ErrorRow(
+            429,
+            None,
+            CrmRateLimitedError,
+            # Salesforce itself sends no 429 (crm-api-facts §2.9); a proxy in front of it may.
+            "throttled on the way to Salesforce: wait and retry",
+        ),
+        ErrorRow(
+            500,
+            None,
+            CrmUnavailableError,
+            "UNKNOWN_EXCEPTION on Salesforce's side: retried later",
+        ),
+        ErrorRow(
+            503,
+            None,
+            CrmUnavailableError,
+            "Salesforce is unavailable or in maintenance: retried later",
+        ),
+    ],
+)
+
 
 def first_error(content: Any) -> tuple[str, str]:
-    """(errorCode, message) of the first error in a Salesforce error body."""
+    """(errorCode, message) of the first error in a Salesforce error body (REST or OAuth)."""
     if isinstance(content, list) and content and isinstance(content[0], dict):
         item = content[0]
         return str(item.get("errorCode") or item.get("statusCode") or ""), str(
@@ -38,50 +137,17 @@ def first_error(content: Any) -> tuple[str, str]:
     return "", ""
 
 
-def map_error(error: Exception, connection: str, base_url: str = "") -> CrmError:
-    """The `CrmError` for an SDK or transport exception (a TLS failure is a config error)."""
-    tls = tls_error(error, base_url or "Salesforce", connection)
-    if tls is not None:
-        return tls
-    if isinstance(error, requests.Timeout):
-        return CrmUnavailableError("Salesforce did not answer in time", connection=connection)
-    if isinstance(error, requests.ConnectionError):
-        return CrmUnavailableError(
-            "cannot reach Salesforce (connection failed)", connection=connection
-        )
-    if not isinstance(error, SalesforceError):
-        return CrmUnavailableError(
-            f"Salesforce call failed ({type(error).__name__})", connection=connection
-        )
-    code, message = first_error(error.content)
-    summary = f"Salesforce {error.status} {code}: {message}".strip()
-    return map_status(int(error.status), code, summary, connection)
+def vendor_code(code: str, message: str) -> str:
+    """The table's key for an errorCode: itself, or REQUEST_LIMIT_EXCEEDED with the limit."""
+    if code == _LIMIT_EXCEEDED and CONCURRENT_LIMIT in message:
+        return f"{code} {CONCURRENT_LIMIT}"
+    return code
 
 
-def map_status(status: int, code: str, summary: str, connection: str) -> CrmError:
-    """The `CrmError` for an HTTP status and Salesforce error code."""
-    mapped = _by_status(status, code, summary, connection)
-    mapped.http_status = status
-    return mapped
-
-
-def _by_status(status: int, code: str, summary: str, connection: str) -> CrmError:
-    message = summary
-    if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
-        # Two flavours share the code (crm-api-facts §2.9): the daily allocation is gone
-        # (stop the run) or too many concurrent long requests (wait and retry).
-        if "ConcurrentPerOrgLongTxn" in message:
-            return CrmRateLimitedError(summary, retry_after=None, connection=connection)
-        return CrmQuotaExhaustedError(summary, connection=connection)
-    if status in (401, 403):
-        return CrmConfigError(summary, connection=connection)
-    if status == 404:
-        return CrmNotFoundError(summary, connection=connection)
-    if status in (400, 300):
-        if code in TRANSIENT_RECORD_CODES:
-            return CrmUnavailableError(summary, connection=connection)
-        # A malformed query or unknown field is our configuration (mapping) being wrong.
-        return CrmConfigError(summary, connection=connection)
-    if status == 429:
-        return CrmRateLimitedError(summary, retry_after=None, connection=connection)
-    return CrmUnavailableError(summary, connection=connection)
+def map_answer(status: int, content: Any, connection: str, *, prefix: str = "") -> CrmError:
+    """The `CrmError` for a refused call: its status and (parsed) error body; `prefix` says
+    which step failed ("login failed")."""
+    code, message = first_error(content)
+    what = f"Salesforce {prefix}".strip()
+    summary = f"{what} {status} {code}: {message}".strip().rstrip(":")
+    return ERROR_TABLE.classify(status, vendor_code(code, message), summary, connection=connection)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -16,7 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.api.crm_problems import crm_problem, retry_after
 from service.logs import request_id_var
+from service.ports import CrmError
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "urn:cem:problem:"
@@ -127,6 +130,30 @@ async def _on_validation(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_crm_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Every `Crm*Error` a route lets through, answered from service/api/crm_problems.py."""
+    assert isinstance(exc, CrmError)
+    problem = crm_problem(exc)
+    # A 502 (configuration, TLS) needs a person, so its traceback (the SDK's exception as its
+    # cause) is logged; an outage, a throttle or a missing record is one line. The log handler
+    # redacts secrets from both.
+    log.warning(
+        "CRM failure answered %d %s: %s: %s",
+        problem.status,
+        problem.kind,
+        type(exc).__name__,
+        exc,
+        exc_info=exc if problem.status == 502 else None,
+    )
+    wait = retry_after(exc, datetime.now(UTC))
+    return problem_response(
+        problem.status,
+        f"{problem.lead}: {exc}",
+        kind=problem.kind,
+        headers={"Retry-After": wait} if wait else None,
+    )
+
+
 async def _on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error", exc_info=exc)
     return problem_response(500, INTERNAL_ERROR_DETAIL)
@@ -136,6 +163,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(CrmError, _on_crm_error)
     app.add_exception_handler(Exception, _on_unexpected)
     _document_problems(app)
 

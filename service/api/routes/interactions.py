@@ -11,11 +11,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
+from service.api.crm_problems import CRM_RESPONSES
 from service.api.deps import WriteKey
 from service.api.problems import ProblemError
 from service.domain import Channel, Direction, Interaction
 from service.domain.limits import EventTime, not_in_future
-from service.ports import CrmError
 from service.scoring.customer import ScoringModels
 from service.usecases.ingest import CustomerErasedError, UnknownCustomerError, ingest_interaction
 from service.usecases.models import scoring_models
@@ -97,7 +97,8 @@ def _ingest(request: Request, body: InteractionIn) -> InteractionOut:
         language=body.language,
     )
     try:
-        # Inside the try: a connection that cannot be built is a CrmConfigError, not a 500.
+        # A CRM failure (a connection that cannot be built included) is answered by the
+        # CrmError handler (service/api/crm_problems.py), not here.
         connection = request.app.state.build_connection(body.connection)
         result = ingest_interaction(
             body.connection,
@@ -109,8 +110,6 @@ def _ingest(request: Request, body: InteractionIn) -> InteractionOut:
             analyzer=request.app.state.analyzer_factory(),
             models=purchase_models(request, body.connection, stores.records),
         )
-    except CrmError as error:
-        raise ProblemError(502, f"the CRM refused or failed: {error}", kind="crm-error") from None
     except UnknownCustomerError:
         # 404 rather than 422: the body is well-formed; what it names does not exist, as with an
         # unknown connection (the same answer, told apart by `kind`).
@@ -148,7 +147,7 @@ def _ingest(request: Request, body: InteractionIn) -> InteractionOut:
     responses={
         404: {"description": "No connection of that name, or no such customer in it"},
         410: {"description": "The customer was erased on request; nothing is stored"},
-        502: {"description": "The CRM refused or failed"},
+        **CRM_RESPONSES,
     },
     description=(
         "A chat, e-mail, call note, review or social message for a customer of a CRM "
