@@ -1,8 +1,8 @@
 """Pacing: keep our calls inside a CRM's short-window rate limits, across every worker.
 
-HubSpot counts a portal's requests in a rolling window whose size it states in every answer
-(`X-HubSpot-RateLimit-Max` per `X-HubSpot-RateLimit-Interval-Milliseconds`, e.g. 190 per 10 s),
-and CRM search apart at 5 per second with no headers (crm-api-facts §3.9). Without pacing a sync
+Some CRMs count an account's requests in a rolling window whose size they state in every answer
+(each connector reads its own headers into a `Window`, e.g. 190 per 10 s), and may count
+searches apart with no headers at all (crm-api-facts §3.9). Without pacing a sync
 learns the limit from 429s: each one costs a request and a wait of about the whole window. One
 process could count its own calls; several workers syncing one portal cannot, unless they share
 the count. The count is a moving window in `limits` storage: in this process by default, Redis
@@ -169,13 +169,3 @@ class Pacer:
             )
             self._storage_url = MEMORY
             self._limiter = MovingWindowRateLimiter(_storage(MEMORY))
-
-
-def hubspot_window(headers: Mapping[str, str]) -> Window | None:
-    """The rolling window a HubSpot answer states, if it states one (search answers do not)."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    limit = lowered.get("x-hubspot-ratelimit-max", "")
-    interval = lowered.get("x-hubspot-ratelimit-interval-milliseconds", "")
-    if not limit.isdigit() or not interval.isdigit() or int(limit) < 1:
-        return None
-    return Window(int(limit), max(1, round(int(interval) / 1000)))

@@ -23,6 +23,11 @@ class SignatureError(ValueError):
     """The request is not from the CRM (bad or stale signature)."""
 
 
+class SecretError(ValueError):
+    """The connection's webhook secret cannot be used by its scheme (a misconfiguration, not a
+    bad request: the sender should deliver again once it is fixed)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Notice:
     """One CRM event: these records of this object type changed (or went) at `stamp`."""

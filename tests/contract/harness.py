@@ -16,11 +16,13 @@ from adapters.hubspot.client import HubSpotClient
 from adapters.hubspot.reader import HubSpotReader
 from adapters.hubspot.writer import HubSpotWriter
 from adapters.mapping import load_mappings
+from adapters.registry import connection_settings
 from adapters.retry import RetryPolicy
 from adapters.salesforce import soql
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.reader import SalesforceReader
 from adapters.salesforce.writer import SalesforceWriter
+from adapters.settings import ConnectionSettings
 from sandbox.core.server import SandboxServer
 from sandbox.data.generate import generate
 from sandbox.hubspot.app import create_app as create_hubspot_app
@@ -28,7 +30,6 @@ from sandbox.hubspot.config import HubSpotConfig, RateLimits
 from sandbox.hubspot.emulator import HubSpotEmulator
 from sandbox.salesforce.app import create_app, emulator_of
 from sandbox.salesforce.config import SalesforceConfig
-from service.config import ConnectionSettings, CrmKind
 from service.ports import CrmReader, CrmWriter, Stream
 
 # Fast retries: the policy is the production one, only the waits are short.
@@ -120,7 +121,7 @@ class SalesforceHarness:
 
     def settings(self, **overrides: Any) -> ConnectionSettings:
         values: dict[str, Any] = {
-            "kind": CrmKind.SALESFORCE,
+            "kind": "salesforce",
             "base_url": self.server.base_url,
             "client_id": self.config.client_id,
             "client_secret": self.config.client_secret,
@@ -129,7 +130,7 @@ class SalesforceHarness:
             "lookback_seconds": 60,
         }
         values.update(overrides)
-        return ConnectionSettings(**values)
+        return connection_settings(**values)
 
     def client(self, **overrides: Any) -> SalesforceClient:
         return SalesforceClient("sf-test", self.settings(**overrides), TEST_POLICY)
@@ -222,7 +223,7 @@ class HubSpotHarness:
 
     def settings(self, **overrides: Any) -> ConnectionSettings:
         values: dict[str, Any] = {
-            "kind": CrmKind.HUBSPOT,
+            "kind": "hubspot",
             "base_url": self.server.base_url,
             "access_token": self.token,
             "read_timeout": 3.0,
@@ -233,7 +234,7 @@ class HubSpotHarness:
         if "client_secret" in overrides:  # "bad credentials" means a wrong token here
             overrides = {"access_token": overrides.pop("client_secret"), **overrides}
         values.update(overrides)
-        return ConnectionSettings(**values)
+        return connection_settings(**values)
 
     def reader(self, **overrides: Any) -> HubSpotReader:
         settings = self.settings(**overrides)

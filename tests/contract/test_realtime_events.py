@@ -19,12 +19,13 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.registry import connection_settings
 from sandbox.core.server import SandboxServer
 from sandbox.hubspot.signature import sign_v3
 from sandbox.salesforce.changeevents import sign
 from sandbox.serving import Crm, RunningSandbox, ServeOptions, start_sandbox
 from sandbox.watch import CrmWatch, HubSpotWatch, SalesforceWatch, Seen
-from service.config import ConnectionSettings, CrmKind, Settings
+from service.config import Settings
 from service.jobs import JobSettings
 from service.main import create_app
 from service.sentiment.settings import SentimentSettings
@@ -60,16 +61,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         jobs=JobSettings(enabled=False),
         sentiment=SentimentSettings(backends={"*": ("lexicon",)}),
         connections={
-            SF: ConnectionSettings(
-                kind=CrmKind.SALESFORCE,
+            SF: connection_settings(
+                kind="salesforce",
                 base_url=sf["base_url"],
                 client_id=sf["oauth"]["client_id"],
                 client_secret=sf["oauth"]["client_secret"],
                 ca_bundle=sf["ca_cert"],
                 webhook_secret=secrets[SF],
             ),
-            HS: ConnectionSettings(
-                kind=CrmKind.HUBSPOT,
+            HS: connection_settings(
+                kind="hubspot",
                 base_url=hs["base_url"],
                 access_token=hs["access_token"],
                 webhook_secret=secrets[HS],
