@@ -49,6 +49,11 @@ class Capabilities:
     erasure: bool = False
     provisioning: bool = False
 
+    def __post_init__(self) -> None:
+        # Whatever we write about a person must be erasable (docs/erasure.md).
+        if (self.push_fields or self.tasks) and not self.erasure:
+            raise ValueError("a connector that writes fields or tasks must declare erasure")
+
 
 @dataclass(frozen=True)
 class WebhookSource:

@@ -285,7 +285,7 @@ def sync(
 @customers_app.command("erase")
 def customers_erase(customer_id: Annotated[str, typer.Argument(help="Our customer id")]) -> None:
     """Erase one customer: our CRM fields cleared, our tasks closed, our rows deleted."""
-    from service.main import build_connection
+    from service.main import erasure_writer
     from service.store.erasure import ErasureStore
     from service.store.suppression import SuppressionList
     from service.store.tasks import TaskLedgerRepository
@@ -295,7 +295,7 @@ def customers_erase(customer_id: Annotated[str, typer.Argument(help="Our custome
     engine = _engine(settings)
     report = erase_customer(
         customer_id,
-        lambda name: build_connection(settings, name).writer,
+        lambda name: erasure_writer(settings, name),
         ErasureStores(
             ErasureStore(engine, SuppressionList(engine, settings.suppression_secret())),
             TaskLedgerRepository(engine),

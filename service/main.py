@@ -372,6 +372,15 @@ def _sync_job(
     )
 
 
+def erasure_writer(settings: Settings, name: str) -> CrmWriter | None:
+    """The writer an erasure clears the connection `name` with; None when its connector
+    declares no erasure (it takes none of our writes)."""
+    kind = settings.connections[name].kind
+    if not registry.connector(kind).capabilities.erasure:
+        return None
+    return build_connection(settings, name).writer
+
+
 def register_customer_jobs(registry: JobRegistry, settings: Settings, engine: Engine) -> None:
     """The `erase` and `rescore` kinds (many may run at once: one customer each)."""
 
@@ -381,7 +390,7 @@ def register_customer_jobs(registry: JobRegistry, settings: Settings, engine: En
     registry.register(
         ERASE,
         make_erase_job(
-            writer,
+            functools.partial(erasure_writer, settings),
             lambda: ErasureStores(
                 ErasureStore(engine, SuppressionList(engine, settings.suppression_secret())),
                 TaskLedgerRepository(engine),

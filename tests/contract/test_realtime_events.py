@@ -1,7 +1,7 @@
 """Real time from both CRMs: the sandboxes' own senders (HubSpot webhooks, Salesforce change
 events) deliver to the running service, which raises the flag and creates exactly one task in
 the CRM; duplicates, stale events, our own writes, bad signatures and stale timestamps are
-handled at `POST /v1/webhooks/{hubspot,salesforce}`.
+handled at `POST /v1/webhooks/{kind}` (the `hubspot` and `salesforce` paths).
 
 Only "it arrives" is asserted here; how fast is measured by `python -m bench.realtime`.
 """
@@ -304,6 +304,11 @@ def test_bad_signatures_stale_timestamps_and_unknown_connections(world: World) -
     # The deprecated path is the same handler.
     old = httpx.post(f"{world.service}/v1/crm-events/hubspot/{HS}", content=b"[]", headers=JSON)
     assert old.status_code == 401
+    # POST /v1/webhooks/{kind} for a kind no registered connector has: a 404 problem.
+    unknown = httpx.post(f"{world.service}/v1/webhooks/pipedrive", content=b"[]", headers=JSON)
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("application/problem+json")
+    assert "pipedrive" in unknown.json()["detail"]
 
 
 def test_a_failed_delivery_is_processed_again_on_retry(world: World) -> None:
