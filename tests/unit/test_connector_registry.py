@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -180,3 +181,13 @@ def test_unknown_kind() -> None:
 def test_a_writer_without_erasure_is_refused() -> None:
     with pytest.raises(ValueError, match="erasure"):
         Capabilities(push_fields=True)
+
+
+def test_import_contracts_cover_every_connector() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = {c["name"]: c for c in config["tool"]["importlinter"]["contracts"]}
+    independent = set(contracts["adapters are independent of each other"]["modules"])
+    hidden = set(contracts["the service knows only the connector registry"]["forbidden_modules"])
+    packages = {f"adapters.{kind}" for kind in registry.kinds()}
+    assert packages <= independent
+    assert packages <= hidden
