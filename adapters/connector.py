@@ -96,7 +96,7 @@ class Connector(Generic[S]):
     """One kind of source system (`kind` is the `KIND` setting and the mappings' `crm`)."""
 
     kind: str
-    label: str  # the system's name in messages ("Salesforce")
+    label: str  # the system's name in messages and OpenAPI summaries
     settings: type[S]
     capabilities: Capabilities
     # (name, settings, mappings, options) -> reader and writer; imports the SDK when called.
@@ -104,6 +104,9 @@ class Connector(Generic[S]):
     # The field our tasks carry their idempotency key in (None: it creates no tasks).
     task_key_field: str | None = None
     webhooks: WebhookSource | None = None
+    # Its pull mappings may carry `where`: a condition in the system's own query language that
+    # the pull adds to its query (adapters/mapping/shipped/schema.json).
+    pull_where: bool = False
 
     def connect(
         self,

@@ -42,7 +42,7 @@ ANNOUNCE_AFTER_SECONDS = 1.0
 # Windows of at least this many seconds are counted a second longer than stated. We count a
 # call when we send it, the CRM when it arrives; latencies differ by a few to a few hundred ms,
 # so a call that left our window just in time can still be inside the CRM's. The extra second
-# keeps the two apart (about 9 % of HubSpot's 10 s window). Shorter windows (search, 1 s) would
+# keeps the two apart (about 9 % of a 10 s window). Shorter windows (search, 1 s) would
 # lose too much to a whole second; their rate leaves the slack instead (`search_per_second`).
 MARGIN_FROM_SECONDS = 5
 

@@ -16,6 +16,7 @@ from pydantic import Field, TypeAdapter
 
 from adapters.connector import Connector
 from adapters.hubspot.connector import CONNECTOR as HUBSPOT
+from adapters.mapping import MappingError, MappingSet
 from adapters.salesforce.connector import CONNECTOR as SALESFORCE
 from adapters.settings import ConnectionSettings
 
@@ -70,3 +71,17 @@ def connection_settings(
 ) -> ConnectionSettings:
     """One connection's settings model, chosen by `kind` (ValidationError on bad values)."""
     return _ADAPTER.validate_python({**(values or {}), **fields})
+
+
+def check_mappings(mappings: MappingSet) -> None:
+    """MappingError (file: problem) for a mapping no registered connector can use: an unknown
+    `crm`, or a `where` for a connector whose pull takes no condition."""
+    for mapping in mappings.mappings:
+        if mapping.crm not in _BY_KIND:
+            raise MappingError(
+                f"{mapping.source}:1: crm: {mapping.crm!r} is not a registered connector "
+                f"(known: {', '.join(kinds())})"
+            )
+        found = _BY_KIND[mapping.crm]
+        if mapping.where is not None and not found.pull_where:
+            raise MappingError(f"{mapping.source}:1: where: {found.label} pulls take no condition")

@@ -222,7 +222,9 @@ class Connection:
 def connection_mappings(settings: Settings, name: str) -> MappingSet:
     """The mappings a connection uses: its own directory, else the service's, else the shipped."""
     connection = settings.connections[name]
-    return load_mappings(connection.mappings_dir or settings.mappings_dir)
+    mappings = load_mappings(connection.mappings_dir or settings.mappings_dir)
+    registry.check_mappings(mappings)
+    return mappings
 
 
 def build_connection(settings: Settings, name: str) -> Connection:
@@ -251,7 +253,7 @@ def own_fields(settings: Settings, name: str) -> frozenset[str]:
 def check_mappings(settings: Settings) -> None:
     """Validate every mapping directory in use at start-up; ConfigError names file, line, field."""
     try:
-        load_mappings(settings.mappings_dir)
+        registry.check_mappings(load_mappings(settings.mappings_dir))
         for name in settings.connections:
             connection_mappings(settings, name)
     except MappingError as error:

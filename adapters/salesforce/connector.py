@@ -36,6 +36,7 @@ CONNECTOR = Connector(
     ),
     build=build,
     task_key_field=TASK_KEY_FIELD,
+    pull_where=True,  # a SOQL condition ANDed to the pull's WHERE (adapters/salesforce/soql.py)
     webhooks=WebhookSource(
         verify=webhooks.verify,
         notices=webhooks.notices,

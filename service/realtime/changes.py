@@ -100,7 +100,7 @@ class RecordStamps:
 class Inbox:
     """Real-time state of this process: seen events, applied stamps, one lock per connection
     so two deliveries never store an older re-read over a newer one, and each worker thread's
-    CRM clients (a Salesforce client logs in once, not once per delivery)."""
+    CRM clients (a client that logs in does so once, not once per delivery)."""
 
     seen: RecentIds = field(default_factory=RecentIds)
     stamps: RecordStamps = field(default_factory=RecordStamps)

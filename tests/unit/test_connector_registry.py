@@ -9,6 +9,7 @@ Docstrings and comments may mention a system (they document its facts); code may
 from __future__ import annotations
 
 import ast
+import json
 import re
 import tomllib
 from collections.abc import Iterator
@@ -92,6 +93,27 @@ def test_no_application_module_names_a_connector() -> None:
         for hit in named_kinds(path, registry.kinds())
     ]
     assert found == [], "only adapters/registry.py may name a connector:\n" + "\n".join(found)
+
+
+def _schema_values(node: object) -> Iterator[str]:
+    """Every string of the mapping schema but its descriptions (prose)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key
+            if key != "description":
+                yield from _schema_values(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _schema_values(item)
+    elif isinstance(node, str):
+        yield node
+
+
+def test_the_mapping_schema_names_no_connector() -> None:
+    # Mappings name their connector in `crm`; the registry, not the schema, knows the kinds.
+    schema = json.loads((ROOT / "adapters/mapping/shipped/schema.json").read_text("utf-8"))
+    kinds = set(registry.kinds())
+    assert [v for v in _schema_values(schema) if v.lower() in kinds] == []
 
 
 def test_the_scan_sees_identifiers_and_strings_but_not_docstrings(tmp_path: Path) -> None:
