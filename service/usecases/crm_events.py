@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from adapters import registry
-from adapters.connector import Connector
+from adapters.connector import Connector, WebhookSource
 from adapters.settings import ConnectionSettings
 from service.domain.limits import epoch_ms_in_range
 from service.ports import CrmReader, CrmWriter
@@ -93,15 +93,16 @@ class Outcome:
     report: SyncReport
 
 
-def webhook_connector(kind: str) -> Connector[Any]:
-    """The connector whose deliveries `POST /v1/webhooks/<kind>` takes; NoWebhooksError else."""
+def webhook_source(kind: str) -> tuple[Connector[Any], WebhookSource]:
+    """The connector whose deliveries `POST /v1/webhooks/<kind>` takes, with its webhook source;
+    NoWebhooksError when no registered connector of that kind sends any."""
     try:
         found = registry.connector(kind)
     except registry.UnknownKindError:
         raise NoWebhooksError(f"no CRM of kind {kind!r} sends webhooks here") from None
     if found.webhooks is None:
         raise NoWebhooksError(f"{found.label} sends no webhooks")
-    return found
+    return found, found.webhooks
 
 
 def _connection(
@@ -124,11 +125,10 @@ def _connection(
 
 def authenticate(delivery: Delivery, deps: CrmEventsDeps, now_ms: int) -> str:
     """The connection a delivery is for, once its signature is checked."""
-    connector = webhook_connector(delivery.kind)
-    assert connector.webhooks is not None  # webhook_connector checked it
+    connector, source = webhook_source(delivery.kind)
     name, secret = _connection(connector, deps.connections, delivery.connection)
     try:
-        connector.webhooks.verify(
+        source.verify(
             secret, delivery.method, delivery.uri, delivery.headers, delivery.body, now_ms
         )
     except SecretError:
@@ -142,10 +142,9 @@ def plan(
     kind: str, connection: str, payload: Any, deps: CrmEventsDeps, now_ms: int
 ) -> tuple[int, Changes]:
     """(events in the delivery, what it asks us to do) for an authenticated payload."""
-    webhooks = webhook_connector(kind).webhooks
-    assert webhooks is not None
+    _, source = webhook_source(kind)
     try:
-        found, ignored = webhooks.notices(payload, deps.own_fields(connection))
+        found, ignored = source.notices(payload, deps.own_fields(connection))
     except ValueError as error:
         raise MalformedDeliveryError(str(error)) from None
     # An event time before 1970 or more than a day ahead is no event time: such an event is

@@ -158,8 +158,7 @@ KIND_DESCRIPTION = "the connector's kind: " + ", ".join(
 
 def _add_alias(kind: str, name: str, path: str) -> None:
     """A path of an earlier release, served by the one handler and marked deprecated."""
-    source = registry.connector(kind).webhooks
-    assert source is not None
+    connector, source = crm_events.webhook_source(kind)
 
     async def by_query(request: Request, connection: ConnectionQuery = None) -> EventsAccepted:
         return await receive(request, kind, connection)
@@ -171,13 +170,12 @@ def _add_alias(kind: str, name: str, path: str) -> None:
 
     endpoint = by_path if "{connection}" in path else by_query
     endpoint.signed_by = source.signed_by  # type: ignore[attr-defined]
-    label = registry.connector(kind).label
     router.add_api_route(
         path,
         endpoint,
         methods=["POST"],
         name=name,
-        summary=f"{label} deliveries (an alias of POST /v1/webhooks/{{kind}})",
+        summary=f"{connector.label} deliveries (an alias of POST /v1/webhooks/{{kind}})",
         responses=RESPONSES,
         openapi_extra=_body_doc(source.body),
         deprecated=True,
@@ -194,16 +192,21 @@ async def webhooks(
 
 webhooks.signed_by = "the connector's signature scheme"  # type: ignore[attr-defined]
 
-# The fixed alias paths first: a literal path must match before the `{kind}` template.
-for _kind in registry.kinds():
-    _source = registry.connector(_kind).webhooks
-    for _name, _path in _source.aliases if _source is not None else ():
-        _add_alias(_kind, _name, _path)
-router.add_api_route(
-    "/v1/webhooks/{kind}",
-    webhooks,
-    methods=["POST"],
-    summary="CRM webhook deliveries, signed in the CRM's own scheme (no API key)",
-    responses={**RESPONSES, 404: {"description": "No connector of this kind takes webhooks"}},
-    openapi_extra=_body_doc("The CRM's event deliveries, in the form its connector documents"),
-)
+
+def _add_routes() -> None:
+    # The fixed alias paths first: a literal path must match before the `{kind}` template.
+    for kind in registry.kinds():
+        source = registry.connector(kind).webhooks
+        for name, path in source.aliases if source is not None else ():
+            _add_alias(kind, name, path)
+    router.add_api_route(
+        "/v1/webhooks/{kind}",
+        webhooks,
+        methods=["POST"],
+        summary="CRM webhook deliveries, signed in the CRM's own scheme (no API key)",
+        responses={**RESPONSES, 404: {"description": "No connector of this kind takes webhooks"}},
+        openapi_extra=_body_doc("The CRM's event deliveries, in the form its connector documents"),
+    )
+
+
+_add_routes()
