@@ -1,8 +1,8 @@
 """Pacing: keep our calls inside a CRM's short-window rate limits, across every worker.
 
-HubSpot counts a portal's requests in a rolling window whose size it states in every answer
-(`X-HubSpot-RateLimit-Max` per `X-HubSpot-RateLimit-Interval-Milliseconds`, e.g. 190 per 10 s),
-and CRM search apart at 5 per second with no headers (crm-api-facts §3.9). Without pacing a sync
+Some CRMs count an account's requests in a rolling window whose size they state in every answer
+(each connector reads its own headers into a `Window`, e.g. 190 per 10 s), and may count
+searches apart with no headers at all (crm-api-facts §3.9). Without pacing a sync
 learns the limit from 429s: each one costs a request and a wait of about the whole window. One
 process could count its own calls; several workers syncing one portal cannot, unless they share
 the count. The count is a moving window in `limits` storage: in this process by default, Redis
@@ -42,7 +42,7 @@ ANNOUNCE_AFTER_SECONDS = 1.0
 # Windows of at least this many seconds are counted a second longer than stated. We count a
 # call when we send it, the CRM when it arrives; latencies differ by a few to a few hundred ms,
 # so a call that left our window just in time can still be inside the CRM's. The extra second
-# keeps the two apart (about 9 % of HubSpot's 10 s window). Shorter windows (search, 1 s) would
+# keeps the two apart (about 9 % of a 10 s window). Shorter windows (search, 1 s) would
 # lose too much to a whole second; their rate leaves the slack instead (`search_per_second`).
 MARGIN_FROM_SECONDS = 5
 
@@ -169,13 +169,3 @@ class Pacer:
             )
             self._storage_url = MEMORY
             self._limiter = MovingWindowRateLimiter(_storage(MEMORY))
-
-
-def hubspot_window(headers: Mapping[str, str]) -> Window | None:
-    """The rolling window a HubSpot answer states, if it states one (search answers do not)."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    limit = lowered.get("x-hubspot-ratelimit-max", "")
-    interval = lowered.get("x-hubspot-ratelimit-interval-milliseconds", "")
-    if not limit.isdigit() or not interval.isdigit() or int(limit) < 1:
-        return None
-    return Window(int(limit), max(1, round(int(interval) / 1000)))

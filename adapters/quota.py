@@ -1,24 +1,20 @@
 """The quota guard: stop a run cleanly before it burns a CRM's daily API quota.
 
-Both CRMs report usage on ordinary responses — Salesforce in `Sforce-Limit-Info:
-api-usage=<used>/<max>`, HubSpot (static-token apps) in `X-HubSpot-RateLimit-Daily` and
-`-Daily-Remaining`. The adapters feed every response's headers to `observe()` and call `check()`
+CRMs report usage on ordinary responses, each in its own headers (each connector's `quota.py` reads
+them into a `Usage`). The adapters feed every response's usage to `observe()` and call `check()`
 before each call; past the configured share, `CrmQuotaExhaustedError` stops the run, the cursor
 already saved, and the next run (after the daily reset) resumes from it. Other integrations share
 the same quota, which is why the default share is below 100 %.
+
 """
 
 from __future__ import annotations
 
-import re
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from service.metrics import CRM_QUOTA_USED
 from service.ports import CrmQuotaExhaustedError
-
-_SF_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 
 
 @dataclass(frozen=True)
@@ -29,26 +25,6 @@ class Usage:
     @property
     def share(self) -> float:
         return self.used / self.limit if self.limit else 0.0
-
-
-def salesforce_usage(headers: Mapping[str, str]) -> Usage | None:
-    """Usage from a Salesforce response's `Sforce-Limit-Info` header, if present."""
-    for name, value in headers.items():
-        if name.lower() == "sforce-limit-info":
-            match = _SF_USAGE.search(value)
-            if match:
-                return Usage(int(match.group(1)), int(match.group(2)))
-    return None
-
-
-def hubspot_usage(headers: Mapping[str, str]) -> Usage | None:
-    """Usage from HubSpot's daily rate-limit headers (absent for OAuth apps and on search)."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    daily = lowered.get("x-hubspot-ratelimit-daily")
-    remaining = lowered.get("x-hubspot-ratelimit-daily-remaining")
-    if daily is None or remaining is None or not daily.isdigit() or not remaining.isdigit():
-        return None
-    return Usage(int(daily) - int(remaining), int(daily))
 
 
 class QuotaGuard:

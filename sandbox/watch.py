@@ -42,6 +42,10 @@ class CrmWatch(Protocol):
     def close(self) -> None: ...
 
 
+def _equals(name: str, value: str) -> dict[str, str]:
+    return {"propertyName": name, "operator": "EQ", "value": value}
+
+
 def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
 
@@ -85,6 +89,30 @@ class HubSpotWatch:
             after = ((body.get("paging") or {}).get("next") or {}).get("after")
             if after is None:
                 return ids
+
+    def speakers(self, language: str, limit: int = 100) -> list[tuple[str, str]]:
+        """(contact id, name) of up to `limit` contacts whose language is `language`."""
+        answer = self._http.post(
+            "/crm/v3/objects/contacts/search",
+            json={
+                "filterGroups": [
+                    {
+                        "filters": [
+                            {"propertyName": "hs_language", "operator": "EQ", "value": language}
+                        ]
+                    }
+                ],
+                "properties": ["firstname", "lastname"],
+                "limit": limit,
+            },
+        )
+        answer.raise_for_status()
+        found = []
+        for row in answer.json().get("results") or []:
+            props = row.get("properties") or {}
+            name = f"{props.get('firstname') or ''} {props.get('lastname') or ''}".strip()
+            found.append((str(row["id"]), name))
+        return found
 
     def look(self, customer_ids: Sequence[str]) -> dict[str, Seen]:
         ids = list(customer_ids)

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from typer._click.exceptions import NoArgsIsHelpError
 
+from adapters import registry
 from sandbox.cli import sandbox_app
 from service import __version__
 from service.config import ConfigError, Settings, load_settings
@@ -41,6 +42,9 @@ app.add_typer(customers_app, name="customers")
 app.add_typer(models_app, name="models")
 # The local CRM emulators (the CLI is the one place in the service that reaches the sandbox).
 app.add_typer(sandbox_app, name="sandbox")
+
+
+TARGET_HELP = "Connection name, or its kind when it is the only connection of that kind"
 
 
 class CliError(Exception):
@@ -178,7 +182,7 @@ def _connection_name(settings: Settings, target: str) -> str:
     """A connection by name, or by CRM kind when exactly one connection has that kind."""
     if target in settings.connections:
         return target
-    of_kind = [n for n, c in settings.connections.items() if c.kind.value == target]
+    of_kind = [n for n, c in settings.connections.items() if c.kind == target]
     if len(of_kind) == 1:
         return of_kind[0]
     if of_kind:
@@ -215,7 +219,7 @@ def worker(
 
 @app.command()
 def setup(
-    target: Annotated[str, typer.Argument(help="Connection name, or salesforce / hubspot")],
+    target: Annotated[str, typer.Argument(help=TARGET_HELP)],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; change nothing")] = False,
 ) -> None:
     """Create the custom fields / properties the push needs in a CRM (safe to run twice)."""
@@ -223,6 +227,10 @@ def setup(
 
     settings = _settings()
     name = _connection_name(settings, target)
+    connector = registry.connector(settings.connections[name].kind)
+    if not connector.capabilities.provisioning:
+        typer.echo(f"{name}: {connector.label} needs no fields set up", err=True)
+        return
     report = build_connection(settings, name).writer.provision(dry_run=dry_run)
     for field in report.existing:
         typer.echo(f"exists   {field}")
@@ -234,7 +242,7 @@ def setup(
 
 @app.command()
 def sync(
-    target: Annotated[str, typer.Argument(help="Connection name, or salesforce / hubspot")],
+    target: Annotated[str, typer.Argument(help=TARGET_HELP)],
     no_sentiment: Annotated[
         bool, typer.Option("--no-sentiment", help="Skip message sentiment (faster)")
     ] = False,
@@ -277,7 +285,7 @@ def sync(
 @customers_app.command("erase")
 def customers_erase(customer_id: Annotated[str, typer.Argument(help="Our customer id")]) -> None:
     """Erase one customer: our CRM fields cleared, our tasks closed, our rows deleted."""
-    from service.main import build_connection
+    from service.main import erasure_writer
     from service.store.erasure import ErasureStore
     from service.store.suppression import SuppressionList
     from service.store.tasks import TaskLedgerRepository
@@ -287,7 +295,7 @@ def customers_erase(customer_id: Annotated[str, typer.Argument(help="Our custome
     engine = _engine(settings)
     report = erase_customer(
         customer_id,
-        lambda name: build_connection(settings, name).writer,
+        lambda name: erasure_writer(settings, name),
         ErasureStores(
             ErasureStore(engine, SuppressionList(engine, settings.suppression_secret())),
             TaskLedgerRepository(engine),
@@ -308,7 +316,7 @@ def customers_erase(customer_id: Annotated[str, typer.Argument(help="Our custome
 
 @models_app.command("train")
 def models_train(
-    target: Annotated[str, typer.Argument(help="Connection name, or salesforce / hubspot")],
+    target: Annotated[str, typer.Argument(help=TARGET_HELP)],
 ) -> None:
     """Train the connection's churn model on its stored CRM outcomes now (the scheduled job)."""
     from datetime import UTC, datetime
@@ -333,7 +341,7 @@ def models_train(
 
 @models_app.command("show")
 def models_show(
-    target: Annotated[str, typer.Argument(help="Connection name, or salesforce / hubspot")],
+    target: Annotated[str, typer.Argument(help=TARGET_HELP)],
     as_json: Annotated[bool, typer.Option("--json", help="The card as JSON (as the API)")] = False,
 ) -> None:
     """The connection's churn model card: data, quality out of time, drivers, whether in use."""

@@ -1,11 +1,12 @@
 """Settings: the one place that reads the environment.
 
 Every setting is `CEM_<NAME>`; nested groups use `__` (`CEM_API__MAX_BODY_BYTES=...`,
-`CEM_CONNECTIONS__acme_sf__KIND=salesforce`). Secrets are `SecretStr`, so they never show in a repr
-or a log line, and can also come from files in a secrets directory (`CEM_SECRETS_DIR`, default
-`/run/secrets` when it exists), one file per setting named like its variable, nested ones
-included (a file `CEM_DATABASE_URL` holding the URL, `CEM_CONNECTIONS__acme__ACCESS_TOKEN` holding
-a token; names are case-insensitive). Environment variables win over files.
+`CEM_CONNECTIONS__acme__KIND=<kind>`, a kind of adapters/registry.py). Secrets are `SecretStr`, so
+they never show in a repr or a log line, and can also come from files in a secrets directory
+(`CEM_SECRETS_DIR`, default `/run/secrets` when it exists), one file per setting named like its
+variable, nested ones included (a file `CEM_DATABASE_URL` holding the URL,
+`CEM_CONNECTIONS__acme__ACCESS_TOKEN` holding a token; names are case-insensitive). Environment
+variables win over files.
 
 There is no module-level settings object: `load_settings()` builds one at start-up and the
 composition root (`service.main.create_app`, the CLI) passes it on.
@@ -34,6 +35,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from adapters.registry import AnyConnectionSettings, kinds
 from service.jobs.settings import JobSettings, QueueSettings
 from service.scoring.churn.thresholds import FlagPolicy
 from service.scoring.churn.training import TrainingPolicy
@@ -53,11 +55,6 @@ class LogFormat(StrEnum):
     TEXT = "text"
 
 
-class CrmKind(StrEnum):
-    SALESFORCE = "salesforce"
-    HUBSPOT = "hubspot"
-
-
 class ApiSettings(BaseModel):
     """HTTP API behaviour."""
 
@@ -66,40 +63,6 @@ class ApiSettings(BaseModel):
     max_body_bytes: Annotated[int, Field(gt=0)] = 1_048_576
     rate_limit_per_minute: Annotated[int, Field(gt=0)] = 600
     docs_enabled: bool = True
-
-
-class ConnectionSettings(BaseModel):
-    """One CRM connection (a Salesforce org or a HubSpot portal)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    kind: CrmKind
-    base_url: HttpUrl | None = None
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    access_token: SecretStr | None = None
-    refresh_token: SecretStr | None = None
-    username: str | None = None
-    password: SecretStr | None = None
-    mappings_dir: Path | None = None
-    sync_interval_seconds: Annotated[int, Field(ge=0)] = 0
-    ca_bundle: Path | None = None
-    # Signs the CRM's events to POST /v1/webhooks/<crm>: HubSpot, the app's client secret (v3
-    # signatures); Salesforce, the change-event relay's Standard Webhooks secret (whsec_…).
-    webhook_secret: SecretStr | None = None
-    # Stop a run at this share of the CRM's daily API quota (other integrations share it).
-    quota_share: Annotated[float, Field(gt=0, le=1)] = 0.8
-    connect_timeout: Annotated[float, Field(gt=0)] = 5.0
-    read_timeout: Annotated[float, Field(gt=0)] = 60.0
-    # Incremental pulls re-read this many seconds before the cursor: CRMs commit records with
-    # stamps slightly in the past, and records sharing a stamp can straddle a page boundary.
-    lookback_seconds: Annotated[int, Field(ge=0)] = 300
-    # Pacing (adapters/pacing.py): use this share of the rolling window the CRM states (lower it
-    # when other integrations on the portal need much of it), and send at most this many CRM
-    # searches per second (HubSpot allows 5; one is left for the time between our count and
-    # HubSpot's; None: do not pace searches).
-    rate_share: Annotated[float, Field(gt=0, le=1)] = 1.0
-    search_per_second: Annotated[int, Field(ge=1)] | None = 4
 
 
 class PacingSettings(BaseModel):
@@ -145,8 +108,8 @@ class Settings(BaseSettings):
     log_format: LogFormat = LogFormat.JSON
     mappings_dir: Path | None = None
     keep_message_text: bool = False
-    # The service's public base URL (behind a proxy the URL HubSpot signed differs from the one
-    # we see); None = the URL of the request as received.
+    # The service's public base URL (behind a proxy the URL a CRM signed its webhook with
+    # differs from the one we see); None = the URL of the request as received.
     public_url: HttpUrl | None = None
     api: ApiSettings = ApiSettings()
     sentiment: SentimentSettings = SentimentSettings()
@@ -156,7 +119,8 @@ class Settings(BaseSettings):
     queue: QueueSettings = QueueSettings()
     webhooks: WebhookSettings = WebhookSettings()
     pacing: PacingSettings = PacingSettings()
-    connections: dict[str, ConnectionSettings] = {}
+    # One block per connection, its model chosen by `KIND` (adapters/registry.py).
+    connections: dict[str, AnyConnectionSettings] = {}
     # Keys the suppression list of erased CRM records (HMAC-SHA256); 32+ characters. Unset: a
     # key generated into the database is used and a warning logged (service/store/suppression.py).
     suppression_key: SecretStr | None = Field(default=None, min_length=32)
@@ -225,14 +189,19 @@ def _password_of_url(url: str) -> list[str]:
     return [userinfo.split(":", 1)[1]] if ":" in userinfo else []
 
 
-def _setting_name(loc: tuple[int | str, ...]) -> str:
+def _setting_name(loc: tuple[int | str, ...], error_type: str) -> str:
+    if loc[:1] == ("connections",) and len(loc) > 2 and loc[2] in kinds():
+        # The settings union puts the connector's kind in the location: no variable has it.
+        loc = loc[:2] + loc[3:]
+    if error_type.startswith("union_tag_"):  # an unknown or missing KIND
+        loc = (*loc, "kind")
     return ENV_PREFIX + "__".join(str(part).upper() for part in loc)
 
 
 def format_validation_error(error: ValidationError) -> str:
     """One line naming the first bad setting, e.g. `CEM_PORT: Input should be ... (got 'x')`."""
     first = error.errors()[0]
-    name = _setting_name(tuple(first["loc"])) if first["loc"] else "settings"
+    name = _setting_name(tuple(first["loc"]), first["type"]) if first["loc"] else "settings"
     problem = first["msg"]
     if first["type"] == "extra_forbidden":
         problem = "unknown setting"

@@ -53,9 +53,10 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from adapters.registry import connection_settings
 from sandbox.core.server import SandboxServer
 from sandbox.watch import HubSpotWatch
-from service.config import ConnectionSettings, CrmKind, Settings, load_settings
+from service.config import Settings, load_settings
 from service.main import Connection, build_connection, create_app, sync_stores
 from service.progress import CounterLine, progress_bar
 from service.scoring.surveys import nps
@@ -230,16 +231,16 @@ def _settings(sandbox: SandboxProcesses, port: int) -> Settings:
         log_format="text",
         log_level="WARNING",
         connections={
-            "salesforce-demo": ConnectionSettings(
-                kind=CrmKind.SALESFORCE,
+            "salesforce-demo": connection_settings(
+                kind="salesforce",
                 base_url=sf["base_url"],
                 client_id=sf["oauth"]["client_id"],
                 client_secret=sf["oauth"]["client_secret"],
                 ca_bundle=sf["ca_cert"],
                 webhook_secret=sf["change_event_secret"],
             ),
-            "hubspot-demo": ConnectionSettings(
-                kind=CrmKind.HUBSPOT,
+            "hubspot-demo": connection_settings(
+                kind="hubspot",
                 base_url=hs["base_url"],
                 access_token=hs["access_token"],
                 webhook_secret=hs["webhook_client_secret"],
@@ -341,34 +342,15 @@ def _nps_answers_by_market(engine: Engine) -> dict[str, list[float]]:
     return by_market
 
 
-def _vietnamese_customer(run: DemoRun, watch: HubSpotWatch) -> tuple[str, str]:
+def _vietnamese_customer(watch: HubSpotWatch) -> tuple[str, str]:
     """(contact id, name) of a Vietnamese HubSpot customer the model calls at risk and who has
     no task yet, so the chat's task is the one that appears (any Vietnamese one otherwise)."""
-    from hubspot import HubSpot
-
-    settings = run.settings.connections["hubspot-demo"]
-    token = settings.access_token.get_secret_value() if settings.access_token else ""
-    client = HubSpot(access_token=token, host=str(settings.base_url).rstrip("/"))
-    found = client.crm.objects.search_api.do_search(
-        "contacts",
-        public_object_search_request={
-            "filterGroups": [
-                {"filters": [{"propertyName": "hs_language", "operator": "EQ", "value": "vi"}]}
-            ],
-            "properties": ["firstname", "lastname"],
-            "limit": 100,
-        },
-    ).results
+    found = watch.speakers("vi")
     if not found:
         return "", ""
-    seen = watch.look([str(c.id) for c in found])
-    ranked = sorted(
-        found,
-        key=lambda c: (not seen[str(c.id)].flag, bool(seen[str(c.id)].task_keys)),
-    )
-    best = ranked[0]
-    props = best.properties
-    return str(best.id), f"{props.get('firstname') or ''} {props.get('lastname') or ''}".strip()
+    seen = watch.look([contact for contact, _ in found])
+    ranked = sorted(found, key=lambda c: (not seen[c[0]].flag, bool(seen[c[0]].task_keys)))
+    return ranked[0]
 
 
 def _live_chat(run: DemoRun, service_url: str) -> None:
@@ -377,7 +359,7 @@ def _live_chat(run: DemoRun, service_url: str) -> None:
     hs: dict[str, Any] = run.sandbox.info["hubspot"]
     watch = HubSpotWatch(hs["base_url"], hs["access_token"])
     try:
-        contact, name = _vietnamese_customer(run, watch)
+        contact, name = _vietnamese_customer(watch)
         if not contact:
             console.print("no Vietnamese contact in the HubSpot sandbox; live chat skipped")
             return

@@ -18,15 +18,9 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
-from adapters.hubspot.client import HubSpotClient
-from adapters.hubspot.reader import HubSpotReader
-from adapters.hubspot.writer import TASK_KEY as HUBSPOT_TASK_KEY
-from adapters.hubspot.writer import HubSpotWriter
+from adapters import registry
+from adapters.connector import BuildOptions
 from adapters.mapping import MappingError, MappingSet, load_mappings
-from adapters.salesforce.client import SalesforceClient
-from adapters.salesforce.reader import SalesforceReader
-from adapters.salesforce.writer import TASK_KEY_FIELD as SALESFORCE_TASK_KEY
-from adapters.salesforce.writer import SalesforceWriter
 from service import __version__
 from service.api.middleware import BodyGuardMiddleware, HttpMetrics, RequestContextMiddleware
 from service.api.problems import install_problem_handlers
@@ -46,7 +40,7 @@ from service.api.routes import (
     sentiment,
     webhooks,
 )
-from service.config import ConfigError, CrmKind, Settings, load_settings
+from service.config import ConfigError, Settings, load_settings
 from service.jobs import (
     CHURN_TRAIN,
     SYNC,
@@ -217,10 +211,10 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
 
 @dataclass(frozen=True)
 class Connection:
-    """One configured CRM connection with its adapters (the only place that picks them)."""
+    """One configured connection with its adapters, built by its kind's connector."""
 
     name: str
-    kind: CrmKind
+    kind: str
     reader: CrmReader
     writer: CrmWriter
 
@@ -228,7 +222,9 @@ class Connection:
 def connection_mappings(settings: Settings, name: str) -> MappingSet:
     """The mappings a connection uses: its own directory, else the service's, else the shipped."""
     connection = settings.connections[name]
-    return load_mappings(connection.mappings_dir or settings.mappings_dir)
+    mappings = load_mappings(connection.mappings_dir or settings.mappings_dir)
+    registry.check_mappings(mappings)
+    return mappings
 
 
 def build_connection(settings: Settings, name: str) -> Connection:
@@ -237,36 +233,27 @@ def build_connection(settings: Settings, name: str) -> Connection:
         known = ", ".join(sorted(settings.connections)) or "none configured"
         raise ConfigError(f"unknown connection {name!r} (known: {known})")
     connection = settings.connections[name]
-    mappings = connection_mappings(settings, name)
-    lookback = timedelta(seconds=connection.lookback_seconds)
-    if connection.kind is CrmKind.SALESFORCE:
-        sf = SalesforceClient(name, connection)
-        return Connection(
-            name,
-            connection.kind,
-            SalesforceReader(sf, mappings, lookback),
-            SalesforceWriter(sf, mappings),
-        )
     pacing = settings.pacing.storage_url
-    hs = HubSpotClient(name, connection, pacing_url=pacing.get_secret_value() if pacing else None)
-    return Connection(
-        name, connection.kind, HubSpotReader(hs, mappings, lookback), HubSpotWriter(hs, mappings)
+    wiring = registry.connector(connection.kind).connect(
+        name,
+        connection,
+        connection_mappings(settings, name),
+        BuildOptions(pacing_url=pacing.get_secret_value() if pacing else None),
     )
+    return Connection(name, connection.kind, wiring.reader, wiring.writer)
 
 
 def own_fields(settings: Settings, name: str) -> frozenset[str]:
     """The CRM fields only we write on the connection `name`: its push mappings' fields and
     external ids, and the task key our tasks carry (how our own writes are told apart)."""
     kind = settings.connections[name].kind
-    task_key = SALESFORCE_TASK_KEY if kind is CrmKind.SALESFORCE else HUBSPOT_TASK_KEY
-    pushed = connection_mappings(settings, name).for_crm(kind.value, "push")
-    return frozenset({task_key, *(f for m in pushed for f in m.crm_fields())})
+    return registry.connector(kind).own_fields(connection_mappings(settings, name))
 
 
 def check_mappings(settings: Settings) -> None:
     """Validate every mapping directory in use at start-up; ConfigError names file, line, field."""
     try:
-        load_mappings(settings.mappings_dir)
+        registry.check_mappings(load_mappings(settings.mappings_dir))
         for name in settings.connections:
             connection_mappings(settings, name)
     except MappingError as error:
@@ -387,6 +374,15 @@ def _sync_job(
     )
 
 
+def erasure_writer(settings: Settings, name: str) -> CrmWriter | None:
+    """The writer an erasure clears the connection `name` with; None when its connector
+    declares no erasure (it takes none of our writes)."""
+    kind = settings.connections[name].kind
+    if not registry.connector(kind).capabilities.erasure:
+        return None
+    return build_connection(settings, name).writer
+
+
 def register_customer_jobs(registry: JobRegistry, settings: Settings, engine: Engine) -> None:
     """The `erase` and `rescore` kinds (many may run at once: one customer each)."""
 
@@ -396,7 +392,7 @@ def register_customer_jobs(registry: JobRegistry, settings: Settings, engine: En
     registry.register(
         ERASE,
         make_erase_job(
-            writer,
+            functools.partial(erasure_writer, settings),
             lambda: ErasureStores(
                 ErasureStore(engine, SuppressionList(engine, settings.suppression_secret())),
                 TaskLedgerRepository(engine),

@@ -25,10 +25,11 @@ from hubspot import HubSpot
 
 from adapters.errors import TRANSPORT_ERRORS, transport_error
 from adapters.hubspot.errors import error_body, map_answer
-from adapters.pacing import BURST, SEARCH, Pacer, Window, hubspot_window
-from adapters.quota import QuotaGuard, hubspot_usage
+from adapters.hubspot.quota import hubspot_usage, hubspot_window
+from adapters.hubspot.settings import HubSpotSettings
+from adapters.pacing import BURST, SEARCH, Pacer, Window
+from adapters.quota import QuotaGuard
 from adapters.retry import RetryPolicy, call_with_retry
-from service.config import ConnectionSettings
 from service.ports import CrmConfigError
 
 T = TypeVar("T")
@@ -62,7 +63,7 @@ class HubSpotClient:
     def __init__(
         self,
         name: str,
-        settings: ConnectionSettings,
+        settings: HubSpotSettings,
         policy: RetryPolicy | None = None,
         *,
         pacing_url: str | None = None,

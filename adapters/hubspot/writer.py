@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.hubspot.client import HubSpotClient
+from adapters.hubspot.connector import TASK_KEY
 from adapters.mapping import FieldMap, MappingSet
 from adapters.pushing import PushMappings
 from service.domain import ActionTask, TaskPriority
@@ -28,7 +29,6 @@ from service.ports import (
 
 BATCH = 100  # HubSpot batch input limit (crm-api-facts §3.4)
 GROUP = "cem"
-TASK_KEY = "cem_task_key"
 _PRIORITY = {
     TaskPriority.LOW: "LOW",
     TaskPriority.NORMAL: "MEDIUM",

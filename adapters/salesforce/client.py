@@ -26,7 +26,7 @@ from adapters.errors import TRANSPORT_ERRORS, transport_error
 from adapters.quota import QuotaGuard, Usage
 from adapters.retry import RetryPolicy, call_with_retry
 from adapters.salesforce.errors import map_answer
-from service.config import ConnectionSettings
+from adapters.salesforce.settings import SalesforceSettings
 from service.ports import CrmConfigError
 
 API_VERSION = "59.0"
@@ -65,7 +65,7 @@ class _TimeoutAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-def make_session(settings: ConnectionSettings) -> requests.Session:
+def make_session(settings: SalesforceSettings) -> requests.Session:
     session = requests.Session()
     # REQUESTS_CA_BUNDLE would otherwise override `verify` (crm-api-facts §1.2 D).
     session.trust_env = False
@@ -89,7 +89,7 @@ class SalesforceClient:
     """A Salesforce connection: `call(fn)` runs `fn(sdk)` with auth, retries and the quota guard."""
 
     def __init__(
-        self, name: str, settings: ConnectionSettings, policy: RetryPolicy | None = None
+        self, name: str, settings: SalesforceSettings, policy: RetryPolicy | None = None
     ) -> None:
         if settings.base_url is None:
             raise CrmConfigError(f"connection {name}: base_url is required", connection=name)

@@ -23,6 +23,7 @@ from adapters.mapping import FieldMap, MappingSet
 from adapters.pushing import PushMappings
 from adapters.salesforce import soql
 from adapters.salesforce.client import SalesforceClient, restful, run_query
+from adapters.salesforce.connector import TASK_KEY_FIELD
 from adapters.salesforce.errors import TRANSIENT_RECORD_CODES
 from service.domain import ActionTask, TaskPriority
 from service.ports import (
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 
 BATCH = 200  # sObject Collections limit (crm-api-facts §2.6)
 LOCK_ROUNDS = 3
-TASK_KEY_FIELD = "CEM_Task_Key__c"
 _PRIORITY = {
     TaskPriority.LOW: "Low",
     TaskPriority.NORMAL: "Normal",

@@ -31,6 +31,7 @@ import pandas as pd
 import yaml
 
 from adapters.mapping import load_mappings
+from adapters.registry import connection_settings
 from adapters.retry import RetryPolicy
 from adapters.salesforce.client import SalesforceClient
 from adapters.salesforce.reader import SalesforceReader
@@ -38,7 +39,7 @@ from bench.scoring.datasets import mlc_churn, telco_churn
 from sandbox.core.server import SandboxServer
 from sandbox.salesforce.app import create_app, emulator_of
 from sandbox.salesforce.config import SalesforceConfig
-from service.config import ConnectionSettings, CrmKind, Settings
+from service.config import Settings
 from service.main import sync_stores
 from service.scoring.churn.classifier import train_churn_classifier
 from service.store.database import make_engine, upgrade
@@ -179,8 +180,8 @@ def crm_shaped(
         folder.mkdir(parents=True)
         document = mapping_document(features)
         (folder / "Contact.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
-        settings = ConnectionSettings(
-            kind=CrmKind.SALESFORCE,
+        settings = connection_settings(
+            kind="salesforce",
             base_url=server.base_url,
             client_id=config.client_id,
             client_secret=config.client_secret,

@@ -31,8 +31,9 @@ from typing import Any
 
 from simple_salesforce import Salesforce
 
+from adapters.registry import connection_settings
 from bench.sandbox.salesforce_read import read_contacts
-from service.config import ConnectionSettings, CrmKind, Settings
+from service.config import Settings
 from service.main import build_connection, sync_stores
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.database import make_engine, upgrade
@@ -49,8 +50,8 @@ READ_REPEATS = 10
 
 def _settings(sandbox: SandboxProcess, workdir: Path) -> Settings:
     oauth = sandbox.info["oauth"]
-    connection = ConnectionSettings(
-        kind=CrmKind.SALESFORCE,
+    connection = connection_settings(
+        kind="salesforce",
         base_url=sandbox.base_url,
         client_id=oauth["client_id"],
         client_secret=oauth["client_secret"],

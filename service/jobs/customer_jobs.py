@@ -52,7 +52,7 @@ _PAUSING = (CrmQuotaExhaustedError, CrmUnavailableError, CrmRateLimitedError)
 
 
 def make_erase_job(
-    writers: Callable[[str], CrmWriter],
+    writers: Callable[[str], CrmWriter | None],
     stores: Callable[[], ErasureStores],
     *,
     clock: Callable[[], datetime] = utcnow,

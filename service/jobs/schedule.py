@@ -17,8 +17,8 @@ from service.jobs.queue import JobQueue
 from service.jobs.registry import CHURN_TRAIN, SYNC, UnknownJobKindError
 from service.store.jobs import JobConflictError
 
-if TYPE_CHECKING:  # service.config imports service.jobs.settings: no import cycle at runtime
-    from service.config import ConnectionSettings
+if TYPE_CHECKING:
+    from adapters.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
 

@@ -23,6 +23,11 @@ class SignatureError(ValueError):
     """The request is not from the CRM (bad or stale signature)."""
 
 
+class SecretError(ValueError):
+    """The connection's webhook secret cannot be used by its scheme (a misconfiguration, not a
+    bad request: the sender should deliver again once it is fixed)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Notice:
     """One CRM event: these records of this object type changed (or went) at `stamp`."""
@@ -95,7 +100,7 @@ class RecordStamps:
 class Inbox:
     """Real-time state of this process: seen events, applied stamps, one lock per connection
     so two deliveries never store an older re-read over a newer one, and each worker thread's
-    CRM clients (a Salesforce client logs in once, not once per delivery)."""
+    CRM clients (a client that logs in does so once, not once per delivery)."""
 
     seen: RecentIds = field(default_factory=RecentIds)
     stamps: RecordStamps = field(default_factory=RecordStamps)

@@ -12,8 +12,8 @@ A CRM failure stops the run before step 3: the rows are the record of what remai
 the erasure again (it is idempotent: clearing an empty field changes nothing, closed tasks are
 skipped) completes it. Once erased, the id is unknown: a second erasure finds nothing to do.
 
-The same person is often a customer more than once: a contact in HubSpot and a lead in
-Salesforce, two contacts in one CRM. Until the identity graph links them, every other customer
+The same person is often a customer more than once: a contact in one CRM and a lead in another,
+two contacts in one CRM. Until the identity graph links them, every other customer
 with the same e-mail or phone (service/store/identity.py) is erased with the one asked for, in
 the same steps (all suppressed first, all CRM writes before any row is deleted, the one asked for
 deleted last so a rerun still finds the others through it), and the report lists each match:
@@ -85,7 +85,7 @@ class ErasureStores:
 
 def erase_customer(
     customer_id: str,
-    writers: Callable[[str], CrmWriter],
+    writers: Callable[[str], CrmWriter | None],
     stores: ErasureStores,
     *,
     job_id: str | None = None,
@@ -94,6 +94,9 @@ def erase_customer(
     steps: StepLog | None = None,
 ) -> ErasureReport:
     """Erase one customer everywhere we wrote or stored something about them.
+
+    `writers(connection)` is None for a connection whose connector declares no erasure (it
+    never took our writes); its records are still suppressed and our rows of them deleted.
 
     `settle` runs once the suppression is in place and before any CRM write: the job uses it to
     wait for work that started earlier and may still score and push the customer (a running
@@ -131,6 +134,8 @@ def erase_customer(
         prefix = f"{subject[:16]}:" if reason else ""
         for connection in each.connections:
             writer = writers(connection)
+            if writer is None:
+                continue  # its connector takes none of our writes: nothing there to clear
             _clear(connection, writer, each, stores, subject, job_id, report, progress, steps,
                    prefix)  # fmt: skip
             _close(connection, writer, each, stores, subject, job_id, report, progress)

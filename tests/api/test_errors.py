@@ -15,7 +15,12 @@ from tests.conftest import make_key
 
 PUBLIC = {"/healthz", "/readyz", "/metrics"}
 # Authenticated by the CRM's own signature instead of an API key (CRMs cannot send our keys).
-SIGNED = {"/v1/crm-events/hubspot/{connection}", "/v1/webhooks/hubspot", "/v1/webhooks/salesforce"}
+SIGNED = {
+    "/v1/crm-events/hubspot/{connection}",
+    "/v1/webhooks/hubspot",
+    "/v1/webhooks/salesforce",
+    "/v1/webhooks/{kind}",
+}
 
 
 def assert_problem(response: Response, status: int) -> dict[str, object]:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.config import ConnectionSettings, Settings
+from adapters.registry import connection_settings
+from service.config import Settings
 from service.jobs import JobContext, JobQueue, JobRegistry, JobSettings
 from service.main import create_app
 from service.store.keys import Scope
@@ -29,7 +30,7 @@ def app_settings(tmp_path: Path) -> Settings:
     return Settings(
         database_url=f"sqlite:///{tmp_path / 'jobs.db'}",  # type: ignore[arg-type]
         log_format="text",  # type: ignore[arg-type]
-        connections={"acme": ConnectionSettings(kind="salesforce")},  # type: ignore[dict-item]
+        connections={"acme": connection_settings(kind="salesforce")},  # type: ignore[dict-item]
         # The runner stays off so these tests see jobs exactly as the API left them.
         jobs=JobSettings(enabled=False),
     )

@@ -1,4 +1,5 @@
-"""Fixtures of the contract suite: one harness per CRM, shared by the module's tests."""
+"""Fixtures of the contract suite: one harness per registered connector (found by convention in
+`sandbox/<kind>/harness.py`), shared by the module's tests."""
 
 from __future__ import annotations
 
@@ -6,20 +7,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.contract.harness import Harness, HubSpotHarness, SalesforceHarness, SandboxAdmin
+from adapters.registry import kinds
+from tests.contract.harness import Harness, SandboxAdmin, harness_for
 
 CUSTOMERS = 300
 PAGE_SIZE = 100  # small pages so that paging and page boundaries are exercised cheaply
 
 
-@pytest.fixture(scope="module", params=["salesforce", "hubspot"])
+@pytest.fixture(scope="module", params=kinds())
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
-    running: SalesforceHarness | HubSpotHarness
-    if request.param == "salesforce":
-        running = SalesforceHarness(CUSTOMERS, PAGE_SIZE)
-    else:
-        running = HubSpotHarness(CUSTOMERS)
-    with running:
+    with harness_for(request.param, CUSTOMERS, PAGE_SIZE) as running:
         yield running
 
 

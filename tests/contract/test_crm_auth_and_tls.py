@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from adapters.hubspot.client import HubSpotClient
+from adapters.registry import connection_settings
 from adapters.salesforce.client import SalesforceClient
 from sandbox.core.server import SandboxServer
 from sandbox.hubspot.app import create_app as create_hubspot_app
@@ -22,7 +23,6 @@ from sandbox.hubspot.config import HubSpotConfig, RateLimits
 from sandbox.hubspot.emulator import HubSpotEmulator
 from sandbox.salesforce.app import create_app as create_salesforce_app
 from sandbox.salesforce.config import SalesforceConfig
-from service.config import ConnectionSettings, CrmKind
 from service.ports import CrmConfigError, CrmTlsError
 from tests.contract.harness import TEST_POLICY
 
@@ -49,8 +49,8 @@ def hubspot() -> Iterator[tuple[HubSpotEmulator, SandboxServer]]:
 
 
 def oauth_client(server: SandboxServer, refresh_token: str) -> HubSpotClient:
-    settings = ConnectionSettings(
-        kind=CrmKind.HUBSPOT,
+    settings = connection_settings(
+        kind="hubspot",
         base_url=server.base_url,  # type: ignore[arg-type]
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,  # type: ignore[arg-type]
@@ -112,8 +112,8 @@ def salesforce_tls() -> Iterator[tuple[SalesforceConfig, SandboxServer]]:
 def salesforce(
     config: SalesforceConfig, server: SandboxServer, ca: Path | None
 ) -> SalesforceClient:
-    settings = ConnectionSettings(
-        kind=CrmKind.SALESFORCE,
+    settings = connection_settings(
+        kind="salesforce",
         base_url=server.base_url,  # type: ignore[arg-type]
         client_id=config.client_id,
         client_secret=config.client_secret,  # type: ignore[arg-type]
@@ -149,8 +149,8 @@ def test_hubspot_over_tls_with_a_missing_ca_bundle(tmp_path: Path) -> None:
         HubSpotConfig(access_token="pat-x", rate_limits=RateLimits(enabled=False))
     )
     with SandboxServer(create_hubspot_app(emulator=emulator), tls=True) as server:
-        settings = ConnectionSettings(
-            kind=CrmKind.HUBSPOT,
+        settings = connection_settings(
+            kind="hubspot",
             base_url=server.base_url,  # type: ignore[arg-type]
             access_token="pat-x",  # type: ignore[arg-type]
             ca_bundle=tmp_path / "gone.pem",

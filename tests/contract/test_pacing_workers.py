@@ -33,13 +33,14 @@ WORKER = """
 import sys
 from adapters.hubspot.client import HubSpotClient
 from adapters.retry import RetryPolicy
-from service.config import ConnectionSettings, CrmKind
+from adapters.registry import connection_settings
+from adapters.settings import ConnectionSettings
 
 import time
 from pathlib import Path
 
 base, token, name, storage, calls, ready, go = sys.argv[1:8]
-settings = ConnectionSettings(kind=CrmKind.HUBSPOT, base_url=base, access_token=token)
+settings = connection_settings(kind="hubspot", base_url=base, access_token=token)
 policy = RetryPolicy(max_attempts=20, max_elapsed_seconds=60, base_delay=0.1)
 client = HubSpotClient(name, settings, policy, pacing_url=storage or None)
 Path(ready).touch()

@@ -8,28 +8,24 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.registry import kinds
 from service.domain import ActionTask
 from service.ports import FieldUpdate
-from tests.contract.harness import HubSpotHarness, SalesforceHarness, SandboxAdmin
+from tests.contract.harness import Harness, SandboxAdmin, harness_for
 
 pytestmark = pytest.mark.slow
 RECORDS = 10_000
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module", params=["salesforce", "hubspot"])
-def big(request: pytest.FixtureRequest) -> Iterator[SalesforceHarness | HubSpotHarness]:
-    harness = (
-        SalesforceHarness(RECORDS + 400, 2000)
-        if request.param == "salesforce"
-        else HubSpotHarness(RECORDS)
-    )
-    with harness:
+@pytest.fixture(scope="module", params=kinds())
+def big(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    with harness_for(request.param, RECORDS + 400, 2000) as harness:
         harness.writer().provision(dry_run=False)
         yield harness
 
 
-def test_ten_thousand_records_through_faults(big: SalesforceHarness | HubSpotHarness) -> None:
+def test_ten_thousand_records_through_faults(big: Harness) -> None:
     admin = SandboxAdmin(big.server)
     ids = big.customer_ids()[:RECORDS]
     updates = [

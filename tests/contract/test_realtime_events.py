@@ -1,7 +1,7 @@
 """Real time from both CRMs: the sandboxes' own senders (HubSpot webhooks, Salesforce change
 events) deliver to the running service, which raises the flag and creates exactly one task in
 the CRM; duplicates, stale events, our own writes, bad signatures and stale timestamps are
-handled at `POST /v1/webhooks/{hubspot,salesforce}`.
+handled at `POST /v1/webhooks/{kind}` (the `hubspot` and `salesforce` paths).
 
 Only "it arrives" is asserted here; how fast is measured by `python -m bench.realtime`.
 """
@@ -19,12 +19,13 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.registry import connection_settings
 from sandbox.core.server import SandboxServer
 from sandbox.hubspot.signature import sign_v3
 from sandbox.salesforce.changeevents import sign
 from sandbox.serving import Crm, RunningSandbox, ServeOptions, start_sandbox
 from sandbox.watch import CrmWatch, HubSpotWatch, SalesforceWatch, Seen
-from service.config import ConnectionSettings, CrmKind, Settings
+from service.config import Settings
 from service.jobs import JobSettings
 from service.main import create_app
 from service.sentiment.settings import SentimentSettings
@@ -60,16 +61,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         jobs=JobSettings(enabled=False),
         sentiment=SentimentSettings(backends={"*": ("lexicon",)}),
         connections={
-            SF: ConnectionSettings(
-                kind=CrmKind.SALESFORCE,
+            SF: connection_settings(
+                kind="salesforce",
                 base_url=sf["base_url"],
                 client_id=sf["oauth"]["client_id"],
                 client_secret=sf["oauth"]["client_secret"],
                 ca_bundle=sf["ca_cert"],
                 webhook_secret=secrets[SF],
             ),
-            HS: ConnectionSettings(
-                kind=CrmKind.HUBSPOT,
+            HS: connection_settings(
+                kind="hubspot",
                 base_url=hs["base_url"],
                 access_token=hs["access_token"],
                 webhook_secret=secrets[HS],
@@ -303,6 +304,11 @@ def test_bad_signatures_stale_timestamps_and_unknown_connections(world: World) -
     # The deprecated path is the same handler.
     old = httpx.post(f"{world.service}/v1/crm-events/hubspot/{HS}", content=b"[]", headers=JSON)
     assert old.status_code == 401
+    # POST /v1/webhooks/{kind} for a kind no registered connector has: a 404 problem.
+    unknown = httpx.post(f"{world.service}/v1/webhooks/pipedrive", content=b"[]", headers=JSON)
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("application/problem+json")
+    assert "pipedrive" in unknown.json()["detail"]
 
 
 def test_a_failed_delivery_is_processed_again_on_retry(world: World) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 
 import requests
 
-from service.config import ConnectionSettings, Settings
+from adapters.registry import connection_settings
+from service.config import Settings
 from service.main import build_connection
 from service.store.database import make_engine, upgrade
 from service.store.keys import ApiKeyRepository, Scope
@@ -141,7 +142,7 @@ def prepare(env: dict[str, str]) -> str:
     fields in the CRM, make an API key; returns the key."""
     prefix = f"CEM_CONNECTIONS__{CONNECTION}__"
     fields = {k.removeprefix(prefix).lower(): v for k, v in env.items() if k.startswith(prefix)}
-    connection = ConnectionSettings(**fields)  # type: ignore[arg-type]
+    connection = connection_settings(**fields)  # type: ignore[arg-type]
     settings = Settings(connections={CONNECTION: connection})
     build_connection(settings, CONNECTION).writer.provision(dry_run=False)
     engine = make_engine(env["CEM_DATABASE_URL"])

@@ -10,11 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from adapters.hubspot.webhooks import notices
+from adapters.registry import connection_settings
 from service.api.problems import PROBLEM_JSON
-from service.config import ConnectionSettings, CrmKind, Settings
+from service.config import Settings
 from service.main import create_app
 from service.realtime.changes import Inbox
-from service.realtime.hubspot import notices
 from service.store.keys import Scope
 from tests.api.test_errors import assert_problem
 from tests.conftest import make_key
@@ -34,8 +35,8 @@ def app_client(
         log_format="text",  # type: ignore[arg-type]
         # Configured but unusable: no base URL, so building its adapters fails.
         connections={
-            "hs": ConnectionSettings(kind=CrmKind.HUBSPOT, webhook_secret=SecretStr(SECRET)),
-            "sf": ConnectionSettings(kind=CrmKind.SALESFORCE),
+            "hs": connection_settings(kind="hubspot", webhook_secret=SecretStr(SECRET)),
+            "sf": connection_settings(kind="salesforce"),
         },
         jobs={"enabled": False},  # type: ignore[arg-type]
         webhooks={"enabled": False},  # type: ignore[arg-type]

@@ -19,10 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from service.config import ConnectionSettings, CrmKind, Settings
+from adapters.hubspot.webhooks import MAX_AGE_MS
+from adapters.registry import connection_settings
+from service.config import Settings
 from service.main import create_app
 from service.ports import CrmUnavailableError
-from service.realtime.hubspot import MAX_AGE_MS
 from tests.api.test_errors import assert_problem
 from tests.fuzz.conftest import count_requests
 from tests.security.hubspot_signing import signed_headers
@@ -50,9 +51,7 @@ def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]
     config = Settings(
         database_url=SecretStr(f"sqlite:///{db}"),
         log_format="text",  # type: ignore[arg-type]
-        connections={
-            "hs": ConnectionSettings(kind=CrmKind.HUBSPOT, webhook_secret=SecretStr(SECRET))
-        },
+        connections={"hs": connection_settings(kind="hubspot", webhook_secret=SecretStr(SECRET))},
         jobs={"enabled": False},  # type: ignore[arg-type]
         webhooks={"enabled": False},  # type: ignore[arg-type]
     )

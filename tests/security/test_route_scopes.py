@@ -22,8 +22,9 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import text
 
+from adapters.registry import connection_settings
 from service.api.access import BEGIN, END, markdown, route_access
-from service.config import ConnectionSettings, CrmKind, Settings
+from service.config import Settings
 from service.jobs.customer_jobs import ERASE
 from service.main import create_app
 from service.store.keys import Scope
@@ -69,6 +70,7 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/v1/webhooks/subscriptions/{subscription_id}/deliveries"): Scope.ADMIN,
     ("POST", "/v1/webhooks/hubspot"): SIGNATURE,
     ("POST", "/v1/webhooks/salesforce"): SIGNATURE,
+    ("POST", "/v1/webhooks/{kind}"): SIGNATURE,
 }
 
 
@@ -84,6 +86,7 @@ PATH_VALUES = {
     "customer_id": "0" * 32,
     "account_id": "0" * 32,
     "metric": "nps",
+    "kind": "hubspot",  # POST /v1/webhooks/{kind}: checked with HubSpot's signature
 }
 WEBHOOK_SECRET = "route-scope-test-secret"
 SALESFORCE_SECRET = new_secret()  # Standard Webhooks (whsec_…), as Salesforce connections use
@@ -110,11 +113,9 @@ def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]
         log_format="text",  # type: ignore[arg-type]
         connections={
             # No base URL: a signed delivery gets past authentication and fails after it.
-            "hs": ConnectionSettings(
-                kind=CrmKind.HUBSPOT, webhook_secret=SecretStr(WEBHOOK_SECRET)
-            ),
-            "sf": ConnectionSettings(
-                kind=CrmKind.SALESFORCE, webhook_secret=SecretStr(SALESFORCE_SECRET)
+            "hs": connection_settings(kind="hubspot", webhook_secret=SecretStr(WEBHOOK_SECRET)),
+            "sf": connection_settings(
+                kind="salesforce", webhook_secret=SecretStr(SALESFORCE_SECRET)
             ),
         },
         jobs={"enabled": False},  # no background threads: only the routes are under test
@@ -203,7 +204,11 @@ def test_operation_enforces_its_scope(app_client: TestClient, method: str, path:
     assert response.status_code not in {401, 403}, response.text
 
 
-HUBSPOT_SIGNED = {"/v1/crm-events/hubspot/{connection}", "/v1/webhooks/hubspot"}
+HUBSPOT_SIGNED = {
+    "/v1/crm-events/hubspot/{connection}",
+    "/v1/webhooks/hubspot",
+    "/v1/webhooks/{kind}",
+}
 SALESFORCE_SIGNED = {"/v1/webhooks/salesforce"}
 
 

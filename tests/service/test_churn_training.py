@@ -15,7 +15,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from service.config import ConnectionSettings, Settings
+from adapters.registry import connection_settings
+from service.config import Settings
 from service.domain import Channel, Customer, Direction, Interaction, SourceRef
 from service.jobs import JobSettings
 from service.main import create_app, sync_stores
@@ -128,7 +129,7 @@ def test_no_outcomes_keeps_the_label_free_model_and_says_why(engine: Engine) -> 
 def test_model_card_over_the_api_and_training_on_demand(tmp_path: Path) -> None:
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'cem.db'}",  # type: ignore[arg-type]
-        connections={"sf": ConnectionSettings(kind="salesforce")},  # type: ignore[dict-item]
+        connections={"sf": connection_settings(kind="salesforce")},  # type: ignore[dict-item]
         # The runner stays off: the queued job is checked as the API left it.
         jobs=JobSettings(enabled=False),
     )

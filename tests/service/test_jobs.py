@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from service.config import ConnectionSettings
+from adapters.registry import connection_settings
 from service.jobs import (
     SYNC,
     JobConflictError,
@@ -265,8 +265,8 @@ def test_a_paused_job_resumes_at_its_time(engine: Engine) -> None:
 def test_scheduled_syncs_follow_each_connections_interval(engine: Engine) -> None:
     clock = Clock()
     connections = {
-        "acme": ConnectionSettings(kind="salesforce", sync_interval_seconds=600),
-        "manual": ConnectionSettings(kind="hubspot"),  # 0 = never scheduled
+        "acme": connection_settings(kind="salesforce", sync_interval_seconds=600),
+        "manual": connection_settings(kind="hubspot"),  # 0 = never scheduled
     }
     registry = JobRegistry()
     registry.register(SYNC, counting)
@@ -285,7 +285,7 @@ def test_scheduled_syncs_follow_each_connections_interval(engine: Engine) -> Non
 
 
 def test_schedules_without_a_registered_function_queue_nothing(engine: Engine) -> None:
-    connections = {"acme": ConnectionSettings(kind="salesforce", sync_interval_seconds=60)}
+    connections = {"acme": connection_settings(kind="salesforce", sync_interval_seconds=60)}
     queue = JobQueue(JobRepository(engine), JobRegistry())
     runner = JobRunner(queue, JobSettings(), schedules=sync_schedules(connections))
     assert runner.drain() == 0

@@ -1,20 +1,16 @@
-"""CRM webhooks in: `POST /v1/webhooks/hubspot` and `POST /v1/webhooks/salesforce`.
+"""CRM webhooks in: `POST /v1/webhooks/{kind}`, one route for every connector that takes them.
 
 CRMs cannot send our API key; a signature over the body with the connection's shared secret
-(`webhook_secret`) and a timestamp no older than 5 minutes authenticates each delivery instead:
-HubSpot's v3 signature, and for Salesforce change events the Standard Webhooks signature of the
-relay that forwards them. The connection is named by `?connection=`, or implied when exactly one
-connection of that CRM is configured. One handler serves both CRMs: events become notices
-(`service.realtime`), duplicates and stale events are dropped, the records are re-read by id and
-the customers touched are rescored and pushed at once (`service.usecases.realtime`).
-`POST /v1/crm-events/hubspot/{connection}` is the older HubSpot path, kept for existing apps.
+(`webhook_secret`) and a timestamp no older than 5 minutes authenticates each delivery instead,
+in the scheme of the kind's connector (adapters/registry.py). The connection is named by
+`?connection=`, or implied when exactly one connection of that kind is configured. The work is
+the use case's (service/usecases/crm_events.py): this module reads the request and maps the
+outcome. The per-CRM paths of earlier releases stay as deprecated aliases.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import pydantic_core
@@ -22,25 +18,15 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from adapters import registry
 from service.api.problems import ProblemError
 from service.api.routes.interactions import purchase_models
-from service.config import ConnectionSettings, CrmKind
-from service.domain.limits import epoch_ms_in_range
 from service.ports import CrmError
-from service.realtime import hubspot, salesforce
-from service.realtime.changes import Changes, Inbox, Notice, SignatureError
-from service.usecases.realtime import apply_changes
-from service.usecases.sync import SyncReport
+from service.usecases import crm_events
+from service.usecases.crm_events import CrmEventsDeps, Delivery, Outcome
 
 router = APIRouter(tags=["real time"])
 
-Verify = Callable[[str, str, str, Mapping[str, str], bytes, int], None]
-Read = Callable[[Any, frozenset[str]], tuple[list[Notice], int]]
-SOURCES: dict[CrmKind, tuple[Verify, Read]] = {
-    CrmKind.HUBSPOT: (hubspot.verify, hubspot.notices),
-    CrmKind.SALESFORCE: (salesforce.verify, salesforce.notices),
-}
-LABELS = {CrmKind.HUBSPOT: "HubSpot", CrmKind.SALESFORCE: "Salesforce"}
 RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {
         "description": "Not JSON (or nested too deep), or no connection named and several "
@@ -49,6 +35,14 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "Bad or stale signature, or no such connection (not told apart)"},
     422: {"description": "Not an array of at most 100 events"},
     503: {"description": "The CRM failed while re-reading or pushing: deliver again later"},
+}
+# Each use-case refusal, once: (status, problem kind).
+REFUSALS: dict[type[crm_events.DeliveryError], tuple[int, str]] = {
+    crm_events.NoWebhooksError: (404, "not-found"),
+    crm_events.AmbiguousConnectionError: (400, "bad-request"),
+    crm_events.NotAuthenticError: (401, "bad-signature"),
+    crm_events.MisconfiguredSecretError: (503, "misconfigured"),
+    crm_events.MalformedDeliveryError: (422, "validation-error"),
 }
 
 
@@ -64,7 +58,7 @@ class EventsAccepted(BaseModel):
     tasks_created: int
 
 
-def _body_doc(kind: CrmKind) -> dict[str, Any]:
+def _body_doc(description: str) -> dict[str, Any]:
     """The request body in OpenAPI (the route reads raw bytes: the signature covers them)."""
     return {
         "requestBody": {
@@ -75,13 +69,7 @@ def _body_doc(kind: CrmKind) -> dict[str, Any]:
                         "type": "array",
                         "maxItems": 100,
                         "items": {"type": "object"},
-                        "description": (
-                            "HubSpot webhook events (signed with X-HubSpot-Signature-v3 and "
-                            "X-HubSpot-Request-Timestamp)"
-                            if kind is CrmKind.HUBSPOT
-                            else "Change Data Capture events in CometD JSON form (signed with "
-                            "webhook-id, webhook-timestamp and webhook-signature)"
-                        ),
+                        "description": description,
                     }
                 }
             },
@@ -111,61 +99,23 @@ def _uri(request: Request) -> str:
     return f"{str(base).rstrip('/')}{request.url.path}{query}"
 
 
-def _connection(request: Request, kind: CrmKind, name: str | None) -> tuple[str, str]:
-    """(connection name, its webhook secret) for this CRM; a problem when there is none."""
-    label = LABELS[kind]
-    connections: dict[str, ConnectionSettings] = request.app.state.settings.connections
-    if name is None:
-        mine = [n for n, c in connections.items() if c.kind is kind]
-        if len(mine) > 1:
-            raise ProblemError(
-                400,
-                f"{len(mine)} {label} connections are configured: name one with ?connection=",
-                kind="bad-request",
-            )
-        name = mine[0] if mine else None
-    config = connections.get(name) if name is not None else None
-    if name is None or config is None or config.kind is not kind or not config.webhook_secret:
-        # The same answer as a bad signature: an unauthenticated caller must not be able to
-        # probe which connection names exist.
-        raise ProblemError(
-            401,
-            f"not a valid {label} delivery for this connection",
-            kind="bad-signature",
-        )
-    return name, config.webhook_secret.get_secret_value()
-
-
-def _apply(request: Request, connection: str, changes: Changes, events: int) -> EventsAccepted:
+def _deps(request: Request) -> CrmEventsDeps:
     state = request.app.state
-    inbox: Inbox = state.realtime
-    stores = state.sync_stores()
-    try:
-        # Inside the try: a connection that cannot be built (no base URL, bad credentials) is
-        # a CrmConfigError, which must not become a 500.
-        wiring = inbox.wiring(connection, state.build_connection)
-        report = apply_changes(
-            connection,
-            wiring.reader,
-            wiring.writer,
-            stores,
-            changes,
-            datetime.now(UTC),
-            analyzer=state.analyzer_factory(),
-            models=purchase_models(request, connection, stores.records),
-            serial=inbox.lock(connection),
-        )
-    except CrmError as error:
-        # A 5xx makes the CRM deliver again later, which is what a CRM outage needs; nothing
-        # was remembered, so the retry is processed in full.
-        raise ProblemError(503, f"the CRM failed: {error}", kind="crm-unavailable") from None
-    inbox.applied(connection, changes)
-    return _accepted(changes, events, report)
+    return CrmEventsDeps(
+        connections=state.settings.connections,
+        inbox=state.realtime,
+        own_fields=state.own_fields,
+        build=state.build_connection,
+        stores=state.sync_stores,
+        analyzer=state.analyzer_factory,
+        models=lambda connection, records: purchase_models(request, connection, records),
+    )
 
 
-def _accepted(changes: Changes, events: int, report: SyncReport) -> EventsAccepted:
+def _accepted(outcome: Outcome) -> EventsAccepted:
+    changes, report = outcome.changes, outcome.report
     return EventsAccepted(
-        events=events,
+        events=outcome.events,
         duplicates=changes.duplicates,
         ignored=changes.ignored,
         stale=changes.stale,
@@ -177,90 +127,86 @@ def _accepted(changes: Changes, events: int, report: SyncReport) -> EventsAccept
     )
 
 
-async def receive(request: Request, kind: CrmKind, name: str | None) -> EventsAccepted:
+async def receive(request: Request, kind: str, name: str | None) -> EventsAccepted:
     """The one handler behind every CRM webhook route."""
-    connection, secret = _connection(request, kind, name)
-    verify, read = SOURCES[kind]
+    deps = _deps(request)
     body = await request.body()
+    delivery = Delivery(kind, name, request.method, _uri(request), request.headers, body)
     try:
-        verify(
-            secret,
-            request.method,
-            _uri(request),
-            request.headers,
-            body,
-            int(time.time() * 1000),
-        )
-    except salesforce.SecretError:
-        raise ProblemError(
-            503, "the connection's webhook secret is misconfigured", kind="misconfigured"
-        ) from None
-    except SignatureError as error:
-        raise ProblemError(
-            401, f"not a valid {LABELS[kind]} delivery: {error}", kind="bad-signature"
-        ) from None
-    payload = parse_json(body)
-    try:
-        found, ignored = read(payload, request.app.state.own_fields(connection))
-    except ValueError as error:
-        raise ProblemError(422, str(error), kind="validation-error") from None
-    # An event time before 1970 or more than a day ahead is no event time: such an event is
-    # ignored like any other malformed one (a far-future stamp would make every later, real
-    # change of the record look stale and be dropped).
-    now_ms = int(time.time() * 1000)
-    timely = [n for n in found if epoch_ms_in_range(n.stamp, now_ms)]
-    ignored += len(found) - len(timely)
-    found = timely
-    inbox: Inbox = request.app.state.realtime
-    changes = inbox.plan(connection, found, ignored)
-    if not changes.reread and not changes.deleted:
-        # Only duplicates, stale events or our own writes coming back: nothing to read.
-        inbox.applied(connection, changes)
-        return _accepted(changes, len(payload), SyncReport())
-    return await run_in_threadpool(_apply, request, connection, changes, len(payload))
+        connection = crm_events.authenticate(delivery, deps, int(time.time() * 1000))
+        payload = parse_json(body)
+        events, changes = crm_events.plan(kind, connection, payload, deps, int(time.time() * 1000))
+        outcome = await run_in_threadpool(crm_events.apply, connection, events, changes, deps)
+    except crm_events.DeliveryError as error:
+        status, problem = REFUSALS[type(error)]
+        raise ProblemError(status, str(error), kind=problem) from None
+    except CrmError as error:
+        # A 5xx makes the CRM deliver again later, which is what a CRM outage needs (and a
+        # connection that cannot be built is a CrmConfigError, which must not become a 500).
+        raise ProblemError(503, f"the CRM failed: {error}", kind="crm-unavailable") from None
+    return _accepted(outcome)
 
 
 ConnectionQuery = Annotated[
     str | None,
-    Query(max_length=64, description="the connection; optional when only one of this CRM"),
+    Query(max_length=64, description="the connection; optional when only one of this kind"),
 ]
-
-
-@router.post(
-    "/v1/webhooks/hubspot",
-    summary="HubSpot webhook deliveries (v3-signed; no API key)",
-    responses=RESPONSES,
-    openapi_extra=_body_doc(CrmKind.HUBSPOT),
+KIND_DESCRIPTION = "the connector's kind: " + ", ".join(
+    k for k in registry.kinds() if registry.connector(k).webhooks is not None
 )
-async def hubspot_webhooks(request: Request, connection: ConnectionQuery = None) -> EventsAccepted:
-    return await receive(request, CrmKind.HUBSPOT, connection)
 
 
-@router.post(
-    "/v1/webhooks/salesforce",
-    summary="Salesforce change events (signed by the shared secret; no API key)",
-    responses=RESPONSES,
-    openapi_extra=_body_doc(CrmKind.SALESFORCE),
-)
-async def salesforce_webhooks(
-    request: Request, connection: ConnectionQuery = None
+def _add_alias(kind: str, name: str, path: str) -> None:
+    """A path of an earlier release, served by the one handler and marked deprecated."""
+    connector, source = crm_events.webhook_source(kind)
+
+    async def by_query(request: Request, connection: ConnectionQuery = None) -> EventsAccepted:
+        return await receive(request, kind, connection)
+
+    async def by_path(
+        request: Request, connection: Annotated[str, Path(max_length=64)]
+    ) -> EventsAccepted:
+        return await receive(request, kind, connection)
+
+    endpoint = by_path if "{connection}" in path else by_query
+    endpoint.signed_by = source.signed_by  # type: ignore[attr-defined]
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=["POST"],
+        name=name,
+        summary=f"{connector.label} deliveries (an alias of POST /v1/webhooks/{{kind}})",
+        responses=RESPONSES,
+        openapi_extra=_body_doc(source.body),
+        deprecated=True,
+    )
+
+
+async def webhooks(
+    request: Request,
+    kind: Annotated[str, Path(max_length=64, description=KIND_DESCRIPTION)],
+    connection: ConnectionQuery = None,
 ) -> EventsAccepted:
-    return await receive(request, CrmKind.SALESFORCE, connection)
+    return await receive(request, kind, connection)
 
 
-@router.post(
-    "/v1/crm-events/hubspot/{connection}",
-    summary="HubSpot webhook deliveries (use POST /v1/webhooks/hubspot)",
-    responses=RESPONSES,
-    openapi_extra=_body_doc(CrmKind.HUBSPOT),
-    deprecated=True,
-)
-async def hubspot_events(
-    request: Request, connection: Annotated[str, Path(max_length=64)]
-) -> EventsAccepted:
-    return await receive(request, CrmKind.HUBSPOT, connection)
+webhooks.signed_by = "the connector's signature scheme"  # type: ignore[attr-defined]
 
 
-hubspot_webhooks.signed_by = "HubSpot v3 signature"  # type: ignore[attr-defined]
-hubspot_events.signed_by = "HubSpot v3 signature"  # type: ignore[attr-defined]
-salesforce_webhooks.signed_by = "Standard Webhooks signature"  # type: ignore[attr-defined]
+def _add_routes() -> None:
+    # The fixed alias paths first: a literal path must match before the `{kind}` template.
+    for kind in registry.kinds():
+        source = registry.connector(kind).webhooks
+        for name, path in source.aliases if source is not None else ():
+            _add_alias(kind, name, path)
+    router.add_api_route(
+        "/v1/webhooks/{kind}",
+        webhooks,
+        methods=["POST"],
+        summary="CRM webhook deliveries, signed in the CRM's own scheme (no API key)",
+        responses={**RESPONSES, 404: {"description": "No connector of this kind takes webhooks"}},
+        openapi_extra=_body_doc("The CRM's event deliveries, in the form its connector documents"),
+    )
+
+
+_add_routes()

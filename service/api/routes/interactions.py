@@ -32,7 +32,7 @@ class InteractionIn(BaseModel):
     # passed min_length here and then failed the domain's own check as a 500.
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    connection: str = Field(examples=["hubspot-demo"])
+    connection: str = Field(examples=["acme-crm"])
     customer: Annotated[str, Field(min_length=1, max_length=64)] = Field(
         description="The customer's record id in that CRM (contact or lead)", examples=["101"]
     )

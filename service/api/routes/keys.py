@@ -20,7 +20,7 @@ KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", description="The key's pu
 
 
 class KeyCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100, examples=["hubspot-workflows"])
+    name: str = Field(min_length=1, max_length=100, examples=["crm-workflows"])
     scopes: list[Scope] = Field(min_length=1, examples=[["read"]])
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from adapters.mapping import CoercionError, MappingError, coerce, load_mappings
 from adapters.mapping.loader import DEFAULT_DIR
+from adapters.registry import check_mappings
 
 GOOD = """\
 crm: hubspot
@@ -58,7 +59,7 @@ def test_user_directory_without_schema_uses_the_shipped_one(tmp_path: Path) -> N
             8,
             "fields.email.type",
         ),
-        (GOOD.replace("crm: hubspot", "crm: pipedrive"), 1, "crm: 'pipedrive' is not one of"),
+        (GOOD.replace("crm: hubspot", "crm: Pipe Drive"), 1, "crm: 'Pipe Drive' does not match"),
         (
             GOOD.replace("modified_field: lastmodifieddate\n", ""),
             1,
@@ -66,8 +67,6 @@ def test_user_directory_without_schema_uses_the_shipped_one(tmp_path: Path) -> N
         ),
         (GOOD + "  name: {from: firstname}\n", 9, "fields.name"),
         (GOOD + "  status: {crm: s, type: enum}\n", 9, "'values' is a required property"),
-        # A SOQL filter has no meaning for HubSpot.
-        (GOOD + 'where: "x = 1"\n', 1, "should not be valid"),
     ],
 )
 def test_invalid_mapping_names_file_line_and_field(
@@ -80,6 +79,26 @@ def test_invalid_mapping_names_file_line_and_field(
     assert message.startswith(f"{path}:{line}: "), message
     assert fragment in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (
+            GOOD.replace("crm: hubspot", "crm: pipedrive"),
+            "crm: 'pipedrive' is not a registered connector",
+        ),
+        # A SOQL filter has no meaning for HubSpot: its connector declares no pull condition.
+        (GOOD + 'where: "x = 1"\n', "where: HubSpot pulls take no condition"),
+    ],
+)
+def test_a_mapping_no_connector_can_use_is_refused(
+    tmp_path: Path, text: str, fragment: str
+) -> None:
+    path = write(tmp_path, "contacts.yaml", text)
+    with pytest.raises(MappingError) as caught:
+        check_mappings(load_mappings(tmp_path))
+    assert str(caught.value).startswith(f"{path}:1: {fragment}"), str(caught.value)
 
 
 def test_broken_yaml_names_the_line(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from adapters.pacing import BURST, SEARCH, Pacer, Window, hubspot_window
+from adapters.hubspot.quota import hubspot_window
+from adapters.pacing import BURST, SEARCH, Pacer, Window
 
 
 def test_the_window_comes_from_hubspot_headers_in_any_case() -> None:

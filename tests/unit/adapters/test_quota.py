@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.quota import QuotaGuard, Usage, hubspot_usage, salesforce_usage
+from adapters.hubspot.quota import hubspot_usage
+from adapters.quota import QuotaGuard, Usage
+from adapters.salesforce.quota import salesforce_usage
 from service.ports import CrmQuotaExhaustedError
 
 

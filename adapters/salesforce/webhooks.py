@@ -19,7 +19,7 @@ import binascii
 from collections.abc import Mapping
 from typing import Any
 
-from service.realtime.changes import Notice, SignatureError
+from service.realtime.changes import Notice, SecretError, SignatureError
 from service.webhooks import signing
 
 MAX_EVENTS = 100
@@ -39,11 +39,8 @@ def verify(
     except signing.SignatureError as error:
         raise SignatureError(str(error)) from None
     except binascii.Error:
+        # The connection's secret is not a Standard Webhooks secret (whsec_ + base64).
         raise SecretError("the webhook secret is not a whsec_ secret") from None
-
-
-class SecretError(ValueError):
-    """The connection's webhook secret is not a Standard Webhooks secret (whsec_ + base64)."""
 
 
 def _parts(event: Any) -> tuple[str, Mapping[str, Any], Mapping[str, Any]] | None:
