@@ -57,7 +57,7 @@ def test_an_unbuildable_connection_is_a_problem_not_a_500(app_client: TestClient
     url = str(app_client.base_url.join("/v1/crm-events/hubspot/hs"))
     signed = signed_headers(SECRET, "POST", url, events.encode())
     response = app_client.post("/v1/crm-events/hubspot/hs", content=events, headers=signed)
-    assert_problem(response, 503)  # HubSpot retries a 5xx delivery: right once it is fixed
+    assert_problem(response, 502)  # HubSpot retries a 5xx delivery: right once it is fixed
 
 
 def test_events_without_an_event_id_are_not_duplicates_of_each_other() -> None:

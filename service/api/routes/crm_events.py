@@ -19,9 +19,9 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from adapters import registry
+from service.api.crm_problems import CRM_RESPONSES
 from service.api.problems import ProblemError
 from service.api.routes.interactions import purchase_models
-from service.ports import CrmError
 from service.usecases import crm_events
 from service.usecases.crm_events import CrmEventsDeps, Delivery, Outcome
 
@@ -34,6 +34,9 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     401: {"description": "Bad or stale signature, or no such connection (not told apart)"},
     422: {"description": "Not an array of at most 100 events"},
+    # CRM failures while re-reading or pushing map once, in service.api.crm_problems: a 5xx
+    # makes the CRM deliver again later, which is what an outage needs.
+    **CRM_RESPONSES,
     503: {"description": "The CRM failed while re-reading or pushing: deliver again later"},
 }
 # Each use-case refusal, once: (status, problem kind).
@@ -140,10 +143,6 @@ async def receive(request: Request, kind: str, name: str | None) -> EventsAccept
     except crm_events.DeliveryError as error:
         status, problem = REFUSALS[type(error)]
         raise ProblemError(status, str(error), kind=problem) from None
-    except CrmError as error:
-        # A 5xx makes the CRM deliver again later, which is what a CRM outage needs (and a
-        # connection that cannot be built is a CrmConfigError, which must not become a 500).
-        raise ProblemError(503, f"the CRM failed: {error}", kind="crm-unavailable") from None
     return _accepted(outcome)
 
 
