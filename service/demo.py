@@ -55,6 +55,7 @@ from sqlmodel import Session, select
 
 from sandbox.core.server import SandboxServer
 from sandbox.watch import HubSpotWatch
+from service.api.services import services_of
 from service.config import ConnectionSettings, CrmKind, Settings, load_settings
 from service.main import Connection, build_connection, create_app, sync_stores
 from service.progress import CounterLine, progress_bar
@@ -466,7 +467,7 @@ def run_demo(port: int, customers: int = DEFAULT_CUSTOMERS, *, once: bool = Fals
 
 
 def _serve(app: FastAPI, server: SandboxServer, sandbox: SandboxProcesses) -> None:
-    created = ApiKeyRepository(app.state.engine).create("demo", [Scope.ADMIN])
+    created = ApiKeyRepository(services_of(app).engine).create("demo", [Scope.ADMIN])
     base = server.base_url
     typer.echo(
         "\n".join(

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from service.api.services import services_of
 from service.config import ConnectionSettings, Settings
 from service.jobs import JobContext, JobQueue, JobRegistry, JobSettings
 from service.main import create_app
@@ -50,7 +51,7 @@ def headers(client: TestClient, scope: Scope) -> dict[str, str]:
 
 
 def queue_of(client: TestClient) -> JobQueue:
-    queue: JobQueue = client.app.state.jobs  # type: ignore[attr-defined]
+    queue: JobQueue = services_of(client.app).jobs
     return queue
 
 

@@ -9,41 +9,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
-from service.api.deps import AdminKey
+from service.api.deps import AdminKey, EgressDep, VaultDep, WebhookRepositoryDep
 from service.api.listing import CreatedSort, Cursor, Limit, cursor_problems
 from service.api.problems import ProblemError, invalid_field
 from service.store.paging import Sort
 from service.store.tables import WebhookDeliveryState, WebhookSubscription
 from service.store.webhooks import WebhookRepository
-from service.webhooks import EventType, SecretVault, new_secret
-from service.webhooks.egress import EgressBlockedError, EgressPolicy
+from service.webhooks import EventType, new_secret
+from service.webhooks.egress import EgressBlockedError
 
 router = APIRouter(prefix="/v1/webhooks/subscriptions", tags=["webhooks"])
 
 SubscriptionId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 
-async def get_webhooks(request: Request) -> WebhookRepository:
-    repository: WebhookRepository = request.app.state.webhook_repository
-    return repository
-
-
-async def get_vault(request: Request) -> SecretVault:
-    vault: SecretVault = request.app.state.webhook_vault
-    return vault
-
-
-async def get_egress(request: Request) -> EgressPolicy:
-    egress: EgressPolicy = request.app.state.webhook_egress
-    return egress
-
-
-RepositoryDep = Annotated[WebhookRepository, Depends(get_webhooks)]
-VaultDep = Annotated[SecretVault, Depends(get_vault)]
-EgressDep = Annotated[EgressPolicy, Depends(get_egress)]
+RepositoryDep = WebhookRepositoryDep
 
 
 class SubscriptionCreate(BaseModel):
