@@ -27,11 +27,11 @@ from service.store.churn_models import ChurnModelRepository
 from service.store.keys import ApiKeyRepository, KeyInfo, Scope, grants
 from service.store.profiles import ProfileRepository
 from service.store.reports import ReportRepository
-from service.store.webhooks import WebhookRepository
 from service.usecases.customer_view import CustomerViews
 from service.usecases.messages import ReceiveMessage
 from service.webhooks import SecretVault
 from service.webhooks.egress import EgressPolicy
+from service.webhooks.store import WebhookStore
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer cem_…`")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: cem_…`")
@@ -69,7 +69,7 @@ ClockDep = Annotated[Clock, Depends(_part(lambda s: s.clock))]
 KeyRepositoryDep = Annotated[ApiKeyRepository, Depends(_part(lambda s: s.keys))]
 JobQueueDep = Annotated[JobQueue, Depends(_part(lambda s: s.jobs))]
 MetricsRegistryDep = Annotated[CollectorRegistry, Depends(_part(lambda s: s.metrics_registry))]
-WebhookRepositoryDep = Annotated[WebhookRepository, Depends(_part(lambda s: s.webhook_repository))]
+WebhookRepositoryDep = Annotated[WebhookStore, Depends(_part(lambda s: s.webhook_repository))]
 VaultDep = Annotated[SecretVault, Depends(_part(lambda s: s.webhook_vault))]
 EgressDep = Annotated[EgressPolicy, Depends(_part(lambda s: s.webhook_egress))]
 ProfilesDep = Annotated[ProfileRepository, Depends(_part(lambda s: s.profiles))]

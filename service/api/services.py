@@ -31,13 +31,13 @@ from service.store.erasure import ErasureStore
 from service.store.keys import ApiKeyRepository
 from service.store.profiles import ProfileRepository
 from service.store.reports import ReportRepository
-from service.store.webhooks import WebhookRepository
 from service.usecases.customer_view import CustomerViews
 from service.usecases.messages import ReceiveMessage
 from service.usecases.model_cache import PurchaseModels
 from service.usecases.sync import SyncStores
 from service.webhooks import SecretVault, WebhookOutbox
 from service.webhooks.egress import EgressPolicy
+from service.webhooks.store import WebhookStore
 
 
 @dataclass(frozen=True, repr=False)
@@ -55,7 +55,7 @@ class Services:
     job_runner: JobRunner | None  # None when this process runs no jobs (`CEM_JOBS__ENABLED`)
     # The EventSink the use cases emit flag/task/score events to.
     webhooks: WebhookOutbox
-    webhook_repository: WebhookRepository
+    webhook_repository: WebhookStore
     webhook_vault: SecretVault
     webhook_egress: EgressPolicy  # the subscription URL guard (tests swap its resolver)
     # The process's one sentiment analyzer (API and jobs), built on first use.

@@ -17,9 +17,9 @@ from service.api.listing import CreatedSort, Cursor, Limit, cursor_problems
 from service.api.problems import ProblemError, invalid_field
 from service.store.paging import Sort
 from service.store.tables import WebhookDeliveryState, WebhookSubscription
-from service.store.webhooks import WebhookRepository
 from service.webhooks import EventType, new_secret
 from service.webhooks.egress import EgressBlockedError
+from service.webhooks.store import WebhookStore
 
 router = APIRouter(prefix="/v1/webhooks/subscriptions", tags=["webhooks"])
 
@@ -125,7 +125,7 @@ class DeliveryList(BaseModel):
     next_cursor: str | None = None
 
 
-def _found(repository: WebhookRepository, subscription_id: str) -> WebhookSubscription:
+def _found(repository: WebhookStore, subscription_id: str) -> WebhookSubscription:
     row = repository.subscription(subscription_id)
     if row is None:
         raise ProblemError(404, f"no subscription with id {subscription_id}", kind="not-found")
