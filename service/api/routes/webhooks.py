@@ -26,9 +26,6 @@ router = APIRouter(prefix="/v1/webhooks/subscriptions", tags=["webhooks"])
 SubscriptionId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 
-RepositoryDep = WebhookRepositoryDep
-
-
 class SubscriptionCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -144,7 +141,7 @@ def _found(repository: WebhookStore, subscription_id: str) -> WebhookSubscriptio
 def create_subscription(
     body: SubscriptionCreate,
     _: AdminKey,
-    repository: RepositoryDep,
+    repository: WebhookRepositoryDep,
     vault: VaultDep,
     egress: EgressDep,
 ) -> SubscriptionCreated:
@@ -174,7 +171,7 @@ def create_subscription(
 @router.get("", summary="List webhook subscribers")
 def list_subscriptions(
     _: AdminKey,
-    repository: RepositoryDep,
+    repository: WebhookRepositoryDep,
     active: Annotated[
         bool | None, Query(description="Only active (true) or disabled (false) subscribers.")
     ] = None,
@@ -193,7 +190,7 @@ def list_subscriptions(
 
 @router.get("/{subscription_id}", summary="Get a webhook subscriber", responses={404: {}})
 def get_subscription(
-    subscription_id: SubscriptionId, _: AdminKey, repository: RepositoryDep
+    subscription_id: SubscriptionId, _: AdminKey, repository: WebhookRepositoryDep
 ) -> SubscriptionOut:
     return SubscriptionOut.of(_found(repository, subscription_id))
 
@@ -206,7 +203,7 @@ def get_subscription(
 def list_deliveries(
     subscription_id: SubscriptionId,
     _: AdminKey,
-    repository: RepositoryDep,
+    repository: WebhookRepositoryDep,
     state: WebhookDeliveryState | None = None,
     event_type: EventType | None = None,
     sort: CreatedSort = CreatedSort.CREATED_AT_DESC,
@@ -236,7 +233,7 @@ def list_deliveries(
     responses={404: {}},
 )
 def delete_subscription(
-    subscription_id: SubscriptionId, _: AdminKey, repository: RepositoryDep
+    subscription_id: SubscriptionId, _: AdminKey, repository: WebhookRepositoryDep
 ) -> Response:
     if not repository.remove(subscription_id):
         raise ProblemError(404, f"no subscription with id {subscription_id}", kind="not-found")
