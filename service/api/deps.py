@@ -21,7 +21,6 @@ from service.api.services import Services, services_of
 from service.config import Settings
 from service.jobs import JobQueue
 from service.ports import Clock
-from service.scoring.customer import ScoringModels
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.churn_models import ChurnModelRepository
 from service.store.keys import ApiKeyRepository, KeyInfo, Scope, grants
@@ -77,7 +76,6 @@ ViewsDep = Annotated[CustomerViews, Depends(_part(lambda s: s.views))]
 ReportsDep = Annotated[ReportRepository, Depends(_part(lambda s: s.reports))]
 ChurnModelsDep = Annotated[ChurnModelRepository, Depends(_part(lambda s: s.churn_models))]
 ReceiveMessageDep = Annotated[ReceiveMessage, Depends(_part(lambda s: s.receive_message))]
-ScoringModelsDep = Annotated[ScoringModels, Depends(_part(lambda s: s.scoring_models))]
 AnalyzerDep = Annotated[SentimentAnalyzer, Depends(get_analyzer)]
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="cem"'}
