@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
+from service.api.services import replace_services
 from service.config import ConnectionSettings, CrmKind, Settings
 from service.main import create_app
 from service.ports import CrmUnavailableError
@@ -63,6 +64,8 @@ def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]
 @pytest.fixture
 def spy(app_client: TestClient, request: pytest.FixtureRequest) -> Iterator[BuildSpy]:
     spy = BuildSpy()
+    replace_services(app_client.app, build_connection=spy)
+    # TODO(merge): drop once crm_events.py reads the services (main._state_for_crm_events).
     app_client.app.state.build_connection = spy  # type: ignore[attr-defined]
     with count_requests(app_client, request):
         yield spy
