@@ -248,11 +248,11 @@ def sync(
     ] = False,
 ) -> None:
     """Pull what changed, score the customers it touched, push fields and tasks (one run)."""
-    from datetime import UTC, datetime
-
+    from service.clock import SYSTEM_CLOCK
     from service.main import build_connection, sync_stores
     from service.progress import CounterLine, progress_bar
     from service.sentiment.pipeline import SentimentAnalyzer
+    from service.testing_hooks import scoring_clock
     from service.usecases.sync import sync as run_sync
     from service.waits import listening_for_waits
 
@@ -268,7 +268,8 @@ def sync(
                 connection.reader,
                 connection.writer,
                 sync_stores(settings, _engine(settings)),
-                datetime.now(UTC),
+                # Scored like the sync job: at the fault suites' fixed instant when they set one.
+                scoring_clock(SYSTEM_CLOCK).now(),
                 analyzer=analyzer,
                 flag_policy=settings.churn,
                 progress=progress,
@@ -319,10 +320,10 @@ def models_train(
     target: Annotated[str, typer.Argument(help=TARGET_HELP)],
 ) -> None:
     """Train the connection's churn model on its stored CRM outcomes now (the scheduled job)."""
-    from datetime import UTC, datetime
-
+    from service.clock import SYSTEM_CLOCK
     from service.store.churn_models import ChurnModelRepository
     from service.store.records import RecordStore
+    from service.testing_hooks import scoring_clock
     from service.usecases.churn_training import train_churn
 
     settings = _settings()
@@ -332,7 +333,7 @@ def models_train(
         RecordStore(engine),
         ChurnModelRepository(engine),
         name,
-        datetime.now(UTC),
+        scoring_clock(SYSTEM_CLOCK).now(),
         flag_policy=settings.churn,
         policy=settings.churn_training,
     )

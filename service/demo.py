@@ -56,6 +56,7 @@ from sqlmodel import Session, select
 from adapters.registry import connection_settings
 from sandbox.core.server import SandboxServer
 from sandbox.watch import HubSpotWatch
+from service.api.services import services_of
 from service.config import Settings, load_settings
 from service.main import Connection, build_connection, create_app, sync_stores
 from service.progress import CounterLine, progress_bar
@@ -448,7 +449,7 @@ def run_demo(port: int, customers: int = DEFAULT_CUSTOMERS, *, once: bool = Fals
 
 
 def _serve(app: FastAPI, server: SandboxServer, sandbox: SandboxProcesses) -> None:
-    created = ApiKeyRepository(app.state.engine).create("demo", [Scope.ADMIN])
+    created = ApiKeyRepository(services_of(app).engine).create("demo", [Scope.ADMIN])
     base = server.base_url
     typer.echo(
         "\n".join(

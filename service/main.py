@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -40,6 +39,8 @@ from service.api.routes import (
     sentiment,
     webhooks,
 )
+from service.api.services import Services
+from service.clock import SYSTEM_CLOCK
 from service.config import ConfigError, Settings, load_settings
 from service.jobs import (
     CHURN_TRAIN,
@@ -60,9 +61,10 @@ from service.jobs.tasks import TaskPool
 from service.jobs.worker import JobWorker, worker_name
 from service.logs import configure_logging
 from service.metrics import register_process_metrics
-from service.ports import CrmReader, CrmWriter
+from service.ports import Clock, CrmReader, CrmWriter
 from service.realtime.changes import Inbox
 from service.sentiment.pipeline import SentimentAnalyzer
+from service.sentiment.shared import SharedAnalyzer
 from service.store.churn_models import ChurnModelRepository
 from service.store.cursors import CursorRepository
 from service.store.database import check_database, make_engine, upgrade
@@ -72,12 +74,18 @@ from service.store.job_tasks import JobTaskRepository
 from service.store.jobs import JobRepository
 from service.store.keys import ApiKeyRepository
 from service.store.ledger import PushLedgerRepository
+from service.store.profiles import ProfileRepository
 from service.store.records import RecordStore
+from service.store.reports import ReportRepository
 from service.store.scores import ScoreHistoryRepository
 from service.store.suppression import SuppressionList
 from service.store.tasks import TaskLedgerRepository
 from service.store.webhooks import WebhookRepository
+from service.testing_hooks import scoring_clock
+from service.usecases.customer_view import CustomerViews
 from service.usecases.erase import ErasureStores
+from service.usecases.messages import ReceiveMessage
+from service.usecases.model_cache import PurchaseModels
 from service.usecases.rescore import rescore_stores
 from service.usecases.sync import SyncStores, sync
 from service.webhooks import SecretVault, WebhookDispatcher, WebhookOutbox
@@ -91,9 +99,12 @@ Every error is an RFC 9457 `application/problem+json` document.
 """
 
 
-def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, job_registry: JobRegistry | None = None, clock: Clock = SYSTEM_CLOCK
+) -> FastAPI:
     """Build the ASGI application for `settings`; `job_registry` holds the job kinds this
-    process can run (the `sync` kind among them once the use cases register it)."""
+    process can run (the `sync` kind among them once the use cases register it); `clock` is
+    what every route, use case and job asks for the time."""
     configure_logging(settings.log_level, settings.log_format.value, settings.secret_values())
     check_mappings(settings)
     engine = make_engine(settings.database_url.get_secret_value())
@@ -101,9 +112,10 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     if settings.auto_migrate:
         upgrade(engine)
     # One sentiment analyzer per process, shared by the API and the jobs (the model is ~100 MB).
-    analyzer = _LazyAnalyzer(settings)
+    analyzer = SharedAnalyzer(settings.sentiment)
     if job_registry is None:
-        job_registry = job_kinds(settings, engine, analyzer, task_pool(settings, engine, analyzer))
+        tasks = task_pool(settings, engine, analyzer)
+        job_registry = job_kinds(settings, engine, analyzer, tasks, clock=clock)
     # With a broker, jobs run on `cem worker` processes: this process sends their messages and
     # its runner only recovers, wakes, schedules and re-sends (docs/queue.md).
     sender = Sender(settings.queue, settings.jobs) if settings.queue.enabled else None
@@ -118,6 +130,7 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
             + train_schedules(settings.connections, settings.churn_training.every_hours),
             secrets=settings.secret_values(),
             resend_after=timedelta(seconds=settings.queue.resend_after_seconds),
+            clock=clock.now,
         )
         if settings.jobs.enabled
         else None
@@ -130,7 +143,7 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     )
     egress = hooks.egress_policy()
     dispatcher = (
-        WebhookDispatcher(webhook_repository, vault, hooks, egress=egress)
+        WebhookDispatcher(webhook_repository, vault, hooks, egress=egress, clock=clock.now)
         if hooks.enabled
         else None
     )
@@ -165,28 +178,40 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     )
     registry = CollectorRegistry()
     register_process_metrics(registry)
-    registry.register(StoreCollector(engine))
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.keys = ApiKeyRepository(engine)
-    app.state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute)
-    app.state.metrics_registry = registry
-    app.state.jobs = job_queue
-    app.state.job_runner = runner
-    # `webhooks` is the EventSink the use cases emit flag/task/score events to.
-    app.state.webhooks = WebhookOutbox(engine)
-    app.state.webhook_repository = webhook_repository
-    app.state.webhook_vault = vault
-    app.state.webhook_egress = egress  # the URL guard (tests swap its resolver)
-    app.state.analyzer_factory = analyzer
-    app.state.build_connection = lambda name: build_connection(settings, name)
-    app.state.sync_stores = lambda: sync_stores(settings, engine)
-    # Real-time paths: fitted purchase models per connection (refitted hourly), the CRM events
-    # already applied by this process, and the fields we push (our writes coming back as events
-    # are ignored).
-    app.state.purchase_models = {}
-    app.state.realtime = Inbox()
-    app.state.own_fields = functools.cache(lambda name: own_fields(settings, name))
+    registry.register(StoreCollector(engine, clock=clock.now))
+    stores = functools.partial(sync_stores, settings, engine)
+    connections = functools.partial(build_connection, settings)
+    purchase = PurchaseModels(settings.churn, clock)
+    profiles = ProfileRepository(engine)
+    services = Services(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        keys=ApiKeyRepository(engine),
+        rate_limiter=RateLimiter(settings.api.rate_limit_per_minute),
+        metrics_registry=registry,
+        jobs=job_queue,
+        job_runner=runner,
+        webhooks=WebhookOutbox(engine, clock=clock.now),
+        webhook_repository=webhook_repository,
+        webhook_vault=vault,
+        webhook_egress=egress,
+        analyzer_factory=analyzer,
+        build_connection=connections,
+        sync_stores=stores,
+        purchase_models=purchase,
+        realtime=Inbox(),
+        own_fields=functools.cache(functools.partial(own_fields, settings)),
+        receive_message=ReceiveMessage(
+            settings.connections, connections, stores, analyzer, purchase, clock
+        ),
+        profiles=profiles,
+        views=CustomerViews(profiles, RecordStore(engine)),
+        reports=ReportRepository(engine),
+        churn_models=ChurnModelRepository(engine),
+        erasure=ErasureStore(engine),
+    )
+    app.state.services = services
 
     install_problem_handlers(app)
     app.include_router(health.router)
@@ -282,17 +307,22 @@ def job_kinds(
     engine: Engine,
     analyzer: Callable[[], SentimentAnalyzer],
     tasks: TaskPool | None = None,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> JobRegistry:
-    """Every job kind of this deployment (the API's runner and `cem worker` run the same)."""
+    """Every job kind of this deployment (the API's runner and `cem worker` run the same).
+    The sync and churn-train jobs score by `scoring_clock(clock)`: the fault suites fix it."""
     registry = JobRegistry()
-    registry.register(SYNC, _sync_job(settings, engine, analyzer, tasks))
-    register_customer_jobs(registry, settings, engine)
+    scoring = scoring_clock(clock)
+    registry.register(SYNC, _sync_job(settings, engine, analyzer, tasks, scoring))
+    register_customer_jobs(registry, settings, engine, clock)
     registry.register(
         CHURN_TRAIN,
         make_churn_train_job(
             lambda: (RecordStore(engine), ChurnModelRepository(engine)),
             flag_policy=settings.churn,
             policy=settings.churn_training,
+            clock=scoring,
         ),
     )
     return registry
@@ -306,7 +336,7 @@ def create_worker(settings: Settings) -> JobWorker:
     check_database(engine)
     if settings.auto_migrate:
         upgrade(engine)
-    analyzer = _LazyAnalyzer(settings)
+    analyzer = SharedAnalyzer(settings.sentiment)
     tasks = task_pool(settings, engine, analyzer)
     registry = job_kinds(settings, engine, analyzer, tasks)
     queue = JobQueue(JobRepository(engine), registry, secrets=settings.secret_values())
@@ -341,26 +371,12 @@ def create_app_from_environment() -> FastAPI:
     return create_app(load_settings())
 
 
-class _LazyAnalyzer:
-    """One sentiment analyzer per process, built on first use (the model loads in ~0.2 s)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._analyzer: SentimentAnalyzer | None = None
-        self._lock = threading.Lock()
-
-    def __call__(self) -> SentimentAnalyzer:
-        with self._lock:
-            if self._analyzer is None:
-                self._analyzer = SentimentAnalyzer(self._settings.sentiment)
-            return self._analyzer
-
-
 def _sync_job(
     settings: Settings,
     engine: Engine,
     analyzer: Callable[[], SentimentAnalyzer],
     tasks: TaskPool | None,
+    clock: Clock,
 ) -> JobFunction:
     """The `sync` job kind on this deployment's adapters and stores."""
 
@@ -370,7 +386,7 @@ def _sync_job(
 
     run = functools.partial(sync, flag_policy=settings.churn)
     return make_sync_job(
-        build, lambda: sync_stores(settings, engine), analyzer, run=run, tasks=tasks
+        build, lambda: sync_stores(settings, engine), analyzer, run=run, clock=clock, tasks=tasks
     )
 
 
@@ -383,7 +399,9 @@ def erasure_writer(settings: Settings, name: str) -> CrmWriter | None:
     return build_connection(settings, name).writer
 
 
-def register_customer_jobs(registry: JobRegistry, settings: Settings, engine: Engine) -> None:
+def register_customer_jobs(
+    registry: JobRegistry, settings: Settings, engine: Engine, clock: Clock = SYSTEM_CLOCK
+) -> None:
     """The `erase` and `rescore` kinds (many may run at once: one customer each)."""
 
     def writer(name: str) -> CrmWriter:
@@ -397,6 +415,7 @@ def register_customer_jobs(registry: JobRegistry, settings: Settings, engine: En
                 ErasureStore(engine, SuppressionList(engine, settings.suppression_secret())),
                 TaskLedgerRepository(engine),
             ),
+            clock=clock,
         ),
         exclusive=False,
     )
@@ -407,6 +426,7 @@ def register_customer_jobs(registry: JobRegistry, settings: Settings, engine: En
             lambda: rescore_stores(sync_stores(settings, engine), engine),
             lambda: ErasureStore(engine),
             flag_policy=settings.churn,
+            clock=clock,
         ),
         exclusive=False,
     )

@@ -1,4 +1,5 @@
-"""The ports adapters implement: `CrmReader` (pull) and `CrmWriter` (push), and one error family.
+"""The ports: `CrmReader` (pull) and `CrmWriter` (push) with one error family, which adapters
+implement, and `Clock`, the one source of "now" (service/clock.py has its implementations).
 
 Only domain models cross these boundaries; no SDK object leaves `adapters/`. Every CRM's
 failures are mapped onto the `Crm*Error` family below, which tells the one retry layer
@@ -194,3 +195,25 @@ class CrmWriter(Protocol):
     def provision(self, *, dry_run: bool) -> ProvisionReport:
         """Create the custom fields / properties the push needs; safe to run twice."""
         ...
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """The current instant. One is chosen in the composition root and handed to everything
+    that asks "what time is it" (routes, use cases, jobs), so a test or a fault suite can fix
+    time in one place instead of patching `datetime.now` calls."""
+
+    def now(self) -> datetime:
+        """The current instant, timezone-aware, in UTC."""
+        ...
+
+
+@runtime_checkable
+class CrmConnection(Protocol):
+    """One configured CRM connection's adapters, as the composition root builds them."""
+
+    @property
+    def reader(self) -> CrmReader: ...
+
+    @property
+    def writer(self) -> CrmWriter: ...

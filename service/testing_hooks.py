@@ -7,8 +7,9 @@ process for each run, so reading once is enough and costs nothing per call):
   the first) it reaches the named crash point. The points sit where no signal sent from outside
   could reliably land: `after_crm_write` (the CRM confirmed a field upsert, our push ledger does
   not know yet) and `after_task_write` (the CRM created tasks, our task ledger does not know yet).
-* `CEM_TESTING_AS_OF=<ISO 8601 instant>` fixes the instant a sync job scores at, so a run that
-  was killed and resumed can be compared field by field with a clean run made minutes apart.
+* `CEM_TESTING_AS_OF=<ISO 8601 instant>` fixes the instant the sync and churn-train jobs score
+  at, so a run that was killed and resumed can be compared field by field with a clean run made
+  minutes apart. The composition root asks `scoring_clock` which clock those jobs get.
 
 Neither is a setting: they are not in `Settings`, not documented for operators, and do nothing
 when absent. The names say "testing" so they are never mistaken for configuration.
@@ -20,8 +21,11 @@ import os
 import signal
 import threading
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
+
+from service.clock import FixedClock
+from service.ports import Clock
 
 CRASH_VARIABLE = "CEM_TESTING_CRASH_AT"
 AS_OF_VARIABLE = "CEM_TESTING_AS_OF"
@@ -53,11 +57,9 @@ def crash_point(name: str) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
 
 
-@cache
-def fixed_as_of() -> datetime | None:
-    """The instant sync jobs score at, when a suite fixed it; else None (the real time)."""
+def scoring_clock(default: Clock) -> Clock:
+    """The clock the jobs score by: a fixed one at `CEM_TESTING_AS_OF` when a suite set it,
+    else `default`. Only the scoring instant is fixed: leases, heartbeats and schedules keep
+    the real time, or a fixed clock would make every running job look stale or never due."""
     value = os.environ.get(AS_OF_VARIABLE, "").strip()
-    if not value:
-        return None
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return FixedClock(datetime.fromisoformat(value)) if value else default

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from service.api.services import services_of
 from service.config import Settings
 from service.main import create_app
 from service.store.database import make_engine, upgrade
@@ -108,7 +109,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 def make_key(client: TestClient, *scopes: Scope) -> str:
     """Create a key with `scopes` directly in the app's database."""
-    repo: ApiKeyRepository = client.app.state.keys  # type: ignore[attr-defined]
+    repo: ApiKeyRepository = services_of(client.app).keys
     return repo.create("test", list(scopes)).key
 
 

@@ -9,17 +9,16 @@ is idempotent: a re-run trains again from the same records and stores a newer ru
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
+from service.clock import SYSTEM_CLOCK
 from service.jobs.context import JobContext
 from service.jobs.registry import CHURN_TRAIN, JobFunction
+from service.ports import Clock
 from service.scoring.churn.thresholds import FlagPolicy
 from service.scoring.churn.training import TrainingPolicy
 from service.store.churn_models import ChurnModelRepository
 from service.store.records import RecordStore
-from service.store.tables import utcnow
-from service.testing_hooks import fixed_as_of
 from service.usecases.churn_training import train_churn
 
 __all__ = ["CHURN_TRAIN", "make_churn_train_job"]
@@ -30,7 +29,7 @@ def make_churn_train_job(
     *,
     flag_policy: FlagPolicy,
     policy: TrainingPolicy,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> JobFunction:
     """A job function for kind `churn-train` (no params)."""
 
@@ -47,7 +46,7 @@ def make_churn_train_job(
             records,
             models,
             ctx.connection,
-            fixed_as_of() or clock(),
+            clock.now(),
             flag_policy=flag_policy,
             policy=policy,
             progress=progress,

@@ -11,12 +11,14 @@ replaces it with an opaque hash in every job's params (this job's too).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from service.clock import SYSTEM_CLOCK
 from service.jobs.context import JobContext, JobPaused
 from service.jobs.registry import SYNC, JobFunction
 from service.ports import (
+    Clock,
     CrmQuotaExhaustedError,
     CrmRateLimitedError,
     CrmUnavailableError,
@@ -24,7 +26,6 @@ from service.ports import (
 )
 from service.scoring.churn.thresholds import FlagPolicy
 from service.store.erasure import ErasureStore, Footprint
-from service.store.tables import utcnow
 from service.usecases.erase import ErasureStores, StepLog, erase_customer
 from service.usecases.rescore import rescore_customer
 from service.usecases.sync import SyncStores
@@ -41,11 +42,13 @@ QUOTA_RETRY = timedelta(hours=1)
 BUSY_RETRY = timedelta(seconds=30)
 
 
-def _paused(error: Exception, clock: Callable[[], datetime]) -> JobPaused:
+def _paused(error: Exception, clock: Clock) -> JobPaused:
     if isinstance(error, CrmQuotaExhaustedError):
-        resume_at = error.resets_at or clock() + QUOTA_RETRY
+        resume_at = error.resets_at or clock.now() + QUOTA_RETRY
         return JobPaused("the CRM's API quota for us is spent", resume_at=resume_at)
-    return JobPaused("a CRM is unavailable; the job resumes later", resume_at=clock() + CRM_RETRY)
+    return JobPaused(
+        "a CRM is unavailable; the job resumes later", resume_at=clock.now() + CRM_RETRY
+    )
 
 
 _PAUSING = (CrmQuotaExhaustedError, CrmUnavailableError, CrmRateLimitedError)
@@ -55,7 +58,7 @@ def make_erase_job(
     writers: Callable[[str], CrmWriter | None],
     stores: Callable[[], ErasureStores],
     *,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> JobFunction:
     """A job function for kind `erase`; params: `customer_id`."""
 
@@ -80,7 +83,7 @@ def make_erase_job(
             if running:
                 raise JobPaused(
                     f"waiting for {running} running job(s) that may push this customer",
-                    resume_at=clock() + BUSY_RETRY,
+                    resume_at=clock.now() + BUSY_RETRY,
                 )
 
         try:
@@ -116,7 +119,7 @@ def make_rescore_job(
     footprints: Callable[[], ErasureStore],
     *,
     flag_policy: FlagPolicy | None = None,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> JobFunction:
     """A job function for kind `rescore`; params: `customer_id`."""
 
@@ -140,7 +143,7 @@ def make_rescore_job(
                 connections,
                 writers,
                 stores(),
-                clock(),
+                clock.now(),
                 flag_policy=flag_policy,
                 progress=progress,
             )

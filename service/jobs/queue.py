@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from service.jobs.registry import JobRegistry
+from service.jobs.store import JobStore
 from service.logs import one_line_error
-from service.store.jobs import JobConflictError, JobRepository
+from service.store.jobs import JobConflictError
 from service.store.tables import Job, utcnow
 
 __all__ = ["Dispatch", "JobConflictError", "JobQueue"]
@@ -31,7 +32,7 @@ class JobQueue:
 
     def __init__(
         self,
-        repository: JobRepository,
+        repository: JobStore,
         registry: JobRegistry,
         *,
         dispatch: Dispatch | None = None,

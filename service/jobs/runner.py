@@ -27,9 +27,10 @@ from service.jobs.queue import JobQueue
 from service.jobs.registry import UnknownJobKindError
 from service.jobs.schedule import Schedule, Scheduler
 from service.jobs.settings import JobSettings
+from service.jobs.store import JobStore
 from service.logs import MAX_ERROR_CHARS, one_line_error, redact
 from service.metrics import JOB_DURATION
-from service.store.jobs import Beat, JobRepository
+from service.store.jobs import Beat
 from service.store.tables import Job, JobState, utcnow
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class JobRunner:
     ) -> None:
         self._queue = queue
         self._resend_after = resend_after
-        self._repo: JobRepository = queue.repository
+        self._repo: JobStore = queue.repository
         self._settings = settings
         self._scheduler = Scheduler(queue, schedules or [])
         self._secrets = tuple(secrets)

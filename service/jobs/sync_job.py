@@ -18,14 +18,13 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from service.clock import SYSTEM_CLOCK
 from service.jobs.context import JobContext, JobPaused
 from service.jobs.registry import JobFunction
 from service.jobs.sync_tasks import FanOutActions, FanOutScorer
 from service.jobs.tasks import TaskPool
-from service.ports import CrmQuotaExhaustedError, CrmReader, CrmWriter
+from service.ports import Clock, CrmQuotaExhaustedError, CrmReader, CrmWriter
 from service.sentiment.pipeline import SentimentAnalyzer
-from service.store.tables import utcnow
-from service.testing_hooks import fixed_as_of
 from service.usecases.annotate import SignalSource
 from service.usecases.sync import ActOn, SyncReport, SyncStores, sync
 from service.waits import listening_for_waits
@@ -58,7 +57,7 @@ def make_sync_job(
     analyzer: Callable[[], SentimentAnalyzer | None],
     *,
     run: SyncRun = sync,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Clock = SYSTEM_CLOCK,
     tasks: TaskPool | None = None,
 ) -> JobFunction:
     """A job function for kind `sync`; params: `full` (forget the cursors first). With `tasks`,
@@ -78,7 +77,7 @@ def make_sync_job(
             as_of = datetime.fromisoformat(saved_as_of)
             extra["rescore"] = repositories.records.customer_ids(ctx.connection)
         else:
-            as_of = fixed_as_of() or clock()
+            as_of = clock.now()
             ctx.progress(checkpoint={**ctx.checkpoint, "as_of": as_of.isoformat()})
 
         def progress(name: str, count: int) -> None:
@@ -111,7 +110,7 @@ def make_sync_job(
                     **extra,
                 )
         except CrmQuotaExhaustedError as spent:
-            resume_at = spent.resets_at or clock() + QUOTA_RETRY
+            resume_at = spent.resets_at or clock.now() + QUOTA_RETRY
             raise JobPaused("the CRM's API quota for us is spent", resume_at=resume_at) from None
         ctx.progress(
             checkpoint={**ctx.checkpoint, "finished": True},

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from adapters import registry
 from adapters.connector import Connector, WebhookSource
 from adapters.settings import ConnectionSettings
 from service.domain.limits import epoch_ms_in_range
-from service.ports import CrmReader, CrmWriter
+from service.ports import Clock, CrmReader, CrmWriter
 from service.realtime.changes import Changes, Inbox, SecretError, SignatureError
 from service.scoring.customer import ScoringModels
 from service.sentiment.pipeline import SentimentAnalyzer
@@ -84,6 +83,7 @@ class CrmEventsDeps:
     stores: Callable[[], SyncStores]
     analyzer: Callable[[], SentimentAnalyzer]
     models: Callable[[str, Any], ScoringModels]  # (connection, record store)
+    clock: Clock
 
 
 @dataclass(frozen=True)
@@ -174,7 +174,7 @@ def apply(connection: str, events: int, changes: Changes, deps: CrmEventsDeps) -
         wiring.writer,
         stores,
         changes,
-        datetime.now(UTC),
+        deps.clock.now(),
         analyzer=deps.analyzer(),
         models=deps.models(connection, stores.records),
         serial=inbox.lock(connection),

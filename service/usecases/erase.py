@@ -35,7 +35,7 @@ from service.store.erasure import (
     subject_hash,
 )
 from service.store.tables import AuditEntry
-from service.store.tasks import TaskLedgerRepository
+from service.usecases.repositories import TaskStore
 
 Progress = Callable[[str, int], None]  # (counter name, increment)
 
@@ -80,7 +80,7 @@ class StepLog:
 @dataclass
 class ErasureStores:
     erasure: ErasureStore
-    tasks: TaskLedgerRepository
+    tasks: TaskStore
 
 
 def erase_customer(

@@ -21,17 +21,14 @@ from service.scoring.churn.labelled import Verdict, judge
 from service.scoring.churn.thresholds import FlagPolicy
 from service.scoring.customer import CustomerScore, History, ScoringModels, score_customers
 from service.store.churn_models import ChurnModelRepository
-from service.store.cursors import CursorRepository
-from service.store.ledger import PushLedgerRepository
 from service.store.records import Customers, RecordStore
-from service.store.scores import ScoreHistoryRepository
-from service.store.tasks import TaskLedgerRepository
 from service.testing_hooks import crash_point
 from service.usecases.annotate import SignalSource, with_sentiment
 from service.usecases.announce import announce_scores, announce_tasks
 from service.usecases.fields import owned_fields
 from service.usecases.models import joined_history, scoring_models
 from service.usecases.prefetch import prefetched
+from service.usecases.repositories import CursorStore, PushLedger, ScoreStore, TaskStore
 from service.webhooks.events import EventSink
 
 log = logging.getLogger(__name__)
@@ -66,10 +63,10 @@ class ActOn(Protocol):
 @dataclass
 class SyncStores:
     records: RecordStore
-    cursors: CursorRepository
-    ledger: PushLedgerRepository
-    tasks: TaskLedgerRepository
-    scores: ScoreHistoryRepository
+    cursors: CursorStore
+    ledger: PushLedger
+    tasks: TaskStore
+    scores: ScoreStore
     # Where webhook events go (the outbox); None sends none.
     events: EventSink | None = None
     # What the churn-train job left (None: scoring uses the label-free models only).

@@ -23,10 +23,10 @@ import httpx
 from service import __version__
 from service.metrics import WEBHOOK_DELIVERIES
 from service.store.tables import WebhookDelivery, WebhookDeliveryState, utcnow
-from service.store.webhooks import WebhookRepository
 from service.webhooks.egress import EgressBlockedError, EgressPolicy, pin
 from service.webhooks.settings import WebhookSettings
 from service.webhooks.signing import signed_headers
+from service.webhooks.store import WebhookStore
 from service.webhooks.vault import SecretVault, VaultError
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class WebhookDispatcher:
 
     def __init__(
         self,
-        repository: WebhookRepository,
+        repository: WebhookStore,
         vault: SecretVault,
         settings: WebhookSettings,
         *,

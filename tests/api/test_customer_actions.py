@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from service.api.services import services_of
 from service.config import Settings
 from service.jobs import JobSettings
 from service.main import create_app
@@ -37,7 +38,7 @@ def headers(client: TestClient, scope: Scope) -> dict[str, str]:
 
 
 def a_customer(client: TestClient) -> str:
-    with session_scope(client.app.state.engine) as session:  # type: ignore[attr-defined]
+    with session_scope(services_of(client.app).engine) as session:
         customer = Customer(display_name="Mai Tran", email="mai@example.test")
         session.add(customer)
         session.add(
@@ -114,7 +115,7 @@ def test_a_paused_erasure_is_resumed_by_another_delete(api: TestClient) -> None:
     customer = a_customer(api)
     admin = headers(api, Scope.ADMIN)
     job_id = api.delete(f"/v1/customers/{customer}", headers=admin).json()["id"]
-    with session_scope(api.app.state.engine) as session:  # type: ignore[attr-defined]
+    with session_scope(services_of(api.app).engine) as session:
         job = session.get(Job, job_id)
         assert job is not None
         job.state = JobState.PAUSED.value

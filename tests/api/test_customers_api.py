@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from service.api.deps import require_scope
 from service.api.routes import accounts, customers, reports
+from service.api.services import services_of
 from service.store.database import make_engine
 from service.store.keys import Scope
 from service.store.records import RecordStore
@@ -29,7 +30,7 @@ def client(database_url: str) -> Iterator[TestClient]:
 
 
 def engine_of(client: TestClient):  # type: ignore[no-untyped-def]
-    return client.app.state.engine  # type: ignore[attr-defined]
+    return services_of(client.app).engine
 
 
 def expected_order(
@@ -193,8 +194,8 @@ def test_read_routes_take_any_key_with_read_scope(client: TestClient) -> None:
         answer = client.get("/v1/customers", headers=read_headers(client, scope))
         assert answer.status_code == 200
     assert_problem(client.get("/v1/customers"), 401)
-    revoked = client.app.state.keys.create("gone", [Scope.READ])  # type: ignore[attr-defined]
-    client.app.state.keys.revoke(revoked.info.id)  # type: ignore[attr-defined]
+    revoked = services_of(client.app).keys.create("gone", [Scope.READ])
+    services_of(client.app).keys.revoke(revoked.info.id)
     headers = {"Authorization": f"Bearer {revoked.key}"}
     assert_problem(client.get("/v1/customers", headers=headers), 401)
     # Each read route asks for exactly the read scope (so a read-only key is enough).

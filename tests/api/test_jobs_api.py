@@ -12,12 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.registry import connection_settings
+from service.api.services import replace_services, services_of
 from service.config import Settings
 from service.jobs import JobContext, JobQueue, JobRegistry, JobSettings
 from service.main import create_app
 from service.store.keys import Scope
 from service.store.tables import JobState
 from tests.conftest import make_key
+from tests.fakes.jobs import InMemoryJobStore
 
 PROBLEM = "application/problem+json"
 
@@ -42,6 +44,9 @@ def jobs_client(tmp_path: Path) -> Iterator[TestClient]:
     registry.register("sync", noop)
     registry.register("rescore", noop, exclusive=False)
     app = create_app(app_settings(tmp_path), job_registry=registry)
+    # The HTTP side of jobs is the point here: the jobs live in memory (the store's own rules
+    # are tested on both databases in tests/service/test_job_store_contract.py).
+    replace_services(app, jobs=JobQueue(InMemoryJobStore(), registry))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
@@ -51,7 +56,7 @@ def headers(client: TestClient, scope: Scope) -> dict[str, str]:
 
 
 def queue_of(client: TestClient) -> JobQueue:
-    queue: JobQueue = client.app.state.jobs  # type: ignore[attr-defined]
+    queue: JobQueue = services_of(client.app).jobs
     return queue
 
 

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
+from service.api.services import services_of
 from service.jobs import JobQueue, JobRegistry, JobRunner, JobSettings
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.sentiment.settings import SentimentSettings
@@ -56,8 +57,8 @@ def test_process_and_database_series_are_exposed(client: TestClient) -> None:
 
 
 def test_queue_and_outbox_depth_and_age_read_from_the_database(client: TestClient) -> None:
-    engine = client.app.state.engine  # type: ignore[attr-defined]
-    queue: JobQueue = client.app.state.jobs  # type: ignore[attr-defined]
+    engine = services_of(client.app).engine
+    queue: JobQueue = services_of(client.app).jobs
     now = utcnow()
     # A kind no runner here can run stays queued: exactly what a stuck queue looks like.
     queue.repository.submit("reindex", connection="acme", now=now - timedelta(seconds=300))
@@ -102,7 +103,7 @@ def test_database_down_shows_as_database_up_zero(client: TestClient) -> None:
 
 
 def test_job_runs_move_duration_and_state_series(client: TestClient) -> None:
-    engine = client.app.state.engine  # type: ignore[attr-defined]
+    engine = services_of(client.app).engine
     before = scrape(client)
     registry = JobRegistry()
 
@@ -128,7 +129,7 @@ def test_job_runs_move_duration_and_state_series(client: TestClient) -> None:
 
 
 def test_webhook_deliveries_by_outcome(client: TestClient) -> None:
-    engine = client.app.state.engine  # type: ignore[attr-defined]
+    engine = services_of(client.app).engine
     vault = SecretVault("k" * 40)
     repository = WebhookRepository(engine)
     for url in ("https://ok.example.com/in", "https://down.example.com/in"):

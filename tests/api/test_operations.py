@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from service.api.services import replace_services
 from service.store.database import make_engine
 
 
@@ -16,7 +17,7 @@ def test_healthz(client: TestClient) -> None:
 def test_readyz_checks_the_database(client: TestClient) -> None:
     assert client.get("/readyz").json() == {"status": "ready", "database": "ok"}
     app = client.app
-    app.state.engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # type: ignore[attr-defined]
+    replace_services(app, engine=make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"))
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.headers["content-type"].startswith("application/problem+json")

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from service.api.services import services_of
 from service.domain import Polarity
 from service.scoring.weights import FACTORS
 from service.sentiment.pipeline import SentimentAnalyzer
@@ -38,7 +39,7 @@ def crm() -> Iterator[SalesforceHarness]:
 @pytest.fixture
 def synced(crm: SalesforceHarness, database_url: str) -> Iterator[TestClient]:
     for client in app_client(database_url):
-        stores: SyncStores = client.app.state.sync_stores()  # type: ignore[attr-defined]
+        stores: SyncStores = services_of(client.app).sync_stores()
         analyzer = SentimentAnalyzer(SentimentSettings(backends={"*": ("lexicon",)}))
         report = sync("org", crm.reader(), crm.writer(), stores, AS_OF, analyzer=analyzer)
         assert report.scored > 0
@@ -46,7 +47,7 @@ def synced(crm: SalesforceHarness, database_url: str) -> Iterator[TestClient]:
 
 
 def engine_of(client: TestClient) -> Any:
-    return client.app.state.engine  # type: ignore[attr-defined]
+    return services_of(client.app).engine
 
 
 def in_last_year(moment: datetime) -> bool:

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from service.api.services import services_of
 from tests.api.read_data import app_client, read_headers, seed_customers
 from tests.api.test_errors import assert_problem
 
@@ -38,7 +39,7 @@ FUZZ = settings(
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     folder: Path = tmp_path_factory.mktemp("fuzz")
     for test_client in app_client(f"sqlite:///{folder / 'fuzz.db'}"):
-        seed_customers(test_client.app.state.engine, 40, datetime(2026, 11, 1, tzinfo=UTC))  # type: ignore[attr-defined]
+        seed_customers(services_of(test_client.app).engine, 40, datetime(2026, 11, 1, tzinfo=UTC))
         yield test_client
 
 

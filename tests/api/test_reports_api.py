@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from scipy import stats
 
+from service.api.services import services_of
 from service.domain import (
     Channel,
     Interaction,
@@ -73,7 +74,7 @@ class World:
     """Customers, their answers and messages, and the expected groups, built together."""
 
     def __init__(self, client: TestClient) -> None:
-        engine = client.app.state.engine  # type: ignore[attr-defined]
+        engine = services_of(client.app).engine
         self.people = seed_customers(engine, 60, END - timedelta(days=1), seed=21, scored_share=1)
         self.by_crm = {p.crm_id: p for p in self.people}
         rng = random.Random(5)
@@ -253,7 +254,7 @@ def test_sentiment_report_matches_the_formulas(client: TestClient) -> None:
 
 def test_churn_report_counts_each_customers_last_scoring(client: TestClient) -> None:
     world = World(client)
-    engine = client.app.state.engine  # type: ignore[attr-defined]
+    engine = services_of(client.app).engine
     rng = random.Random(9)
     # An earlier scoring for half the customers (in Q2) and one before the window for a few.
     earlier: dict[str, float] = {}
@@ -314,7 +315,7 @@ def test_report_problems(client: TestClient) -> None:
 
 
 def test_mixed_answer_scales_in_one_group_are_refused(client: TestClient) -> None:
-    engine = client.app.state.engine  # type: ignore[attr-defined]
+    engine = services_of(client.app).engine
     (person,) = seed_customers(engine, 1, END, scored_share=1)
     answers = [
         SurveyResponse(

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, inspect, select, table
 
 from service.api.schemas.score import EXAMPLE_REQUEST
+from service.api.services import services_of
 
 PROBLEM = "application/problem+json"
 # Fitted BG/NBD parameters of the CDNOW sample (Fader, Hardie & Lee 2005).
@@ -135,7 +136,7 @@ def test_auth_is_required(client: TestClient) -> None:
 
 
 def test_nothing_is_stored(client: TestClient, read_headers: dict[str, str]) -> None:
-    engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
+    engine: Engine = services_of(client.app).engine
     client.post("/v1/score", json=example(), headers=read_headers)  # warm the key's last use
     before = row_counts(engine)
     for _ in range(3):

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from bench.api.bodies import make_bodies
 from service.api.schemas.score import ScoreRequest
+from service.api.services import services_of
 from service.api.stateless_scoring import needs_model
 
 
@@ -21,7 +22,7 @@ def test_cold_and_warm_answers_are_identical(
         assert all(r.status_code == 200 for r in cold), [r.text for r in cold]
         warm = [client.post("/v1/score" + mode, json=b, headers=read_headers) for b in bodies]
         assert [r.json() for r in warm] == [r.json() for r in cold]
-    analyzer = client.app.state.sentiment  # type: ignore[attr-defined]
+    analyzer = services_of(client.app).analyzer_factory()
     parsed = [ScoreRequest.model_validate(b) for b in bodies]
     assert not any(needs_model(body, analyzer) for body in parsed)  # the warm path was taken
     unseen = make_bodies(1)[0]

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from service.api.services import services_of
 from service.config import Settings
 from service.main import create_app
 from service.store.keys import Scope
@@ -28,7 +29,7 @@ def hooks_client(tmp_path: Path) -> Iterator[TestClient]:
         webhooks=WebhookSettings(encryption_key=ENCRYPTION_KEY, enabled=False),  # type: ignore[arg-type]
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        client.app.state.webhook_egress.resolver = public_resolver  # type: ignore[attr-defined]
+        services_of(client.app).webhook_egress.resolver = public_resolver
         yield client
 
 
@@ -67,7 +68,7 @@ def test_register_list_get_and_delete(hooks_client: TestClient) -> None:
     assert "secret" not in one.json()
 
     # At rest the secret is ciphertext: neither it nor its key bytes appear in the table.
-    engine: Engine = hooks_client.app.state.engine  # type: ignore[attr-defined]
+    engine: Engine = services_of(hooks_client.app).engine
     with engine.connect() as connection:
         stored = connection.execute(text("SELECT * FROM webhook_subscriptions")).all()
     assert secret not in repr(stored)
@@ -85,7 +86,7 @@ def test_deliveries_of_a_subscription_are_listed(hooks_client: TestClient) -> No
     sub = hooks_client.post(
         "/v1/webhooks/subscriptions", json={"url": "https://h.example.com/x"}, headers=headers
     ).json()
-    outbox: WebhookOutbox = hooks_client.app.state.webhooks  # type: ignore[attr-defined]
+    outbox: WebhookOutbox = services_of(hooks_client.app).webhooks
     event_id = outbox.emit("score.changed", {"customer_id": "c1", "from": 71.5, "to": 48.0})
     listed = hooks_client.get(
         f"/v1/webhooks/subscriptions/{sub['id']}/deliveries", headers=headers
@@ -153,7 +154,7 @@ def test_subscribers_and_deliveries_are_paged_and_filtered(hooks_client: TestCli
     # Oldest first, none twice, none lost.
     assert [i for page in pages for i in page] == [sub["id"] for sub in subs]
 
-    outbox: WebhookOutbox = hooks_client.app.state.webhooks  # type: ignore[attr-defined]
+    outbox: WebhookOutbox = services_of(hooks_client.app).webhooks
     events = [outbox.emit("score.changed", {"customer_id": f"c{i}"}) for i in range(3)]
     events.append(outbox.emit("flag.raised", {"customer_id": "c9"}))
     url = f"/v1/webhooks/subscriptions/{subs[0]['id']}/deliveries"

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from service.api.services import services_of
 from service.config import Settings
 from service.jobs import JobSettings
 from service.main import create_app
@@ -58,7 +59,7 @@ def test_rescore_twice_then_erase_over_http(
         erase = {"X-API-Key": make_key(client, Scope.ADMIN)}
         sync = client.post("/v1/syncs", json={"connection": "org"}, headers=write)
         assert finished(client, sync.json()["id"], write)["state"] == "succeeded"
-        with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        with Session(services_of(client.app).engine) as session:
             customer_id = session.exec(select(PushLedger.customer_id)).first()
             assert customer_id is not None
             (link,) = session.exec(
@@ -109,7 +110,7 @@ def test_rescore_twice_then_erase_over_http(
         late = client.post("/v1/interactions", json=message, headers=write)
         assert late.status_code == 410, late.text
         assert late.json()["type"] == "urn:cem:problem:customer-erased"
-        with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        with Session(services_of(client.app).engine) as session:
             assert session.exec(select(CrmLink).where(CrmLink.crm_id == link.crm_id)).all() == []
             assert session.exec(select(CrmLink).where(CrmLink.crm_id == "late-chat-1")).all() == []
     field = "CEM_Experience_Score__c" if harness.crm == "salesforce" else "cem_experience_score"

@@ -30,15 +30,16 @@ import adapters.hubspot.errors
 import adapters.salesforce.errors
 from adapters.errors import ErrorRow, status_class
 from adapters.hubspot.client import HubSpotClient, api_exception
+from adapters.hubspot.settings import HubSpotSettings
 from adapters.retry import RetryPolicy
 from adapters.salesforce.client import SalesforceClient
+from adapters.salesforce.settings import SalesforceSettings
 from sandbox.core.server import SandboxServer
 from sandbox.hubspot.app import create_app as create_hubspot_app
 from sandbox.hubspot.config import HubSpotConfig, RateLimits, ScopedToken
 from sandbox.hubspot.emulator import HubSpotEmulator
 from sandbox.salesforce.app import create_app as create_salesforce_app
 from sandbox.salesforce.config import SalesforceConfig
-from service.config import ConnectionSettings, CrmKind
 from service.ports import CrmError, CrmRateLimitedError, CrmUnavailableError
 from tests.contract.harness import SandboxAdmin
 from tests.faults.secrets_scan import scan
@@ -123,8 +124,8 @@ class SalesforceBoundary:
             )
 
     def client(self, which: str = "default") -> SalesforceClient:
-        settings = ConnectionSettings(
-            kind=CrmKind.SALESFORCE,
+        settings = SalesforceSettings(
+            kind="salesforce",
             base_url=self.server.base_url,
             client_id=self.config.client_id,
             client_secret=self.config.client_secret,
@@ -194,8 +195,8 @@ class HubSpotBoundary:
         token = {"wrong-token": "pat-na1-not-a-token", "no-scopes": SCOPELESS_TOKEN}.get(
             which, HUBSPOT_TOKEN
         )
-        settings = ConnectionSettings(
-            kind=CrmKind.HUBSPOT,
+        settings = HubSpotSettings(
+            kind="hubspot",
             base_url=self.server.base_url,
             access_token=token,
         )

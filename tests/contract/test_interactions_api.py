@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from service.api.services import services_of
 from service.config import Settings
 from service.jobs import JobSettings
 from service.main import create_app
@@ -97,7 +98,7 @@ def test_an_unknown_customer_is_404_and_no_phantom_is_made(
     assert answer.status_code == 404, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert answer.json()["type"].endswith("customer-not-found")
-    engine = api.app.state.engine  # type: ignore[attr-defined]
+    engine = services_of(api.app).engine
     with engine.connect() as connection:
         customers = connection.exec_driver_sql("SELECT COUNT(*) FROM customers").scalar()
         links = connection.exec_driver_sql("SELECT COUNT(*) FROM crm_links").scalar()

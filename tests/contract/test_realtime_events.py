@@ -25,6 +25,7 @@ from sandbox.hubspot.signature import sign_v3
 from sandbox.salesforce.changeevents import sign
 from sandbox.serving import Crm, RunningSandbox, ServeOptions, start_sandbox
 from sandbox.watch import CrmWatch, HubSpotWatch, SalesforceWatch, Seen
+from service.api.services import services_of
 from service.config import Settings
 from service.jobs import JobSettings
 from service.main import create_app
@@ -78,7 +79,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         },
     )
     app = create_app(settings)
-    state = app.state
+    state = services_of(app)
     # The batch sync first: history in the store, fields and tasks in the CRMs.
     for name in (SF, HS):
         wiring = state.build_connection(name)
@@ -151,7 +152,7 @@ def _wait(watch: CrmWatch, ids: list[str], before: dict[str, Seen]) -> dict[str,
 @pytest.mark.parametrize("name", [HS, SF])
 def test_a_negative_interaction_arrives_as_flag_and_one_task(world: World, name: str) -> None:
     watch = world.watches[name]
-    state = world.app.state
+    state = services_of(world.app)
     # Customers the model already calls at risk and who have no task yet: the complaint's task
     # is then theirs alone (the contact policy allows it), and the flag must stay raised.
     scores = state.sync_stores().scores.latest()
@@ -261,7 +262,7 @@ def test_salesforce_duplicates_stale_events_and_deletes(world: World) -> None:
 
 
 def test_hubspot_duplicates_stale_events_and_own_writes(world: World) -> None:
-    stores = world.app.state.sync_stores()
+    stores = services_of(world.app).sync_stores()
     links = stores.records.crm_ids(HS, list(stores.scores.latest()))
     contact = next(crm_id for kind, crm_id in links.values() if kind == "contacts")
     base = _now_ms()

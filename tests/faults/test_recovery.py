@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from service import testing_hooks
+from service.clock import FixedClock
 from service.domain import ActionTask
 from service.jobs import JobQueue, JobRegistry, JobRunner, JobSettings
 from service.jobs.context import JobContext
@@ -42,7 +43,7 @@ def test_a_resumed_sync_scores_at_the_same_instant_and_rescores_the_stored(
     engine: Engine,
 ) -> None:
     calls: list[dict[str, Any]] = []
-    now = [T0]
+    clock = FixedClock(T0)
 
     def run(
         connection: str, reader: Any, writer: Any, repos: Any, as_of: datetime, **kwargs: Any
@@ -58,18 +59,18 @@ def test_a_resumed_sync_scores_at_the_same_instant_and_rescores_the_stored(
     registry = JobRegistry()
     registry.register(
         "sync",
-        make_sync_job(build, lambda: stores(engine), lambda: None, run=run, clock=lambda: now[0]),
+        make_sync_job(build, lambda: stores(engine), lambda: None, run=run, clock=clock),
     )
     queue = JobQueue(JobRepository(engine), registry)
     job = queue.submit("sync", connection="acme")
-    runner = JobRunner(queue, JobSettings(progress_flush_seconds=0), clock=lambda: now[0])
+    runner = JobRunner(queue, JobSettings(progress_flush_seconds=0), clock=clock.now)
     runner.drain()
     failed = queue.get(job.id)
     assert failed is not None
     assert failed.state == JobState.FAILED
     # The next attempt starts from the checkpoint the stopped one saved (as after a SIGKILL).
     assert failed.checkpoint.get("as_of") == T0.isoformat()
-    now[0] = T0 + timedelta(minutes=30)
+    clock.advance(timedelta(minutes=30))
     sync = registry.get("sync").function
     ctx = JobContext(
         job_id=job.id,

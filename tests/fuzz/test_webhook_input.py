@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from adapters.hubspot.webhooks import MAX_AGE_MS
 from adapters.registry import connection_settings
+from service.api.services import replace_services
 from service.config import Settings
 from service.main import create_app
 from service.ports import CrmUnavailableError
@@ -62,7 +63,7 @@ def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]
 @pytest.fixture
 def spy(app_client: TestClient, request: pytest.FixtureRequest) -> Iterator[BuildSpy]:
     spy = BuildSpy()
-    app_client.app.state.build_connection = spy  # type: ignore[attr-defined]
+    replace_services(app_client.app, build_connection=spy)
     with count_requests(app_client, request):
         yield spy
 

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from service.api.ratelimit import RateLimiter
+from service.api.services import replace_services, services_of
 from service.config import ApiSettings, Settings
 from service.main import create_app
 from service.store.database import make_engine, upgrade
@@ -59,8 +60,10 @@ def limited(tmp_path: Path) -> Iterator[TestClient]:
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         # A frozen clock: no token comes back while the test runs, however slow the machine.
-        limiter: RateLimiter = client.app.state.rate_limiter  # type: ignore[attr-defined]
-        client.app.state.rate_limiter = RateLimiter(limiter.per_minute, clock=lambda: 1000.0)  # type: ignore[attr-defined]
+        limiter: RateLimiter = services_of(client.app).rate_limiter
+        replace_services(
+            client.app, rate_limiter=RateLimiter(limiter.per_minute, clock=lambda: 1000.0)
+        )
         yield client
 
 

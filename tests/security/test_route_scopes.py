@@ -24,6 +24,7 @@ from sqlalchemy import text
 
 from adapters.registry import connection_settings
 from service.api.access import BEGIN, END, markdown, route_access
+from service.api.services import services_of
 from service.config import Settings
 from service.jobs.customer_jobs import ERASE
 from service.main import create_app
@@ -193,7 +194,7 @@ def test_operation_enforces_its_scope(app_client: TestClient, method: str, path:
         assert access.value in str(body["detail"])
     else:
         revoked = make_key(app_client, Scope.ADMIN)
-        app_client.app.state.keys.revoke(revoked.split("_")[1])  # type: ignore[attr-defined]
+        services_of(app_client.app).keys.revoke(revoked.split("_")[1])
         assert_problem(
             app_client.request(method, url, json={}, headers={"X-API-Key": revoked}), 401
         )
@@ -238,10 +239,10 @@ def _check_signed(client: TestClient, method: str, path: str, url: str) -> None:
 @pytest.mark.parametrize("action", ["cancel", "resume"])
 def test_only_admins_cancel_or_resume_an_erasure(app_client: TestClient, action: str) -> None:
     """A write key stopping an erasure would leave the customer suppressed but not erased."""
-    queue = app_client.app.state.jobs  # type: ignore[attr-defined]
+    queue = services_of(app_client.app).jobs
     job = queue.submit(ERASE, params={"customer_id": "f" * 32})
     if action == "resume":
-        engine = app_client.app.state.engine  # type: ignore[attr-defined]
+        engine = services_of(app_client.app).engine
         with engine.begin() as connection:  # a paused erasure
             connection.execute(
                 text("UPDATE jobs SET state = 'paused' WHERE id = :id"), {"id": job.id}

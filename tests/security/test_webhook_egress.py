@@ -21,6 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from service.api.services import services_of
 from service.config import Settings
 from service.main import create_app
 from service.store.database import make_engine, upgrade
@@ -117,7 +118,7 @@ def api(tmp_path: Path) -> Iterator[TestClient]:
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         resolve, _ = stub({"hooks.example.com": ["93.184.215.14"], "evil.example.com": ["::1"]})
-        client.app.state.webhook_egress.resolver = resolve  # type: ignore[attr-defined]
+        services_of(client.app).webhook_egress.resolver = resolve
         yield client
 
 

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from adapters.registry import connection_settings
+from service.api.services import services_of
 from service.config import Settings
 from service.domain import Channel, Customer, Direction, Interaction, SourceRef
 from service.jobs import JobSettings
@@ -149,7 +150,7 @@ def test_model_card_over_the_api_and_training_on_demand(tmp_path: Path) -> None:
             ).status_code
             == 404
         )
-        stores = client.app.state.sync_stores()  # type: ignore[attr-defined]
+        stores = services_of(client.app).sync_stores()
         stores.records.upsert("sf", _records())
         train_churn(
             stores.records, stores.churn_models, "sf", AS_OF, policy=TrainingPolicy(min_outcomes=30)

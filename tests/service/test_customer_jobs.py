@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from service.clock import FixedClock
 from service.jobs import JobQueue, JobRegistry, JobRunner, JobSettings
 from service.jobs.customer_jobs import BUSY_RETRY, ERASE, make_erase_job
 from service.store.database import session_scope
@@ -49,7 +50,7 @@ def test_an_erasure_waits_for_a_running_sync_then_completes(engine: Engine) -> N
     registry = JobRegistry()
     stores = ErasureStores(ErasureStore(engine), TaskLedgerRepository(engine))
     registry.register(
-        ERASE, make_erase_job(writer, lambda: stores, clock=lambda: T0),  # type: ignore[arg-type]
+        ERASE, make_erase_job(writer, lambda: stores, clock=FixedClock(T0)),  # type: ignore[arg-type]
         exclusive=False,
     )  # fmt: skip
     queue = JobQueue(JobRepository(engine), registry)

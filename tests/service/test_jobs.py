@@ -1,4 +1,8 @@
-"""The job runner on SQLite and PostgreSQL: states, progress, cancel, locks, resume, schedules."""
+"""The job runner: states, progress, cancel, locks, resume, schedules.
+
+The runner's logic runs on the in-memory store (`jobs`; tests/fakes/jobs.py, held to the real
+one by test_job_store_contract.py); what is about the database (its lock index, racing claims,
+heartbeats and recovery) runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -25,9 +29,11 @@ from service.jobs import (
     UnknownJobKindError,
     sync_schedules,
 )
+from service.jobs.store import JobStore
 from service.store.database import session_scope
 from service.store.jobs import JobRepository
 from service.store.tables import Job, JobState
+from tests.fakes.jobs import InMemoryJobStore
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SECRET = "tok_s3cr3t_value_123"
@@ -47,7 +53,7 @@ class Clock:
 
 
 def make(
-    engine: Engine,
+    jobs: JobStore,
     kinds: dict[str, Callable[[JobContext, dict[str, Any]], None]],
     clock: Clock | None = None,
     **settings: Any,
@@ -55,10 +61,15 @@ def make(
     registry = JobRegistry()
     for name, function in kinds.items():
         registry.register(name, function, exclusive=name != "free")
-    queue = JobQueue(JobRepository(engine), registry)
+    queue = JobQueue(jobs, registry)
     config = JobSettings(progress_flush_seconds=0, **settings)
     runner = JobRunner(queue, config, clock=clock or Clock(), secrets=[SECRET])
     return queue, runner
+
+
+@pytest.fixture
+def jobs() -> JobStore:
+    return InMemoryJobStore()
 
 
 def state(queue: JobQueue, job_id: str) -> Job:
@@ -73,8 +84,8 @@ def counting(ctx: JobContext, params: dict[str, Any]) -> None:
         ctx.progress(pulled=10, scored=8, checkpoint={"page": page + 1})
 
 
-def test_a_job_runs_to_success_with_its_progress_saved(engine: Engine) -> None:
-    queue, runner = make(engine, {"sync": counting})
+def test_a_job_runs_to_success_with_its_progress_saved(jobs: JobStore) -> None:
+    queue, runner = make(jobs, {"sync": counting})
     job = queue.submit("sync", connection="acme", params={"pages": 3})
     assert job.state == JobState.QUEUED
     assert runner.drain() == 1
@@ -89,12 +100,12 @@ def test_a_job_runs_to_success_with_its_progress_saved(engine: Engine) -> None:
     assert done.error is None
 
 
-def test_a_failure_is_one_redacted_line(engine: Engine) -> None:
+def test_a_failure_is_one_redacted_line(jobs: JobStore) -> None:
     def broken(ctx: JobContext, params: dict[str, Any]) -> None:
         ctx.progress(pulled=5)
         raise RuntimeError(f"CRM said no to token {SECRET}\nTraceback (most recent call last):")
 
-    queue, runner = make(engine, {"sync": broken})
+    queue, runner = make(jobs, {"sync": broken})
     job = queue.submit("sync", connection="acme")
     runner.drain()
     failed = state(queue, job.id)
@@ -103,16 +114,16 @@ def test_a_failure_is_one_redacted_line(engine: Engine) -> None:
     assert failed.progress == {"pulled": 5}
 
 
-def test_unknown_kinds_are_refused_at_submit(engine: Engine) -> None:
-    queue, _ = make(engine, {})
+def test_unknown_kinds_are_refused_at_submit(jobs: JobStore) -> None:
+    queue, _ = make(jobs, {})
     with pytest.raises(UnknownJobKindError, match="'sync'"):
         queue.submit(SYNC, connection="acme")
     assert queue.repository.page().items == []
 
 
-def test_cancel_a_queued_job_before_it_runs(engine: Engine) -> None:
+def test_cancel_a_queued_job_before_it_runs(jobs: JobStore) -> None:
     ran: list[str] = []
-    queue, runner = make(engine, {"sync": lambda ctx, p: ran.append(ctx.job_id)})
+    queue, runner = make(jobs, {"sync": lambda ctx, p: ran.append(ctx.job_id)})
     job = queue.submit("sync", connection="acme")
     cancelled = queue.cancel(job.id)
     assert cancelled is not None
@@ -123,7 +134,7 @@ def test_cancel_a_queued_job_before_it_runs(engine: Engine) -> None:
     assert queue.submit("sync", connection="acme").state == JobState.QUEUED
 
 
-def test_cancel_a_running_job_stops_it_at_the_next_check(engine: Engine) -> None:
+def test_cancel_a_running_job_stops_it_at_the_next_check(jobs: JobStore) -> None:
     pages: list[int] = []
 
     def cancels_itself_midway(ctx: JobContext, params: dict[str, Any]) -> None:
@@ -134,7 +145,7 @@ def test_cancel_a_running_job_stops_it_at_the_next_check(engine: Engine) -> None
                 queue.cancel(ctx.job_id)  # as the API would, from another thread
             ctx.progress(pulled=1, checkpoint={"page": page})
 
-    queue, runner = make(engine, {"sync": cancels_itself_midway})
+    queue, runner = make(jobs, {"sync": cancels_itself_midway})
     job = queue.submit("sync", connection="acme")
     runner.drain()
     cancelled = state(queue, job.id)
@@ -144,8 +155,8 @@ def test_cancel_a_running_job_stops_it_at_the_next_check(engine: Engine) -> None
     assert cancelled.finished_at is not None
 
 
-def test_cancelling_a_finished_job_changes_nothing(engine: Engine) -> None:
-    queue, runner = make(engine, {"sync": counting})
+def test_cancelling_a_finished_job_changes_nothing(jobs: JobStore) -> None:
+    queue, runner = make(jobs, {"sync": counting})
     job = queue.submit("sync", connection="acme", params={"pages": 1})
     runner.drain()
     after = queue.cancel(job.id)
@@ -154,8 +165,8 @@ def test_cancelling_a_finished_job_changes_nothing(engine: Engine) -> None:
     assert queue.cancel("0" * 32) is None
 
 
-def test_one_active_job_per_kind_and_connection(engine: Engine) -> None:
-    queue, _ = make(engine, {"sync": counting, "free": counting})
+def test_one_active_job_per_kind_and_connection(jobs: JobStore) -> None:
+    queue, _ = make(jobs, {"sync": counting, "free": counting})
     first = queue.submit("sync", connection="acme")
     with pytest.raises(JobConflictError) as conflict:
         queue.submit("sync", connection="acme")
@@ -178,8 +189,8 @@ def test_the_database_itself_refuses_a_second_active_job(engine: Engine) -> None
 
 
 def test_two_runners_never_claim_the_same_job(engine: Engine) -> None:
-    queue, first = make(engine, {"sync": counting})
-    _, second = make(engine, {"sync": counting})
+    queue, first = make(JobRepository(engine), {"sync": counting})
+    _, second = make(JobRepository(engine), {"sync": counting})
     queue.submit("sync", connection="acme")
     claimed_a = queue.repository.claim(first.worker_id, T0, 5)
     claimed_b = queue.repository.claim(second.worker_id, T0, 5)
@@ -196,7 +207,7 @@ def test_a_crashed_run_is_resumed_from_its_checkpoint(engine: Engine) -> None:
         for page in range(ctx.checkpoint.get("page", 0), 4):
             ctx.progress(pulled=10, checkpoint={"page": page + 1})
 
-    queue, runner = make(engine, {"sync": resumable}, clock, stale_after_seconds=60)
+    queue, runner = make(JobRepository(engine), {"sync": resumable}, clock, stale_after_seconds=60)
     job = queue.submit("sync", connection="acme")
     # A runner that died after two pages: it claimed the job, saved progress, then stopped.
     (claimed,) = queue.repository.claim("dead-runner", clock.now, 1)
@@ -220,7 +231,7 @@ def test_a_crashed_run_is_resumed_from_its_checkpoint(engine: Engine) -> None:
 
 def test_a_job_that_keeps_dying_is_given_up(engine: Engine) -> None:
     clock = Clock()
-    queue, runner = make(engine, {"sync": counting}, clock, max_attempts=2)
+    queue, runner = make(JobRepository(engine), {"sync": counting}, clock, max_attempts=2)
     job = queue.submit("sync", connection="acme")
     for attempt in range(2):
         (_claimed,) = queue.repository.claim(f"dead-{attempt}", clock.now, 1)
@@ -232,7 +243,7 @@ def test_a_job_that_keeps_dying_is_given_up(engine: Engine) -> None:
     assert "abandoned" in failed.error
 
 
-def test_a_paused_job_resumes_at_its_time(engine: Engine) -> None:
+def test_a_paused_job_resumes_at_its_time(jobs: JobStore) -> None:
     clock = Clock()
     calls: list[dict[str, Any]] = []
 
@@ -243,7 +254,7 @@ def test_a_paused_job_resumes_at_its_time(engine: Engine) -> None:
             raise JobPaused("daily API quota spent", resume_at=clock.now + timedelta(hours=1))
         ctx.progress(pulled=25)
 
-    queue, runner = make(engine, {"sync": quota_bound}, clock)
+    queue, runner = make(jobs, {"sync": quota_bound}, clock)
     job = queue.submit("sync", connection="acme")
     runner.drain()
     paused = state(queue, job.id)
@@ -262,7 +273,7 @@ def test_a_paused_job_resumes_at_its_time(engine: Engine) -> None:
     assert calls == [{}, {"cursor": "2026-11-22T10:00:00Z"}]
 
 
-def test_scheduled_syncs_follow_each_connections_interval(engine: Engine) -> None:
+def test_scheduled_syncs_follow_each_connections_interval(jobs: JobStore) -> None:
     clock = Clock()
     connections = {
         "acme": connection_settings(kind="salesforce", sync_interval_seconds=600),
@@ -270,7 +281,7 @@ def test_scheduled_syncs_follow_each_connections_interval(engine: Engine) -> Non
     }
     registry = JobRegistry()
     registry.register(SYNC, counting)
-    queue = JobQueue(JobRepository(engine), registry)
+    queue = JobQueue(jobs, registry)
     runner = JobRunner(queue, JobSettings(), schedules=sync_schedules(connections), clock=clock)
     assert runner.drain() == 1
     assert [(j.connection, j.state) for j in queue.repository.page().items] == [
@@ -284,9 +295,9 @@ def test_scheduled_syncs_follow_each_connections_interval(engine: Engine) -> Non
     assert queue.repository.page(connection="manual").items == []
 
 
-def test_schedules_without_a_registered_function_queue_nothing(engine: Engine) -> None:
+def test_schedules_without_a_registered_function_queue_nothing(jobs: JobStore) -> None:
     connections = {"acme": connection_settings(kind="salesforce", sync_interval_seconds=60)}
-    queue = JobQueue(JobRepository(engine), JobRegistry())
+    queue = JobQueue(jobs, JobRegistry())
     runner = JobRunner(queue, JobSettings(), schedules=sync_schedules(connections))
     assert runner.drain() == 0
     assert queue.repository.page().items == []
@@ -333,9 +344,9 @@ def test_threaded_runner_runs_jobs_and_hands_them_back_on_stop(engine: Engine) -
     assert handed_back.checkpoint["page"] == handed_back.progress["pulled"] > 0
 
 
-def test_a_runner_leaves_kinds_it_cannot_run_to_others(engine: Engine) -> None:
-    queue, _ = make(engine, {"sync": counting, "rescore": counting})
-    _, sync_only = make(engine, {"sync": counting})
+def test_a_runner_leaves_kinds_it_cannot_run_to_others(jobs: JobStore) -> None:
+    queue, _ = make(jobs, {"sync": counting, "rescore": counting})
+    _, sync_only = make(jobs, {"sync": counting})
     rescore = queue.submit("rescore")
     sync = queue.submit("sync", connection="acme")
     assert sync_only.drain() == 1
@@ -354,7 +365,7 @@ def test_a_runner_never_requeues_a_job_it_is_still_running(engine: Engine) -> No
         started.set()
         release.wait(10)
 
-    queue, runner = make(engine, {"sync": slow}, clock, stale_after_seconds=60)
+    queue, runner = make(JobRepository(engine), {"sync": slow}, clock, stale_after_seconds=60)
     job = queue.submit("sync", connection="acme")
     assert runner.tick() == 1
     assert started.wait(10)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from service.clock import FixedClock
 from service.domain import Cursor
 from service.jobs import JobQueue, JobRegistry, JobRunner, JobSettings
 from service.jobs.sync_job import make_sync_job
@@ -48,7 +49,8 @@ def setup(engine: Engine, run: Run) -> tuple[JobQueue, JobRunner]:
 
     registry = JobRegistry()
     registry.register(
-        "sync", make_sync_job(build, lambda: stores(engine), no_analyzer, run=run, clock=lambda: T0)
+        "sync",
+        make_sync_job(build, lambda: stores(engine), no_analyzer, run=run, clock=FixedClock(T0)),
     )
     queue = JobQueue(JobRepository(engine), registry)
     return queue, JobRunner(queue, JobSettings(progress_flush_seconds=0), clock=lambda: T0)

@@ -1,4 +1,7 @@
-"""The webhook outbox and dispatcher on SQLite and PostgreSQL; outgoing HTTP via pytest-httpx."""
+"""The webhook outbox and dispatcher; outgoing HTTP via pytest-httpx. What the dispatcher does
+with an answer runs on the in-memory store (tests/fakes/webhooks.py, held to the real one by
+test_webhook_store_contract.py); the outbox's rows, transactions, restarts and leases run on
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ from service.webhooks import (
     verify,
 )
 from service.webhooks.egress import EgressPolicy
+from service.webhooks.store import WebhookStore
+from tests.fakes.webhooks import InMemoryWebhooks
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 URL = "https://hooks.example.com/cem"
@@ -48,9 +53,12 @@ class Clock:
         return self.now
 
 
-def subscribe(engine: Engine, url: str = URL, events: list[str] | None = None) -> tuple[str, str]:
+def subscribe(
+    store: Engine | WebhookStore, url: str = URL, events: list[str] | None = None
+) -> tuple[str, str]:
     secret = new_secret()
-    row = WebhookRepository(engine).add(
+    hooks = WebhookRepository(store) if isinstance(store, Engine) else store
+    row = hooks.add(
         WebhookSubscription(
             url=url, event_types=events or [], secret_ciphertext=VAULT.encrypt(secret)
         )
@@ -63,12 +71,13 @@ def deliveries(engine: Engine) -> list[WebhookDelivery]:
         return list(session.exec(select(WebhookDelivery)))
 
 
-def dispatcher(engine: Engine, clock: Clock, **settings: object) -> WebhookDispatcher:
+def dispatcher(store: Engine | WebhookStore, clock: Clock, **settings: object) -> WebhookDispatcher:
     config = WebhookSettings(**settings)  # type: ignore[arg-type]
     egress = EgressPolicy(
         allow_http=config.allow_http, allowed=config.allowed_destinations, resolver=resolver
     )
-    return WebhookDispatcher(WebhookRepository(engine), VAULT, config, clock=clock, egress=egress)
+    hooks = WebhookRepository(store) if isinstance(store, Engine) else store
+    return WebhookDispatcher(hooks, VAULT, config, clock=clock, egress=egress)
 
 
 def test_emit_queues_one_delivery_per_interested_subscriber(engine: Engine) -> None:
@@ -115,38 +124,38 @@ def test_emit_in_the_callers_transaction_rolls_back_with_it(engine: Engine) -> N
     assert len(deliveries(engine)) == 1
 
 
-def test_a_delivery_is_a_signed_post(engine: Engine, httpx_mock: HTTPXMock) -> None:
-    _, secret = subscribe(engine)
+def test_a_delivery_is_a_signed_post(httpx_mock: HTTPXMock) -> None:
     clock = Clock()
-    event_id = WebhookOutbox(engine, clock).emit(EventType.FLAG_RAISED, {"customer_id": "c1"})
+    hooks = InMemoryWebhooks(clock)
+    _, secret = subscribe(hooks)
+    event_id = hooks.emit(EventType.FLAG_RAISED, {"customer_id": "c1"})
     httpx_mock.add_response(url=SENT, method="POST", status_code=204)
-    assert dispatcher(engine, clock).deliver_due() == 1
+    assert dispatcher(hooks, clock).deliver_due() == 1
     (request,) = httpx_mock.get_requests()
     assert request.headers["webhook-id"] == event_id
     assert request.headers["webhook-timestamp"] == str(int(T0.timestamp()))
     assert request.headers["content-type"] == "application/json"
     assert request.headers["user-agent"].startswith("cem-bridge-webhooks/")
     verify(secret, dict(request.headers), request.content, now=T0.timestamp())
-    (row,) = deliveries(engine)
+    (row,) = hooks.deliveries()
     assert row.state == "delivered"
     assert row.attempts == 1
     assert row.last_status == 204
     assert row.delivered_at == T0
 
 
-def test_failures_are_retried_with_backoff_then_given_up(
-    engine: Engine, httpx_mock: HTTPXMock
-) -> None:
-    subscribe(engine)
+def test_failures_are_retried_with_backoff_then_given_up(httpx_mock: HTTPXMock) -> None:
     clock = Clock()
-    WebhookOutbox(engine, clock).emit(EventType.TASK_CREATED, {"customer_id": "c1"})
-    sender = dispatcher(engine, clock, max_attempts=3, backoff_base_seconds=60)
+    hooks = InMemoryWebhooks(clock)
+    subscribe(hooks)
+    hooks.emit(EventType.TASK_CREATED, {"customer_id": "c1"})
+    sender = dispatcher(hooks, clock, max_attempts=3, backoff_base_seconds=60)
     httpx_mock.add_response(url=SENT, status_code=503)
     httpx_mock.add_exception(httpx.ConnectTimeout("timed out"), url=SENT)
     httpx_mock.add_response(url=SENT, status_code=500)
 
     assert sender.deliver_due() == 1
-    (row,) = deliveries(engine)
+    (row,) = hooks.deliveries()
     assert (row.state, row.attempts, row.last_status, row.last_error) == (
         "pending", 1, 503, "http_5xx"
     )  # fmt: skip
@@ -155,7 +164,7 @@ def test_failures_are_retried_with_backoff_then_given_up(
 
     clock.now = row.next_attempt_at
     assert sender.deliver_due() == 1
-    (row,) = deliveries(engine)
+    (row,) = hooks.deliveries()
     assert row.last_error == "timeout"
     assert row.last_status is None
     # The second wait doubles: 120 s ±20 %.
@@ -164,7 +173,7 @@ def test_failures_are_retried_with_backoff_then_given_up(
 
     clock.now = row.next_attempt_at
     assert sender.deliver_due() == 1
-    (row,) = deliveries(engine)
+    (row,) = hooks.deliveries()
     assert (row.state, row.attempts, row.last_status) == ("failed", 3, 500)
     clock.now += timedelta(days=30)
     assert sender.deliver_due() == 0
@@ -198,21 +207,21 @@ def test_a_crashed_send_is_retried_after_its_lease(engine: Engine, httpx_mock: H
     assert (row.state, row.attempts) == ("delivered", 2)
 
 
-def test_410_gone_disables_the_subscription(engine: Engine, httpx_mock: HTTPXMock) -> None:
-    gone, _ = subscribe(engine)
+def test_410_gone_disables_the_subscription(httpx_mock: HTTPXMock) -> None:
     clock = Clock()
-    outbox = WebhookOutbox(engine, clock)
+    outbox = hooks = InMemoryWebhooks(clock)
+    gone, _ = subscribe(hooks)
     outbox.emit(EventType.FLAG_RAISED, {"customer_id": "c1"})
     outbox.emit(EventType.FLAG_RAISED, {"customer_id": "c2"})
     httpx_mock.add_response(url=SENT, status_code=410)
-    assert dispatcher(engine, clock, batch_size=1).deliver_due() == 1
-    subscription = WebhookRepository(engine).subscription(gone)
+    assert dispatcher(hooks, clock, batch_size=1).deliver_due() == 1
+    subscription = hooks.subscription(gone)
     assert subscription is not None
     assert not subscription.active
     assert subscription.disabled_reason == "the receiver answered 410 Gone"
-    assert {r.state for r in deliveries(engine)} == {"failed"}
+    assert {r.state for r in hooks.deliveries()} == {"failed"}
     outbox.emit(EventType.FLAG_RAISED, {"customer_id": "c3"})
-    assert len(deliveries(engine)) == 2  # nothing new queued for it
+    assert len(hooks.deliveries()) == 2  # nothing new queued for it
 
 
 def test_removing_a_subscription_drops_its_pending_events(engine: Engine) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter
 
-from service.api.deps import ReadKey
+from service.api.deps import ClockDep, ReadKey, ViewsDep
 from service.api.problems import ProblemError
-from service.api.routes.customers import EntityId, ViewsDep
+from service.api.routes.customers import EntityId
 from service.api.schemas.accounts import AccountOut
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
@@ -25,8 +23,8 @@ router = APIRouter(prefix="/v1", tags=["accounts"])
     ),
     responses={404: {"description": "Unknown account, or deleted in every CRM"}},
 )
-def get_account(account_id: EntityId, _: ReadKey, views: ViewsDep) -> AccountOut:
-    view = views.account(account_id, datetime.now(UTC))
+def get_account(account_id: EntityId, _: ReadKey, views: ViewsDep, clock: ClockDep) -> AccountOut:
+    view = views.account(account_id, clock.now())
     if view is None:
         raise ProblemError(404, f"no account with id {account_id}", kind="not-found")
     return AccountOut.model_validate(view, from_attributes=True)

@@ -10,7 +10,6 @@ outcome. The per-CRM paths of earlier releases stay as deprecated aliases.
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 import pydantic_core
@@ -21,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from adapters import registry
 from service.api.crm_problems import CRM_RESPONSES
 from service.api.problems import ProblemError
-from service.api.routes.interactions import purchase_models
+from service.api.services import services_of
 from service.usecases import crm_events
 from service.usecases.crm_events import CrmEventsDeps, Delivery, Outcome
 
@@ -95,7 +94,7 @@ def parse_json(body: bytes) -> Any:
 
 
 def _uri(request: Request) -> str:
-    base = request.app.state.settings.public_url
+    base = services_of(request.app).settings.public_url
     if base is None:
         return str(request.url)
     query = f"?{request.url.query}" if request.url.query else ""
@@ -103,16 +102,22 @@ def _uri(request: Request) -> str:
 
 
 def _deps(request: Request) -> CrmEventsDeps:
-    state = request.app.state
+    services = services_of(request.app)
     return CrmEventsDeps(
-        connections=state.settings.connections,
-        inbox=state.realtime,
-        own_fields=state.own_fields,
-        build=state.build_connection,
-        stores=state.sync_stores,
-        analyzer=state.analyzer_factory,
-        models=lambda connection, records: purchase_models(request, connection, records),
+        connections=services.settings.connections,
+        inbox=services.realtime,
+        own_fields=services.own_fields,
+        build=services.build_connection,
+        stores=services.sync_stores,
+        analyzer=services.analyzer_factory,
+        models=services.purchase_models.get,
+        clock=services.clock,
     )
+
+
+def _now_ms(deps: CrmEventsDeps) -> int:
+    """Now in epoch milliseconds, the unit the CRMs' signature timestamps use."""
+    return int(deps.clock.now().timestamp() * 1000)
 
 
 def _accepted(outcome: Outcome) -> EventsAccepted:
@@ -136,9 +141,9 @@ async def receive(request: Request, kind: str, name: str | None) -> EventsAccept
     body = await request.body()
     delivery = Delivery(kind, name, request.method, _uri(request), request.headers, body)
     try:
-        connection = crm_events.authenticate(delivery, deps, int(time.time() * 1000))
+        connection = crm_events.authenticate(delivery, deps, _now_ms(deps))
         payload = parse_json(body)
-        events, changes = crm_events.plan(kind, connection, payload, deps, int(time.time() * 1000))
+        events, changes = crm_events.plan(kind, connection, payload, deps, _now_ms(deps))
         outcome = await run_in_threadpool(crm_events.apply, connection, events, changes, deps)
     except crm_events.DeliveryError as error:
         status, problem = REFUSALS[type(error)]

@@ -18,12 +18,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from service.api.deps import AdminKey, EngineDep, WriteKey
+from service.api.deps import AdminKey, ServicesDep, WriteKey
 from service.api.problems import ProblemError
-from service.api.routes.jobs import JobOut, JobQueueDep
-from service.jobs import JobQueue, UnknownJobKindError
+from service.api.routes.jobs import JobOut
+from service.api.services import Services
+from service.jobs import UnknownJobKindError
 from service.jobs.customer_jobs import ERASE, RESCORE
-from service.store.erasure import ErasureStore, active_job_for
+from service.store.erasure import active_job_for
 from service.store.tables import Job, JobState
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
@@ -31,14 +32,15 @@ router = APIRouter(prefix="/v1/customers", tags=["customers"])
 CustomerId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Our customer id")]
 
 
-def _known_or_404(engine: EngineDep, customer_id: str) -> None:
-    if ErasureStore(engine).footprint(customer_id) is None:
+def _known_or_404(services: Services, customer_id: str) -> None:
+    if services.erasure.footprint(customer_id) is None:
         raise ProblemError(404, f"no customer with id {customer_id}", kind="not-found")
 
 
-def _submit(queue: JobQueue, engine: EngineDep, kind: str, customer_id: str) -> Job:
+def _submit(services: Services, kind: str, customer_id: str) -> Job:
     """The active job of `kind` for the customer (resumed when paused), or a new one."""
-    existing = active_job_for(engine, kind, customer_id)
+    queue = services.jobs
+    existing = active_job_for(services.engine, kind, customer_id)
     if existing is not None:
         if existing.state == JobState.PAUSED.value:
             return queue.repository.resume(existing.id) or existing
@@ -73,12 +75,11 @@ def _accepted(response: Response, job: Job) -> JobOut:
 def erase_customer(
     customer_id: CustomerId,
     _: AdminKey,
-    engine: EngineDep,
-    queue: JobQueueDep,
+    services: ServicesDep,
     response: Response,
 ) -> JobOut:
-    _known_or_404(engine, customer_id)
-    return _accepted(response, _submit(queue, engine, ERASE, customer_id))
+    _known_or_404(services, customer_id)
+    return _accepted(response, _submit(services, ERASE, customer_id))
 
 
 @router.post(
@@ -96,14 +97,13 @@ def erase_customer(
 def rescore_customer(
     customer_id: CustomerId,
     _: WriteKey,
-    engine: EngineDep,
-    queue: JobQueueDep,
+    services: ServicesDep,
     response: Response,
 ) -> JobOut:
-    _known_or_404(engine, customer_id)
-    erasing = active_job_for(engine, ERASE, customer_id)
+    _known_or_404(services, customer_id)
+    erasing = active_job_for(services.engine, ERASE, customer_id)
     if erasing is not None:
         raise ProblemError(
             409, "the customer is being erased", kind="job-conflict", job_id=erasing.id
         )
-    return _accepted(response, _submit(queue, engine, RESCORE, customer_id))
+    return _accepted(response, _submit(services, RESCORE, customer_id))

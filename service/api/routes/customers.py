@@ -3,36 +3,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
-from service.api.deps import EngineDep, ReadKey
+from service.api.deps import ClockDep, ProfilesDep, ReadKey, ViewsDep
 from service.api.listing import Cursor, Limit, cursor_problems
 from service.api.problems import ProblemError, invalid_field
 from service.api.schemas.customers import CustomerPage, CustomerProfileOut, CustomerSort
 from service.scoring.segments import LoyaltyStage, NpsClass
 from service.store.paging import Sort
-from service.store.profiles import CustomerFilter, ProfileRepository
-from service.store.records import RecordStore
-from service.usecases.customer_view import CustomerSummary, CustomerViews
+from service.store.profiles import CustomerFilter
+from service.usecases.customer_view import CustomerSummary
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 
 EntityId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Our id (32 hex digits)")]
 
 
-async def get_profiles(engine: EngineDep) -> ProfileRepository:
-    return ProfileRepository(engine)
-
-
-async def get_views(engine: EngineDep) -> CustomerViews:
-    return CustomerViews(ProfileRepository(engine), RecordStore(engine))
-
-
-ProfilesDep = Annotated[ProfileRepository, Depends(get_profiles)]
-ViewsDep = Annotated[CustomerViews, Depends(get_views)]
 Score = Annotated[float | None, Query(ge=0, le=100)]
 Risk = Annotated[float | None, Query(ge=0, le=1)]
 
@@ -105,8 +93,10 @@ def list_customers(
     ),
     responses={404: {"description": "Unknown customer, or deleted in every CRM"}},
 )
-def get_customer(customer_id: EntityId, _: ReadKey, views: ViewsDep) -> CustomerProfileOut:
-    view = views.profile(customer_id, datetime.now(UTC))
+def get_customer(
+    customer_id: EntityId, _: ReadKey, views: ViewsDep, clock: ClockDep
+) -> CustomerProfileOut:
+    view = views.profile(customer_id, clock.now())
     if view is None:
         raise ProblemError(404, f"no customer with id {customer_id}", kind="not-found")
     return CustomerProfileOut.model_validate(view, from_attributes=True)

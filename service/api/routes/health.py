@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from service import __version__
-from service.api.deps import EngineDep
+from service.api.deps import EngineDep, MetricsRegistryDep
 from service.api.problems import ProblemError
 from service.store.database import is_ready
 
@@ -46,6 +46,5 @@ def readyz(engine: EngineDep) -> Readiness:
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
 )
-def metrics(request: Request) -> Response:
-    registry: CollectorRegistry = request.app.state.metrics_registry
+def metrics(registry: MetricsRegistryDep) -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

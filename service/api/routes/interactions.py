@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from service.api.crm_problems import CRM_RESPONSES
-from service.api.deps import WriteKey
+from service.api.deps import ReceiveMessageDep, WriteKey
 from service.api.problems import ProblemError
-from service.domain import Channel, Direction, Interaction
+from service.api.services import services_of
+from service.domain import Channel, Direction
 from service.domain.limits import EventTime, not_in_future
 from service.scoring.customer import ScoringModels
-from service.usecases.ingest import CustomerErasedError, UnknownCustomerError, ingest_interaction
-from service.usecases.models import scoring_models
+from service.store.records import RecordStore
+from service.usecases.ingest import CustomerErasedError, UnknownCustomerError
+from service.usecases.messages import Message, ReceiveMessage, UnknownConnectionError
 
 router = APIRouter(prefix="/v1", tags=["real time"])
-MODEL_TTL_SECONDS = 3600.0  # the purchase model is refitted at most hourly per connection
-_LOCK = threading.Lock()
 
 
 class InteractionIn(BaseModel):
@@ -68,48 +66,28 @@ class InteractionOut(BaseModel):
     failed_writes: list[str]
 
 
-def purchase_models(request: Request, name: str, records: Any) -> ScoringModels:
-    """The connection's scoring models, with a purchase model refitted at most hourly."""
-    cache: dict[str, tuple[float, ScoringModels]] = request.app.state.purchase_models
-    with _LOCK:
-        cached = cache.get(name)
-        if cached is None or time.monotonic() - cached[0] > MODEL_TTL_SECONDS:
-            settings = request.app.state.settings
-            model = scoring_models(records, name, datetime.now(UTC), settings.churn)
-            cached = cache[name] = (time.monotonic(), model)
-    return cached[1]
+def purchase_models(request: Request, name: str, records: RecordStore) -> ScoringModels:
+    """The connection's scoring models, with a purchase model refitted at most hourly (the CRM
+    webhooks' route shares them)."""
+    return services_of(request.app).purchase_models.get(name, records)
 
 
-def _ingest(request: Request, body: InteractionIn) -> InteractionOut:
-    settings = request.app.state.settings
-    if body.connection not in settings.connections:
-        raise ProblemError(404, f"no connection {body.connection!r}", kind="not-found")
-    now = datetime.now(UTC)
-    # The composition root hands the adapters and stores over; the API never picks them.
-    stores = request.app.state.sync_stores()
-    interaction = Interaction(
+def _ingest(receive: ReceiveMessage, body: InteractionIn) -> InteractionOut:
+    message = Message(
         id=body.id,
-        customer_id=body.customer,
+        customer=body.customer,
         channel=body.channel,
-        direction=body.direction,
-        occurred_at=body.occurred_at or now,
         text=body.text,
         language=body.language,
+        direction=body.direction,
+        occurred_at=body.occurred_at,
     )
     try:
         # A CRM failure (a connection that cannot be built included) is answered by the
         # CrmError handler (service/api/crm_problems.py), not here.
-        connection = request.app.state.build_connection(body.connection)
-        result = ingest_interaction(
-            body.connection,
-            connection.reader,
-            connection.writer,
-            stores,
-            interaction,
-            now,
-            analyzer=request.app.state.analyzer_factory(),
-            models=purchase_models(request, body.connection, stores.records),
-        )
+        outcome = receive(body.connection, message)
+    except UnknownConnectionError:
+        raise ProblemError(404, f"no connection {body.connection!r}", kind="not-found") from None
     except UnknownCustomerError:
         # 404 rather than 422: the body is well-formed; what it names does not exist, as with an
         # unknown connection (the same answer, told apart by `kind`).
@@ -125,19 +103,17 @@ def _ingest(request: Request, body: InteractionIn) -> InteractionOut:
             "this customer was erased on request; the message was not stored",
             kind="customer-erased",
         ) from None
-    history = stores.records.history([result.customer_id]).get(result.customer_id)
-    mine = [i for i in history.interactions if i.id == body.id] if history else []
-    score = result.score
+    score = outcome.score
     return InteractionOut(
-        customer_id=result.customer_id,
-        new=result.new,
-        sentiment=mine[0].sentiment.label.value if mine and mine[0].sentiment else None,
+        customer_id=outcome.customer_id,
+        new=outcome.new,
+        sentiment=outcome.sentiment,
         experience_score=score.experience.score if score else None,
         churn_risk=score.churn.probability if score and score.churn else None,
         churn_flag=bool(score.churn.flagged) if score and score.churn else None,
-        fields_pushed=result.report.pushed,
-        tasks_created=result.report.tasks_created,
-        failed_writes=result.report.push_failed,
+        fields_pushed=outcome.report.pushed,
+        tasks_created=outcome.report.tasks_created,
+        failed_writes=outcome.report.push_failed,
     )
 
 
@@ -155,5 +131,7 @@ def _ingest(request: Request, body: InteractionIn) -> InteractionOut:
         "changed fields, churn flag and next-best-action tasks are pushed to the CRM at once."
     ),
 )
-async def post_interaction(body: InteractionIn, request: Request, _: WriteKey) -> InteractionOut:
-    return await run_in_threadpool(_ingest, request, body)
+async def post_interaction(
+    body: InteractionIn, _: WriteKey, receive: ReceiveMessageDep
+) -> InteractionOut:
+    return await run_in_threadpool(_ingest, receive, body)

@@ -7,10 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.deps import ReadKey, SettingsDep, WriteKey
+from service.api.deps import JobQueueDep, ReadKey, SettingsDep, WriteKey
 from service.api.listing import Cursor, Limit, cursor_problems
 from service.api.problems import ProblemError
 from service.config import Settings
@@ -23,14 +23,6 @@ from service.store.tables import ACTIVE_JOB_STATES, Job, JobState
 router = APIRouter(prefix="/v1", tags=["jobs"])
 
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The job's id")]
-
-
-async def get_job_queue(request: Request) -> JobQueue:
-    queue: JobQueue = request.app.state.jobs
-    return queue
-
-
-JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]
 
 
 class JobOut(BaseModel):

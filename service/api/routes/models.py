@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.deps import ReadKey, SettingsDep, WriteKey
+from service.api.deps import ChurnModelsDep, JobQueueDep, ReadKey, SettingsDep, WriteKey
 from service.api.problems import ProblemError
-from service.api.routes.jobs import JobOut, JobQueueDep, submit_connection_job
+from service.api.routes.jobs import JobOut, submit_connection_job
 from service.jobs import CHURN_TRAIN
-from service.store.churn_models import ChurnModelRepository
 from service.usecases.model_card import ChurnModelCard
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
@@ -28,11 +27,6 @@ class TrainRequest(BaseModel):
     connection: str = Field(min_length=1, max_length=64, description="A configured connection.")
 
 
-def _repository(request: Request) -> ChurnModelRepository:
-    # Only this repository, not the sync's whole set of stores, for one read.
-    return ChurnModelRepository(request.app.state.engine)
-
-
 @router.get(
     "/churn",
     summary="The churn model card of a connection",
@@ -45,14 +39,14 @@ def _repository(request: Request) -> ChurnModelRepository:
     responses={404: {"description": "Unknown connection, or never trained"}},
 )
 def churn_model(
-    request: Request,
     _: ReadKey,
     settings: SettingsDep,
+    repository: ChurnModelsDep,
     connection: Annotated[str, Query(min_length=1, max_length=64)],
 ) -> ChurnModelCard:
     if connection not in settings.connections:
         raise ProblemError(404, f"no connection named '{connection}'", kind="not-found")
-    stored = _repository(request).latest(connection, with_model=False)
+    stored = repository.latest(connection, with_model=False)
     if stored is None:
         raise ProblemError(
             404,

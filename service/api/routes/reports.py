@@ -7,10 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from service.api.deps import EngineDep, ReadKey
+from service.api.deps import ClockDep, ReadKey, ReportsDep
 from service.api.problems import ProblemError, invalid_field
 from service.api.schemas.reports import ReportOut
-from service.store.reports import ReportRepository
 from service.usecases.reports import (
     UNSUPPORTED,
     GroupBy,
@@ -51,7 +50,8 @@ def _utc(moment: datetime | None) -> datetime | None:
 def get_report(
     metric: Annotated[ReportMetric, Path(description="nps, csat, ces, sentiment or churn")],
     _: ReadKey,
-    engine: EngineDep,
+    reports: ReportsDep,
+    clock: ClockDep,
     group_by: GroupBy = GroupBy.SEGMENT,
     period: Annotated[
         ReportPeriod, Query(description="Period length for group_by=period (UTC calendar).")
@@ -63,13 +63,13 @@ def get_report(
 ) -> ReportOut:
     if group_by in UNSUPPORTED.get(metric, set()):
         raise invalid_field("query.group_by", f"{metric.value} has no {group_by.value}")
-    until = _utc(end) or datetime.now(UTC)
+    until = _utc(end) or clock.now()
     since = _utc(start) or until - DEFAULT_WINDOW
     if since >= until:
         raise invalid_field("query.from", "from must be before to")
     try:
         report = build_report(
-            ReportRepository(engine),
+            reports,
             metric,
             group_by,
             start=since,

@@ -9,25 +9,23 @@ cost (measured: bench/api) and no parallelism.
 
 from __future__ import annotations
 
-import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import ReadKey
+from service.api.deps import ReadKey, get_analyzer
 from service.api.lean_route import json_body, lean_route, query_choice
-from service.api.routes.sentiment import get_analyzer
 from service.api.schemas.score import EXAMPLE_REQUEST, ScoreRequest, ScoreResponse
+from service.api.services import services_of
 from service.api.stateless_scoring import needs_model, score_history
 from service.scoring.customer import ScoringModels
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.store.keys import KeyInfo
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
-_FAST_LOCK = threading.Lock()
 
 
 class SentimentMode(StrEnum):
@@ -38,43 +36,17 @@ class SentimentMode(StrEnum):
     FAST = "fast"
 
 
-def fast_analyzer(request: Request, analyzer: SentimentAnalyzer) -> SentimentAnalyzer:
-    """A lexicon-only analyzer sharing the app analyzer's loaded fast backend (built once)."""
-    state = request.app.state
-    fast: SentimentAnalyzer | None = getattr(state, "sentiment_fast", None)
-    if fast is not None:
-        return fast
-    with _FAST_LOCK:
-        fast = getattr(state, "sentiment_fast", None)
-        if fast is None:
-            name = analyzer.settings.fast_backend
-            settings = analyzer.settings.model_copy(
-                update={"backends": {"*": (name,)}, "fast_path": False}
-            )
-            shared = {k: v for k, v in analyzer.backends.items() if k == name}
-            fast = SentimentAnalyzer(settings, backends=shared)
-            state.sentiment_fast = fast
-    return fast
-
-
-async def get_scoring_models(request: Request) -> ScoringModels:
-    """The app's fitted models (`app.state.scoring_models`; the defaults until one is set)."""
-    models: ScoringModels | None = getattr(request.app.state, "scoring_models", None)
-    if models is None:
-        models = ScoringModels()
-        request.app.state.scoring_models = models
-    return models
-
-
 async def _answer(request: Request, body: ScoreRequest, sentiment: SentimentMode) -> Response:
-    # Read from app.state here rather than as dependencies: each dependency node costs FastAPI
-    # tens of microseconds a request.
+    # Read from the services here rather than as dependencies: each dependency node costs
+    # FastAPI tens of microseconds a request.
+    services = services_of(request.app)
     analyzer = await get_analyzer(request)
-    models = await get_scoring_models(request)
-    now = datetime.now(UTC)
+    models = services.scoring_models
+    now = services.clock.now()
     if sentiment is SentimentMode.FAST:
-        # Lexicon only: no model call, so never worth a thread hop.
-        result = _score_json(body, fast_analyzer(request, analyzer), models, now)
+        # Lexicon only: no model call, so never worth a thread hop (the fast analyzer is built
+        # from the loaded one, without loading anything).
+        result = _score_json(body, services.analyzer_factory.fast(), models, now)
     elif needs_model(body, analyzer):
         result = await run_in_threadpool(_score_json, body, analyzer, models, now)
     else:

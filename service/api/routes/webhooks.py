@@ -9,41 +9,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
-from service.api.deps import AdminKey
+from service.api.deps import AdminKey, EgressDep, VaultDep, WebhookRepositoryDep
 from service.api.listing import CreatedSort, Cursor, Limit, cursor_problems
 from service.api.problems import ProblemError, invalid_field
 from service.store.paging import Sort
 from service.store.tables import WebhookDeliveryState, WebhookSubscription
-from service.store.webhooks import WebhookRepository
-from service.webhooks import EventType, SecretVault, new_secret
-from service.webhooks.egress import EgressBlockedError, EgressPolicy
+from service.webhooks import EventType, new_secret
+from service.webhooks.egress import EgressBlockedError
+from service.webhooks.store import WebhookStore
 
 router = APIRouter(prefix="/v1/webhooks/subscriptions", tags=["webhooks"])
 
 SubscriptionId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
-
-
-async def get_webhooks(request: Request) -> WebhookRepository:
-    repository: WebhookRepository = request.app.state.webhook_repository
-    return repository
-
-
-async def get_vault(request: Request) -> SecretVault:
-    vault: SecretVault = request.app.state.webhook_vault
-    return vault
-
-
-async def get_egress(request: Request) -> EgressPolicy:
-    egress: EgressPolicy = request.app.state.webhook_egress
-    return egress
-
-
-RepositoryDep = Annotated[WebhookRepository, Depends(get_webhooks)]
-VaultDep = Annotated[SecretVault, Depends(get_vault)]
-EgressDep = Annotated[EgressPolicy, Depends(get_egress)]
 
 
 class SubscriptionCreate(BaseModel):
@@ -142,7 +122,7 @@ class DeliveryList(BaseModel):
     next_cursor: str | None = None
 
 
-def _found(repository: WebhookRepository, subscription_id: str) -> WebhookSubscription:
+def _found(repository: WebhookStore, subscription_id: str) -> WebhookSubscription:
     row = repository.subscription(subscription_id)
     if row is None:
         raise ProblemError(404, f"no subscription with id {subscription_id}", kind="not-found")
@@ -161,7 +141,7 @@ def _found(repository: WebhookRepository, subscription_id: str) -> WebhookSubscr
 def create_subscription(
     body: SubscriptionCreate,
     _: AdminKey,
-    repository: RepositoryDep,
+    repository: WebhookRepositoryDep,
     vault: VaultDep,
     egress: EgressDep,
 ) -> SubscriptionCreated:
@@ -191,7 +171,7 @@ def create_subscription(
 @router.get("", summary="List webhook subscribers")
 def list_subscriptions(
     _: AdminKey,
-    repository: RepositoryDep,
+    repository: WebhookRepositoryDep,
     active: Annotated[
         bool | None, Query(description="Only active (true) or disabled (false) subscribers.")
     ] = None,
@@ -210,7 +190,7 @@ def list_subscriptions(
 
 @router.get("/{subscription_id}", summary="Get a webhook subscriber", responses={404: {}})
 def get_subscription(
-    subscription_id: SubscriptionId, _: AdminKey, repository: RepositoryDep
+    subscription_id: SubscriptionId, _: AdminKey, repository: WebhookRepositoryDep
 ) -> SubscriptionOut:
     return SubscriptionOut.of(_found(repository, subscription_id))
 
@@ -223,7 +203,7 @@ def get_subscription(
 def list_deliveries(
     subscription_id: SubscriptionId,
     _: AdminKey,
-    repository: RepositoryDep,
+    repository: WebhookRepositoryDep,
     state: WebhookDeliveryState | None = None,
     event_type: EventType | None = None,
     sort: CreatedSort = CreatedSort.CREATED_AT_DESC,
@@ -253,7 +233,7 @@ def list_deliveries(
     responses={404: {}},
 )
 def delete_subscription(
-    subscription_id: SubscriptionId, _: AdminKey, repository: RepositoryDep
+    subscription_id: SubscriptionId, _: AdminKey, repository: WebhookRepositoryDep
 ) -> Response:
     if not repository.remove(subscription_id):
         raise ProblemError(404, f"no subscription with id {subscription_id}", kind="not-found")

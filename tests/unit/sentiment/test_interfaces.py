@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from service.api.services import services_of
 from service.cli import main
 from service.config import Settings
 from service.main import create_app
@@ -23,7 +24,7 @@ from tests.conftest import make_key
 @pytest.fixture
 def api(settings: Settings, analyzer: SentimentAnalyzer) -> Iterator[TestClient]:
     app = create_app(settings)
-    app.state.sentiment = analyzer  # share the session's loaded model
+    services_of(app).analyzer_factory.provide(analyzer)  # share the session's loaded model
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 

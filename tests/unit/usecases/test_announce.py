@@ -1,8 +1,8 @@
-"""Which changes become webhook events (a recording sink stands in for the outbox)."""
+"""Which changes become webhook events (the recording sink of tests/fakes stands in for the
+outbox)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,17 +18,9 @@ from service.domain import (
 from service.scoring.customer import score_customer
 from service.store.tables import ScoreHistory
 from service.usecases.announce import announce_scores
+from tests.fakes.stores import RecordedEvents
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
-
-    def emit(self, event_type: Any, payload: Mapping[str, Any], *, session: Any = None) -> str:
-        self.events.append((str(event_type), dict(payload)))
-        return str(len(self.events))
 
 
 def unhappy() -> Any:
@@ -64,14 +56,14 @@ def history(score: float | None, flagged: bool) -> ScoreHistory:
 def test_a_moved_score_is_announced_and_a_steady_one_is_not() -> None:
     now = unhappy()
     assert now.experience.score is not None
-    sink = Recorder()
+    sink = RecordedEvents()
     announce_scores(sink, "org", {"c1": history(now.experience.score + 20, False)}, [now])
-    changed = [e for e in sink.events if e[0] == "score.changed"]
+    changed = [e for e in sink.events if e.type == "score.changed"]
     assert len(changed) == 1
-    assert changed[0][1]["previous"] == round(now.experience.score + 20, 1)
-    quiet = Recorder()
+    assert changed[0].payload["previous"] == round(now.experience.score + 20, 1)
+    quiet = RecordedEvents()
     announce_scores(quiet, "org", {"c1": history(now.experience.score + 1, False)}, [now])
-    assert [e for e in quiet.events if e[0] == "score.changed"] == []
+    assert [e for e in quiet.events if e.type == "score.changed"] == []
 
 
 def test_nothing_is_sent_without_a_sink() -> None:
@@ -90,16 +82,16 @@ def test_a_flag_that_goes_down_is_cleared() -> None:
         ],
     )
     assert now.churn is None  # no purchases and no complaint: no estimate, so no flag now
-    sink = Recorder()
+    sink = RecordedEvents()
     announce_scores(sink, "org", {"c1": history(now.experience.score, True)}, [now])
-    assert [e[0] for e in sink.events] == ["flag.cleared"]
+    assert sink.types() == ["flag.cleared"]
 
 
 def test_a_complaint_without_an_estimate_raises_the_flag_saying_why() -> None:
     now = unhappy()  # detractor, no purchases: no probability, the complaint flags them
-    sink = Recorder()
+    sink = RecordedEvents()
     announce_scores(sink, "org", {"c1": history(now.experience.score, False)}, [now])
-    raised = [e[1] for e in sink.events if e[0] == "flag.raised"]
+    raised = [e.payload for e in sink.events if e.type == "flag.raised"]
     assert len(raised) == 1
     assert raised[0]["probability"] is None
     assert raised[0]["drivers"][-1] == "No churn estimate: no purchases yet"
