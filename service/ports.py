@@ -81,11 +81,20 @@ class CrmRejectedError(CrmError):
     """The CRM refused one record (validation rule, lock, bad value)."""
 
     def __init__(
-        self, message: str, *, record_id: str, code: str, connection: str | None = None
+        self,
+        message: str,
+        *,
+        record_id: str,
+        code: str,
+        connection: str | None = None,
+        gone: bool = False,
     ) -> None:
         super().__init__(message, connection=connection)
         self.record_id = record_id
         self.code = code
+        # The record no longer exists there (deleted, merged away): nothing of ours is left on
+        # it, so an erasure counts it as cleared. The connector decides from its own codes.
+        self.gone = gone
 
 
 class CrmNotFoundError(CrmError):

@@ -157,3 +157,8 @@ def map_answer(
         connection=connection,
         retry_after=retry_after(headers, parsed),
     )
+
+
+# Per-input refusals of a batch that mean the record is gone (archived or merged away): an
+# erasure has nothing left to clear on it.
+GONE_RECORD_CODES = frozenset({"OBJECT_NOT_FOUND"})

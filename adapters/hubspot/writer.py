@@ -17,6 +17,7 @@ from typing import Any
 
 from adapters.hubspot.client import HubSpotClient
 from adapters.hubspot.connector import TASK_KEY
+from adapters.hubspot.errors import GONE_RECORD_CODES
 from adapters.mapping import FieldMap, MappingSet
 from adapters.pushing import PushMappings
 from service.domain import ActionTask, TaskPriority
@@ -94,6 +95,7 @@ def _refused(page: dict[str, Any], connection: str, keys: dict[str, str]) -> lis
                     record_id=keys.get(str(crm_id), str(crm_id)),
                     code=str(error.get("category") or "UNKNOWN"),
                     connection=connection,
+                    gone=error.get("category") in GONE_RECORD_CODES,
                 )
             )
     return refused

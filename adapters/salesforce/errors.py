@@ -151,3 +151,8 @@ def map_answer(status: int, content: Any, connection: str, *, prefix: str = "") 
     what = f"Salesforce {prefix}".strip()
     summary = f"{what} {status} {code}: {message}".strip().rstrip(":")
     return ERROR_TABLE.classify(status, vendor_code(code, message), summary, connection=connection)
+
+
+# Per-record refusals that mean the record is gone (deleted to the recycle bin, or an id that no
+# longer resolves after a merge): an erasure has nothing left to clear on it.
+GONE_RECORD_CODES = frozenset({"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY"})

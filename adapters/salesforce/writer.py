@@ -24,7 +24,7 @@ from adapters.pushing import PushMappings
 from adapters.salesforce import soql
 from adapters.salesforce.client import SalesforceClient, restful, run_query
 from adapters.salesforce.connector import TASK_KEY_FIELD
-from adapters.salesforce.errors import TRANSIENT_RECORD_CODES
+from adapters.salesforce.errors import GONE_RECORD_CODES, TRANSIENT_RECORD_CODES
 from service.domain import ActionTask, TaskPriority
 from service.ports import (
     CrmRejectedError,
@@ -115,6 +115,7 @@ class SalesforceWriter:
                             record_id=key,
                             code=code,
                             connection=self.connection,
+                            gone=code in GONE_RECORD_CODES,
                         )
                     )
             if not retry:

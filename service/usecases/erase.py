@@ -39,9 +39,6 @@ from service.usecases.repositories import TaskStore
 
 Progress = Callable[[str, int], None]  # (counter name, increment)
 
-# Refusals that mean "the record is gone": nothing of ours is left on it to clear or close.
-GONE = frozenset({"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "OBJECT_NOT_FOUND"})
-
 
 def _ignore(_name: str, _count: int) -> None:
     return None
@@ -170,7 +167,8 @@ def _settled(result: WriteReport) -> tuple[set[str], list[CrmRejectedError]]:
     done = set(result.written)
     left: list[CrmRejectedError] = []
     for refusal in result.rejected:
-        if refusal.code in GONE:
+        # The record is gone: nothing of ours is left on it to clear or close.
+        if refusal.gone:
             done.add(refusal.record_id)
         else:
             left.append(refusal)

@@ -11,6 +11,7 @@ as `__cause__`.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,8 +27,7 @@ from hubspot.crm.objects.rest import RESTResponse
 from simple_salesforce.exceptions import SalesforceError
 from simple_salesforce.util import exception_handler
 
-import adapters.hubspot.errors
-import adapters.salesforce.errors
+from adapters import registry
 from adapters.errors import ErrorRow, status_class
 from adapters.hubspot.client import HubSpotClient, api_exception
 from adapters.hubspot.settings import HubSpotSettings
@@ -44,10 +44,11 @@ from service.ports import CrmError, CrmRateLimitedError, CrmUnavailableError
 from tests.contract.harness import SandboxAdmin
 from tests.faults.secrets_scan import scan
 
-# The connectors whose tables are walked: the one list to swap for the connector registry.
+# Every registered connector's table is walked (its `errors` module, by the package convention);
+# how to make each one's sandbox answer is the `boundaries` fixture below, which a new connector
+# must join (test_every_registered_connector_has_a_boundary fails until it does).
 CONNECTOR_ERRORS: dict[str, ModuleType] = {
-    "salesforce": adapters.salesforce.errors,
-    "hubspot": adapters.hubspot.errors,
+    kind: importlib.import_module(f"adapters.{kind}.errors") for kind in registry.kinds()
 }
 # What a retry can fix, stated apart from the classes' own `retryable` flags.
 RETRIED = (CrmRateLimitedError, CrmUnavailableError)
@@ -299,6 +300,10 @@ def test_every_row_maps_as_its_table_says(
     if kind == "hubspot" and (row.status, row.code) == (429, None):
         assert isinstance(error, CrmRateLimitedError)
         assert error.retry_after == 7.0
+
+
+def test_every_registered_connector_has_a_boundary(boundaries: dict[str, Boundary]) -> None:
+    assert set(boundaries) == set(registry.kinds())
 
 
 def test_each_table_falls_back_by_status_class() -> None:
