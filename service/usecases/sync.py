@@ -186,7 +186,7 @@ def act_on(
 ) -> dict[str, CustomerScore]:
     """Score the customers, keep and announce the scorings, push: shared by sync, ingestion and
     CRM events. Each history is read once and serves both scoring and the pushed fields."""
-    histories = stores.records.history(customer_ids)
+    histories = stores.records.history(customer_ids, connection)
     scores = score(connection, histories, stores, as_of, models)
     record_scores(connection, stores, scores)
     report.scored += len(scores)
