@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from more_itertools import chunked
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, false, func, select, update
 from sqlalchemy.orm import Session
 
 from service.domain.identity import Evidence, IdentityKeys, judge, value_hash
@@ -34,6 +34,24 @@ _LINKS = table_of(CrmLink)
 _DECISIONS = table_of(IdentityDecision)
 _CHUNK = 1000
 PLACEHOLDER = "?"
+
+
+# Any constant: the advisory lock's key, shared by every process deciding identities.
+_LOCK_KEY = 0x1D3A7171
+
+
+def lock_identities(conn: Connection) -> None:
+    """Hold the identity decisions of every connection until this transaction ends.
+
+    Two connections' syncs run side by side (the demo's, two workers'): without this each could
+    read that no one holds an address, and both create a person for it. PostgreSQL: a
+    transaction-level advisory lock. SQLite: a write that matches no row opens the write
+    transaction now (SQLite has one writer at a time), so the reads after it see every commit.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY)))
+    else:
+        conn.execute(update(_DECISIONS).where(false()).values(rule=_DECISIONS.c.rule))
 
 
 @dataclass(frozen=True, slots=True)

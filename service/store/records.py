@@ -33,7 +33,14 @@ from service.domain.identity import DecidedBy, IdentityKeys, identity_keys
 from service.domain.locales import language_of_locale
 from service.store.database import session_scope
 from service.store.erasure import is_suppressed
-from service.store.identity_graph import PLACEHOLDER, Decision, Join, find_people, record_decisions
+from service.store.identity_graph import (
+    PLACEHOLDER,
+    Decision,
+    Join,
+    find_people,
+    lock_identities,
+    record_decisions,
+)
 from service.store.identity_moves import merge_people
 from service.store.linking import LinkIndex, StoredLink
 from service.store.record_plan import Plan
@@ -198,13 +205,15 @@ class RecordStore:
         with session_scope(self._engine) as session:
             # Every row the batch needs, read in a few queries; the rows to write are planned
             # in memory and go out in one statement per table (service/store/upserts.py).
-            index = LinkIndex.load(session, connection, live)
             # The person each new customer record is (service/store/identity_graph.py).
             keys = {
                 r.source.crm_id: identity_keys(r)
                 for r in live
                 if isinstance(r, Customer) and r.source is not None
             }
+            if keys:
+                lock_identities(session.connection())
+            index = LinkIndex.load(session, connection, live)
             unplaced = [
                 crm_id
                 for crm_id in keys
