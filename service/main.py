@@ -37,6 +37,7 @@ from service.api.routes import (
     customer_actions,
     customers,
     health,
+    identity,
     interactions,
     jobs,
     keys,
@@ -205,6 +206,7 @@ def create_app(settings: Settings, *, job_registry: JobRegistry | None = None) -
     app.include_router(crm_events.router)
     app.include_router(customers.router)
     app.include_router(customer_actions.router)
+    app.include_router(identity.router)
     app.include_router(accounts.router)
     app.include_router(reports.router)
     app.include_router(models.router)

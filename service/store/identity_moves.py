@@ -70,7 +70,8 @@ def move_record(
             _LINKS.c.crm_object == crm_object,
             _LINKS.c.crm_id == crm_id,
         )
-        .values(entity_id=target)
+        # A customer record's `customer_id` is its person too (history() reads by it).
+        .values(entity_id=target, customer_id=target)
     )
     conn.execute(
         update(_LINKS)
