@@ -25,9 +25,8 @@ Why it is built this way (a first look should reach its summary within a minute)
   without the interpreter lock, so the two syncs embed on two cores at once and each one's
   embeddings overlap the other's storing and scoring;
 - 800 CRM records (400 in each CRM, about 500 people) keep each market's NPS interval
-  informative (the smallest markets, Estonia and China, still have about 170 answers each:
-  about ±12 points); a person in both CRMs has a different history in each, so no answer is
-  counted twice.
+  informative (the smallest market, Estonia, still has about 115 answers: about ±15 points);
+  a person in both CRMs has a different history in each, so no answer is counted twice.
 """
 
 from __future__ import annotations
