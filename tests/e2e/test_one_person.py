@@ -6,7 +6,7 @@ in both CRMs (asserted on what the sandboxes hold)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +28,7 @@ from service.main import build_connection, sync_stores
 from service.sentiment.settings import SentimentSettings
 from service.store.database import make_engine, upgrade
 from service.store.erasure import ErasureStore
-from service.store.tables import CrmLink, EntityType
+from service.store.tables import CrmLink, EntityType, IdentityDecision
 from service.store.tasks import TaskLedgerRepository
 from service.usecases.erase import ErasureStores, erase_customer
 from service.usecases.sync import sync
@@ -144,6 +144,13 @@ def test_each_person_is_one_customer_with_a_record_in_each_crm(world: World) -> 
     # Everyone in both CRMs is one person, except those who gave a company mailbox: two.
     assert sum(1 for r in records.values() if len(r) == 2) == linkable
     assert len(records) == len(generated) + len(mailboxes)
+    with Session(world.engine) as session:
+        rules = Counter(session.exec(select(IdentityDecision.rule)).all())
+    # A national number in one CRM and an international one in the other agree (read in the
+    # region of the person's language), so many links rest on both; none on a phone alone.
+    assert rules["email+phone"] > 0
+    assert set(rules) <= {"email", "email+phone"}
+    assert sum(rules.values()) == linkable
 
 
 def test_erasing_a_person_clears_them_in_both_crms(world: World) -> None:
