@@ -28,7 +28,7 @@ from service.main import build_connection, sync_stores
 from service.sentiment.settings import SentimentSettings
 from service.store.database import make_engine, upgrade
 from service.store.erasure import ErasureStore
-from service.store.tables import CrmLink, EntityType, IdentityDecision
+from service.store.tables import CrmLink, EntityType, IdentityDecision, TaskLedger
 from service.store.tasks import TaskLedgerRepository
 from service.usecases.erase import ErasureStores, erase_customer
 from service.usecases.sync import sync
@@ -151,6 +151,27 @@ def test_each_person_is_one_customer_with_a_record_in_each_crm(world: World) -> 
     assert rules["email+phone"] > 0
     assert set(rules) <= {"email", "email+phone"}
     assert sum(rules.values()) == linkable
+
+
+def test_each_crm_gets_the_persons_tasks_once_and_a_rerun_writes_nothing(world: World) -> None:
+    records = _records_by_person(world.engine)
+    with Session(world.engine) as session:
+        tasks = session.exec(select(TaskLedger.connection, TaskLedger.customer_id)).all()
+    per_crm = Counter((connection, person) for connection, person in tasks)
+    both = {person for person, r in records.items() if len(r) == 2}
+    # People in both CRMs got their tasks in each CRM (the ledger is keyed per connection).
+    assert {c for c, p in per_crm if p in both} == {SF, HS}
+    seen = {name: world.watches[name].look(sorted(r[name] for r in records.values() if name in r))
+            for name in (SF, HS)}  # fmt: skip
+    for name, looks in seen.items():
+        for crm_id, look in looks.items():
+            ours = sum(1 for c, p in tasks if c == name and records[p].get(name) == crm_id)
+            assert len(look.task_keys) == ours, (name, crm_id)
+    stores = sync_stores(world.settings, world.engine)
+    for name in (SF, HS):
+        connection = build_connection(world.settings, name)
+        again = sync(name, connection.reader, connection.writer, stores, datetime.now(UTC))
+        assert (again.tasks_created, again.pushed) == (0, 0), name
 
 
 def test_erasing_a_person_clears_them_in_both_crms(world: World) -> None:
