@@ -80,6 +80,7 @@ from service.store.jobs import JobRepository
 from service.store.keys import ApiKeyRepository
 from service.store.ledger import PushLedgerRepository
 from service.store.records import RecordStore
+from service.store.rescore_marks import RescoreMarks
 from service.store.scores import ScoreHistoryRepository
 from service.store.suppression import SuppressionList
 from service.store.tasks import TaskLedgerRepository
@@ -289,6 +290,7 @@ def sync_stores(settings: Settings, engine: Engine) -> SyncStores:
         ScoreHistoryRepository(engine),
         WebhookOutbox(engine),
         ChurnModelRepository(engine),
+        RescoreMarks(engine),
     )
 
 

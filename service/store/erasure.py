@@ -38,6 +38,7 @@ from service.store.tables import (
     Job,
     JobState,
     PushLedger,
+    RescoreMark,
     ScoreHistory,
     SyncCursor,
     TaskLedger,
@@ -219,6 +220,9 @@ class ErasureStore:
             )
             deleted["score_history"] = self._delete_where(
                 session, ScoreHistory, col(ScoreHistory.customer_id) == customer_id
+            )
+            deleted["rescore_marks"] = self._delete_where(
+                session, RescoreMark, col(RescoreMark.customer_id) == customer_id
             )
             # Why their records were one person: hashes of their e-mail and phone among it.
             deleted["identity_decisions"] = self._delete_where(

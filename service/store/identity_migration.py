@@ -11,8 +11,8 @@ two CRMs was two customers. This step
    the one pulled first), moving their records, history, scores and ledger rows
    (service/store/identity_moves.py), and writes one decision per moved record, decided by
    `migration`.
-A merged person's stored profile is dropped: it is rebuilt at their next scoring (a sync that
-changes them, or `POST /v1/customers/{id}/rescore`).
+A merged person's stored profile is dropped; they are marked for rescoring at the next sync of
+each connection they have a record in (service/store/rescore_marks.py).
 """
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ from sqlalchemy import Connection, bindparam, select, update
 from service.domain.identity import CONFIDENCE, DecidedBy, IdentityKeys, Rule, keys_of
 from service.store.identity_graph import PLACEHOLDER, Decision, record_decisions
 from service.store.identity_moves import merge_people
-from service.store.tables import CrmLink, EntityType
+from service.store.tables import CrmLink, EntityType, RescoreMark, utcnow
 from service.store.upserts import table_of
 
 _LINKS = table_of(CrmLink)
+_MARKS = table_of(RescoreMark)
 _CHUNK = 1000
 
 
@@ -124,4 +125,27 @@ def merge_duplicates(conn: Connection) -> int:
             )
     merge_people(conn, absorbed)
     record_decisions(conn, decisions)
+    _mark(conn, set(absorbed.values()))
     return len(decisions)
+
+
+def _mark(conn: Connection, survivors: set[str]) -> None:
+    """Merged persons are scored again at the next sync of each connection they have a record
+    in: their profile was dropped, and each CRM holds the scores of part of them."""
+    now = utcnow()
+    for chunk in chunked(sorted(survivors), _CHUNK):
+        rows = conn.execute(
+            select(_LINKS.c.connection, _LINKS.c.entity_id)
+            .where(
+                _LINKS.c.entity_type == EntityType.CUSTOMER.value,
+                _LINKS.c.entity_id.in_(chunk),
+                _LINKS.c.crm_object != PLACEHOLDER,
+                _LINKS.c.deleted_at.is_(None),
+            )
+            .distinct()
+        ).all()
+        if rows:
+            conn.execute(
+                _MARKS.insert(),
+                [{"connection": c, "customer_id": p, "marked_at": now} for c, p in rows],
+            )

@@ -206,6 +206,18 @@ class IdentityDecision(SQLModel, table=True):
     decided_at: datetime = stamp()
 
 
+class RescoreMark(SQLModel, table=True):
+    """A person to score again at the next sync of `connection`: their history changed through
+    another connection (service/store/rescore_marks.py), so this CRM's copy of their scores is
+    stale until then."""
+
+    __tablename__ = "rescore_marks"
+
+    connection: str = Field(primary_key=True, max_length=64)
+    customer_id: str = Field(primary_key=True, max_length=32)
+    marked_at: datetime = stamp()
+
+
 class SyncCursor(SQLModel, table=True):
     """Where an incremental pull of one stream stopped: modification stamp + tie-breaking id."""
 

@@ -24,6 +24,7 @@ from service.store.churn_models import ChurnModelRepository
 from service.store.cursors import CursorRepository
 from service.store.ledger import PushLedgerRepository
 from service.store.records import Customers, RecordStore
+from service.store.rescore_marks import RescoreMarks
 from service.store.scores import ScoreHistoryRepository
 from service.store.tasks import TaskLedgerRepository
 from service.testing_hooks import crash_point
@@ -74,6 +75,8 @@ class SyncStores:
     events: EventSink | None = None
     # What the churn-train job left (None: scoring uses the label-free models only).
     churn_models: ChurnModelRepository | None = None
+    # Persons whose history changed through another connection (None: not tracked).
+    marks: RescoreMarks | None = None
 
 
 @dataclass
@@ -325,6 +328,13 @@ def sync(
     if models is None:
         # Fitted once per sync, here: every batch, wherever it runs, scores with the same models.
         models = scoring_models(stores.records, connection, as_of, flag_policy, stores.churn_models)
-    customers = report.changed_customers | set(rescore)
+    # A person whose history changed through another CRM is scored here too, so this CRM's
+    # copy of their scores is current (service/store/rescore_marks.py).
+    marked = stores.marks.pending(connection) if stores.marks is not None else {}
+    customers = report.changed_customers | set(rescore) | set(marked)
     (act or act_on)(connection, customers, writer, stores, as_of, models, report, progress)
+    if stores.marks is not None:
+        stores.marks.clear(connection, marked)
+        # Only persons this pull changed: marked ones carry no news for the other CRMs.
+        stores.marks.mark_elsewhere(connection, report.changed_customers)
     return report

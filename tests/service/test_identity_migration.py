@@ -16,6 +16,7 @@ from service.store.tables import (
     Customer,
     IdentityDecision,
     PushLedger,
+    RescoreMark,
     ScoreHistory,
     TaskLedger,
 )
@@ -104,6 +105,11 @@ def test_duplicates_merge_by_the_identity_rules(database_url: str) -> None:
     ]  # fmt: skip
     assert rows[0]["value_hash"]
     assert "ann" not in rows[0]["value_hash"]
+    # Ann is scored again at the next sync of each CRM (her profile was dropped).
+    marks = table_of(RescoreMark)
+    with engine.connect() as conn:
+        marked = conn.execute(select(marks.c.connection, marks.c.customer_id)).all()
+    assert sorted(marked) == [("hs", "ann1"), ("sf", "ann1")]
     # Match keys were filled for later pulls; role addresses have none.
     assert _column(engine, links.c.match_email, links.c.crm_id == "102") == ["bob@x.com"]
     assert _column(engine, links.c.match_phone, links.c.crm_id == "101") == ["+84901234567"]

@@ -1,5 +1,5 @@
-"""identity graph: customer records' match keys, the identity decision log, and today's
-duplicate customers merged by the same rules (service/store/identity_migration.py)
+"""identity graph: customer records' match keys, the identity decision log, rescore marks, and
+today's duplicate customers merged by the same rules (service/store/identity_migration.py)
 
 Revision ID: 0010
 Revises: 0009
@@ -51,11 +51,19 @@ def upgrade() -> None:
         "identity_decisions",
         ["previous_customer_id"],
     )
+    op.create_table(
+        "rescore_marks",
+        sa.Column("connection", sa.String(length=64), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("marked_at", service.store.types.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("connection", "customer_id"),
+    )
     merge_duplicates(op.get_bind())
 
 
 def downgrade() -> None:
     # Merged persons stay merged (their records and history moved; nothing tells them apart).
+    op.drop_table("rescore_marks")
     op.drop_index("ix_identity_decisions_previous_customer_id", table_name="identity_decisions")
     op.drop_index("ix_identity_decisions_customer_id", table_name="identity_decisions")
     op.drop_index("ix_identity_decisions_record", table_name="identity_decisions")
