@@ -102,6 +102,26 @@ def serve(
             "(Salesforce Churn_Status__c/Churn_Date__c, HubSpot churn_status/churn_date)."
         ),
     ] = False,
+    first_customer: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Number of the first generated person (a multiple of 8): two emulators with "
+            "the same seed and overlapping ranges share the persons of the overlap.",
+        ),
+    ] = 0,
+    variant: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Non-zero: the same persons with another history, their e-mail and phone "
+            "written as another CRM keeps them.",
+        ),
+    ] = 0,
+    shared_contacts: Annotated[
+        bool,
+        typer.Option(help="A few persons give a company mailbox (info@ …) or switchboard."),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object on the first stdout line.")
     ] = False,
@@ -118,6 +138,9 @@ def serve(
         tls=tls,
         page_size=page_size,
         churn_status=churn_status,
+        first_customer=first_customer,
+        variant=variant,
+        shared_contacts=shared_contacts,
     )
     try:
         running = start_sandbox(options)

@@ -17,7 +17,7 @@ from typing import Any
 from sandbox.core.faults import resolve_profile
 from sandbox.core.server import SandboxServer
 from sandbox.data.churnstatus import ChurnStatus, churn_statuses
-from sandbox.data.generate import generate, truths
+from sandbox.data.generate import BLOCK, blocks, generate, truths
 from sandbox.data.model import Record
 from sandbox.salesforce.app import create_app as create_salesforce_app
 from sandbox.salesforce.app import emulator_of
@@ -47,6 +47,12 @@ class ServeOptions:
     page_size: int = 2000
     # The optional churn status on contacts, from the generator's truth (sandbox.data.churnstatus).
     churn_status: bool = False
+    # The number of the first generated person, another history and CRM's way of writing
+    # contact details, company mailboxes and switchboards: two emulators sharing some persons
+    # (sandbox.data.generate).
+    first_customer: int = 0
+    variant: int = 0
+    shared_contacts: bool = False
 
 
 @dataclass
@@ -72,7 +78,13 @@ def _records(options: ServeOptions) -> Callable[[], Iterator[Record]]:
             from sandbox.data.files import read_dataset
 
             return iter(read_dataset(options.dataset))
-        return generate(options.seed, options.customers)
+        return generate(
+            options.seed,
+            options.customers,
+            first=options.first_customer,
+            variant=options.variant,
+            shared_contacts=options.shared_contacts,
+        )
 
     return stream
 
@@ -84,7 +96,9 @@ def _churn(options: ServeOptions, now: datetime) -> dict[str, ChurnStatus] | Non
         from sandbox.data.files import read_truths
 
         return churn_statuses(read_truths(options.dataset), now)
-    return churn_statuses(truths(options.seed, options.customers), now)
+    end = options.first_customer + options.customers
+    part = range(options.first_customer // BLOCK, blocks(end))
+    return churn_statuses(truths(options.seed, end, part=part), now)
 
 
 def _start(server: SandboxServer, port: int) -> SandboxServer:

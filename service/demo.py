@@ -1,12 +1,15 @@
 """`cem demo` / `make demo`: the whole loop against the built-in sandbox CRMs, no credentials.
 
-1. start the Salesforce and HubSpot emulators, each in its own process with its own generated
-   customers (a business that runs two CRMs keeps different customers in each), while the
-   sentiment models load here;
+1. start the Salesforce and HubSpot emulators, each in its own process, with one generated
+   population of people: about three in five have a record in both CRMs (written the way each
+   CRM keeps them, with a different history in each), the others in one; a few give a company
+   mailbox (info@ …) or switchboard, which must not make two people one, while the sentiment
+   models load here;
 2. `cem setup` both (custom fields / properties);
 3. a full sync of each (pull, sentiment, scoring, push of fields and tasks), the two side by
    side, with progress;
-4. a summary: customers scored, NPS with its interval per market, detractors, churn flags,
+4. a summary: people, CRM records and people with records in both CRMs (the identity graph,
+   docs/identity.md), customers scored, NPS with its interval per market, detractors, churn flags,
    tasks created with examples in each staff language, and how long each stage took;
 5. the API starts on a local SQLite file; a live negative Zalo chat in Vietnamese is logged in
    HubSpot, the HubSpot sandbox's webhook sender delivers the event to
@@ -21,10 +24,9 @@ Why it is built this way (a first look should reach its summary within a minute)
 - the two syncs run in two threads: the e5 sentiment model, most of a sync's work, runs in C
   without the interpreter lock, so the two syncs embed on two cores at once and each one's
   embeddings overlap the other's storing and scoring;
-- 800 customers (400 in each CRM, every one scored once) keep each market's NPS interval
-  informative (the smallest markets, Estonia and China, still have about 170 answers each:
-  about ±12 points) at about a third of the work of the former 1,500 customers copied into
-  both CRMs, which scored everyone twice and counted every NPS answer twice.
+- 800 CRM records (400 in each CRM, about 500 people) keep each market's NPS interval
+  informative (the smallest market, Estonia, still has about 115 answers: about ±15 points);
+  a person in both CRMs has a different history in each, so no answer is counted twice.
 """
 
 from __future__ import annotations
@@ -67,14 +69,19 @@ from service.sentiment.settings import SentimentSettings
 from service.store.database import make_engine, upgrade
 from service.store.keys import ApiKeyRepository, Scope
 from service.store.reports import ReportRepository
-from service.store.tables import Customer
+from service.store.tables import CrmLink, Customer, EntityType
 from service.usecases.sync import SyncReport, SyncStores, sync
 from service.waits import listening_for_waits
 
 DEMO_DIR = Path(".cem")
 DEFAULT_CUSTOMERS = 800
-# One seed per CRM: different customers in each (the same seed would load the same people).
-SANDBOX_SEEDS = {"salesforce": 7, "hubspot": 8}
+# One seed for both CRMs: the same people. HubSpot holds the people from a quarter of the way
+# into Salesforce's (so about three in five have a record in both) with its own histories and
+# its own way of writing e-mails and phones (sandbox.data.generate: `variant`).
+SANDBOX_SEED = 7
+SANDBOX_VARIANTS = {"salesforce": 0, "hubspot": 1}
+# The sandbox generator's company layout blocks: the first HubSpot person starts one.
+_GENERATOR_BLOCK = 8
 SANDBOX_START_TIMEOUT_SECONDS = 120.0
 LIVE_TIMEOUT_SECONDS = 30.0
 LIVE_CHAT = (
@@ -161,19 +168,29 @@ class DemoRun:
 
 
 def split_customers(customers: int) -> dict[str, int]:
-    """How many of the demo's customers each CRM holds (Salesforce takes the odd one)."""
+    """How many of the demo's customer records each CRM holds (Salesforce takes the odd one)."""
     return {"salesforce": customers - customers // 2, "hubspot": customers // 2}
+
+
+def first_people(customers: int) -> dict[str, int]:
+    """The number of each CRM's first person: HubSpot's people start a quarter of the way into
+    Salesforce's (on a generator block), so the rest of Salesforce's are in both."""
+    quarter = split_customers(customers)["salesforce"] // 4
+    return {"salesforce": 0, "hubspot": quarter // _GENERATOR_BLOCK * _GENERATOR_BLOCK}
 
 
 def _start_sandboxes(customers: int) -> SandboxProcesses:
     """Start both emulators at once, each in its own process; wait until both serve."""
     running = SandboxProcesses()
+    first = first_people(customers)
     try:
         for crm, count in split_customers(customers).items():
             log = (DEMO_DIR / f"sandbox-{crm}.log").open("wb")
             running.logs[crm] = log
             command = [sys.executable, "-m", "service.cli", "sandbox", "serve", "--crm", crm]
-            command += ["--customers", str(count), "--seed", str(SANDBOX_SEEDS[crm]), "--json"]
+            command += ["--customers", str(count), "--seed", str(SANDBOX_SEED), "--json"]
+            command += ["--first-customer", str(first[crm]), "--shared-contacts"]
+            command += ["--variant", str(SANDBOX_VARIANTS[crm])]
             # Our own interpreter and fixed arguments: nothing here comes from outside.
             running.processes[crm] = subprocess.Popen(  # noqa: S603
                 command, stdout=subprocess.PIPE, stderr=log
@@ -280,7 +297,27 @@ def _sync_all(run: DemoRun) -> None:
             run.reports[name] = future.result()
 
 
+def _people(engine: Engine) -> tuple[int, int, int]:
+    """(people, CRM customer records, people with a record in more than one CRM)."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(CrmLink.entity_id, CrmLink.connection).where(
+                CrmLink.entity_type == EntityType.CUSTOMER.value, CrmLink.crm_object != "?"
+            )
+        ).all()
+    crms: dict[str, set[str]] = defaultdict(set)
+    for person, connection in rows:
+        crms[person].add(connection)
+    return len(crms), len(rows), sum(1 for found in crms.values() if len(found) > 1)
+
+
 def _summary(run: DemoRun) -> None:
+    people, records, in_both = _people(run.engine)
+    console.print(
+        f"people {people:,} from {records:,} CRM records; in both CRMs {in_both:,} "
+        f"({in_both / max(1, people):.0%}), linked by verified e-mail",
+        soft_wrap=True,
+    )
     table = Table(title="Sync", show_lines=False)
     for column in ("connection", "pulled", "scored", "fields pushed", "tasks", "failed"):
         table.add_column(column, justify="right" if column != "connection" else "left")
@@ -409,7 +446,7 @@ def run_demo(port: int, customers: int = DEFAULT_CUSTOMERS, *, once: bool = Fals
     DEMO_DIR.mkdir(exist_ok=True)
     split = split_customers(customers)
     console.print(
-        f"starting the sandbox CRMs with {customers:,} generated customers "
+        f"starting the sandbox CRMs with {customers:,} generated customer records "
         f"({split['salesforce']:,} in Salesforce, {split['hubspot']:,} in HubSpot) "
         "and loading the sentiment models …",
         soft_wrap=True,

@@ -30,6 +30,7 @@ from service.api.routes import (
     customer_actions,
     customers,
     health,
+    identity,
     interactions,
     jobs,
     keys,
@@ -77,6 +78,7 @@ from service.store.ledger import PushLedgerRepository
 from service.store.profiles import ProfileRepository
 from service.store.records import RecordStore
 from service.store.reports import ReportRepository
+from service.store.rescore_marks import RescoreMarks
 from service.store.scores import ScoreHistoryRepository
 from service.store.suppression import SuppressionList
 from service.store.tasks import TaskLedgerRepository
@@ -224,6 +226,7 @@ def create_app(
     app.include_router(crm_events.router)
     app.include_router(customers.router)
     app.include_router(customer_actions.router)
+    app.include_router(identity.router)
     app.include_router(accounts.router)
     app.include_router(reports.router)
     app.include_router(models.router)
@@ -299,6 +302,7 @@ def sync_stores(settings: Settings, engine: Engine) -> SyncStores:
         ScoreHistoryRepository(engine),
         WebhookOutbox(engine),
         ChurnModelRepository(engine),
+        RescoreMarks(engine),
     )
 
 

@@ -10,6 +10,17 @@ name and mood, a person everything else. Nothing depends on what was generated b
 memory stays flat at any size, any slice can be generated alone, and the same seed always gives
 the same records. Time is anchored at ``DEFAULT_START``, never the wall clock, unless ``start``
 is given.
+
+One population in two CRMs (the demo): the same seed gives the same persons, so two emulators
+loaded with overlapping ranges of persons (``first``) share the persons of the overlap. Real CRMs
+do not hold the same history of a person, nor write their details alike: ``variant`` draws each
+person's history anew (their hidden profile stays: it is the same person) and writes their
+e-mail and phone the way another CRM keeps them (other capitals, the number in national form
+where the person's language is their country's, else with dashes). ``shared_contacts`` gives a
+few persons a mailbox of their company (info@, sales@ ...) instead of their own address, and a
+few their company's switchboard number, as real contact lists have: the same person in two
+CRMs is then not recognisable as such, which is the point (the identity graph must not link on
+them).
 """
 
 from __future__ import annotations
@@ -20,6 +31,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+
+import phonenumbers
 
 from sandbox.data.experience import Profile, company_mood, draw_profile
 from sandbox.data.history import person_history
@@ -163,17 +176,33 @@ def _roster(seed: int, customers: int) -> dict[str, list[Owner]]:
     return roster
 
 
-def generate(seed: int, customers: int, *, start: datetime | None = None) -> Iterator[Record]:
+def generate(
+    seed: int,
+    customers: int,
+    *,
+    start: datetime | None = None,
+    first: int = 0,
+    variant: int = 0,
+    shared_contacts: bool = False,
+) -> Iterator[Record]:
     """Yield the dataset in dependency order: owners; then per company the company, its persons
     and, after each person, that person's history (see ``history.history_key`` for its order).
 
-    Money is ``Decimal``; datetimes are UTC-aware; ``customers`` persons are yielded.
+    Money is ``Decimal``; datetimes are UTC-aware; ``customers`` persons are yielded, from the
+    person numbered ``first`` (a multiple of ``BLOCK``; see the module docstring for it,
+    ``variant`` and ``shared_contacts``).
     """
     if customers < 0:
         raise ValueError("customers must be >= 0")
+    if first < 0 or first % BLOCK:
+        raise ValueError(f"first must be a non-negative multiple of {BLOCK}")
     window(start)  # refuse a bad start before yielding anything
-    yield from owners(seed, customers)
-    yield from generate_part(seed, customers, range(blocks(customers)), start=start)
+    end = first + customers
+    yield from owners(seed, end)
+    part = range(first // BLOCK, blocks(end))
+    yield from generate_part(
+        seed, end, part, start=start, variant=variant, shared_contacts=shared_contacts
+    )
 
 
 def owners(seed: int, customers: int) -> Iterator[Owner]:
@@ -183,7 +212,13 @@ def owners(seed: int, customers: int) -> Iterator[Owner]:
 
 
 def generate_part(
-    seed: int, customers: int, part: range, *, start: datetime | None = None
+    seed: int,
+    customers: int,
+    part: range,
+    *,
+    start: datetime | None = None,
+    variant: int = 0,
+    shared_contacts: bool = False,
 ) -> Iterator[Record]:
     """The companies, persons and histories of the layout blocks in ``part``, in stream order.
 
@@ -234,12 +269,19 @@ def generate_part(
             tz = country.timezone(rng)
             # Real CRMs have gaps: some contacts never gave a phone number.
             phone = fill_digits(country.phone, rng) if rng.random() >= 0.07 else ""
+            email = f"{local}@{company.domain}"
+            if shared_contacts:
+                email, phone = _shared(seed, index, first, company, email, phone)
+            if variant:
+                email, phone = _as_another_crm_writes(email, phone, country.code, language, market)
+                # The same person, another history: what happened in this CRM.
+                rng = rng_for(seed, index, "variant", variant)
             person = Person(
                 id=f"p{index:07d}",
                 company_id=company.id,
                 first_name=name.first_name,
                 last_name=name.last_name,
-                email=f"{local}@{company.domain}",
+                email=email,
                 phone=phone,
                 language=language,
                 country=country.code,
@@ -264,6 +306,50 @@ def generate_part(
                 end=end,
             )
             yield from person_history(subject, rng, composers[language])
+
+
+# Mailboxes a company gives instead of a person's own address.
+_MAILBOXES = ("info", "sales", "contact", "support", "hello")
+# About one person in 25 gives a mailbox; one in 20 of the others in a company of two or more
+# gives the company's switchboard (its first person's number).
+_MAILBOX_SHARE = 0.04
+_SWITCHBOARD_SHARE = 0.05
+
+
+def _shared(
+    seed: int, index: int, first: int, company: Company, email: str, phone: str
+) -> tuple[str, str]:
+    """The person's e-mail and phone when they may be their company's (see the module
+    docstring); its own generator, so the other draws stay as without it."""
+    rng = rng_for(seed, index, "shared-contact")
+    if rng.random() < _MAILBOX_SHARE:
+        email = f"{_MAILBOXES[rng.randrange(len(_MAILBOXES))]}@{company.domain}"
+    elif index != first and rng.random() < _SWITCHBOARD_SHARE:
+        switchboard = rng_for(seed, "switchboard", company.id)
+        phone = fill_digits(_PHONE_PATTERNS.get(company.country, "+1 ### 555 01##"), switchboard)
+    return email, phone
+
+
+_PHONE_PATTERNS = {
+    country.code: country.phone for market in MARKETS for country in market.country.values
+}
+
+
+def _as_another_crm_writes(
+    email: str, phone: str, country: str, language: str, market: Market
+) -> tuple[str, str]:
+    """The e-mail and phone as another CRM keeps them: typed with capitals, the number in its
+    national form for people writing their country's language (that CRM's users dial locally),
+    else international with dashes."""
+    local, _, domain = email.partition("@")
+    written = f"{local.title()}@{domain}" if email else email
+    if not phone:
+        return written, phone
+    number = phonenumbers.parse(phone)
+    if language == market.language and phonenumbers.is_valid_number(number):
+        return written, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    dashed = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return written, dashed.replace(" ", "-")
 
 
 def truths(

@@ -8,8 +8,8 @@
 - Suppression: the next pull must not re-create an erased customer from a CRM record that still
   exists. The list is its own table of keyed hashes (service/store/suppression.py);
   `RecordStore.upsert` skips records of a suppressed customer (`is_suppressed`).
-- `related()` finds the same person's customers on other records and connections (same e-mail or
-  phone: service/store/identity.py), which an erasure erases too.
+- A customer is a person: their records in every connection are linked to them by the identity
+  graph (docs/identity.md), so the footprint and the delete cover every connection.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from sqlmodel import Session, col, select
 from service.domain import Customer as CustomerRecord
 from service.domain import DomainModel
 from service.store.database import session_scope
-from service.store.identity import Match, related_customers
 from service.store.suppression import Matcher, SuppressedRecord, SuppressionList
 from service.store.tables import (
     ACTIVE_JOB_STATES,
@@ -35,9 +34,11 @@ from service.store.tables import (
     CrmLink,
     Customer,
     EntityType,
+    IdentityDecision,
     Job,
     JobState,
     PushLedger,
+    RescoreMark,
     ScoreHistory,
     SyncCursor,
     TaskLedger,
@@ -114,10 +115,6 @@ class ErasureStore:
     def __init__(self, engine: Engine, suppressions: SuppressionList | None = None) -> None:
         self._engine = engine
         self._suppressions = suppressions or SuppressionList(engine)
-
-    def related(self, customer_id: str) -> list[Match]:
-        """The customers with the same e-mail or phone as this one (service/store/identity)."""
-        return related_customers(self._engine, customer_id)
 
     def footprint(self, customer_id: str) -> Footprint | None:
         """What is left of the customer, or None when nothing is (unknown, or erased)."""
@@ -223,6 +220,18 @@ class ErasureStore:
             )
             deleted["score_history"] = self._delete_where(
                 session, ScoreHistory, col(ScoreHistory.customer_id) == customer_id
+            )
+            deleted["rescore_marks"] = self._delete_where(
+                session, RescoreMark, col(RescoreMark.customer_id) == customer_id
+            )
+            # Why their records were one person: hashes of their e-mail and phone among it.
+            deleted["identity_decisions"] = self._delete_where(
+                session,
+                IdentityDecision,
+                or_(
+                    col(IdentityDecision.customer_id) == customer_id,
+                    col(IdentityDecision.previous_customer_id) == customer_id,
+                ),
             )
             row = session.get(Customer, customer_id)
             own_account = row.account_id if row is not None else None

@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from service.domain import Account, Customer
+from service.domain.identity import IdentityKeys
 from service.store.identity import phone_digits
 from service.store.linking import StoredLink
 from service.store.tables import Account as AccountRow
@@ -32,7 +33,16 @@ _LINKS = table_of(CrmLink)
 _CUSTOMERS = table_of(CustomerRow)
 _ACCOUNTS = table_of(AccountRow)
 # What a pulled record changes on its stored link (never its id, entity or first-link time).
-_LINK_UPDATES = ("crm_object", "customer_id", "occurred_at", "fingerprint", "deleted_at", "payload")
+_LINK_UPDATES = (
+    "crm_object",
+    "customer_id",
+    "occurred_at",
+    "fingerprint",
+    "deleted_at",
+    "payload",
+    "match_email",
+    "match_phone",
+)
 _CUSTOMER_UPDATES = ("display_name", "email", "phone", "language", "owner_ref", "updated_at")
 _ACCOUNT_UPDATES = ("name", "domain", "updated_at")
 
@@ -88,9 +98,11 @@ class Plan:
         occurred_at: datetime | None,
         fingerprint: str | None,
         payload: dict[str, Any] | None,
+        keys: IdentityKeys | None = None,
     ) -> None:
-        """Plan `link`'s row with these values; `link` itself is updated to match, so later
-        records of the batch compare with what will be stored."""
+        """Plan `link`'s row with these values (`keys`: a customer record's identity keys);
+        `link` itself is updated to match, so later records of the batch compare with what will
+        be stored."""
         previous = self._links.get(link)
         self._links[link] = {
             "entity_type": link.entity_type,
@@ -104,6 +116,8 @@ class Plan:
             "fingerprint": fingerprint,
             "deleted_at": None,
             "payload": payload,
+            "match_email": keys.email if keys else None,
+            "match_phone": keys.phone if keys else None,
         }
         if link.id is not None and crm_object != link.crm_object:
             self._moved[link] = link.id

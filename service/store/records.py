@@ -29,9 +29,19 @@ from service.domain import (
     SurveyResponse,
     Transaction,
 )
+from service.domain.identity import DecidedBy, IdentityKeys, identity_keys
 from service.domain.locales import language_of_locale
 from service.store.database import session_scope
 from service.store.erasure import is_suppressed
+from service.store.identity_graph import (
+    PLACEHOLDER,
+    Decision,
+    Join,
+    find_people,
+    lock_identities,
+    record_decisions,
+)
+from service.store.identity_moves import merge_people
 from service.store.linking import LinkIndex, StoredLink
 from service.store.record_plan import Plan
 from service.store.suppression import SuppressionList
@@ -100,6 +110,40 @@ class UpsertReport:
     changed_customers: frozenset[str]
 
 
+@dataclass
+class _Batch:
+    """One upsert's plan, index and identity decisions."""
+
+    plan: Plan
+    index: LinkIndex
+    keys: dict[str, IdentityKeys]
+    joins: dict[str, Join]
+    merged: dict[str, str] = field(default_factory=dict)  # placeholder person -> person
+    decisions: list[Decision] = field(default_factory=list)
+
+    def join(self, link: StoredLink | None, crm_object: str, crm_id: str) -> str | None:
+        """The person a customer record joins (None: it stays or becomes its own person)."""
+        found = self.joins.pop(crm_id, None)
+        if found is None:
+            return None
+        if link is not None:  # a placeholder: its person is merged in after the write
+            self.merged[link.entity_id] = found.person
+        self.decisions.append(
+            Decision(
+                found.person,
+                self.plan.connection,
+                crm_object,
+                crm_id,
+                "link",
+                found.evidence.rule.value,
+                found.evidence.confidence,
+                DecidedBy.AUTO.value,
+                value=found.evidence.value,
+            )
+        )
+        return found.person
+
+
 class RecordStore:
     """Canonical records pulled from the CRMs."""
 
@@ -161,16 +205,35 @@ class RecordStore:
         with session_scope(self._engine) as session:
             # Every row the batch needs, read in a few queries; the rows to write are planned
             # in memory and go out in one statement per table (service/store/upserts.py).
+            # The person each new customer record is (service/store/identity_graph.py).
+            keys = {
+                r.source.crm_id: identity_keys(r)
+                for r in live
+                if isinstance(r, Customer) and r.source is not None
+            }
+            if keys:
+                lock_identities(session.connection())
             index = LinkIndex.load(session, connection, live)
-            plan = Plan(connection, utcnow())
+            unplaced = [
+                crm_id
+                for crm_id in keys
+                if (found := index.customers.get(crm_id)) is None or found.crm_object == PLACEHOLDER
+            ]
+            batch = _Batch(plan=Plan(connection, utcnow()), index=index, keys=keys,
+                           joins=find_people(session, connection, keys, unplaced))  # fmt: skip
             for record in live:
-                if not self._plan(plan, record, index, changed):
+                if not self._plan(batch, record, changed):
                     unchanged += 1
-            plan.write(session)
+            batch.plan.write(session)
+            # Placeholders whose contact joined a person: their history goes to that person.
+            merge_people(session.connection(), batch.merged)
+            record_decisions(session.connection(), batch.decisions)
+        changed = {batch.merged.get(c, c) for c in changed}
         return UpsertReport(len(records) - unchanged, unchanged, frozenset(changed))
 
-    def _plan(self, plan: Plan, record: DomainModel, index: LinkIndex, changed: set[str]) -> bool:
+    def _plan(self, batch: _Batch, record: DomainModel, changed: set[str]) -> bool:
         """Plan the rows of one record; False when it is unchanged (nothing to write)."""
+        plan, index = batch.plan, batch.index
         kind = _KINDS[type(record)]
         source = record.source  # type: ignore[attr-defined]
         link = index.existing(record, kind)
@@ -180,9 +243,14 @@ class RecordStore:
             return False
         customer_id: str | None = None
         entity_id = link.entity_id if link else new_id()
+        keys: IdentityKeys | None = None
         if kind is EntityType.CUSTOMER:
-            plan.customer(entity_id, record)  # type: ignore[arg-type]
-            customer_id = entity_id
+            keys = batch.keys.get(source.crm_id)
+            person = batch.join(link, source.crm_object, source.crm_id)
+            if link is None and person is not None:
+                entity_id = person
+            plan.customer(person or entity_id, record)  # type: ignore[arg-type]
+            customer_id = person or entity_id
         elif kind is EntityType.ACCOUNT:
             plan.account(entity_id, record)  # type: ignore[arg-type]
         else:
@@ -201,6 +269,7 @@ class RecordStore:
             occurred_at=_when(record),
             fingerprint=print_,
             payload=data,
+            keys=keys,
         )
         index.added(link)
         if customer_id:
@@ -408,8 +477,15 @@ class RecordStore:
             for link in self._payloads(connection, EntityType.ACCOUNT, crm_ids)
         }
 
-    def history(self, customer_ids: Iterable[str]) -> dict[str, Customers]:
-        """The stored history of each customer (deleted records left out), canonical ids."""
+    def history(
+        self, customer_ids: Iterable[str], connection: str | None = None
+    ) -> dict[str, Customers]:
+        """The stored history of each customer (deleted records left out), canonical ids.
+
+        A person's history is that of every CRM record linked to them, in every connection.
+        Their customer record (owner, account, language, contract) is the one of `connection`
+        when they have one there (its owner and account ids are that CRM's, which a push to it
+        needs), else the one pulled first."""
         ids = list(customer_ids)
         result: dict[str, Customers] = {}
         with Session(self._engine) as session:
@@ -420,10 +496,15 @@ class RecordStore:
             # Plain rows, not ORM objects: only the payloads are needed, and building an
             # object per record cost more than reading it.
             links = [
-                (EntityType(kind), customer_id, payload)
+                (EntityType(kind), customer_id, payload, source)
                 for start in range(0, len(ids), _ID_CHUNK)
-                for kind, customer_id, payload in session.connection().execute(
-                    select(_LINKS.c.entity_type, _LINKS.c.customer_id, _LINKS.c.payload)
+                for kind, customer_id, payload, source in session.connection().execute(
+                    select(
+                        _LINKS.c.entity_type,
+                        _LINKS.c.customer_id,
+                        _LINKS.c.payload,
+                        _LINKS.c.connection,
+                    )
                     .where(
                         _LINKS.c.customer_id.in_(ids[start : start + _ID_CHUNK]),
                         _LINKS.c.deleted_at.is_(None),
@@ -432,17 +513,22 @@ class RecordStore:
                     .order_by(_LINKS.c.id)
                 )
             ]
-        for kind, customer_id, payload in links:
-            if kind is EntityType.CUSTOMER:
+        preferred: set[str] = set()  # persons whose record of `connection` is taken
+        for kind, customer_id, payload, source in links:
+            if kind is EntityType.CUSTOMER and customer_id not in preferred:
+                own = source == connection
+                if customer_id in result and not own:
+                    continue
                 # Canonical ids replace the CRM's: ours for the customer; the account's CRM id
                 # is not a canonical account id, so it is left out of the scoring input.
                 data = {**payload, "id": customer_id}
                 crm_account = data.pop("account_id", None)
-                result.setdefault(
-                    customer_id,
-                    Customers(Customer.model_validate(data), crm_account_id=crm_account),
+                result[customer_id] = Customers(
+                    Customer.model_validate(data), crm_account_id=crm_account
                 )
-        for kind, customer_id, payload in links:
+                if own:
+                    preferred.add(customer_id)
+        for kind, customer_id, payload, _ in links:
             bucket = result.get(customer_id)
             if bucket is None or kind is EntityType.CUSTOMER:
                 continue

@@ -157,6 +157,9 @@ class CrmLink(SQLModel, table=True):
         Index("ix_crm_links_connection_crm_id", "connection", "crm_id"),
         # Reports read one kind of record in a time window.
         Index("ix_crm_links_type_time", "entity_type", "occurred_at"),
+        # The identity graph finds a pulled customer record's person by these.
+        Index("ix_crm_links_match_email", "match_email"),
+        Index("ix_crm_links_match_phone", "match_phone"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -171,6 +174,48 @@ class CrmLink(SQLModel, table=True):
     fingerprint: str | None = Field(default=None, max_length=64)
     payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     deleted_at: datetime | None = optional_stamp()
+    # A customer record's verified e-mail and E.164 phone (service/domain/identity.py), which
+    # the identity graph matches on; None on other records and on values that may not link.
+    match_email: str | None = Field(default=None, max_length=320)
+    match_phone: str | None = Field(default=None, max_length=32)
+
+
+class IdentityDecision(SQLModel, table=True):
+    """Why a CRM customer record is (or stopped being) part of a person: the identity graph's
+    audit. A record without a row founded its person (the first record seen of them).
+
+    The matched value is kept as a hash (`value_hash`), never as the address or number: the row
+    says why without being another copy of the contact data. Rows go with their person on
+    erasure; `decided_by` is `auto`, `migration` or `key:<API key id>` for a manual decision.
+    """
+
+    __tablename__ = "identity_decisions"
+    __table_args__ = (Index("ix_identity_decisions_record", "connection", "crm_object", "crm_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: str = Field(max_length=32, index=True)  # the person the record joined/left for
+    previous_customer_id: str | None = Field(default=None, max_length=32, index=True)
+    connection: str = Field(max_length=64)
+    crm_object: str = Field(max_length=64)
+    crm_id: str = Field(max_length=64)
+    action: str = Field(max_length=16)  # link | unlink
+    rule: str = Field(max_length=16)  # a service.domain.identity.Rule value
+    confidence: float = 1.0
+    value_hash: str | None = Field(default=None, max_length=64)
+    decided_by: str = Field(max_length=64)
+    decided_at: datetime = stamp()
+
+
+class RescoreMark(SQLModel, table=True):
+    """A person to score again at the next sync of `connection`: their history changed through
+    another connection (service/store/rescore_marks.py), so this CRM's copy of their scores is
+    stale until then."""
+
+    __tablename__ = "rescore_marks"
+
+    connection: str = Field(primary_key=True, max_length=64)
+    customer_id: str = Field(primary_key=True, max_length=32)
+    marked_at: datetime = stamp()
 
 
 class SyncCursor(SQLModel, table=True):

@@ -181,7 +181,7 @@ def train_churn(
     """Train, judge and store the connection's churn model (the card is kept either way)."""
     flags = flag_policy or FlagPolicy()
     policy = policy or TrainingPolicy()
-    histories = records.history(records.customer_ids(connection))
+    histories = records.history(records.customer_ids(connection), connection)
     progress("customers", len(histories))
     customers = [h.customer for h in histories.values()]
     history = joined_history(histories)

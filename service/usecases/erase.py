@@ -12,12 +12,12 @@ A CRM failure stops the run before step 3: the rows are the record of what remai
 the erasure again (it is idempotent: clearing an empty field changes nothing, closed tasks are
 skipped) completes it. Once erased, the id is unknown: a second erasure finds nothing to do.
 
-The same person is often a customer more than once: a contact in one CRM and a lead in another,
-two contacts in one CRM. Until the identity graph links them, every other customer
-with the same e-mail or phone (service/store/identity.py) is erased with the one asked for, in
-the same steps (all suppressed first, all CRM writes before any row is deleted, the one asked for
-deleted last so a rerun still finds the others through it), and the report lists each match:
-why it matched and on which connections (no ids or addresses: those are erased too).
+A person is one customer across every CRM (the identity graph: docs/identity.md): the footprint
+is every record linked to them, in every connection, so one erasure clears each CRM that holds
+one of their records. Records the graph did not link (a role address, a value shared within a
+connection, a manual unlink) are other customers and are not erased with this one: matching by
+e-mail or phone at erasure time, as before the graph, would erase whoever shares an info@
+address or a family landline. `ErasureReport.matched` stays empty (kept for its readers).
 """
 
 from __future__ import annotations
@@ -105,20 +105,8 @@ def erase_customer(
     if footprint is None:
         return ErasureReport(found=False)
     report = ErasureReport()
-    # The others first, the one asked for last (see the module docstring).
+    # One subject: the person, with every record the identity graph links to them.
     subjects: list[tuple[Footprint, str]] = []
-    for match in stores.erasure.related(customer_id):
-        other = stores.erasure.footprint(match.customer_id)
-        if other is None:
-            continue
-        subjects.append((other, "+".join(match.reasons)))
-        report.matched.append(
-            {
-                "reasons": list(match.reasons),
-                "connections": list(match.connections),
-                "records": len(other.records),
-            }
-        )
     subjects.append((footprint, ""))
     for each, _ in subjects:
         stores.erasure.suppress(each.records, job_id)

@@ -22,6 +22,7 @@ from service.scoring.churn.thresholds import FlagPolicy
 from service.scoring.customer import CustomerScore, History, ScoringModels, score_customers
 from service.store.churn_models import ChurnModelRepository
 from service.store.records import Customers, RecordStore
+from service.store.rescore_marks import RescoreMarks
 from service.testing_hooks import crash_point
 from service.usecases.annotate import SignalSource, with_sentiment
 from service.usecases.announce import announce_scores, announce_tasks
@@ -71,6 +72,8 @@ class SyncStores:
     events: EventSink | None = None
     # What the churn-train job left (None: scoring uses the label-free models only).
     churn_models: ChurnModelRepository | None = None
+    # Persons whose history changed through another connection (None: not tracked).
+    marks: RescoreMarks | None = None
 
 
 @dataclass
@@ -183,7 +186,7 @@ def act_on(
 ) -> dict[str, CustomerScore]:
     """Score the customers, keep and announce the scorings, push: shared by sync, ingestion and
     CRM events. Each history is read once and serves both scoring and the pushed fields."""
-    histories = stores.records.history(customer_ids)
+    histories = stores.records.history(customer_ids, connection)
     scores = score(connection, histories, stores, as_of, models)
     record_scores(connection, stores, scores)
     report.scored += len(scores)
@@ -322,6 +325,13 @@ def sync(
     if models is None:
         # Fitted once per sync, here: every batch, wherever it runs, scores with the same models.
         models = scoring_models(stores.records, connection, as_of, flag_policy, stores.churn_models)
-    customers = report.changed_customers | set(rescore)
+    # A person whose history changed through another CRM is scored here too, so this CRM's
+    # copy of their scores is current (service/store/rescore_marks.py).
+    marked = stores.marks.pending(connection) if stores.marks is not None else {}
+    customers = report.changed_customers | set(rescore) | set(marked)
     (act or act_on)(connection, customers, writer, stores, as_of, models, report, progress)
+    if stores.marks is not None:
+        stores.marks.clear(connection, marked)
+        # Only persons this pull changed: marked ones carry no news for the other CRMs.
+        stores.marks.mark_elsewhere(connection, report.changed_customers)
     return report

@@ -10,7 +10,8 @@ import pytest
 
 from service.cli import main
 
-CUSTOMERS = 160  # 80 per CRM: the fewest at which every market has 30+ NPS answers
+CUSTOMERS = 208  # CRM records, 104 per CRM (about 125 people): every market has 30+ NPS answers
+PEOPLE = re.compile(r"people ([\d,]+) from ([\d,]+) CRM records; in both CRMs ([\d,]+)")
 # One row of the NPS table: market, answers, NPS, interval.
 NPS_ROW = re.compile(r"│ (\S[^│]*?) +│ (\d+) +│ ([+-]\d+\.\d) +│ ([+-]\d+\.\d) … ([+-]\d+\.\d) +│")
 
@@ -27,9 +28,16 @@ def test_demo_once_runs_the_loop_and_the_live_chat(
     out = capsys.readouterr().out
     assert "salesforce-demo" in out
     assert "hubspot-demo" in out
-    assert "80 in Salesforce, 80 in HubSpot" in out
-    # Every customer scored once: each CRM holds its own customers.
-    assert f"customers scored {CUSTOMERS};" in out
+    assert "104 in Salesforce, 104 in HubSpot" in out
+    # One population: most people have a record in both CRMs, and each person is one customer,
+    # scored as one.
+    found = PEOPLE.search(out)
+    assert found is not None, out
+    people, records, in_both = (int(found[i].replace(",", "")) for i in (1, 2, 3))
+    assert records == CUSTOMERS
+    assert people + in_both == CUSTOMERS
+    assert 0.55 <= in_both / people <= 0.75
+    assert f"customers scored {people};" in out
 
     # Each market's NPS is what a real business sees (B2C books run from about -10 to +60;
     # small samples spread wider), and not the same everywhere. The generator once gave every
@@ -49,16 +57,16 @@ def test_demo_once_runs_the_loop_and_the_live_chat(
     # already lost (not "everyone over 0.5", which once put 82 % of the demo in it).
     scored = next(line for line in out.splitlines() if line.startswith("customers scored"))
     flags = int(scored.rsplit("churn flags ", 1)[1].replace(",", ""))
-    assert 0 < flags < CUSTOMERS * 0.3
+    assert 0 < flags < people * 0.3
     segments = next(line for line in out.splitlines() if line.startswith("segments: "))
     counts = {
         part.split()[0]: int(part.split()[1].replace(",", ""))
         for part in segments.removeprefix("segments: ").split(", ")
     }
-    assert sum(counts.values()) == CUSTOMERS
+    assert sum(counts.values()) == people
     at_risk = counts.get("at_risk", 0)
     assert at_risk <= flags
-    assert abs(at_risk - flags) / CUSTOMERS <= 0.05
+    assert abs(at_risk - flags) / people <= 0.05
     # Tasks were pushed to both CRMs, and examples are printed with their connection.
     assert "[salesforce-demo · " in out
     assert "[hubspot-demo · " in out

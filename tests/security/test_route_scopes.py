@@ -50,6 +50,9 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("DELETE", "/v1/customers/{customer_id}"): Scope.ADMIN,
     ("GET", "/v1/customers/{customer_id}"): Scope.READ,
     ("POST", "/v1/customers/{customer_id}/rescore"): Scope.WRITE,
+    ("GET", "/v1/customers/{customer_id}/identity"): Scope.READ,
+    ("POST", "/v1/customers/{customer_id}/identity/links"): Scope.WRITE,
+    ("DELETE", "/v1/customers/{customer_id}/identity/links/{link_id}"): Scope.WRITE,
     ("POST", "/v1/interactions"): Scope.WRITE,
     ("GET", "/v1/jobs"): Scope.READ,
     ("GET", "/v1/jobs/{job_id}"): Scope.READ,
@@ -88,6 +91,7 @@ PATH_VALUES = {
     "account_id": "0" * 32,
     "metric": "nps",
     "kind": "hubspot",  # POST /v1/webhooks/{kind}: checked with HubSpot's signature
+    "link_id": "1",
 }
 WEBHOOK_SECRET = "route-scope-test-secret"
 SALESFORCE_SECRET = new_secret()  # Standard Webhooks (whsec_…), as Salesforce connections use
