@@ -2,7 +2,7 @@
 
 Some CRMs count an account's requests in a rolling window whose size they state in every answer
 (each connector reads its own headers into a `Window`, e.g. 190 per 10 s), and may count
-searches apart with no headers at all (crm-api-facts §3.9). Without pacing a sync
+searches apart with no headers at all (docs/crm-api-facts.md §3.9). Without pacing a sync
 learns the limit from 429s: each one costs a request and a wait of about the whole window. One
 process could count its own calls; several workers syncing one portal cannot, unless they share
 the count. The count is a moving window in `limits` storage: in this process by default, Redis

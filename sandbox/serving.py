@@ -1,8 +1,8 @@
 """Start the sandbox emulators with generated data, for `cem sandbox serve` and `make demo`.
 
 The Salesforce emulator is served over loopback TLS (simple-salesforce only speaks https,
-crm-api-facts §1.1) with a CA generated at start; HubSpot over plain http (its client honours
-the `host` it is given, §1.3). Both load the same generated dataset.
+docs/crm-api-facts.md §1.1) with a CA generated at start; HubSpot over plain http (its client
+honours the `host` it is given, §1.3). Both load the same generated dataset.
 """
 
 from __future__ import annotations

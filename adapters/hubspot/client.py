@@ -1,7 +1,7 @@
 """The only module that talks to hubspot-api-client: auth, timeouts, retries, quota.
 
-The SDK builds a new urllib3 pool on every API-property access (crm-api-facts §1.3), so the API
-objects are built once and kept. Its own retries are switched off (`retry=False`): the one retry
+The SDK builds a new urllib3 pool on every API-property access (docs/crm-api-facts.md §1.3), so the
+API objects are built once and kept. Its own retries are switched off (`retry=False`): the one retry
 layer is adapters/retry.py. Timeouts are not global in the SDK, so every call passes
 `_request_timeout=(connect, read)`.
 

@@ -1,9 +1,10 @@
 """HubSpot's error table: its answers mapped onto the `Crm*Error` family (service/ports.py).
 
-Error bodies carry `category` (`errorType` on some 429s) and `message` (crm-api-facts §3.10);
-rate-limit answers name their `policyName` (§3.9); the OAuth token endpoint answers RFC 6749
-bodies (`error`, `error_description`). The client (client.py, the only module that sees
-hubspot-api-client) hands `map_answer` the status, body and headers of every refused call.
+Error bodies carry `category` (`errorType` on some 429s) and `message`
+(docs/crm-api-facts.md §3.10); rate-limit answers name their `policyName` (§3.9); the OAuth token
+endpoint answers RFC 6749 bodies (`error`, `error_description`). The client (client.py, the only
+module that sees hubspot-api-client) hands `map_answer` the status, body and headers of every
+refused call.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from service.ports import (
     CrmUnavailableError,
 )
 
-# Without a Retry-After, wait as HubSpot's own SDKs do per policy (crm-api-facts §3.9).
+# Without a Retry-After, wait as HubSpot's own SDKs do per policy (docs/crm-api-facts.md §3.9).
 _POLICY_WAIT = {"TEN_SECONDLY_ROLLING": 10.0, "SECONDLY": 1.0}
 # 502/504: HubSpot's gateways time out on heavy calls and the next try often passes (§3.9).
 _GATEWAY = "a gateway timed out on a heavy call: retried later"
@@ -72,7 +73,7 @@ ERROR_TABLE = ErrorTable(
             None,
             CrmUnavailableError,
             # Vendor quirk: HubSpot answers 423 Locked while a record is busy during heavy
-            # syncs, and it clears in about 2 s (crm-api-facts §3.9).
+            # syncs, and it clears in about 2 s (docs/crm-api-facts.md §3.9).
             "Locked: the record is busy in a heavy sync; retried after a pause",
         ),
         ErrorRow(
@@ -94,7 +95,8 @@ ERROR_TABLE = ErrorTable(
             None,
             CrmUnavailableError,
             # Vendor quirk: 524 is Cloudflare's "origin timed out" (HubSpot's API sits behind
-            # Cloudflare): the call ran too long at HubSpot, which may pass (crm-api-facts §3.9).
+            # Cloudflare): the call ran too long at HubSpot, which may pass
+            # (docs/crm-api-facts.md §3.9).
             "Cloudflare's origin timeout in front of HubSpot: retried later",
         ),
     ],

@@ -3,7 +3,7 @@
 Per object type: CRM search filtered on the modification stamp (`lastmodifieddate` for contacts,
 `hs_lastmodifieddate` elsewhere) GTE `cursor - look-back`, sorted ascending, 200 a page. Search
 stops at 10,000 results per query (paging past it is a 400), so the adapter restarts the query
-from the last stamp it saw instead of paging on (crm-api-facts §3.5), skipping ids already
+from the last stamp it saw instead of paging on (docs/crm-api-facts.md §3.5), skipping ids already
 delivered in this run. The search index lags writes; a record not yet indexed has a stamp later
 than everything indexed, so the cursor (the last stamp *seen*) never passes it, and the look-back
 covers out-of-order indexing. Reads after our own writes go by id (`batch/read`), never search.

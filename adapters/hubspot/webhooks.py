@@ -1,10 +1,11 @@
 """HubSpot webhooks in: v3 signature and timestamp window, events turned into change notices.
 
 HubSpot posts a JSON array of up to 100 events, possibly duplicated and out of order
-(crm-api-facts §3.11). Classic subscriptions name the object in the type (``contact.creation``);
-the newer generic ones (``object.creation``, used for engagements such as notes and calls) carry
-it in ``objectTypeId``. Property changes to the fields we push are our own writes coming back
-and are ignored (loop prevention); everything else becomes a `Notice` to re-read the record.
+(docs/crm-api-facts.md §3.11). Classic subscriptions name the object in the type
+(``contact.creation``); the newer generic ones (``object.creation``, used for engagements such as
+notes and calls) carry it in ``objectTypeId``. Property changes to the fields we push are our own
+writes coming back and are ignored (loop prevention); everything else becomes a `Notice` to re-read
+the record.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ __all__ = ["MAX_EVENTS", "SignatureError", "notices", "verify", "verify_v3"]
 
 MAX_AGE_MS = 300_000  # HubSpot's own window for v3 signatures
 MAX_EVENTS = 100  # HubSpot sends at most 100 events a delivery
-# HubSpot decodes these escapes in the URI before signing (crm-api-facts §3.11).
+# HubSpot decodes these escapes in the URI before signing (docs/crm-api-facts.md §3.11).
 _DECODE = {
     "%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$",
     "%27": "'", "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";",

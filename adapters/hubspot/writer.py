@@ -28,7 +28,7 @@ from service.ports import (
     WriteReport,
 )
 
-BATCH = 100  # HubSpot batch input limit (crm-api-facts §3.4)
+BATCH = 100  # HubSpot batch input limit (docs/crm-api-facts.md §3.4)
 GROUP = "cem"
 _PRIORITY = {
     TaskPriority.LOW: "LOW",

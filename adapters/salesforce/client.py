@@ -1,6 +1,6 @@
 """The only module that talks to simple-salesforce: session, auth, timeouts, retries, quota.
 
-simple-salesforce has no timeouts, no retries and rebuilds every URL as https (crm-api-facts
+simple-salesforce has no timeouts, no retries and rebuilds every URL as https (docs/crm-api-facts.md
 §1.1), so we give it a `requests.Session` whose adapter sets connect/read timeouts, does no
 retries of its own (one retry layer: adapters/retry.py), and trusts the configured CA bundle
 (the sandbox's self-signed certificate) without letting REQUESTS_CA_BUNDLE override it.
@@ -67,7 +67,7 @@ class _TimeoutAdapter(HTTPAdapter):
 
 def make_session(settings: SalesforceSettings) -> requests.Session:
     session = requests.Session()
-    # REQUESTS_CA_BUNDLE would otherwise override `verify` (crm-api-facts §1.2 D).
+    # REQUESTS_CA_BUNDLE would otherwise override `verify` (docs/crm-api-facts.md §1.2 D).
     session.trust_env = False
     session.verify = str(settings.ca_bundle) if settings.ca_bundle else True
     adapter = _TimeoutAdapter((settings.connect_timeout, settings.read_timeout))

@@ -1,7 +1,7 @@
 """Salesforce's error table: its answers mapped onto the `Crm*Error` family (service/ports.py).
 
-Error bodies are a JSON array of `{"message", "errorCode", "fields"}` (crm-api-facts §2.9); the
-token endpoint answers RFC 6749 bodies (`error`, `error_description`, §2.1). The client
+Error bodies are a JSON array of `{"message", "errorCode", "fields"}` (docs/crm-api-facts.md §2.9);
+the token endpoint answers RFC 6749 bodies (`error`, `error_description`, §2.1). The client
 (client.py, the only module that sees simple-salesforce) hands `map_answer` the status and the
 parsed body of every refused call; the table below decides what it is.
 """
@@ -24,8 +24,8 @@ from service.ports import (
 TRANSIENT_RECORD_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
 
 # Vendor quirk: both flavours of REQUEST_LIMIT_EXCEEDED are 403 with the same errorCode, told
-# apart only by the limit named in the message (crm-api-facts §2.9). `vendor_code` appends the
-# concurrency limit's name so the table can key on it.
+# apart only by the limit named in the message (docs/crm-api-facts.md §2.9). `vendor_code` appends
+# the concurrency limit's name so the table can key on it.
 CONCURRENT_LIMIT = "ConcurrentPerOrgLongTxn"
 _LIMIT_EXCEEDED = "REQUEST_LIMIT_EXCEEDED"
 
@@ -50,7 +50,8 @@ ERROR_TABLE = ErrorTable(
             CrmConfigError,
             "a malformed query or an unknown field: the mapping does not fit this org",
         ),
-        # The token endpoint's RFC 6749 errors (crm-api-facts §2.1): the credentials are wrong.
+        # The token endpoint's RFC 6749 errors (docs/crm-api-facts.md §2.1): the credentials are
+        # wrong.
         ErrorRow(
             400,
             "invalid_grant",
@@ -98,7 +99,7 @@ ERROR_TABLE = ErrorTable(
             420,
             None,
             CrmUnavailableError,
-            # Vendor quirk: Salesforce's edge answers 420 with an HTML page (crm-api-facts
+            # Vendor quirk: Salesforce's edge answers 420 with an HTML page (docs/crm-api-facts.md
             # §2.9), a throttle in front of the org rather than a verdict on our request.
             "Salesforce's edge turned the call away: retried later",
         ),
@@ -106,7 +107,8 @@ ERROR_TABLE = ErrorTable(
             429,
             None,
             CrmRateLimitedError,
-            # Salesforce itself sends no 429 (crm-api-facts §2.9); a proxy in front of it may.
+            # Salesforce itself sends no 429 (docs/crm-api-facts.md §2.9); a proxy in front of it
+            # may.
             "throttled on the way to Salesforce: wait and retry",
         ),
         ErrorRow(

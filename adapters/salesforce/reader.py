@@ -3,8 +3,8 @@
 Per object: `SELECT <mapped fields> FROM <Obj> WHERE SystemModstamp >= <cursor - look-back>
 ORDER BY SystemModstamp, Id`, one batch per REST page (2,000 rows), each batch carrying the cursor
 of its last row. SystemModstamp is the watermark because it also moves on system-driven changes
-(crm-api-facts §2.10); the look-back re-reads rows committed late with an earlier stamp, and rows
-that share a stamp across a page boundary. Re-read rows are harmless: the store upserts them.
+(docs/crm-api-facts.md §2.10); the look-back re-reads rows committed late with an earlier stamp, and
+rows that share a stamp across a page boundary. Re-read rows are harmless: the store upserts them.
 
 Deletes: `queryAll` with `IsDeleted = true` since the cursor (the recycle bin keeps ~15 days).
 

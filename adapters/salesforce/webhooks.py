@@ -1,11 +1,12 @@
 """Salesforce change events in: Standard Webhooks signature, CDC events turned into notices.
 
-Salesforce's Change Data Capture streams over the Pub/Sub API or CometD (crm-api-facts §2.11),
-which a service with only an HTTP endpoint cannot hold open; a relay subscribes and forwards
-each event in its CometD JSON shape (``{"channel", "data": {"payload": {"ChangeEventHeader":
-…}, "event": {"replayId"}}}``), signed with a shared secret the Standard Webhooks way: HMAC-SHA256
-over ``id.timestamp.body`` in ``webhook-signature``, a 5-minute timestamp window, compared in
-constant time (`service.webhooks.signing.verify`, the scheme our own outbound webhooks use).
+Salesforce's Change Data Capture streams over the Pub/Sub API or CometD
+(docs/crm-api-facts.md §2.11), which a service with only an HTTP endpoint cannot hold open; a relay
+subscribes and forwards each event in its CometD JSON shape (``{"channel", "data": {"payload":
+{"ChangeEventHeader": …}, "event": {"replayId"}}}``), signed with a shared secret the Standard
+Webhooks way: HMAC-SHA256 over ``id.timestamp.body`` in ``webhook-signature``, a 5-minute timestamp
+window, compared in constant time (`service.webhooks.signing.verify`, the scheme our own outbound
+webhooks use).
 
 Each header names the entity, the record ids, the change type and the commit timestamp; the
 replay id is the event's identity for de-duplication. Updates that only touch the fields we push

@@ -35,7 +35,7 @@ from service.ports import (
 
 log = logging.getLogger(__name__)
 
-BATCH = 200  # sObject Collections limit (crm-api-facts §2.6)
+BATCH = 200  # sObject Collections limit (docs/crm-api-facts.md §2.6)
 LOCK_ROUNDS = 3
 _PRIORITY = {
     TaskPriority.LOW: "Low",

@@ -4,7 +4,7 @@ A `FaultProfile` is a list of `FaultRule`s; the first rule whose route pattern m
 `"METHOD /path"` (fnmatch, e.g. `"POST /services/data/*/composite/*"`) decides. One uniform draw
 from a seeded generator is walked through the rule's rates in a fixed order, so the same seed
 and the same request sequence fail the same requests. Each emulator renders the chosen `Fault`
-in its own CRM's error format (crm-api-facts §6 "Limits and failures").
+in its own CRM's error format (docs/crm-api-facts.md §6 "Limits and failures").
 """
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ class SandboxServer:
         """A `requests.Session` that trusts this server's CA.
 
         `trust_env = False` because a `REQUESTS_CA_BUNDLE` in the environment would otherwise
-        override `session.verify` (crm-api-facts §1.2 D).
+        override `session.verify` (docs/crm-api-facts.md §1.2 D).
         """
         session = requests.Session()
         session.trust_env = False

@@ -1,6 +1,6 @@
 """A throw-away certificate authority and loopback server certificate, made at start.
 
-simple-salesforce rebuilds every URL as `https://` (crm-api-facts §1.1), so the Salesforce
+simple-salesforce rebuilds every URL as `https://` (docs/crm-api-facts.md §1.1), so the Salesforce
 emulator serves real TLS on 127.0.0.1. A separate CA (rather than one self-signed leaf) keeps
 strict verifiers happy: the CA has keyCertSign, the leaf has serverAuth and an `IP:127.0.0.1` SAN.
 """

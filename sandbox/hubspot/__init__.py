@@ -1,4 +1,4 @@
-"""HTTP emulator of the HubSpot CRM API subset cem-bridge uses (crm-api-facts §3 and §6).
+"""HTTP emulator of the HubSpot CRM API subset cem-bridge uses (docs/crm-api-facts.md §3 and §6).
 
 Faithful enough that the real, unpatched ``hubspot-api-client`` works against it: CRM v3 objects
 (list/get/create/update/archive, batch, search with index lag), associations v4, properties and

@@ -99,7 +99,7 @@ def load(app: FastAPI, records: Iterable[Record]) -> LoadReport:
 
 
 def _fault_renderer(emu: HubSpotEmulator) -> FaultRenderer:
-    """Render core faults the way HubSpot fails (crm-api-facts §3.9, §3.10, §6)."""
+    """Render core faults the way HubSpot fails (docs/crm-api-facts.md §3.9, §3.10, §6)."""
 
     def render(fault: Fault, scope: Scope) -> Response | None:
         portal = emu.config.portal_id

@@ -2,7 +2,7 @@
 
 Every association exists in both directions with its paired type id, as on HubSpot: creating
 task -> contact (204) also creates contact -> task (203). Type ids are the HUBSPOT_DEFINED
-values of crm-api-facts §3.6; pairs missing from that table get ids from a sandbox range
+values of docs/crm-api-facts.md §3.6; pairs missing from that table get ids from a sandbox range
 (900+), which clients discover through the labels endpoint as the facts advise anyway.
 """
 
@@ -31,7 +31,7 @@ class AssociationType:
         return {"category": self.category, "typeId": self.type_id, "label": self.label}
 
 
-# (from, to, forward id, reverse id, label) - crm-api-facts §3.6.
+# (from, to, forward id, reverse id, label) - docs/crm-api-facts.md §3.6.
 _PAIRS: tuple[tuple[str, str, int, int, str | None], ...] = (
     ("contacts", "companies", 1, 2, "Primary"),
     ("contacts", "companies", 279, 280, None),

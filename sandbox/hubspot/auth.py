@@ -1,8 +1,8 @@
 """Bearer tokens: static private-app tokens and OAuth tokens with expiry and refresh.
 
-401 bodies follow crm-api-facts §3.1: ``INVALID_AUTHENTICATION`` for missing or unknown tokens,
-``EXPIRED_AUTHENTICATION`` ("The OAuth token used to make this call expired N second(s) ago.")
-for expired ones; a token without the scope of a resource gets 403 ``MISSING_SCOPES``.
+401 bodies follow docs/crm-api-facts.md §3.1: ``INVALID_AUTHENTICATION`` for missing or unknown
+tokens, ``EXPIRED_AUTHENTICATION`` ("The OAuth token used to make this call expired N second(s)
+ago.") for expired ones; a token without the scope of a resource gets 403 ``MISSING_SCOPES``.
 Token expiry reads the sandbox clock, so a test moves time instead of sleeping.
 """
 
@@ -136,7 +136,7 @@ class TokenRegistry:
                 raise OAuthError("BAD_AUTH_CODE", "missing or unknown auth code")
             _client, issued_at, scopes = found
             if self._clock.now() - issued_at > timedelta(seconds=AUTH_CODE_SECONDS):
-                # The error behind hubspot-api-python issue #115 (crm-api-facts §5).
+                # The error behind hubspot-api-python issue #115 (docs/crm-api-facts.md §5).
                 raise OAuthError("EXPIRED_AUTH_CODE", "auth code is expired")
             refresh = secrets.token_urlsafe(32)
             with self._lock:
@@ -182,7 +182,7 @@ class TokenRegistry:
 
     def _issue(self, refresh: str, scopes: frozenset[str] | None) -> IssuedTokens:
         seconds = self._config.oauth.access_token_seconds
-        # Real tokens are long and opaque; allow ~300 chars in clients (crm-api-facts §3.1).
+        # Real tokens are long and opaque; allow ~300 chars in clients (docs/crm-api-facts.md §3.1).
         token = "CO" + secrets.token_urlsafe(96)
         expires = self._clock.now() + timedelta(seconds=seconds)
         with self._lock:

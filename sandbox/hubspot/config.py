@@ -1,7 +1,7 @@
 """Settings of one HubSpot emulator (one portal): credentials, limits, search lag, webhooks.
 
-Defaults mirror a Professional portal with a private-app token (crm-api-facts §3.9); every limit
-is configuration because HubSpot's published figures vary by tier and over time. Secrets are
+Defaults mirror a Professional portal with a private-app token (docs/crm-api-facts.md §3.9); every
+limit is configuration because HubSpot's published figures vary by tier and over time. Secrets are
 ``SecretStr`` so they never show in reprs or logs.
 """
 
@@ -16,7 +16,8 @@ from sandbox.core.outbound import OutboundSettings
 
 
 class RateLimits(BaseModel):
-    """HubSpot's per-portal budgets (crm-api-facts §3.9); ``enabled=False`` for benchmarks."""
+    """HubSpot's per-portal budgets (docs/crm-api-facts.md §3.9); ``enabled=False`` for
+    benchmarks."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -49,7 +50,7 @@ class ScopedToken(BaseModel):
 
 
 class OAuthApp(BaseModel):
-    """A public app that can obtain short-lived OAuth tokens (crm-api-facts §3.1)."""
+    """A public app that can obtain short-lived OAuth tokens (docs/crm-api-facts.md §3.1)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -60,7 +61,7 @@ class OAuthApp(BaseModel):
 
 
 class WebhookSettings(OutboundSettings):
-    """Where and how the webhook sender delivers subscribed events (crm-api-facts §3.11)."""
+    """Where and how the webhook sender delivers subscribed events (docs/crm-api-facts.md §3.11)."""
 
     # Used as the HMAC key of the signatures: the receiving app's client secret.
     client_secret: SecretStr = SecretStr("sandbox-client-secret")

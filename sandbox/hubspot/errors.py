@@ -1,6 +1,6 @@
 """HubSpot's error body and the exception the emulator raises to produce one.
 
-Every error answer has the shape of crm-api-facts §3.10: ``status: "error"``, ``message``,
+Every error answer has the shape of docs/crm-api-facts.md §3.10: ``status: "error"``, ``message``,
 ``correlationId`` (a fresh UUID), ``category`` and, where HubSpot sends them, ``subCategory``,
 ``errors`` and ``context``. The generated client's ``Error`` model expects ``message``,
 ``correlationId`` and ``category``, so those three are always present.
@@ -78,7 +78,7 @@ def validation_error(message: str, **kwargs: Any) -> HubSpotError:
 
 
 def not_found(message: str = "resource not found") -> HubSpotError:
-    """404 ``OBJECT_NOT_FOUND`` (crm-api-facts §3.10: the message is literally this)."""
+    """404 ``OBJECT_NOT_FOUND`` (docs/crm-api-facts.md §3.10: the message is literally this)."""
     return HubSpotError(404, "OBJECT_NOT_FOUND", message)
 
 

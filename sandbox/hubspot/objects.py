@@ -240,7 +240,7 @@ class ObjectService:
             if holder is None or holder == own_id:
                 continue
             if name == "email":
-                # The exact wording clients parse the id out of (crm-api-facts §3.3).
+                # The exact wording clients parse the id out of (docs/crm-api-facts.md §3.3).
                 raise conflict(f"Contact already exists. Existing ID: {holder}")
             raise conflict(
                 f"A {otype.singular} with {name}={value} already exists. Existing ID: {holder}",

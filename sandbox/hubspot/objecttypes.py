@@ -1,6 +1,6 @@
 """The CRM object types the emulator serves and what differs between them.
 
-Type ids follow crm-api-facts §3.2 (``0-1`` contacts ... ``0-49`` emails; the ids beyond
+Type ids follow docs/crm-api-facts.md §3.2 (``0-1`` contacts ... ``0-49`` emails; the ids beyond
 0-1/0-2/0-3/0-5 are marked unverified there). ``feedback_submissions`` is read-only through the
 public API, as on real HubSpot: survey answers arrive from HubSpot's own surveys, so the sandbox
 fills them only by loading data.
@@ -86,8 +86,8 @@ OBJECT_TYPES: dict[str, ObjectType] = {
             created_property="createdate",
             scope="crm.objects.deals",
         ),
-        # Tickets need a pipeline stage (crm-api-facts §6 "Validation"); the pipeline defaults
-        # to the support pipeline "0" (§3.3).
+        # Tickets need a pipeline stage (docs/crm-api-facts.md §6 "Validation"); the pipeline
+        # defaults to the support pipeline "0" (§3.3).
         _t(
             "tickets",
             "0-5",
@@ -115,7 +115,8 @@ OBJECT_TYPES: dict[str, ObjectType] = {
             created_property="createdate",
             scope="crm.objects.line_items",
         ),
-        # Every engagement requires hs_timestamp (crm-api-facts §3.7; for tasks the due date).
+        # Every engagement requires hs_timestamp (docs/crm-api-facts.md §3.7; for tasks the due
+        # date).
         *(
             _t(
                 name,

@@ -2,8 +2,8 @@
 
 Deal stage ids are HubSpot's internal names (``closedwon`` ...) in the ``default`` pipeline;
 the support pipeline ``0`` has stages ``1``-``4`` (New, Waiting on contact, Waiting on us,
-Closed; crm-api-facts §3.3 marks these ids unverified). The same ids are the allowed options of
-``dealstage``/``pipeline`` and ``hs_pipeline``/``hs_pipeline_stage``.
+Closed; docs/crm-api-facts.md §3.3 marks these ids unverified). The same ids are the allowed options
+of ``dealstage``/``pipeline`` and ``hs_pipeline``/``hs_pipeline_stage``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Holds HubSpot-defined properties (:mod:`sandbox.hubspot.propertyschema`) plus the ones users
 create through ``/crm/v3/properties``. Values are normalised the way HubSpot returns them: all
-strings, datetimes as ISO with milliseconds, booleans ``"true"``/``"false"`` (crm-api-facts §3.2).
+strings, datetimes as ISO with milliseconds, booleans ``"true"``/``"false"``
+(docs/crm-api-facts.md §3.2).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sandbox.hubspot.pipelines import pipeline_options
 from sandbox.hubspot.propertyschema import BUILTIN, GROUP_LABELS, OPTIONS
 from sandbox.hubspot.timefmt import iso, parse_date, parse_instant
 
-# Valid type/fieldType pairs of a property create (crm-api-facts §3.8).
+# Valid type/fieldType pairs of a property create (docs/crm-api-facts.md §3.8).
 FIELD_TYPES: dict[str, frozenset[str]] = {
     "string": frozenset({"text", "textarea", "file", "html", "phonenumber"}),
     "number": frozenset({"number", "calculation_equation"}),
@@ -30,7 +31,7 @@ FIELD_TYPES: dict[str, frozenset[str]] = {
     "date": frozenset({"date"}),
     "datetime": frozenset({"date"}),
 }
-# HubSpot allows only a few unique-value properties per object type (crm-api-facts §3.8).
+# HubSpot allows only a few unique-value properties per object type (docs/crm-api-facts.md §3.8).
 MAX_UNIQUE_PER_TYPE = 10
 _OPTIONS = OPTIONS | pipeline_options()
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
@@ -142,7 +143,7 @@ class PropertyRegistry:
                     self.created_at,
                     read_only_value=name != otype.created_property,
                 )
-            # Contacts are unique by email (crm-api-facts §3.3: duplicate create is a 409).
+            # Contacts are unique by email (docs/crm-api-facts.md §3.3: duplicate create is a 409).
             if otype.name == "contacts":
                 email = schema.properties["email"]
                 schema.properties["email"] = replace(email, has_unique_value=True)
@@ -247,7 +248,7 @@ class PropertyRegistry:
                 )
                 continue
             if raw is None or raw == "":
-                out[name] = None  # an empty string clears the value (crm-api-facts §3.3)
+                out[name] = None  # an empty string clears the value (docs/crm-api-facts.md §3.3)
                 continue
             try:
                 out[name] = _coerce(prop, raw)

@@ -1,7 +1,7 @@
 """The built-in property definitions of each object type (HubSpot-defined properties).
 
 Only the properties cem-bridge and the data loader touch, with HubSpot's internal names, types
-and groups (crm-api-facts §3.3, §3.7, §3.8). Feedback-submission names come from HubSpot's
+and groups (docs/crm-api-facts.md §3.3, §3.7, §3.8). Feedback-submission names come from HubSpot's
 survey objects and are unverified. Users add their own through the properties API.
 """
 
@@ -148,7 +148,7 @@ BUILTIN: dict[str, tuple[Spec, ...]] = {
     ),
 }
 
-# Options of the enumerations whose values HubSpot checks and our code writes (crm-api-facts
+# Options of the enumerations whose values HubSpot checks and our code writes (docs/crm-api-facts.md
 # §3.7). Enumerations without options here accept any string, as portals customise them.
 OPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("tasks", "hs_task_status"): ("NOT_STARTED", "IN_PROGRESS", "WAITING", "COMPLETED", "DEFERRED"),

@@ -1,5 +1,5 @@
 """HubSpot's rate limits: a rolling burst window and a daily budget per portal, and the separate
-search limit (crm-api-facts §3.9).
+search limit (docs/crm-api-facts.md §3.9).
 
 Normal answers carry ``X-HubSpot-RateLimit-*`` headers (the daily pair only for static-token
 apps); search answers carry none. A request over a limit gets a 429 whose body names the policy
@@ -114,7 +114,7 @@ class RateLimiter:
                 "X-HubSpot-RateLimit-Secondly": str(secondly),
                 "X-HubSpot-RateLimit-Secondly-Remaining": str(max(0, secondly - recent)),
             }
-            if static_token:  # OAuth calls omit the daily pair (crm-api-facts §3.9)
+            if static_token:  # OAuth calls omit the daily pair (docs/crm-api-facts.md §3.9)
                 headers["X-HubSpot-RateLimit-Daily"] = str(limits.daily)
                 headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(
                     limits.daily - self._daily_used

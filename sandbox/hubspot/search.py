@@ -1,7 +1,7 @@
 """CRM search: filterGroups, one sort, free-text query, offset paging with the 10,000 cap.
 
-Semantics and limits from crm-api-facts §3.5: filters in a group are AND-ed, groups OR-ed; at
-most 5 groups, 10 filters per group, 25 in total; page size default 10, at most 200; ``after``
+Semantics and limits from docs/crm-api-facts.md §3.5: filters in a group are AND-ed, groups OR-ed;
+at most 5 groups, 10 filters per group, 25 in total; page size default 10, at most 200; ``after``
 is an offset and paging to 10,000 or beyond is a 400 (the cap clients must restart around,
 item 18 of §5). Search reads the *index*, which trails the store by the configured lag.
 """

@@ -1,4 +1,5 @@
-"""Records as the API shows them (crm-api-facts §3.2): only requested properties, all strings.
+"""Records as the API shows them (docs/crm-api-facts.md §3.2): only requested properties, all
+strings.
 
 Unset requested properties come back as ``null``; with no ``properties`` asked for, the type's
 default set is returned (``createdate``, ``email``, ... for contacts).

@@ -1,4 +1,4 @@
-"""HubSpot request signatures v1, v2 and v3 (crm-api-facts §3.11).
+"""HubSpot request signatures v1, v2 and v3 (docs/crm-api-facts.md §3.11).
 
 v3: base64(HMAC-SHA256(client_secret, METHOD + URI + body + timestamp)), where the URI has a
 fixed set of percent-escapes decoded first. ``hubspot.utils.signature.Signature`` skips that

@@ -3,7 +3,7 @@
 A table keeps records in a dict by numeric id plus a sorted id list, so an ``after`` page is a
 bisect and a slice. Each record's property dict is replaced, never mutated, on a write; that
 lets the search index hold the version it saw without copying (the index lags the store by a
-configurable delay, crm-api-facts §3.5 "Eventual consistency").
+configurable delay, docs/crm-api-facts.md §3.5 "Eventual consistency").
 
 Locking: the :class:`ObjectStore` owns one re-entrant lock that callers hold around any
 read-modify-write (:class:`sandbox.hubspot.objects.ObjectService` does).

@@ -40,5 +40,5 @@ def parse_instant(value: object) -> datetime:
 
 
 def parse_date(value: object) -> date:
-    """A calendar date; HubSpot date properties hold midnight UTC (crm-api-facts §3.2)."""
+    """A calendar date; HubSpot date properties hold midnight UTC (docs/crm-api-facts.md §3.2)."""
     return parse_instant(value).date()

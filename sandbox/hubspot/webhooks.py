@@ -1,6 +1,6 @@
 """The webhook sender: batches subscribed change events and POSTs them, signed, to a URL.
 
-Behaviour from crm-api-facts §3.11: a JSON array of at most 100 events per request, headers
+Behaviour from docs/crm-api-facts.md §3.11: a JSON array of at most 100 events per request, headers
 ``X-HubSpot-Signature-v3`` + ``X-HubSpot-Request-Timestamp`` (and the v1 pair), retries with
 ``attemptNumber`` on connection errors, timeouts, 5xx and 429 (other 4xx answers are final), at
 most 10 attempts. Queueing, retries, duplicates and reordering live in `sandbox.core.outbound`.

@@ -1,6 +1,6 @@
 """Bulk API 2.0 jobs: ingest (insert, update, upsert, delete) and query, as a state machine.
 
-States advance when the client polls (crm-api-facts §2.8): an ingest job is `Open` until the
+States advance when the client polls (docs/crm-api-facts.md §2.8): an ingest job is `Open` until the
 client closes it (`UploadComplete`); the next poll sees `InProgress` (the rows are processed
 then), the one after `JobComplete`. A query job starts `UploadComplete`. Polling is what every
 client does, so progression is asynchronous from the client's side yet deterministic in tests.

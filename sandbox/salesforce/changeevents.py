@@ -1,8 +1,8 @@
 """The change-event sender: Change Data Capture events for record writes, POSTed signed to a URL.
 
 Salesforce publishes CDC events on `/data/<Object>ChangeEvent` channels, read over the Pub/Sub
-API (gRPC + Avro) or CometD (crm-api-facts §2.11); neither reaches a service that only has an
-HTTP endpoint, so deployments run a small relay that subscribes and forwards. The sandbox plays
+API (gRPC + Avro) or CometD (docs/crm-api-facts.md §2.11); neither reaches a service that only has
+an HTTP endpoint, so deployments run a small relay that subscribes and forwards. The sandbox plays
 that relay: it delivers each event in its CometD JSON shape,
 
     {"channel": "/data/CaseChangeEvent",

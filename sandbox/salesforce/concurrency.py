@@ -1,4 +1,4 @@
-"""The org-wide cap on concurrent long-running requests (crm-api-facts §2.9).
+"""The org-wide cap on concurrent long-running requests (docs/crm-api-facts.md §2.9).
 
 Salesforce refuses a request with 403 REQUEST_LIMIT_EXCEEDED "ConcurrentPerOrgLongTxn Limit
 exceeded." when too many long requests (>= 20 s) are already running: 25 in production orgs,

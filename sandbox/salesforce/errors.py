@@ -1,4 +1,4 @@
-"""Salesforce's error shapes (crm-api-facts §2.4, §2.6, §2.9).
+"""Salesforce's error shapes (docs/crm-api-facts.md §2.4, §2.6, §2.9).
 
 REST calls fail with a JSON *array* of `{"message", "errorCode"[, "fields"]}`; per-record results
 of sObject Collections use `statusCode` instead of `errorCode`. Both are built here, once.

@@ -1,4 +1,4 @@
-"""Injected faults rendered the way Salesforce fails (crm-api-facts §2.9, §6).
+"""Injected faults rendered the way Salesforce fails (docs/crm-api-facts.md §2.9, §6).
 
 Salesforce has no 429: "rate limited" is the concurrent-request flavour of 403
 REQUEST_LIMIT_EXCEEDED; an expired token is 401 INVALID_SESSION_ID *and* the token really stops

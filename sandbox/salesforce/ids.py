@@ -1,5 +1,5 @@
 """Salesforce record ids: 3-character key prefix, 15 case-sensitive characters, 3-character
-case-insensitive checksum (crm-api-facts §2.2)."""
+case-insensitive checksum (docs/crm-api-facts.md §2.2)."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 Salesforce has no 429: when the 24-hour allocation is spent every call gets 403
 `REQUEST_LIMIT_EXCEEDED` "TotalRequests Limit exceeded." and the only running signal is
-`Sforce-Limit-Info: api-usage=used/max` on each response (crm-api-facts §2.9). The window here is
-a fixed 24 h on the sandbox clock starting at the first counted call (the real one rolls).
+`Sforce-Limit-Info: api-usage=used/max` on each response (docs/crm-api-facts.md §2.9). The window
+here is a fixed 24 h on the sandbox clock starting at the first counted call (the real one rolls).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ companies and persons are kept (later records point at them). Generated history 
 timestamps (CreatedDate = when it happened) and is attributed to its owner, never to the
 integration user, so loop prevention on `LastModifiedById` does not hide it.
 
-Mapping (crm-api-facts §2.12): Owner -> User; Company -> Account; Person -> Contact, or Lead
+Mapping (docs/crm-api-facts.md §2.12): Owner -> User; Company -> Account; Person -> Contact, or Lead
 when `is_lead`; order -> Order, opportunity -> Opportunity (lines in Description); email ->
 completed Task (subtype Email) + EmailMessage; call -> Task (Call); chat/note/review -> Task
 with Type Chat/Note/Review; meeting -> Event; Case -> Case + CaseComments (customer comments by

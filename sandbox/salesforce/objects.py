@@ -1,6 +1,6 @@
 """The standard objects cem-bridge reads and writes, plus the survey-response custom object.
 
-Fields and default picklists follow crm-api-facts §2.12. `Language__c` and `Time_Zone__c` on
+Fields and default picklists follow docs/crm-api-facts.md §2.12. `Language__c` and `Time_Zone__c` on
 Contact/Lead stand for the customisations a multilingual org typically has; the `Cx_*` fields
 the push needs are *not* here: `cem setup salesforce` creates them through the Tooling API.
 """

@@ -1,8 +1,8 @@
 """Running SOQL: the first page, then `nextRecordsUrl` pages through stored cursors.
 
 A query is evaluated once; its matching rows are kept under a locator and later pages slice
-them (crm-api-facts §2.3: `totalSize` is the whole result, `nextRecordsUrl` is a *path* ending
-in `-<offset>`, which simple-salesforce requests on the instance host as is).
+them (docs/crm-api-facts.md §2.3: `totalSize` is the whole result, `nextRecordsUrl` is a *path*
+ending in `-<offset>`, which simple-salesforce requests on the instance host as is).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from sandbox.salesforce.soql.parser import parse
 from sandbox.salesforce.store import VISIBLE_AT, Record, SalesforceStore
 
 MIN_BATCH, MAX_BATCH = 200, 2000
-# Locators live two days since API v56 (crm-api-facts §2.3); keep at most this many in memory.
+# Locators live two days since API v56 (docs/crm-api-facts.md §2.3); keep at most this many in
+# memory.
 LOCATOR_TTL_SECONDS = 2 * 24 * 3600
 MAX_OPEN_CURSORS = 500
 

@@ -38,7 +38,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def format_datetime(value: datetime) -> str:
-    """Salesforce's datetime format: UTC, milliseconds, `+0000` (crm-api-facts §2.2)."""
+    """Salesforce's datetime format: UTC, milliseconds, `+0000` (docs/crm-api-facts.md §2.2)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     elif value.utcoffset():

@@ -1,7 +1,7 @@
 """Client-side helper: send simple-salesforce's login calls to the sandbox.
 
 simple-salesforce hard-codes `https://{domain}.salesforce.com` for every login flow
-(crm-api-facts §1.1), so a client logging in against the sandbox needs a `requests` session
+(docs/crm-api-facts.md §1.1), so a client logging in against the sandbox needs a `requests` session
 whose adapter re-targets those hosts at the emulator. After login the token response's
 `instance_url` already points at the sandbox, so nothing else needs rewriting. Test and demo
 code only: production code never mounts this.
@@ -40,7 +40,7 @@ def sandbox_login_session(
     """A session for `Salesforce(username=…, password=…, consumer_key=…, session=…)` logins.
 
     `trust_env = False` so a `REQUESTS_CA_BUNDLE` in the environment cannot override the
-    sandbox CA (crm-api-facts §1.2 D). `extra_hosts` adds My Domain hosts, e.g.
+    sandbox CA (docs/crm-api-facts.md §1.2 D). `extra_hosts` adds My Domain hosts, e.g.
     `"https://acme.my.salesforce.com"` for the client-credentials flow.
     """
     session = requests.Session()

@@ -1,8 +1,8 @@
 """Access tokens and refresh tokens the emulator issued, with expiry on the sandbox clock.
 
-Salesforce's token responses carry no `expires_in` (crm-api-facts §2.1): a session simply stops
-working, and the next call gets 401 `INVALID_SESSION_ID`. The lifetime is configurable so a test
-can expire a session by advancing the sandbox clock.
+Salesforce's token responses carry no `expires_in` (docs/crm-api-facts.md §2.1): a session simply
+stops working, and the next call gets 401 `INVALID_SESSION_ID`. The lifetime is configurable so a
+test can expire a session by advancing the sandbox clock.
 """
 
 from __future__ import annotations

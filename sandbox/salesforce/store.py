@@ -1,11 +1,11 @@
 """The org's records in memory: one dict per object, reference and external-id indexes.
 
-Writes go through two steps so sObject Collections can honour `allOrNone` (crm-api-facts §2.6):
-`prepare_*` validates and builds the new record without touching the store, `commit` applies a
-prepared write. Every write stamps `SystemModstamp` from the sandbox clock, strictly increasing,
-so watermark pulls never see two writes at the same instant out of order.
-Deleted records stay in the table with `IsDeleted = true` (the recycle bin `queryAll` shows) and
-are written to a delete log for `getDeleted`.
+Writes go through two steps so sObject Collections can honour `allOrNone`
+(docs/crm-api-facts.md §2.6): `prepare_*` validates and builds the new record without touching the
+store, `commit` applies a prepared write. Every write stamps `SystemModstamp` from the sandbox
+clock, strictly increasing, so watermark pulls never see two writes at the same instant out of
+order. Deleted records stay in the table with `IsDeleted = true` (the recycle bin `queryAll` shows)
+and are written to a delete log for `getDeleted`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ VISIBLE_AT = "_visible_at"
 
 @dataclass
 class CommitDelay:
-    """Out-of-order commits (crm-api-facts §2.10, §6): a share `rate` of writes is stamped
+    """Out-of-order commits (docs/crm-api-facts.md §2.10, §6): a share `rate` of writes is stamped
     (SystemModstamp) when made but reaches SOQL only `seconds` later, as when a long transaction
     commits after a shorter, later one. A watermark pull without look-back overlap misses them.
     """

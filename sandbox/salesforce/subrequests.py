@@ -1,8 +1,8 @@
 """Running sub-requests inside one API call (`/composite`, `/composite/batch`).
 
 Each sub-request goes through the app's router in-process, in the caller's task, with the
-caller's `Authorization` header. The whole call counts as ONE API request (crm-api-facts §2.7):
-`counting_disabled()` tells `authorize` not to count the sub-requests.
+caller's `Authorization` header. The whole call counts as ONE API request
+(docs/crm-api-facts.md §2.7): `counting_disabled()` tells `authorize` not to count the sub-requests.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ A batch is a list of preparers (validate one record, build its pending write). W
 `allOrNone` each record is prepared and committed on its own and failures do not stop the rest.
 With it, everything is prepared under the store lock first; one failure means nothing is
 committed, the failing records carry their own error and every other record carries
-ALL_OR_NONE_OPERATION_ROLLED_BACK (crm-api-facts §2.6).
+ALL_OR_NONE_OPERATION_ROLLED_BACK (docs/crm-api-facts.md §2.6).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Associations v4 (crm-api-facts §3.6): read, labelled and default create, delete, batch, labels.
+"""Associations v4 (docs/crm-api-facts.md §3.6): read, labelled and default create, delete, batch,
+labels.
 
 Codes the client depends on: labelled PUT 201, default PUT 200, delete 204, batch create 201,
 batch read 200 (207 with errors), batch archive 204, default batch associate 200.

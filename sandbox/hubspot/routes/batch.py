@@ -1,4 +1,5 @@
-"""``/crm/v3/objects/{type}/batch/{read,create,update,upsert,archive}`` (crm-api-facts §3.4).
+"""``/crm/v3/objects/{type}/batch/{read,create,update,upsert,archive}``
+(docs/crm-api-facts.md §3.4).
 
 At most 100 inputs (50 with ``propertiesWithHistory``). Codes: create 201, read/update/upsert
 200, 207 Multi-Status when some inputs failed, archive 204. A create without an

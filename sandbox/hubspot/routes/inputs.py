@@ -33,7 +33,7 @@ async def json_object(request: Request) -> dict[str, Any]:
 
 def names(request: Request, key: str) -> tuple[str, ...] | None:
     """A list query parameter in either style the API accepts: repeated keys or comma-separated
-    (crm-api-facts §1.3; the Python client repeats the key)."""
+    (docs/crm-api-facts.md §1.3; the Python client repeats the key)."""
     values = request.query_params.getlist(key)
     if not values:
         return None
@@ -86,7 +86,7 @@ def check_scope(request: Request, scope: str) -> None:
 
 
 def inputs_of(body: dict[str, Any], limit: int) -> list[dict[str, Any]]:
-    """The ``inputs`` of a batch body; 400 over the batch limit (crm-api-facts §3.4).
+    """The ``inputs`` of a batch body; 400 over the batch limit (docs/crm-api-facts.md §3.4).
 
     The limit error's wording is ours; HubSpot's exact text is not documented.
     """

@@ -1,7 +1,7 @@
 """OAuth 2.0 for the emulated portal: authorize (auto-consent), tokens, introspection, revoke.
 
-The date-versioned API (HubSpot's "2026-03" OAuth endpoints, crm-api-facts §3.1 and HubSpot's
-v1 migration guide): ``POST /oauth/2026-03/token``, ``…/token/introspect`` and
+The date-versioned API (HubSpot's "2026-03" OAuth endpoints, docs/crm-api-facts.md §3.1 and
+HubSpot's v1 migration guide): ``POST /oauth/2026-03/token``, ``…/token/introspect`` and
 ``…/token/revoke``, every parameter in the form-encoded body, errors as RFC 6749 §5.2 bodies
 (``error``, ``error_description``) that keep HubSpot's older ``status`` / ``message`` fields
 beside them, as HubSpot's changelog shows. Introspection answers RFC 7662 style (``active``;

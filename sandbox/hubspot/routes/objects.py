@@ -1,6 +1,6 @@
 """``/crm/v3/objects/{type}``: list, read, create, update, archive, search, merge, GDPR delete.
 
-Success codes are exact because the Python client picks its model by status (crm-api-facts
+Success codes are exact because the Python client picks its model by status (docs/crm-api-facts.md
 §1.3): create 201, read/list/update/search 200, archive 204.
 """
 
@@ -28,7 +28,7 @@ from sandbox.hubspot.routes.inputs import (
 from sandbox.hubspot.serialize import record_json, snapshot_json
 from sandbox.hubspot.store import StoredObject
 
-LIST_MAX = 100  # list pages hold at most 100 records (crm-api-facts §6)
+LIST_MAX = 100  # list pages hold at most 100 records (docs/crm-api-facts.md §6)
 BASE = "/crm/v3/objects"
 
 
@@ -78,7 +78,7 @@ def build_router(emu: HubSpotEmulator) -> APIRouter:
         id_property = request.query_params.get("idProperty")
         with emu.store.lock:
             obj = emu.objects.find(otype, object_id, id_property)
-        # Archived records 404 unless asked for with archived=true (crm-api-facts §3.3).
+        # Archived records 404 unless asked for with archived=true (docs/crm-api-facts.md §3.3).
         if obj is None or obj.archived != flag(request, "archived"):
             raise not_found()
         return json_response(present(request, otype, obj))

@@ -1,4 +1,4 @@
-"""``/crm/v3/properties``: property definitions and groups (crm-api-facts §3.8).
+"""``/crm/v3/properties``: property definitions and groups (docs/crm-api-facts.md §3.8).
 
 Create answers 201 (the client returns None on anything else); an existing name is a 409.
 ``hasUniqueValue: true`` properties become usable as ``idProperty`` at once.

@@ -1,5 +1,5 @@
 """Login: the OAuth 2.0 token endpoint (every grant type simple-salesforce and our adapter use),
-token revocation and the SOAP `login` call (crm-api-facts §1.1, §2.1).
+token revocation and the SOAP `login` call (docs/crm-api-facts.md §1.1, §2.1).
 
 `instance_url` points back at this emulator (the address the request arrived on), so after a
 login simple-salesforce talks to the sandbox without further configuration.

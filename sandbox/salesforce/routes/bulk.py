@@ -1,4 +1,4 @@
-"""Bulk API 2.0 routes under `/jobs/ingest` and `/jobs/query` (crm-api-facts §1.1, §2.8)."""
+"""Bulk API 2.0 routes under `/jobs/ingest` and `/jobs/query` (docs/crm-api-facts.md §1.1, §2.8)."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def build_bulk_router(emu: SalesforceEmulator) -> APIRouter:
         except UnicodeDecodeError:
             raise SalesforceApiError(400, "InvalidBatch", "CSV data must be UTF-8") from None
         jobs.upload(job_id, text)
-        # simple-salesforce insists on exactly 201 here (crm-api-facts §1.1).
+        # simple-salesforce insists on exactly 201 here (docs/crm-api-facts.md §1.1).
         return Response(status_code=201)
 
     async def ingest_results(request: Request, version: str, job_id: str, which: str) -> Response:

@@ -27,7 +27,7 @@ def add(router: APIRouter, path: str, endpoint: Endpoint, methods: list[str]) ->
     """Register `path` with and without a trailing slash.
 
     simple-salesforce asks for `.../query/?q=` and `.../sobjects/Contact/` while other clients
-    drop the slash (crm-api-facts §1.1); a redirect would lose PATCH bodies in some clients.
+    drop the slash (docs/crm-api-facts.md §1.1); a redirect would lose PATCH bodies in some clients.
     """
     bare = path.rstrip("/")
     router.add_api_route(bare, endpoint, methods=methods, include_in_schema=False)

@@ -1,5 +1,5 @@
 """sObject Collections: create, update, upsert, delete and retrieve up to 200 records in one
-call, with per-record results and `allOrNone` (crm-api-facts §2.6)."""
+call, with per-record results and `allOrNone` (docs/crm-api-facts.md §2.6)."""
 
 from __future__ import annotations
 

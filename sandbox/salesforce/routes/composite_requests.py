@@ -1,5 +1,5 @@
 """`/composite` (dependent sub-requests with `@{ref.field}`, optional all-or-none) and
-`/composite/batch` (independent sub-requests, `haltOnError`) — crm-api-facts §2.7."""
+`/composite/batch` (independent sub-requests, `haltOnError`) — docs/crm-api-facts.md §2.7."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Versions, the resource directory and `/limits/` (crm-api-facts §2.2, §2.9)."""
+"""Versions, the resource directory and `/limits/` (docs/crm-api-facts.md §2.2, §2.9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`query` / `queryAll` and their `nextRecordsUrl` pages (crm-api-facts §2.3)."""
+"""`query` / `queryAll` and their `nextRecordsUrl` pages (docs/crm-api-facts.md §2.3)."""
 
 from __future__ import annotations
 

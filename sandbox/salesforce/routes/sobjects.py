@@ -1,5 +1,5 @@
 """sObject resources: describe, CRUD by id, external-id get/upsert/delete, getUpdated/getDeleted
-(crm-api-facts §2.4, §2.5, §2.10)."""
+(docs/crm-api-facts.md §2.4, §2.5, §2.10)."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def _replication_window(
 
     start, end = parse("start"), parse("end")
     now = emu.state.clock.now()
-    # The API works in whole minutes (crm-api-facts §2.10).
+    # The API works in whole minutes (docs/crm-api-facts.md §2.10).
     start = start.replace(second=0, microsecond=0)
     end = min(end, now).replace(second=0, microsecond=0)
     if end < start:
@@ -186,7 +186,8 @@ def build_sobjects_router(emu: SalesforceEmulator) -> APIRouter:
             except RecordError as exc:
                 raise _lift(exc) from None
             record_id = store.commit(pending, session.user_id)
-            # Recent API versions answer an update with 200 + created:false (crm-api-facts §2.5).
+            # Recent API versions answer an update with 200 + created:false
+            # (docs/crm-api-facts.md §2.5).
             status = 201 if pending.created else 200
             return json_response(_created(record_id, pending.created), status)
         if key.name == "Id":
@@ -221,5 +222,5 @@ def build_sobjects_router(emu: SalesforceEmulator) -> APIRouter:
 
 
 def _multiple(obj: ObjectDef, ids: list[str], version: str) -> Response:
-    # 300 Multiple Choices with the matching records' URLs (crm-api-facts §2.4, §2.5).
+    # 300 Multiple Choices with the matching records' URLs (docs/crm-api-facts.md §2.4, §2.5).
     return json_response([record_url(version, obj.name, i) for i in ids], 300)

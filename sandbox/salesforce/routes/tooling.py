@@ -1,4 +1,4 @@
-"""Tooling API routes: create/read `CustomField`, tooling SOQL (crm-api-facts §2.12)."""
+"""Tooling API routes: create/read `CustomField`, tooling SOQL (docs/crm-api-facts.md §2.12)."""
 
 from __future__ import annotations
 

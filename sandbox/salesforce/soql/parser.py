@@ -27,7 +27,7 @@ from sandbox.salesforce.soql.ast import (
 )
 from sandbox.salesforce.soql.lexer import Tok, Token, malformed, tokenize
 
-# Date literals without and with the ":n" argument (crm-api-facts §2.3).
+# Date literals without and with the ":n" argument (docs/crm-api-facts.md §2.3).
 DATE_LITERALS = frozenset(
     {
         "TODAY",

@@ -1,7 +1,7 @@
 """Fixtures: one HubSpot emulator served over HTTP per test module, reset before each test.
 
 Tests talk to it with the real, unpatched ``hubspot-api-client``, constructed as
-crm-api-facts §1.4 shows works against a loopback server.
+docs/crm-api-facts.md §1.4 shows works against a loopback server.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Exact success codes and HubSpot error bodies, seen through the real client.
 
 The client picks its return model by status code: a wrong code makes it return None
-(crm-api-facts §1.3), so "the call returned a model" is the check that the code was right.
+(docs/crm-api-facts.md §1.3), so "the call returned a model" is the check that the code was right.
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ class Receiver:
 def receiver() -> Iterator[tuple[Receiver, str]]:
     """A running receiver and the URL to deliver to.
 
-    The query holds a percent-escape that v3 decodes before hashing (crm-api-facts §3.11).
+    The query holds a percent-escape that v3 decodes before hashing (docs/crm-api-facts.md §3.11).
     """
     app = Receiver()
     with SandboxServer(app) as server:
