@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.mapping import load_mappings
+from sandbox.core.harness import TEST_POLICY
 from sandbox.core.server import SandboxServer
 from sandbox.data.churnstatus import churn_statuses
 from sandbox.data.generate import generate, truths
@@ -42,6 +43,7 @@ class LabelledSalesforce(SalesforceHarness):
 
     def __init__(self) -> None:
         self.page_size = 2000
+        self.policy = TEST_POLICY
         self.config = SalesforceConfig(page_size=self.page_size)
         self.app = create_salesforce_app(self.config)
         self.emulator = emulator_of(self.app)

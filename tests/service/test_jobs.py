@@ -375,3 +375,4 @@ def test_a_runner_never_requeues_a_job_it_is_still_running(engine: Engine) -> No
     # Another runner, which does not run it, still takes it for dead (the runner may be gone).
     assert queue.repository.recover_stale(clock.now, timedelta(seconds=60), 3) == 1
     release.set()
+    runner.stop()  # the job's thread ends before the test's database is dropped
