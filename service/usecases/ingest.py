@@ -18,7 +18,7 @@ from service.ports import Canonical, CrmNotFoundError, CrmReader, CrmWriter
 from service.scoring.customer import CustomerScore, ScoringModels
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.usecases.annotate import with_sentiment
-from service.usecases.sync import SyncReport, SyncStores, act_on
+from service.usecases.sync import SyncReport, SyncStores, act_on, mark_elsewhere
 
 INGESTED_OBJECT = "cem_message"  # the source object of messages that came in through our API
 
@@ -101,4 +101,5 @@ def ingest_interaction(
     if not stored.changed_customers:
         return IngestResult(customer_id, False, None, report)
     scores = act_on(connection, stored.changed_customers, writer, stores, as_of, models, report)
+    mark_elsewhere(stores, connection, report.changed_customers)
     return IngestResult(customer_id, True, scores.get(customer_id), report)

@@ -12,7 +12,7 @@ from service.realtime.changes import Changes
 from service.scoring.customer import ScoringModels
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.usecases.annotate import with_sentiment
-from service.usecases.sync import SyncReport, SyncStores, act_on
+from service.usecases.sync import SyncReport, SyncStores, act_on, mark_elsewhere
 
 
 def apply_changes(
@@ -54,4 +54,5 @@ def apply_changes(
                 )
     if report.changed_customers:
         act_on(connection, report.changed_customers, writer, stores, as_of, models, report)
+        mark_elsewhere(stores, connection, report.changed_customers)
     return report

@@ -332,6 +332,14 @@ def sync(
     (act or act_on)(connection, customers, writer, stores, as_of, models, report, progress)
     if stores.marks is not None:
         stores.marks.clear(connection, marked)
-        # Only persons this pull changed: marked ones carry no news for the other CRMs.
-        stores.marks.mark_elsewhere(connection, report.changed_customers)
+    # Only persons this pull changed: marked ones carry no news for the other CRMs.
+    mark_elsewhere(stores, connection, report.changed_customers)
     return report
+
+
+def mark_elsewhere(stores: SyncStores, connection: str, changed: set[str]) -> None:
+    """Persons whose history changed here are scored again at the next sync of every other
+    connection holding one of their records, so each CRM gets the same scores (a sync, a CRM
+    webhook or a posted message: every path that changes a person calls this)."""
+    if stores.marks is not None and changed:
+        stores.marks.mark_elsewhere(connection, changed)

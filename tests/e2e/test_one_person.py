@@ -24,14 +24,18 @@ from sandbox.serving import Crm, RunningSandbox, ServeOptions, start_sandbox
 from sandbox.watch import HubSpotWatch, SalesforceWatch
 from service.config import Settings
 from service.demo import SANDBOX_SEED, SANDBOX_VARIANTS, first_people, split_customers
+from service.domain import Channel, Interaction
 from service.domain.identity import email_key
 from service.main import build_connection, sync_stores
+from service.scoring.customer import ScoringModels
 from service.sentiment.settings import SentimentSettings
 from service.store.database import make_engine, upgrade
 from service.store.erasure import ErasureStore
+from service.store.rescore_marks import RescoreMarks
 from service.store.tables import CrmLink, EntityType, IdentityDecision, TaskLedger
 from service.store.tasks import TaskLedgerRepository
 from service.usecases.erase import ErasureStores, erase_customer
+from service.usecases.ingest import ingest_interaction
 from service.usecases.sync import SyncReport, sync
 
 RECORDS = 96  # 48 per CRM
@@ -202,3 +206,30 @@ def test_erasing_a_person_clears_them_in_both_crms(world: World) -> None:
         assert not seen.flag, (name, seen)
     assert person not in _records_by_person(world.engine)
     assert ErasureStore(world.engine).footprint(person) is None
+
+
+def test_a_message_in_one_crm_marks_the_person_for_the_other(world: World) -> None:
+    """A posted message changes the person through one CRM; the other CRM's next sync scores
+    them again (as a sync or a CRM webhook would), so both CRMs keep the same scores."""
+    records = _records_by_person(world.engine)
+    person, ids = next((p, r) for p, r in sorted(records.items(), reverse=True) if len(r) == 2)
+    stores = sync_stores(world.settings, world.engine)
+    connection = build_connection(world.settings, SF)
+    now = datetime.now(UTC)
+    message = Interaction(
+        id="one-person-message-1",
+        customer_id=ids[SF],
+        channel=Channel.CHAT,
+        occurred_at=now,
+        text="The parcel was late again and nobody answered the phone.",
+        language="en",
+    )
+    marks = RescoreMarks(world.engine)
+    assert person not in marks.pending(HS)
+    result = ingest_interaction(
+        SF, connection.reader, connection.writer, stores, message, now,
+        analyzer=None, models=ScoringModels(),
+    )  # fmt: skip
+    assert result.customer_id == person
+    assert person in marks.pending(HS)
+    assert person not in marks.pending(SF)
