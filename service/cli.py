@@ -396,7 +396,7 @@ def demo(
     once: Annotated[bool, typer.Option("--once", help="Exit after the summary")] = False,
 ) -> None:
     """The whole loop against the sandbox CRMs, then the API on a local SQLite file."""
-    from service.demo import run_demo
+    from sandbox.demo import run_demo
 
     run_demo(port, customers, once=once)
 

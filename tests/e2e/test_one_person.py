@@ -1,4 +1,4 @@
-"""One person across both sandbox CRMs, as the demo loads them (`service.demo`): the same
+"""One person across both sandbox CRMs, as the demo loads them (`sandbox.demo`): the same
 generated people in Salesforce and HubSpot, written differently and with different histories in
 each. After both syncs each person is one customer with a record in each CRM holding them (role
 mailboxes excepted), both CRMs show the same person's scores, and erasing the person clears them
@@ -20,10 +20,10 @@ from sqlmodel import Session, select
 from adapters.registry import connection_settings
 from sandbox.data.generate import generate
 from sandbox.data.model import Person
+from sandbox.demo import SANDBOX_SEED, SANDBOX_VARIANTS, first_people, split_customers
 from sandbox.serving import Crm, RunningSandbox, ServeOptions, start_sandbox
 from sandbox.watch import HubSpotWatch, SalesforceWatch
 from service.config import Settings
-from service.demo import SANDBOX_SEED, SANDBOX_VARIANTS, first_people, split_customers
 from service.domain import Channel, Interaction
 from service.domain.identity import email_key
 from service.main import build_connection, sync_stores

@@ -27,9 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 EXCEPTIONS = {
     # The one list of connectors.
     "adapters/registry.py": "the registry",
-    # The demo starts the two shipped sandboxes and sends its live chat through the HubSpot
-    # sandbox's webhook sender; a registry-driven demo is docs/connectors.md's open item.
-    "service/demo.py": "drives the shipped sandboxes by name",
 }
 
 
