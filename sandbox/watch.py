@@ -31,6 +31,8 @@ class Seen:
     # Whether the CRM shows a churn risk at all (customers with no purchase yet have none; a
     # complaint still raises their flag, without a risk).
     has_risk: bool = False
+    # The churn risk as the CRM holds it (None: none pushed).
+    risk: float | None = None
 
 
 class CrmWatch(Protocol):
@@ -44,6 +46,11 @@ class CrmWatch(Protocol):
 
 def _equals(name: str, value: str) -> dict[str, str]:
     return {"propertyName": name, "operator": "EQ", "value": value}
+
+
+def _number(value: Any) -> float | None:
+    """A number property as the CRM returns it (HubSpot: a string; Salesforce: a number)."""
+    return None if value in (None, "") else float(value)
 
 
 def _truthy(value: Any) -> bool:
@@ -142,6 +149,7 @@ class HubSpotWatch:
                 props.get("cem_scored_at") or None,
                 task_keys,
                 props.get("cem_churn_risk") not in (None, ""),
+                _number(props.get("cem_churn_risk")),
             )
         return seen
 
@@ -228,6 +236,7 @@ class SalesforceWatch:
                     row.get("CEM_Scored_At__c"),
                     keys,
                     row.get("CEM_Churn_Risk__c") is not None,
+                    _number(row.get("CEM_Churn_Risk__c")),
                 )
         return seen
 

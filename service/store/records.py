@@ -400,28 +400,33 @@ class RecordStore:
                 if link.crm_object != "?"
             }
 
-    def crm_keys(self, connection: str) -> dict[str, str]:
-        """customer id -> "<CRM object>/<CRM id>" for every customer linked in `connection`: an
-        order of customers that is the same in every database holding the same CRM data (our
+    def crm_keys(self) -> dict[str, str]:
+        """customer id -> the smallest "<connection>/<CRM object>/<CRM id>" of their records: an
+        order of persons that is the same in every database holding the same CRM data (our
         customer ids are random per database)."""
-        query = select(_LINKS.c.entity_id, _LINKS.c.crm_object, _LINKS.c.crm_id).where(
-            _LINKS.c.connection == connection,
-            _LINKS.c.entity_type == EntityType.CUSTOMER.value,
+        query = (
+            select(
+                _LINKS.c.entity_id,
+                func.min(_LINKS.c.connection + "/" + _LINKS.c.crm_object + "/" + _LINKS.c.crm_id),
+            )
+            .where(_LINKS.c.entity_type == EntityType.CUSTOMER.value)
+            .group_by(_LINKS.c.entity_id)
         )
         with self._engine.connect() as conn:
-            return {row[0]: f"{row[1]}/{row[2]}" for row in conn.execute(query)}
+            return {row[0]: row[1] for row in conn.execute(query)}
 
     def _payloads(
-        self, connection: str, kind: EntityType, crm_ids: Iterable[str] | None
+        self, connection: str | None, kind: EntityType, crm_ids: Iterable[str] | None
     ) -> list[_Payload]:
         # Plain rows, not ORM objects (as `history`): a purchase model's fit reads every
-        # transaction of the connection.
+        # transaction (None: of every connection).
         query = select(_LINKS.c.crm_id, _LINKS.c.customer_id, _LINKS.c.payload).where(
-            _LINKS.c.connection == connection,
             _LINKS.c.entity_type == kind.value,
             _LINKS.c.deleted_at.is_(None),
             _LINKS.c.payload.is_not(None),
         )
+        if connection is not None:
+            query = query.where(_LINKS.c.connection == connection)
         if crm_ids is not None:
             query = query.where(_LINKS.c.crm_id.in_(list(crm_ids)))
         # A stable order (see `history`), so float sums over the purchases come out the same.
@@ -429,8 +434,9 @@ class RecordStore:
         with Session(self._engine) as session:
             return [_Payload(*row) for row in session.connection().execute(query)]
 
-    def transactions(self, connection: str) -> list[Transaction]:
-        """Every stored transaction of a connection, with canonical customer ids."""
+    def transactions(self, connection: str | None = None) -> list[Transaction]:
+        """Every stored transaction of a connection (None: of every connection), with canonical
+        customer ids (persons)."""
         return [
             Transaction.model_validate({**link.payload, "customer_id": link.customer_id})
             for link in self._payloads(connection, EntityType.TRANSACTION, None)

@@ -1,12 +1,14 @@
-"""Fitting the per-CRM models scoring needs (run before scoring, on a schedule).
+"""Fitting the models scoring needs (run before scoring, on a schedule).
 
-BG/NBD is fitted on every customer of the connection with purchases, not only on the ones a sync
-touched, so one changed record does not move everybody's risk. Its probability is then
-recalibrated on the connection's own history when that history allows (`churn.backtest`,
-docs/churn.md), and the churn flag's threshold is chosen over that same population from the
-stated `FlagPolicy`, on the probability scoring will show, not fixed at a magic 0.5. Too few
-repeat buyers give no model, and scoring then says so instead of guessing
-(`CustomerScore.churn_note`).
+BG/NBD is fitted on every person with purchases, in every connection, not only on the ones a
+sync touched, so one changed record does not move everybody's risk, and every connection's sync
+fits the same model on the same whole histories it scores (a person with records in two CRMs
+gets the same risk in both: docs/identity.md). Its probability is then recalibrated on that
+history when it allows (`churn.backtest`, docs/churn.md), and the churn flag's threshold is
+chosen over that same population from the stated `FlagPolicy`, on the probability scoring will
+show, not fixed at a magic 0.5. A labelled model (`churn-train`) stays per connection: it learns
+that CRM's own churn labels. Too few repeat buyers give no model, and scoring then says so
+instead of guessing (`CustomerScore.churn_note`).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def scoring_models(
     model where it beat the label-free one)."""
     policy = policy or FlagPolicy()
     trained = trained_models(trained_store, connection, policy, as_of)
-    fitted = _label_free(records, connection, as_of, policy.horizon_days)
+    fitted = _label_free(records, as_of, policy.horizon_days)
     if fitted is None:
         return ScoringModels(horizon_days=policy.horizon_days, **trained)
     log.info("%s: %s", connection, fitted.note)
@@ -71,14 +73,17 @@ def scoring_models(
     )
 
 
-def _label_free(
-    records: RecordStore, connection: str, as_of: datetime, horizon_days: int
-) -> Fitted | None:
-    """BG/NBD and its recalibration on the connection's purchases (None: nobody bought)."""
-    transactions = records.transactions(connection)
+def _label_free(records: RecordStore, as_of: datetime, horizon_days: int) -> Fitted | None:
+    """BG/NBD and its recalibration on every person's purchases (None: nobody bought).
+
+    One population for every connection: a person is scored on their whole history, whichever
+    connection's sync scores them, so the model is fitted on whole histories too, and every
+    connection's sync fits the same one: each CRM holding the person gets the same risk
+    (docs/identity.md)."""
+    transactions = records.transactions()
     # In CRM order, not by our ids: the recalibration's held-out split is drawn by position, so
-    # two databases synced from the same CRM must list customers alike to fit alike.
-    keys = records.crm_keys(connection)
+    # two databases synced from the same CRMs must list persons alike to fit alike.
+    keys = records.crm_keys()
     customers = sorted({t.customer_id for t in transactions}, key=lambda c: (keys.get(c, ""), c))
     if not customers:
         return None
@@ -89,8 +94,9 @@ def _label_free(
 def purchase_model(
     records: RecordStore, connection: str, as_of: datetime, horizon_days: int
 ) -> BgNbdParams | None:
-    """The connection's BG/NBD fit (None with too few repeat buyers), as scoring fits it."""
-    fitted = _label_free(records, connection, as_of, horizon_days)
+    """The BG/NBD fit `connection`'s scoring uses (None with too few repeat buyers): the one
+    fitted on every person, as scoring fits it."""
+    fitted = _label_free(records, as_of, horizon_days)
     return None if fitted is None else fitted.bgnbd
 
 
