@@ -61,7 +61,9 @@ def _options(crm: str) -> ServeOptions:
     )
 
 
-@pytest.fixture(scope="module")
+# One world per test: several tests change it (erasure, a message, reruns), and pytest-xdist's
+# work stealing may run a module's tests on one worker in any order.
+@pytest.fixture
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     sandboxes = {crm: start_sandbox(_options(crm)) for crm in ("salesforce", "hubspot")}
     sf: dict[str, Any] = sandboxes["salesforce"].info["salesforce"]

@@ -22,10 +22,10 @@ class _Store:
         self._transactions = transactions
         self._keys = keys or {}
 
-    def transactions(self, connection: str) -> list[Transaction]:
+    def transactions(self, connection: str | None = None) -> list[Transaction]:
         return self._transactions
 
-    def crm_keys(self, connection: str) -> dict[str, str]:
+    def crm_keys(self) -> dict[str, str]:
         return self._keys
 
 
