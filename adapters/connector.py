@@ -98,6 +98,9 @@ class Connector(Generic[S]):
     kind: str
     label: str  # the system's name in messages and OpenAPI summaries
     settings: type[S]
+    # The top-level package of the vendor SDK its client uses (None: plain HTTP): only
+    # `adapters.<kind>.client` may import it (the "connectors" import contract, pyproject.toml).
+    sdk: str | None
     capabilities: Capabilities
     # (name, settings, mappings, options) -> reader and writer; imports the SDK when called.
     build: Callable[[str, S, MappingSet, BuildOptions], Wiring]

@@ -30,6 +30,7 @@ def build(
 
 CONNECTOR = Connector(
     kind="hubspot",
+    sdk="hubspot",
     label="HubSpot",
     settings=HubSpotSettings,
     capabilities=Capabilities(

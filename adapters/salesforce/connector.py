@@ -29,6 +29,7 @@ def build(
 
 CONNECTOR = Connector(
     kind="salesforce",
+    sdk="simple_salesforce",
     label="Salesforce",
     settings=SalesforceSettings,
     capabilities=Capabilities(
