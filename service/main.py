@@ -318,7 +318,7 @@ def job_kinds(
     The sync and churn-train jobs score by `scoring_clock(clock)`: the fault suites fix it."""
     registry = JobRegistry()
     scoring = scoring_clock(clock)
-    registry.register(SYNC, _sync_job(settings, engine, analyzer, tasks, scoring))
+    registry.register(SYNC, _sync_job(settings, engine, analyzer, tasks, clock, scoring))
     register_customer_jobs(registry, settings, engine, clock)
     registry.register(
         CHURN_TRAIN,
@@ -381,8 +381,10 @@ def _sync_job(
     analyzer: Callable[[], SentimentAnalyzer],
     tasks: TaskPool | None,
     clock: Clock,
+    scoring: Clock,
 ) -> JobFunction:
-    """The `sync` job kind on this deployment's adapters and stores."""
+    """The `sync` job kind on this deployment's adapters and stores (it scores at `scoring`'s
+    time, and pauses until a time on `clock`)."""
 
     def build(name: str) -> tuple[CrmReader, CrmWriter]:
         connection = build_connection(settings, name)
@@ -390,7 +392,13 @@ def _sync_job(
 
     run = functools.partial(sync, flag_policy=settings.churn)
     return make_sync_job(
-        build, lambda: sync_stores(settings, engine), analyzer, run=run, clock=clock, tasks=tasks
+        build,
+        lambda: sync_stores(settings, engine),
+        analyzer,
+        run=run,
+        clock=clock,
+        as_of_clock=scoring,
+        tasks=tasks,
     )
 
 

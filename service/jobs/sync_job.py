@@ -58,10 +58,16 @@ def make_sync_job(
     *,
     run: SyncRun = sync,
     clock: Clock = SYSTEM_CLOCK,
+    as_of_clock: Clock | None = None,
     tasks: TaskPool | None = None,
 ) -> JobFunction:
     """A job function for kind `sync`; params: `full` (forget the cursors first). With `tasks`,
-    text scoring and the scoring and pushing of customers fan out as tasks (sync_tasks.py)."""
+    text scoring and the scoring and pushing of customers fan out as tasks (sync_tasks.py).
+
+    `as_of_clock` (default: `clock`) gives the instant a run scores at; `clock` is real time,
+    for when a paused run resumes (a fixed scoring instant in the past would make every pause
+    due at once)."""
+    scoring = as_of_clock or clock
 
     def sync_job(ctx: JobContext, params: dict[str, Any]) -> None:
         if ctx.connection is None:
@@ -77,7 +83,7 @@ def make_sync_job(
             as_of = datetime.fromisoformat(saved_as_of)
             extra["rescore"] = repositories.records.customer_ids(ctx.connection)
         else:
-            as_of = clock.now()
+            as_of = scoring.now()
             ctx.progress(checkpoint={**ctx.checkpoint, "as_of": as_of.isoformat()})
 
         def progress(name: str, count: int) -> None:

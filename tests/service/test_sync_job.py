@@ -112,6 +112,43 @@ def test_a_spent_quota_pauses_until_it_resets(engine: Engine) -> None:
     assert paused.progress == {"pulled": 200}
 
 
+def test_a_fixed_scoring_instant_does_not_make_a_pause_due_at_once(engine: Engine) -> None:
+    """Was: the fault suites' fixed as-of (weeks in the past) also dated the quota pause, so the
+    runner re-queued the paused job at its next tick, racing the suite's own resume call."""
+    as_of = T0 - timedelta(days=30)
+    seen: list[datetime] = []
+
+    def run(
+        _connection: str, _reader: Any, _writer: Any, _stores: Any, at: datetime, **__: Any
+    ) -> SyncReport:
+        seen.append(at)
+        raise CrmQuotaExhaustedError("daily limit reached", connection="acme")
+
+    registry = JobRegistry()
+    registry.register(
+        "sync",
+        make_sync_job(
+            lambda _name: (object(), object()),  # type: ignore[arg-type,return-value]
+            lambda: stores(engine),
+            lambda: None,
+            run=run,
+            clock=FixedClock(T0),
+            as_of_clock=FixedClock(as_of),
+        ),
+    )
+    queue = JobQueue(JobRepository(engine), registry)
+    runner = JobRunner(queue, JobSettings(progress_flush_seconds=0), clock=lambda: T0)
+    job = queue.submit("sync", connection="acme")
+    runner.drain()
+    paused = queue.get(job.id)
+    assert paused is not None
+    assert seen == [as_of]  # scored at the fixed instant
+    assert paused.state == JobState.PAUSED
+    assert paused.run_after is not None
+    assert paused.run_after > T0  # resumes in real time
+    assert queue.repository.resume_paused(T0) == 0
+
+
 def test_cancel_stops_the_use_case_at_its_next_batch(engine: Engine) -> None:
     batches: list[int] = []
 
