@@ -57,6 +57,7 @@ from sqlmodel import Session, select
 
 from adapters.registry import connection_settings
 from sandbox.core.server import SandboxServer
+from sandbox.serving import connection_values
 from sandbox.watch import HubSpotWatch
 from service.api.services import services_of
 from service.config import Settings, load_settings
@@ -239,8 +240,6 @@ def _warm_analyzer(settings: SentimentSettings) -> SentimentAnalyzer:
 
 
 def _settings(sandbox: SandboxProcesses, port: int) -> Settings:
-    sf: dict[str, Any] = sandbox.info["salesforce"]
-    hs: dict[str, Any] = sandbox.info["hubspot"]
     database = DEMO_DIR / "demo.db"
     database.unlink(missing_ok=True)  # every demo starts from an empty service
     return load_settings(
@@ -249,20 +248,8 @@ def _settings(sandbox: SandboxProcesses, port: int) -> Settings:
         log_format="text",
         log_level="WARNING",
         connections={
-            "salesforce-demo": connection_settings(
-                kind="salesforce",
-                base_url=sf["base_url"],
-                client_id=sf["oauth"]["client_id"],
-                client_secret=sf["oauth"]["client_secret"],
-                ca_bundle=sf["ca_cert"],
-                webhook_secret=sf["change_event_secret"],
-            ),
-            "hubspot-demo": connection_settings(
-                kind="hubspot",
-                base_url=hs["base_url"],
-                access_token=hs["access_token"],
-                webhook_secret=hs["webhook_client_secret"],
-            ),
+            f"{crm}-demo": connection_settings(connection_values(sandbox.info, crm))
+            for crm in ("salesforce", "hubspot")
         },
     )
 

@@ -68,6 +68,28 @@ class RunningSandbox:
             server.stop()
 
 
+def connection_values(info: dict[str, Any], crm: str) -> dict[str, Any]:
+    """The settings of a cem-bridge connection to the running emulator `crm`, from the `info`
+    a sandbox reports (`RunningSandbox.info`, `cem sandbox serve --json`): its URL, credentials,
+    CA certificate and the secret its webhooks are signed with."""
+    served: dict[str, Any] = info[crm]
+    if crm == Crm.SALESFORCE:
+        return {
+            "kind": crm,
+            "base_url": served["base_url"],
+            "client_id": served["oauth"]["client_id"],
+            "client_secret": served["oauth"]["client_secret"],
+            "ca_bundle": served["ca_cert"],
+            "webhook_secret": served["change_event_secret"],
+        }
+    return {
+        "kind": crm,
+        "base_url": served["base_url"],
+        "access_token": served["access_token"],
+        "webhook_secret": served["webhook_client_secret"],
+    }
+
+
 class SandboxUnavailableError(RuntimeError):
     """A requested emulator is not part of this build."""
 

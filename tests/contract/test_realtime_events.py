@@ -23,7 +23,7 @@ from adapters.registry import connection_settings
 from sandbox.core.server import SandboxServer
 from sandbox.hubspot.signature import sign_v3
 from sandbox.salesforce.changeevents import sign
-from sandbox.serving import Crm, RunningSandbox, ServeOptions, start_sandbox
+from sandbox.serving import Crm, RunningSandbox, ServeOptions, connection_values, start_sandbox
 from sandbox.watch import CrmWatch, HubSpotWatch, SalesforceWatch, Seen
 from service.api.services import services_of
 from service.config import Settings
@@ -62,20 +62,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         jobs=JobSettings(enabled=False),
         sentiment=SentimentSettings(backends={"*": ("lexicon",)}),
         connections={
-            SF: connection_settings(
-                kind="salesforce",
-                base_url=sf["base_url"],
-                client_id=sf["oauth"]["client_id"],
-                client_secret=sf["oauth"]["client_secret"],
-                ca_bundle=sf["ca_cert"],
-                webhook_secret=secrets[SF],
-            ),
-            HS: connection_settings(
-                kind="hubspot",
-                base_url=hs["base_url"],
-                access_token=hs["access_token"],
-                webhook_secret=secrets[HS],
-            ),
+            SF: connection_settings(connection_values(sandbox.info, "salesforce")),
+            HS: connection_settings(connection_values(sandbox.info, "hubspot")),
         },
     )
     app = create_app(settings)

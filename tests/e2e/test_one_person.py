@@ -21,7 +21,7 @@ from adapters.registry import connection_settings
 from sandbox.data.generate import generate
 from sandbox.data.model import Person
 from sandbox.demo import SANDBOX_SEED, SANDBOX_VARIANTS, first_people, split_customers
-from sandbox.serving import Crm, RunningSandbox, ServeOptions, start_sandbox
+from sandbox.serving import Crm, RunningSandbox, ServeOptions, connection_values, start_sandbox
 from sandbox.watch import HubSpotWatch, SalesforceWatch
 from service.config import Settings
 from service.domain import Channel, Interaction
@@ -73,16 +73,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         database_url=f"sqlite:///{database}",  # type: ignore[arg-type]
         sentiment=SentimentSettings(backends={"*": ("lexicon",)}),
         connections={
-            SF: connection_settings(
-                kind="salesforce",
-                base_url=sf["base_url"],
-                client_id=sf["oauth"]["client_id"],
-                client_secret=sf["oauth"]["client_secret"],
-                ca_bundle=sf["ca_cert"],
-            ),
-            HS: connection_settings(
-                kind="hubspot", base_url=hs["base_url"], access_token=hs["access_token"]
-            ),
+            SF: connection_settings(connection_values(sandboxes["salesforce"].info, "salesforce")),
+            HS: connection_settings(connection_values(sandboxes["hubspot"].info, "hubspot")),
         },
     )
     engine = make_engine(settings.database_url.get_secret_value())

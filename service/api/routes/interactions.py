@@ -5,18 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from service.api.crm_problems import CRM_RESPONSES
 from service.api.deps import ReceiveMessageDep, WriteKey
 from service.api.problems import ProblemError
-from service.api.services import services_of
 from service.domain import Channel, Direction
 from service.domain.limits import EventTime, not_in_future
-from service.scoring.customer import ScoringModels
-from service.store.records import RecordStore
 from service.usecases.ingest import CustomerErasedError, UnknownCustomerError
 from service.usecases.messages import Message, ReceiveMessage, UnknownConnectionError
 
@@ -64,12 +61,6 @@ class InteractionOut(BaseModel):
     fields_pushed: int
     tasks_created: int
     failed_writes: list[str]
-
-
-def purchase_models(request: Request, name: str, records: RecordStore) -> ScoringModels:
-    """The connection's scoring models, with a purchase model refitted at most hourly (the CRM
-    webhooks' route shares them)."""
-    return services_of(request.app).purchase_models.get(name, records)
 
 
 def _ingest(receive: ReceiveMessage, body: InteractionIn) -> InteractionOut:
