@@ -67,6 +67,9 @@ class WebhookSource:
     # The request body as OpenAPI describes it.
     body: str
     max_events: int = 100
+    # How the body is read once its signature holds (None: JSON). A system that posts forms
+    # (Qualtrics) decodes them here; ValueError on a body that is not its format (a 400).
+    decode: Callable[[bytes], Any] | None = None
     # Paths earlier releases published for this system, kept as deprecated aliases of
     # `/v1/webhooks/<kind>`: (route name, path); a path may take the connection as
     # `{connection}`. The route name keeps the alias's OpenAPI operationId.
@@ -85,10 +88,12 @@ class BuildOptions:
 
 @dataclass(frozen=True)
 class Wiring:
-    """A built connection: its reader and writer, sharing one client."""
+    """A built connection: its reader and writer, sharing one client. A read-only source (a
+    survey tool, a chat channel) has no writer: what we learn from it is pushed to the CRMs
+    holding the same person (docs/identity.md)."""
 
     reader: CrmReader
-    writer: CrmWriter
+    writer: CrmWriter | None = None
 
 
 @dataclass(frozen=True)

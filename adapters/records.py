@@ -36,8 +36,10 @@ CANONICAL_MODELS: dict[str, type[DomainModel]] = {
     "survey": SurveyResponse,
 }
 
-# Mapping fields named `attributes.<name>` land in the canonical model's `attributes` dict.
+# Mapping fields named `attributes.<name>` land in the canonical model's `attributes` dict,
+# `refs.<system>` in its `refs` (the person's id in another system).
 ATTRIBUTES = "attributes."
+REFS = "refs."
 
 
 class RecordRefusedError(ValueError):
@@ -92,6 +94,8 @@ def build_record(
         name = field.canonical
         if name.startswith(ATTRIBUTES):
             values.setdefault("attributes", {})[name.removeprefix(ATTRIBUTES)] = value
+        elif name.startswith(REFS):
+            values.setdefault("refs", {})[name.removeprefix(REFS)] = str(value)
         else:
             values[name] = value
     values["source"] = SourceRef(connection=connection, crm_object=mapping.object, crm_id=crm_id)

@@ -62,7 +62,7 @@ from service.jobs.tasks import TaskPool
 from service.jobs.worker import JobWorker, worker_name
 from service.logs import configure_logging
 from service.metrics import register_process_metrics
-from service.ports import Clock, CrmReader, CrmWriter
+from service.ports import Clock, CrmReader, CrmWriter, ReadOnlyWriter
 from service.realtime.changes import Inbox
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.sentiment.shared import SharedAnalyzer
@@ -268,7 +268,8 @@ def build_connection(settings: Settings, name: str) -> Connection:
         connection_mappings(settings, name),
         BuildOptions(pacing_url=pacing.get_secret_value() if pacing else None),
     )
-    return Connection(name, connection.kind, wiring.reader, wiring.writer)
+    writer = wiring.writer if wiring.writer is not None else ReadOnlyWriter(name)
+    return Connection(name, connection.kind, wiring.reader, writer)
 
 
 def own_fields(settings: Settings, name: str) -> frozenset[str]:

@@ -206,6 +206,33 @@ class CrmWriter(Protocol):
         ...
 
 
+class ReadOnlyWriter:
+    """The writer of a connection whose system takes none of our writes (a survey tool, a chat
+    channel: `Wiring.writer` is None). It writes nothing and is never called for pushes
+    (`sync.push` skips it); what we learn from such a source reaches the CRMs that hold the
+    same person through their own writers."""
+
+    pushable: frozenset[str] = frozenset()
+
+    def __init__(self, connection: str) -> None:
+        self.connection = connection
+
+    def upsert_fields(self, updates: Sequence[FieldUpdate]) -> WriteReport:
+        return WriteReport()
+
+    def create_tasks(self, tasks: Sequence[ActionTask]) -> WriteReport:
+        return WriteReport()
+
+    def close_tasks(self, idempotency_keys: Sequence[str]) -> WriteReport:
+        return WriteReport()
+
+    def clear_fields(self, crm_object: str, crm_ids: Sequence[str]) -> WriteReport:
+        return WriteReport()
+
+    def provision(self, *, dry_run: bool) -> ProvisionReport:
+        return ProvisionReport(existing=(), created=(), dry_run=dry_run)
+
+
 @runtime_checkable
 class Clock(Protocol):
     """The current instant. One is chosen in the composition root and handed to everything

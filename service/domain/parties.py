@@ -82,6 +82,11 @@ class Customer(Sourced):
     # Further CRM fields the mapping names (`attributes.<name>`: plan, contract type, usage):
     # features for the churn model trained on this CRM's outcomes. Numbers stay numbers.
     attributes: dict[str, bool | int | float | str] = Field(default_factory=dict)
+    # The person's id in other systems, {system: id}, where the system is a connector kind or
+    # a connection name: a CRM contact's Zalo user id under `zalo`, a survey respondent's CRM
+    # contact id under `hubspot`. A reference names the record it points at, so the two are
+    # one person (docs/identity.md, rule `ref`); mapped as `refs.<system>`.
+    refs: dict[str, NonEmptyStr] = Field(default_factory=dict)
     created_at: AwareDatetime | None = None
     segment: str | None = None
     lifetime_value: Amount | None = None

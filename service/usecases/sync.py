@@ -15,7 +15,7 @@ from functools import partial
 from typing import Protocol
 
 from service.domain import ActionTask, DomainModel
-from service.ports import CrmReader, CrmWriter, FieldUpdate
+from service.ports import CrmReader, CrmWriter, FieldUpdate, ReadOnlyWriter
 from service.scoring.churn.features import FeatureSpec
 from service.scoring.churn.labelled import Verdict, judge
 from service.scoring.churn.thresholds import FlagPolicy
@@ -213,6 +213,8 @@ def push(
     progress: Progress = ignore_progress,
 ) -> None:
     """Push changed fields and new tasks for the scored customers."""
+    if isinstance(writer, ReadOnlyWriter):
+        return  # a source we only read: its persons' CRMs get the scores (see `act_everywhere`)
     links = stores.records.crm_ids(connection, scores)
     updates = [
         FieldUpdate(

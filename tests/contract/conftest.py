@@ -1,5 +1,9 @@
 """Fixtures of the contract suite: one harness per registered connector (found by convention in
-`sandbox/<kind>/harness.py`), shared by the module's tests."""
+`sandbox/<kind>/harness.py`), shared by the module's tests.
+
+A test of something only some connectors do is marked `@pytest.mark.needs("push_fields")` (any
+`Capabilities` field): it is left out, not skipped, for a connector that does not declare it, so
+a read-only source runs the pull half of the suite and nothing pretends it was tested."""
 
 from __future__ import annotations
 
@@ -7,11 +11,29 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters.registry import kinds
+from adapters.registry import connector, kinds
 from tests.contract.harness import Harness, SandboxAdmin, harness_for
 
 CUSTOMERS = 300
 PAGE_SIZE = 100  # small pages so that paging and page boundaries are exercised cheaply
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the (test, connector) pairs whose connector lacks a capability the test needs."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        kind = callspec.params.get("harness") if callspec is not None else None
+        needed = [n for m in item.iter_markers("needs") for n in m.args]
+        capabilities = connector(kind).capabilities if kind is not None else None
+        if capabilities is not None and not all(getattr(capabilities, n) for n in needed):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="module", params=kinds())

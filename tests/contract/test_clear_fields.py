@@ -10,6 +10,8 @@ import pytest
 from service.ports import FieldUpdate
 from tests.contract.harness import Harness, SandboxAdmin, calls_for
 
+pytestmark = pytest.mark.needs("push_fields", "erasure")
+
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 

@@ -23,6 +23,8 @@ from tests.conftest import make_key
 from tests.contract.harness import Harness
 from tests.contract.test_customer_actions_api import finished
 
+pytestmark = pytest.mark.needs("push_fields", "tasks")
+
 SERVICE_COMPLAINT = "Customer service was terrible."  # UCI amazon, negative
 PRAISE = "Works great!."  # UCI amazon, positive
 

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -18,6 +19,8 @@ from service.store.keys import Scope
 from service.store.tables import CrmLink, EntityType, PushLedger
 from tests.conftest import make_key
 from tests.contract.harness import Harness, SandboxAdmin
+
+pytestmark = pytest.mark.needs("push_fields", "erasure")
 
 
 def finished(client: TestClient, job_id: str, headers: dict[str, str]) -> dict[str, Any]:

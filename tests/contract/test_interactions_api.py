@@ -38,6 +38,7 @@ def api(harness: Harness, tmp_path: Path) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.mark.needs("push_fields", "tasks")
 def test_a_negative_message_acts_at_once_and_only_once(harness: Harness, api: TestClient) -> None:
     customer = harness.customer_ids()[7]
     write = {"X-API-Key": make_key(api, Scope.WRITE)}

@@ -13,6 +13,8 @@ from service.store.database import make_engine, upgrade
 from service.store.ledger import PushLedgerRepository
 from tests.contract.harness import Harness, SandboxAdmin, calls_for
 
+pytestmark = pytest.mark.needs("push_fields", "tasks")
+
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 

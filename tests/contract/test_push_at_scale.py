@@ -13,7 +13,7 @@ from service.domain import ActionTask
 from service.ports import FieldUpdate
 from tests.contract.harness import Harness, SandboxAdmin, harness_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.needs("push_fields", "tasks")]
 RECORDS = 10_000
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 

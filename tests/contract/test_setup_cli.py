@@ -7,6 +7,8 @@ import pytest
 from service.cli import main
 from tests.contract.harness import Harness
 
+pytestmark = pytest.mark.needs("provisioning")
+
 
 def configure(harness: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
     monkeypatch.setenv("CEM_DATABASE_URL", f"sqlite:///{tmp_path}/setup.db")

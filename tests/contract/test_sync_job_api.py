@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from service.config import Settings
@@ -15,6 +16,8 @@ from service.store.keys import Scope
 from tests.api.test_metrics import scrape, value
 from tests.conftest import make_key
 from tests.contract.harness import Harness, SandboxAdmin
+
+pytestmark = pytest.mark.needs("push_fields")
 
 
 def test_a_sync_posted_over_http_runs_against_the_crm(harness: Harness, tmp_path: Path) -> None:

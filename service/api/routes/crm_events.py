@@ -135,6 +135,18 @@ def _accepted(outcome: Outcome) -> EventsAccepted:
     )
 
 
+def _decode(kind: str, body: bytes) -> Any:
+    """The delivery's payload in its connector's format (JSON unless it says otherwise)."""
+    _connector, source = crm_events.webhook_source(kind)
+    if source.decode is None:
+        return parse_json(body)
+    try:
+        return source.decode(body)
+    except ValueError:
+        problem = "the body is not in the sender's format"
+        raise ProblemError(400, problem, kind="bad-request") from None
+
+
 async def receive(request: Request, kind: str, name: str | None) -> EventsAccepted:
     """The one handler behind every CRM webhook route."""
     deps = _deps(request)
@@ -142,7 +154,7 @@ async def receive(request: Request, kind: str, name: str | None) -> EventsAccept
     delivery = Delivery(kind, name, request.method, _uri(request), request.headers, body)
     try:
         connection = crm_events.authenticate(delivery, deps, _now_ms(deps))
-        payload = parse_json(body)
+        payload = _decode(kind, body)
         events, changes = crm_events.plan(kind, connection, payload, deps, _now_ms(deps))
         outcome = await run_in_threadpool(crm_events.apply, connection, events, changes, deps)
     except crm_events.DeliveryError as error:
