@@ -16,11 +16,11 @@ from typing import Annotated, Any
 import typer
 
 from sandbox.core.faults import resolve_profile
-from sandbox.serving import Crm, SandboxUnavailableError, ServeOptions, start_sandbox
+from sandbox.serving import SandboxUnavailableError, ServeOptions, describe, start_sandbox
 
 sandbox_app = typer.Typer(
     name="sandbox",
-    help="Local emulators of the Salesforce and HubSpot APIs with generated customers.",
+    help="Local emulators of the systems cem-bridge connects to, with generated customers.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -35,42 +35,23 @@ def _check_faults(spec: str) -> str:
 
 
 def _human(info: dict[str, Any]) -> str:
-    lines = [f"cem sandbox: seed {info['seed']}, faults {info['faults']!r}"]
-    sf = info.get("salesforce")
-    if sf:
-        lines += [
-            "",
-            "Salesforce",
-            f"  instance_url   {sf['instance_url']}",
-            f"  session_id     {sf['session_id']}",
-            f"  CA certificate {sf['ca_cert']}  (trust it: session.verify = this path)",
-            f"  OAuth          client_id={sf['oauth']['client_id']} "
-            f"client_secret={sf['oauth']['client_secret']}",
-            f"                 username={sf['oauth']['username']} "
-            f"password={sf['oauth']['password']}",
-            f"  records        {sf['loaded']}",
-            f"  admin / view   {sf['admin_url']}  {sf['view_url']}",
-        ]
-    hs = info.get("hubspot")
-    if hs:
-        lines += [
-            "",
-            "HubSpot",
-            f"  base_url       {hs['base_url']}",
-            f"  access_token   {hs['access_token']}",
-            f"  records        {hs['loaded']}",
-        ]
+    lines = [f"cem sandbox: seed {info['seed']}, faults {info['faults']!r}", *describe(info)]
     lines += ["", "Serving; press Ctrl-C to stop."]
     return "\n".join(lines)
 
 
 @sandbox_app.command()
 def serve(
-    crm: Annotated[Crm, typer.Option(help="Which CRM emulators to serve.")] = Crm.SALESFORCE,
+    crm: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An emulator to serve, by connector kind (repeat for several), or 'all'.",
+        ),
+    ] = None,
     port: Annotated[
         int,
         typer.Option(
-            min=0, max=65535, help="Port (0: any free one); with both, HubSpot uses port+1."
+            min=0, max=65535, help="Port (0: any free one); the n-th emulator uses port+n."
         ),
     ] = 0,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -128,7 +109,7 @@ def serve(
 ) -> None:
     """Serve the emulators with generated data, print URLs and credentials, keep serving."""
     options = ServeOptions(
-        crm=crm,
+        kinds=tuple(crm or ("salesforce",)),
         host=host,
         port=port,
         customers=customers,

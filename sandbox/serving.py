@@ -1,42 +1,38 @@
 """Start the sandbox emulators with generated data, for `cem sandbox serve` and `make demo`.
 
-The Salesforce emulator is served over loopback TLS (simple-salesforce only speaks https,
-docs/crm-api-facts.md §1.1) with a CA generated at start; HubSpot over plain http (its client
-honours the `host` it is given, §1.3). Both load the same generated dataset.
+Each connector's sandbox serves itself: `sandbox/<kind>/serve.py` has `serve(options, records,
+port) -> Served` (load the records, start listening), `connection_values(info)` (the settings of
+a cem-bridge connection to it) and `describe(info)` (lines for `cem sandbox serve`). This module
+finds them by kind, so a new connector's emulator is served the day its sandbox is written.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+from adapters.registry import kinds as registered_kinds
 from sandbox.core.faults import resolve_profile
 from sandbox.core.server import SandboxServer
 from sandbox.data.churnstatus import ChurnStatus, churn_statuses
 from sandbox.data.generate import BLOCK, blocks, generate, truths
 from sandbox.data.model import Record
-from sandbox.salesforce.app import create_app as create_salesforce_app
-from sandbox.salesforce.app import emulator_of
-from sandbox.salesforce.config import SalesforceConfig
 
-
-class Crm(StrEnum):
-    """Which emulators to serve."""
-
-    SALESFORCE = "salesforce"
-    HUBSPOT = "hubspot"
-    BOTH = "both"
+# `--crm all` (and the earlier `both`): every registered connector that has a sandbox.
+ALL = "all"
+ALIASES = {"both": ALL}
 
 
 @dataclass(frozen=True)
 class ServeOptions:
     """What `cem sandbox serve` was asked for."""
 
-    crm: Crm = Crm.SALESFORCE
+    kinds: tuple[str, ...] = ("salesforce",)
     host: str = "127.0.0.1"
     port: int = 0
     customers: int = 100
@@ -55,6 +51,14 @@ class ServeOptions:
     shared_contacts: bool = False
 
 
+@dataclass(frozen=True)
+class Served:
+    """One started emulator and what it tells its users (URLs, credentials, counts)."""
+
+    server: SandboxServer
+    info: dict[str, Any]
+
+
 @dataclass
 class RunningSandbox:
     """The started servers and what to tell the user about them."""
@@ -68,30 +72,61 @@ class RunningSandbox:
             server.stop()
 
 
-def connection_values(info: dict[str, Any], crm: str) -> dict[str, Any]:
-    """The settings of a cem-bridge connection to the running emulator `crm`, from the `info`
-    a sandbox reports (`RunningSandbox.info`, `cem sandbox serve --json`): its URL, credentials,
-    CA certificate and the secret its webhooks are signed with."""
-    served: dict[str, Any] = info[crm]
-    if crm == Crm.SALESFORCE:
-        return {
-            "kind": crm,
-            "base_url": served["base_url"],
-            "client_id": served["oauth"]["client_id"],
-            "client_secret": served["oauth"]["client_secret"],
-            "ca_bundle": served["ca_cert"],
-            "webhook_secret": served["change_event_secret"],
-        }
-    return {
-        "kind": crm,
-        "base_url": served["base_url"],
-        "access_token": served["access_token"],
-        "webhook_secret": served["webhook_client_secret"],
-    }
-
-
 class SandboxUnavailableError(RuntimeError):
     """A requested emulator is not part of this build."""
+
+
+def _module(kind: str) -> ModuleType:
+    try:
+        return importlib.import_module(f"sandbox.{kind}.serve")
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and not exc.name.startswith(f"sandbox.{kind}"):
+            raise  # the sandbox exists but something it imports does not: a real error
+        raise SandboxUnavailableError(f"no {kind} emulator in this build") from None
+
+
+def served_kinds() -> tuple[str, ...]:
+    """The registered kinds whose sandbox can be served, in registry order."""
+    found = []
+    for kind in registered_kinds():
+        try:
+            _module(kind)
+        except SandboxUnavailableError:
+            continue
+        found.append(kind)
+    return tuple(found)
+
+
+def resolve_kinds(names: Iterable[str]) -> tuple[str, ...]:
+    """The kinds asked for (`all` or `both`: every servable one); ValueError on an unknown one."""
+    wanted: list[str] = []
+    for name in names:
+        name = ALIASES.get(name, name)
+        expanded = served_kinds() if name == ALL else (name,)
+        for kind in expanded:
+            if kind not in registered_kinds():
+                known = ", ".join((*served_kinds(), ALL))
+                raise ValueError(f"no emulator of kind {kind!r} (known: {known})")
+            if kind not in wanted:
+                wanted.append(kind)
+    return tuple(wanted)
+
+
+def connection_values(info: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The settings of a cem-bridge connection to the running emulator `kind`, from the `info`
+    a sandbox reports (`RunningSandbox.info`, `cem sandbox serve --json`): its URL, credentials,
+    CA certificate and the secret its webhooks are signed with."""
+    values: dict[str, Any] = _module(kind).connection_values(info[kind])
+    return values
+
+
+def describe(info: dict[str, Any]) -> list[str]:
+    """What `cem sandbox serve` prints about each served emulator."""
+    lines: list[str] = []
+    for kind in registered_kinds():
+        if kind in info:
+            lines += ["", *_module(kind).describe(info[kind])]
+    return lines
 
 
 def _records(options: ServeOptions) -> Callable[[], Iterator[Record]]:
@@ -111,7 +146,8 @@ def _records(options: ServeOptions) -> Callable[[], Iterator[Record]]:
     return stream
 
 
-def _churn(options: ServeOptions, now: datetime) -> dict[str, ChurnStatus] | None:
+def churn_of(options: ServeOptions, now: datetime) -> dict[str, ChurnStatus] | None:
+    """The churn status to give contacts (`--churn-status`), from the generator's truth."""
     if not options.churn_status:
         return None
     if options.dataset is not None:
@@ -123,55 +159,22 @@ def _churn(options: ServeOptions, now: datetime) -> dict[str, ChurnStatus] | Non
     return churn_statuses(truths(options.seed, end, part=part), now)
 
 
-def _start(server: SandboxServer, port: int) -> SandboxServer:
+def listen(app: Any, options: ServeOptions, port: int, *, tls: bool) -> SandboxServer:
+    """Serve `app` on `port` of the asked host (OSError with the reason when it cannot)."""
+    server = SandboxServer(app, host=options.host, port=port, tls=tls)
     try:
         return server.start()
     except OSError as exc:
         raise OSError(f"cannot listen on port {port}: {exc.strerror or exc}") from None
 
 
-def _salesforce(
-    options: ServeOptions, records: Iterable[Record]
-) -> tuple[SandboxServer, dict[str, Any]]:
-    config = SalesforceConfig(
-        faults=resolve_profile(options.faults, options.seed), page_size=options.page_size
-    )
-    app = create_salesforce_app(config)
-    emulator = emulator_of(app)
-    report = emulator.load(records, churn_status=_churn(options, emulator.state.clock.now()))
-    server = _start(
-        SandboxServer(app, host=options.host, port=options.port, tls=options.tls), options.port
-    )
-    info = emulator.credentials(server.base_url, server.ca_path)
-    info["loaded"] = report.to_json()["created"]
-    return server, info
-
-
-def _hubspot(
-    options: ServeOptions, records: Iterable[Record], port: int
-) -> tuple[SandboxServer, dict[str, Any]]:
-    try:
-        from sandbox.hubspot.app import create_app as create_hubspot_app
-        from sandbox.hubspot.config import HubSpotConfig
-    except ImportError as exc:  # pragma: no cover - only in builds without the HubSpot part
-        raise SandboxUnavailableError(
-            "the HubSpot emulator is not available in this build"
-        ) from exc
-    app = create_hubspot_app(HubSpotConfig(faults=resolve_profile(options.faults, options.seed)))
-    emulator = app.state.hubspot
-    report = emulator.load(records, churn_status=_churn(options, emulator.sandbox.clock.now()))
-    server = _start(SandboxServer(app, host=options.host, port=port), port)
-    info: dict[str, Any] = emulator.credentials(server.base_url)
-    info["loaded"] = report.to_json()["counts"]
-    return server, info
-
-
 def start_sandbox(options: ServeOptions) -> RunningSandbox:
     """Load data into the requested emulators and start serving them.
 
-    With `both`, HubSpot listens on `port + 1` (or another free port when `port` is 0).
+    With several, the n-th listens on `port + n` (each on a free port when `port` is 0).
     """
     resolve_profile(options.faults)  # fail fast on an unknown profile
+    chosen = resolve_kinds(options.kinds)
     running = RunningSandbox()
     running.info = {
         "seed": options.seed,
@@ -181,15 +184,11 @@ def start_sandbox(options: ServeOptions) -> RunningSandbox:
     }
     stream = _records(options)
     try:
-        if options.crm in (Crm.SALESFORCE, Crm.BOTH):
-            server, info = _salesforce(options, stream())
-            running.servers.append(server)
-            running.info["salesforce"] = info
-        if options.crm in (Crm.HUBSPOT, Crm.BOTH):
-            port = options.port + 1 if options.port and options.crm is Crm.BOTH else options.port
-            server, info = _hubspot(options, stream(), port)
-            running.servers.append(server)
-            running.info["hubspot"] = info
+        for offset, kind in enumerate(chosen):
+            port = options.port + offset if options.port else 0
+            served: Served = _module(kind).serve(options, stream(), port)
+            running.servers.append(served.server)
+            running.info[kind] = served.info
     except BaseException:
         running.stop()
         raise

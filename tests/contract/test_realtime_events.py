@@ -23,7 +23,7 @@ from adapters.registry import connection_settings
 from sandbox.core.server import SandboxServer
 from sandbox.hubspot.signature import sign_v3
 from sandbox.salesforce.changeevents import sign
-from sandbox.serving import Crm, RunningSandbox, ServeOptions, connection_values, start_sandbox
+from sandbox.serving import RunningSandbox, ServeOptions, connection_values, start_sandbox
 from sandbox.watch import CrmWatch, HubSpotWatch, SalesforceWatch, Seen
 from service.api.services import services_of
 from service.config import Settings
@@ -51,7 +51,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    sandbox = start_sandbox(ServeOptions(crm=Crm.BOTH, customers=120, seed=11))
+    sandbox = start_sandbox(ServeOptions(kinds=("salesforce", "hubspot"), customers=120, seed=11))
     sf: dict[str, Any] = sandbox.info["salesforce"]
     hs: dict[str, Any] = sandbox.info["hubspot"]
     secrets = {HS: hs["webhook_client_secret"], SF: sf["change_event_secret"]}

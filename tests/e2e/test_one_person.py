@@ -21,7 +21,7 @@ from adapters.registry import connection_settings
 from sandbox.data.generate import generate
 from sandbox.data.model import Person
 from sandbox.demo import SANDBOX_SEED, SANDBOX_VARIANTS, first_people, split_customers
-from sandbox.serving import Crm, RunningSandbox, ServeOptions, connection_values, start_sandbox
+from sandbox.serving import RunningSandbox, ServeOptions, connection_values, start_sandbox
 from sandbox.watch import HubSpotWatch, SalesforceWatch
 from service.config import Settings
 from service.domain import Channel, Interaction
@@ -52,7 +52,7 @@ class World:
 
 def _options(crm: str) -> ServeOptions:
     return ServeOptions(
-        crm=Crm(crm),
+        kinds=(crm,),
         customers=split_customers(RECORDS)[crm],
         seed=SANDBOX_SEED,
         first_customer=first_people(RECORDS)[crm],
