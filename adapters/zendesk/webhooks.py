@@ -87,7 +87,7 @@ def _own_user_change(event: Mapping[str, Any], own_fields: frozenset[str]) -> bo
 def notices(payload: Any, own_fields: frozenset[str]) -> tuple[list[Notice], int]:
     """The notices of a delivery and how many events were ignored; ValueError on a bad shape."""
     if not isinstance(payload, list) or not all(isinstance(e, dict) for e in payload):
-        raise ValueError("expected a Zendesk event object")
+        raise ValueError("expected a JSON array of one Zendesk event object (as decode reads it)")
     found: list[Notice] = []
     ignored = 0
     for event in payload:

@@ -24,7 +24,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     dropped: list[pytest.Item] = []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        kind = callspec.params.get("harness") if callspec is not None else None
+        # The connector is the `harness` parameter, or any module fixture parametrized by kind
+        # (the slow suite's `big`).
+        params = callspec.params.values() if callspec is not None else ()
+        kind = next((v for v in params if isinstance(v, str) and v in kinds()), None)
         needed = [n for m in item.iter_markers("needs") for n in m.args]
         capabilities = connector(kind).capabilities if kind is not None else None
         if capabilities is not None and not all(getattr(capabilities, n) for n in needed):
