@@ -18,6 +18,7 @@ error table (errors.py), keeping it as the cause.
 from __future__ import annotations
 
 import base64
+import ssl
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -111,11 +112,14 @@ class ZendeskClient:
         with self._lock:
             if self._http is None:
                 ca = self.settings.ca_bundle
+                verify: ssl.SSLContext | bool = (
+                    ssl.create_default_context(cafile=str(ca)) if ca else True
+                )
                 self._http = httpx.Client(
                     base_url=self.base_url,
                     headers={"Authorization": self._auth(), "Accept": "application/json"},
                     timeout=self.timeout,
-                    verify=str(ca) if ca else True,
+                    verify=verify,
                     trust_env=False,
                     follow_redirects=False,
                 )
@@ -141,8 +145,11 @@ class ZendeskClient:
             parsed = orjson.loads(response.content)
             return parsed if isinstance(parsed, dict) else {"items": parsed}
         except ZendeskAnswerError as error:
+            # A refusal that states the window updates it; one without (a proxy's page, a
+            # plain-text 429) leaves the known window in place.
             window = self._share(zendesk_window(error.headers))
-            self.pacer.learn(BURST, window)
+            if window is not None:
+                self.pacer.learn(BURST, window)
             raise map_answer(error.status, error.body, error.headers, self.name) from error
         except httpx.TimeoutException as error:
             raise CrmUnavailableError(

@@ -422,7 +422,9 @@ def build_router(emu: ZendeskEmulator) -> APIRouter:
                 if name in change:
                     ticket[name] = change[name]
             if isinstance(change.get("comment"), dict):
-                comment = new_comment(ticket["id"], ticket["requester_id"], change["comment"])
+                # Without an author_id, Zendesk credits the comment to the API's user: staff.
+                author = ticket.get("assignee_id") or ticket["requester_id"]
+                comment = new_comment(ticket["id"], author, change["comment"])
                 store.comments.setdefault(ticket["id"], []).append(comment)
                 event = {
                     "comment": {
