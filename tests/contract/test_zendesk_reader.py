@@ -142,3 +142,21 @@ def test_get_rereads_by_id_and_comment_reads_go_by_ticket(
     assert [a.id for a in reader.get(streams["satisfaction_ratings"], [str(rating)])] == [
         str(rating)
     ]
+
+
+def test_the_excluded_last_minute_comes_on_the_next_pull(
+    zendesk: ZendeskHarness, admin: SandboxAdmin
+) -> None:
+    exports = {"exports": {"exclude_last_seconds": 60, "too_recent_seconds": 60}}
+    settings = admin._session().put(admin._url("zendesk/settings"), json=exports)
+    assert settings.status_code == 200
+    try:
+        stream = zendesk.customer_stream()
+        cursor = list(zendesk.reader().pull(stream, None))[-1].cursor
+        (fresh,) = zendesk.create_customers(1, prefix="JustNow")
+        assert fresh not in ids_of(list(zendesk.reader().pull(stream, cursor)))
+        admin.advance_clock(61)
+        assert fresh in ids_of(list(zendesk.reader().pull(stream, cursor)))
+    finally:
+        off = {"exports": {"exclude_last_seconds": 0, "too_recent_seconds": 0}}
+        admin._session().put(admin._url("zendesk/settings"), json=off)

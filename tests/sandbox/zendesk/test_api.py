@@ -114,3 +114,15 @@ def test_tickets_hold_the_multilingual_conversation_with_internal_notes(account:
     ratings = account.http.get("/api/v2/satisfaction_ratings.json", params={"score": "bad"})
     assert ratings.json()["satisfaction_ratings"]
     assert {r["score"] for r in ratings.json()["satisfaction_ratings"]} == {"bad"}
+
+
+def test_the_read_only_view_shows_tickets_with_their_internal_notes(account: Account) -> None:
+    store = account.emu.store
+    held = next(t for t in store.tickets.rows.values() if t["status"] == "hold")
+    listing = account.http.get("/__sandbox/view/tickets", params={"q": held["subject"]})
+    assert listing.status_code == 200
+    assert str(held["id"]) in listing.text
+    page = account.http.get(f"/__sandbox/view/tickets/{held['id']}")
+    assert page.status_code == 200
+    assert "internal note" in page.text
+    assert account.http.get("/__sandbox/view/tickets/424242").status_code == 404
