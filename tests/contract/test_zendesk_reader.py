@@ -4,11 +4,12 @@ failures (the one retry layer, Retry-After honoured)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from adapters.pacing import Window
+from adapters.pacing import Pacer, Window
 from adapters.zendesk.client import INCREMENTAL
 from sandbox.zendesk.harness import ZendeskHarness
 from service.domain import Case, Interaction, SurveyResponse
@@ -125,6 +126,32 @@ def test_incremental_calls_are_paced_apart_within_their_share(zendesk: ZendeskHa
     assert reader.client.pacer.window(INCREMENTAL) == Window(5, 60)
     unpaced = zendesk.reader()
     assert unpaced.client.pacer.window(INCREMENTAL) is None
+
+
+def test_a_third_export_call_in_a_minute_waits_for_a_window_of_two(
+    zendesk: ZendeskHarness, admin: SandboxAdmin
+) -> None:
+    reader = zendesk.reader()
+    sent_before_each_wait: list[int] = []
+
+    def wait(seconds: float) -> None:
+        exports = [r for r in admin.requests() if "/incremental/" in r["path"]]
+        sent_before_each_wait.append(len(exports))
+
+    # A window of two a minute; the waits are recorded, not slept (the pacer then gives up
+    # after half a second of them and sends, which lets the pull end).
+    reader.client.pacer = Pacer(
+        "Zendesk",
+        f"pace-{uuid.uuid4()}",
+        {INCREMENTAL: Window(2, 60)},
+        sleep=wait,
+        max_wait_seconds=0.5,
+    )
+    batches = list(reader.pull(zendesk.customer_stream(), None))
+    assert len(batches) >= 3  # three export calls at least
+    assert sent_before_each_wait, "the third call did not wait"
+    # Nothing waited before two calls had gone: the window, not every call, is paced.
+    assert min(sent_before_each_wait) == 2
 
 
 def test_get_rereads_by_id_and_comment_reads_go_by_ticket(
