@@ -19,10 +19,12 @@ from adapters.hubspot.connector import CONNECTOR as HUBSPOT
 from adapters.mapping import MappingError, MappingSet
 from adapters.salesforce.connector import CONNECTOR as SALESFORCE
 from adapters.settings import ConnectionSettings
+from adapters.zalo.connector import CONNECTOR as ZALO
 
 CONNECTORS: tuple[Connector[Any], ...] = (
     SALESFORCE,
     HUBSPOT,
+    ZALO,
 )
 
 _BY_KIND: dict[str, Connector[Any]] = {c.kind: c for c in CONNECTORS}
