@@ -524,7 +524,8 @@ def demo(
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn every failure into one line on stderr."""
     try:
-        app(args=argv, standalone_mode=False, prog_name="cem")
+        # Outside standalone mode click returns a command's `typer.Exit` code instead of raising.
+        code = app(args=argv, standalone_mode=False, prog_name="cem")
     except typer.Exit as done:
         return int(getattr(done, "exit_code", 0))
     except typer.Abort:
@@ -554,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
             f"error: {one_line_error(error)} (CEM_LOG_LEVEL=DEBUG shows the traceback)", err=True
         )
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover
