@@ -7,6 +7,7 @@ an erasure that takes the imported answers with it."""
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -281,3 +282,71 @@ def test_a_crm_id_column_needs_its_connection(
     # Given on the command line instead: crm-b has no record "a2", so that row is unmatched.
     report = _run(engine, stores, mapping, export, connection="crm-b")
     assert 5 in [u.row for u in report.unmatched]
+
+
+def _typed(cell: str) -> object:
+    """A cell as a spreadsheet or JSON would hold it: numbers and times typed."""
+    if cell.isdigit():
+        return int(cell)
+    try:
+        return datetime.fromisoformat(cell)
+    except ValueError:
+        return cell
+
+
+def _export(path: Path, kind: str) -> Path:
+    """ROWS written as `kind`."""
+    if kind == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.append(HEADER)
+        for row in ROWS:
+            sheet.append([_typed(c) if c else None for c in row])
+        book.save(path)
+        return path
+    records = [
+        {
+            k: (str(v) if isinstance(v, datetime) else v)
+            for k, v in zip(HEADER, map(_typed, row), strict=True)
+            if v != ""
+        }
+        for row in ROWS
+    ]
+    if kind == "json":
+        path.write_text(json.dumps({"count": len(records), "items": records}), encoding="utf-8")
+    elif kind == "jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    else:  # Excel's "Unicode Text": UTF-16 with a BOM, tab-separated
+        with path.open("w", encoding="utf-16", newline="") as out:
+            csv.writer(out, delimiter="\t").writerows([HEADER, *ROWS])
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "suffix"), [("xlsx", ".xlsx"), ("json", ".json"), ("jsonl", ".jsonl"), ("csv", ".txt")]
+)
+def test_each_format_imports_the_same_answers(
+    engine: Engine,
+    stores: SyncStores,
+    mapping: Mapping,
+    tmp_path: Path,
+    kind: str,
+    suffix: str,
+) -> None:
+    from dataclasses import replace
+
+    if kind == "json":
+        mapping = replace(mapping, format=replace(mapping.format, records="items"))
+    # Spreadsheet rows count the header; JSON records and lines count from 1.
+    rows = [3, 4, 7] if kind in ("xlsx", "csv") else [2, 3, 6]
+    path = _export(tmp_path / f"export{suffix}", kind)
+    report = _run(engine, stores, mapping, path)
+    assert (report.rows_read, report.valid, report.new) == (6, 5, 2)
+    assert [u.row for u in report.unmatched] == rows
+    assert len(report.problems) == 1
+    # The same responses from the CSV export: the same records, nothing new.
+    csv_report = _run(engine, stores, mapping, _write(tmp_path / "export.csv", ROWS))
+    assert (csv_report.new, csv_report.updated, csv_report.already_imported) == (0, 0, 2)
