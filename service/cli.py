@@ -443,7 +443,8 @@ def import_surveys(
     try:
         target.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
     except OSError as error:
-        raise CliError(f"{target}: cannot write the report ({error.strerror})") from None
+        # The import itself is done: say so rather than fail it (use --report elsewhere).
+        typer.echo(f"warning: {target}: cannot write the report ({error.strerror})", err=True)
     if as_json:
         typer.echo(json.dumps(document, ensure_ascii=False))
     else:

@@ -433,14 +433,16 @@ def _classify(
     surveys_only: bool,
 ) -> None:
     """Count responses and records as new, updated or already imported, by their fingerprints
-    against the stored ones (a dry run compares the answers only: comments' sentiment is not
-    computed without writing)."""
+    against the stored ones (a dry run knows comments by their ids only: their stored form holds
+    the sentiment it does not compute)."""
     for row_records in records.values():
         states: list[str] = []
         for record in row_records:
-            if surveys_only and not isinstance(record, SurveyResponse):
-                continue
             before = stored.get(_source(record).crm_id)
+            if surveys_only and not isinstance(record, SurveyResponse):
+                states.append("new" if before is None else "same")  # by its id alone
+                report.records_new += before is None
+                continue
             if before is None:
                 states.append("new")
                 report.records_new += 1

@@ -350,3 +350,25 @@ def test_each_format_imports_the_same_answers(
     # The same responses from the CSV export: the same records, nothing new.
     csv_report = _run(engine, stores, mapping, _write(tmp_path / "export.csv", ROWS))
     assert (csv_report.new, csv_report.updated, csv_report.already_imported) == (0, 0, 2)
+
+
+def test_answers_follow_the_person_when_their_record_is_deleted_in_its_crm(
+    engine: Engine, stores: SyncStores, mapping: Mapping, tmp_path: Path
+) -> None:
+    path = _write(tmp_path / "export.csv", ROWS[:1])
+    _run(engine, stores, mapping, path)
+    ana = _person(stores, "crm-a", "a1")
+    assert {c for c, *_ in _imported(engine)} == {"crm-a"}
+    stores.records.mark_deleted("crm-a", "Contact", ["a1"])  # gone from crm-a; still in crm-b
+    moved = _run(engine, stores, mapping, path)
+    assert moved.persons == 1
+    history = stores.records.history([ana])[ana]
+    assert [s.value for s in history.surveys if s.kind is SurveyKind.NPS] == [9]  # not twice
+    assert len(history.interactions) == 1
+    with Session(engine) as session:
+        live = session.execute(
+            select(CrmLink.connection)
+            .where(CrmLink.crm_object == "import:acme-survey", CrmLink.deleted_at.is_(None))  # type: ignore[union-attr]
+            .distinct()
+        ).all()
+    assert [c for (c,) in live] == ["crm-b"]
