@@ -384,7 +384,7 @@ def import_surveys(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
     report_file: Annotated[
         Path | None,
-        typer.Option("--report", help="Where to write the report [default: FILE.report.json]"),
+        typer.Option("--report", help="Where to write the report (default: FILE.report.json)"),
     ] = None,
     no_sentiment: Annotated[
         bool, typer.Option("--no-sentiment", help="Skip the comments' sentiment (faster)")
