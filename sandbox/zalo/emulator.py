@@ -17,7 +17,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sandbox.core.state import SandboxState
-from sandbox.data.crossref import zalo_user_id
 from sandbox.data.generate import truths
 from sandbox.data.model import Interaction, Person, Record
 from sandbox.zalo.config import ZaloConfig
@@ -138,13 +137,16 @@ class ZaloEmulator:
     def load(
         self, records: Iterable[Record], seed: int, customers: int | None = None
     ) -> dict[str, int]:
-        """Followers and their chats from a generated stream (same seed as the CRMs');
-        `customers` (the stream's size) adds the generator's hidden truth of each follower."""
+        """Followers and their chats from a generated stream or a dataset read back (`seed`
+        names the message ids); with `customers` (the stream's size), the generator's hidden
+        truth of each follower."""
         persons: dict[str, Person] = {}
         with self.lock:
             for record in records:
                 if isinstance(record, Person):
-                    user_id = zalo_user_id(seed, record.id, record.country)
+                    # The generator's id for a follower (sandbox.data.crossref), which the CRM
+                    # emulators keep in the contact's Zalo field too.
+                    user_id = record.zalo_user_id
                     if user_id is None:
                         continue
                     persons[record.id] = record
@@ -158,9 +160,7 @@ class ZaloEmulator:
                     self.truth[user_id] = {"person_id": record.id, "email": record.email}
                 elif isinstance(record, Interaction) and record.channel == "chat":
                     person = persons.get(record.person_id)
-                    user_id = (
-                        zalo_user_id(seed, record.person_id, person.country) if person else None
-                    )
+                    user_id = person.zalo_user_id if person else None
                     if user_id is None:
                         continue
                     inbound = record.direction == "inbound"
