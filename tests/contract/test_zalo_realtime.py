@@ -11,6 +11,7 @@ pulls the followers and their chats first, and the delivery goes through the emu
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -200,3 +201,31 @@ def test_the_oas_own_sends_are_ignored(world: World) -> None:
     answer = _post(world, *replay)
     assert answer["ignored"] == 1
     assert answer["reread"] == 0
+
+
+def test_a_new_message_is_answered_within_zalos_two_seconds(world: World) -> None:
+    """Zalo wants its 200 within 2 s: the re-read, the scoring and the answer fit in it."""
+    user = _follower_with_history(world)
+    world.emulator.webhooks.configure(target_url=None)
+    try:
+        message = world.emulator.user_sends(user, "text", "Sao đơn hàng giao chậm vậy shop?")
+    finally:
+        world.emulator.webhooks.configure(target_url=f"{world.service}/v1/webhooks/zalo")
+    config = world.emulator.config
+    event = {
+        "app_id": config.app_id,
+        "event_name": "user_send_text",
+        "sender": {"id": user},
+        "recipient": {"id": config.oa_id},
+        "message": {"text": message.message, "msg_id": message.message_id},
+        "timestamp": str(int(datetime.now(UTC).timestamp() * 1000)),
+    }
+    body = json.dumps(event, ensure_ascii=False)
+    key = config.webhooks.oa_secret_key.get_secret_value()
+    signature = sign(config.app_id, body, event["timestamp"], key)
+    started = time.monotonic()
+    answer = _post(world, body, {**JSON, "X-ZEvent-Signature": signature})
+    elapsed = time.monotonic() - started
+    assert answer["reread"] == 2  # the profile and the conversation
+    assert answer["duplicates"] == 0
+    assert elapsed < 2.0, f"answered in {elapsed:.2f} s"
