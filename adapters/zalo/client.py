@@ -26,8 +26,10 @@ from typing import Any, TypeVar
 import httpx
 
 from adapters.errors import transport_error
+from adapters.pacing import BURST, Pacer
 from adapters.retry import RetryPolicy, call_with_retry
 from adapters.zalo.errors import INVALID_TOKEN, OAUTH, OK, map_answer
+from adapters.zalo.quota import zalo_window
 from adapters.zalo.settings import ZaloSettings
 from adapters.zalo.tokens import TokenKeeper, TokenStore
 from service.ports import CrmConfigError
@@ -77,12 +79,27 @@ def envelope(response: httpx.Response) -> Any:
 
 
 class ZaloHttp:
-    """One attempt's view of the API: the access token and the base URL applied."""
+    """One attempt's view of the API: the access token and the base URL applied, every call
+    paced by the app's per-minute window once an answer stated it."""
 
-    def __init__(self, http: httpx.Client, base_url: str, token: str) -> None:
+    def __init__(
+        self, http: httpx.Client, base_url: str, token: str, pacer: Pacer, share: float
+    ) -> None:
         self._http = http
         self._base = base_url
         self._token = token
+        self._pacer = pacer
+        self._share = share
+
+    def _send(self, method: str, path: str, **options: Any) -> Any:
+        counted = self._pacer.acquire(BURST)
+        answer = self._http.request(
+            method, f"{self._base}{path}", headers={"access_token": self._token}, **options
+        )
+        window = zalo_window(answer.headers, self._share)
+        if window is not None:
+            self._pacer.learn(BURST, window, count_call=not counted)
+        return envelope(answer)
 
     def __repr__(self) -> str:
         return f"ZaloHttp(base_url={self._base!r})"
@@ -90,17 +107,11 @@ class ZaloHttp:
     def get(self, path: str, data: dict[str, Any] | None = None) -> Any:
         """GET `path` with its parameters as the one JSON `data` query parameter."""
         params = {"data": json.dumps(data, separators=(",", ":"))} if data is not None else None
-        answer = self._http.get(
-            f"{self._base}{path}", params=params, headers={"access_token": self._token}
-        )
-        return envelope(answer)
+        return self._send("GET", path, params=params)
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         """POST a JSON body to `path`."""
-        answer = self._http.post(
-            f"{self._base}{path}", json=body, headers={"access_token": self._token}
-        )
-        return envelope(answer)
+        return self._send("POST", path, json=body)
 
 
 class ZaloClient:
@@ -108,7 +119,12 @@ class ZaloClient:
     retries; the reader's calls are the methods at the end."""
 
     def __init__(
-        self, name: str, settings: ZaloSettings, policy: RetryPolicy | None = None
+        self,
+        name: str,
+        settings: ZaloSettings,
+        policy: RetryPolicy | None = None,
+        *,
+        pacing_url: str | None = None,
     ) -> None:
         if settings.base_url is None:
             raise CrmConfigError(f"connection {name}: base_url is required", connection=name)
@@ -131,6 +147,9 @@ class ZaloClient:
         self.policy = policy or RetryPolicy()
         self.base_url = str(settings.base_url).rstrip("/")
         self.calls = 0
+        # The app's per-minute window, learnt from the first answer and shared by the workers
+        # through `pacing_url` (adapters/pacing.py).
+        self.pacer = Pacer(CRM, name, storage_url=pacing_url)
         self._http: httpx.Client | None = None
         self._lock = threading.Lock()
         access = settings.access_token.get_secret_value() if settings.access_token else None
@@ -201,7 +220,9 @@ class ZaloClient:
                 http = self._client()
                 token = self._token() if token is None else token
                 self.calls += 1
-                return fn(ZaloHttp(http, self.base_url, token))
+                return fn(
+                    ZaloHttp(http, self.base_url, token, self.pacer, self.settings.rate_share)
+                )
             except TRANSPORT as error:
                 raise transport_error(error, CRM, self.base_url, self.name) from error
             except ZaloApiError as error:

@@ -20,7 +20,7 @@ def build(name: str, settings: ZaloSettings, mappings: MappingSet, options: Buil
     from adapters.zalo.client import ZaloClient
     from adapters.zalo.reader import ZaloReader
 
-    client = ZaloClient(name, settings, options.policy)
+    client = ZaloClient(name, settings, options.policy, pacing_url=options.pacing_url)
     return Wiring(ZaloReader(client, mappings, timedelta(seconds=settings.lookback_seconds)))
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.pacing import BURST, Window
 from adapters.zalo import webhooks
 from adapters.zalo.client import ZaloClient
 from adapters.zalo.tokens import TokenStore
@@ -190,3 +191,15 @@ def test_the_mac_is_checked_exactly_and_the_app_must_be_ours(oa: ZaloHarness) ->
     webhooks.check_app(body, oa.config.app_id)
     with pytest.raises(SignatureError):
         webhooks.check_app(body, "999")
+
+
+def test_the_rate_window_zalo_states_paces_our_share(tmp_path: Path) -> None:
+    """The emulator states its per-minute limit; the client paces at the connection's share."""
+    with ZaloHarness(8) as small:
+        small.emulator.config.requests_per_minute = 400
+        client = ZaloClient(
+            "paced", small.settings(token_store=tmp_path / "t.json", rate_share=0.5), TEST_POLICY
+        )
+        assert client.pacer.window(BURST) is None  # nothing stated yet: unpaced
+        _page(client)
+    assert client.pacer.window(BURST) == Window(200, 60)
