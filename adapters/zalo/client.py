@@ -200,8 +200,12 @@ class ZaloClient:
         except ValueError:
             body = None
         if answer.status_code == OK and isinstance(body, dict) and body.get("access_token"):
-            # `expires_in` is a string of seconds ("90000"): read, never trusted as a number.
-            lifetime = float(str(body.get("expires_in") or "3600"))
+            # `expires_in` is a string of seconds ("90000"); an unreadable one is taken as an
+            # hour (a -216 before then refreshes anyway).
+            try:
+                lifetime = float(str(body.get("expires_in")))
+            except ValueError:
+                lifetime = 3600.0
             return str(body["access_token"]), str(body["refresh_token"]), lifetime
         detail = body if isinstance(body, dict) else {}
         message = str(detail.get("error_description") or detail.get("error_name") or "")
