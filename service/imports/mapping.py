@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from adapters.mapping.loader import MappingError, _describe, _line_of, _parse, _validator
+from adapters.mapping.loader import MappingError, line_of, read_validated
 from service.domain import Channel, SurveyKind
 from service.domain.events import DEFAULT_SCALES
 
@@ -106,7 +106,7 @@ class Mapping:
 
 def _fail(path: Path, node: yaml.Node, where: list[str | int], problem: str) -> MappingError:
     dotted = ".".join(str(p) for p in where)
-    return MappingError(f"{path}:{_line_of(node, where)}: {dotted}: {problem}")
+    return MappingError(f"{path}:{line_of(node, where)}: {dotted}: {problem}")
 
 
 def _questions(path: Path, node: yaml.Node, raw: list[dict[str, Any]]) -> tuple[Question, ...]:
@@ -186,13 +186,7 @@ def _places(data: dict[str, Any]) -> dict[str, str]:
 
 def load_mapping(path: Path) -> Mapping:
     """Read and validate a survey import mapping; `MappingError` (one line) when it is wrong."""
-    data, node = _parse(path)
-    errors = sorted(_validator(SCHEMA).iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        line = _line_of(node, list(first.absolute_path))
-        raise MappingError(f"{path}:{line}: {_describe(first)}{more}")
+    data, node = read_validated(path, SCHEMA)
     questions = _questions(path, node, data["questions"])
     when = data["submitted_at"]
     try:

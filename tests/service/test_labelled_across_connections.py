@@ -5,9 +5,8 @@ other CRM holds is judged by that CRM's own model."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import numpy as np
 import pytest
 from sqlalchemy import Engine
 
@@ -15,39 +14,20 @@ from service.config import Settings
 from service.domain import Customer, SourceRef
 from service.main import sync_stores
 from service.scoring.churn.classifier import ChurnClassifier, train_churn_classifier
-from service.scoring.churn.features import History
 from service.scoring.churn.labelled import LabelledChurn
 from service.scoring.churn.training import LabelRule, snapshot_table
 from service.scoring.customer import ScoringModels
 from service.usecases.sync import score
-from tests.unit.scoring.builders import AS_OF, message, purchase, survey
+from tests.unit.scoring.builders import AS_OF, unhappy_stop_buying
 
 
 @pytest.fixture(scope="module")
 def classifier() -> ChurnClassifier:
     """A classifier for the routing under test (what it learned is not the point here):
     unhappy customers, low NPS and negative chats, stop buying."""
-    rng = np.random.default_rng(0)
-    customers, surveys, msgs, buys = [], [], [], []
-    snaps = [AS_OF - timedelta(days=d) for d in (300, 200, 100)]
-    for i in range(300):
-        cid = f"c{i}"
-        customers.append(Customer(id=cid))
-        unhappy = rng.random() < 0.4
-        for days in (300, 200, 100):
-            seen = days + 5
-            nps = int(rng.integers(0, 5) if unhappy else rng.integers(7, 11))
-            surveys.append(survey(nps, days=seen, customer=cid))
-            msgs.append(message(-0.7 if unhappy else 0.5, days=seen + 1, customer=cid))
-            buys.append(purchase(seen + 20, customer=cid))
-            if not unhappy or rng.random() < 0.2:
-                buys.append(purchase(days - 30, customer=cid))
+    customers, history, snaps = unhappy_stop_buying()
     table = snapshot_table(
-        customers,
-        snaps,
-        horizon_days=60,
-        label=LabelRule.NO_PURCHASE,
-        history=History(surveys=surveys, interactions=msgs, transactions=buys),
+        customers, snaps, horizon_days=60, label=LabelRule.NO_PURCHASE, history=history
     )
     features = table.drop(columns=["customer_id", "snapshot_at", "churned"])
     outcome = train_churn_classifier(features, table["churned"].to_numpy(), table["snapshot_at"])
