@@ -27,7 +27,7 @@ Zalo's events name the user and a message id that no API reads alone.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -88,7 +88,7 @@ class ZaloReader:
         mappings: MappingSet,
         lookback: timedelta,
         *,
-        now: Any = None,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self.connection = client.name
         self.client = client

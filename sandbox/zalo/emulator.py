@@ -45,7 +45,7 @@ class Follower:
         avatar = f"https://s120-ava-talk.zadn.vn/sandbox/{self.user_id}.jpg"
         return {
             "user_id": self.user_id,
-            "user_id_by_app": _digits(f"{app_id}:{self.user_id}"),
+            "user_id_by_app": derived_id(f"{app_id}:{self.user_id}"),
             "user_external_id": "",
             "display_name": self.display_name,
             "user_alias": self.display_name,
@@ -91,7 +91,7 @@ class Message:
         }
 
 
-def _digits(text: str) -> str:
+def derived_id(text: str) -> str:
     """A 19-digit id derived from `text` (Zalo ids are decimal strings above 2^53)."""
     return str(10**18 + int(hashlib.sha256(text.encode()).hexdigest()[:15], 16) % (8 * 10**18))
 
@@ -224,7 +224,7 @@ class ZaloEmulator:
         with self.lock:
             made: list[str] = []
             for _ in range(count):
-                user_id = _digits(f"new:{len(self.followers)}:{prefix}:{now.isoformat()}")
+                user_id = derived_id(f"new:{len(self.followers)}:{prefix}:{now.isoformat()}")
                 while user_id in self.followers:
                     user_id = str(int(user_id) + 1)
                 self.followers[user_id] = Follower(user_id, f"{prefix}{len(made)}", now, now)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.zalo.emulator import Message, ZaloEmulator, _digits
+from sandbox.zalo.emulator import Message, ZaloEmulator, derived_id
 
 # user_send_<kind> -> the message type the conversation API lists it with.
 USER_MESSAGE_TYPES = {"text": "text", "image": "photo", "sticker": "sticker"}
 
 
 def _by_app(emu: ZaloEmulator, user_id: str) -> str:
-    return _digits(f"{emu.config.app_id}:{user_id}")
+    return derived_id(f"{emu.config.app_id}:{user_id}")
 
 
 def user_sends(emu: ZaloEmulator, user_id: str, kind: str, text: str = "") -> dict[str, Any]:
