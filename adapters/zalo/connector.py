@@ -38,5 +38,6 @@ CONNECTOR = Connector(
         body="One Zalo OA event (user_send_text, follow, ...), signed with X-ZEvent-Signature",
         max_events=1,
         decode=webhooks.decode,
+        sender=webhooks.sender,
     ),
 )

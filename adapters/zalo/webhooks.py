@@ -81,6 +81,13 @@ def verify(
         raise SignatureError("signature does not match")
 
 
+def sender(settings: Any, body: bytes) -> None:
+    """`WebhookSource.sender`: the verified delivery is from the connection's app."""
+    app_id = getattr(settings, "client_id", None)
+    if app_id:
+        check_app(body, str(app_id))
+
+
 def check_app(body: bytes, app_id: str) -> None:
     """`SignatureError` unless a verified delivery is from the connection's app (`CLIENT_ID`).
 

@@ -188,6 +188,18 @@ def test_a_forged_or_stale_delivery_is_refused(world: World) -> None:
         timeout=30,
     )
     assert answer.status_code == 401
+    # Fresh and signed with the OA secret key, but for another app than the connection's.
+    other = {**event, "app_id": "9" + str(event["app_id"])}
+    other_body = json.dumps(other)
+    signature = sign(other["app_id"], other_body, other["timestamp"], key)
+    answer = httpx.post(
+        f"{world.service}/v1/webhooks/zalo",
+        content=other_body.encode(),
+        headers={**JSON, "X-ZEvent-Signature": signature},
+        timeout=30,
+    )
+    assert answer.status_code == 401
+    assert "another Zalo app" in answer.json()["detail"]
 
 
 def test_the_oas_own_sends_are_ignored(world: World) -> None:
