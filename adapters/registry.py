@@ -19,11 +19,13 @@ from adapters.hubspot.connector import CONNECTOR as HUBSPOT
 from adapters.mapping import MappingError, MappingSet
 from adapters.salesforce.connector import CONNECTOR as SALESFORCE
 from adapters.settings import ConnectionSettings
+from adapters.zalo.connector import CONNECTOR as ZALO
 from adapters.zendesk.connector import CONNECTOR as ZENDESK
 
 CONNECTORS: tuple[Connector[Any], ...] = (
     SALESFORCE,
     HUBSPOT,
+    ZALO,
     ZENDESK,
 )
 

@@ -34,6 +34,7 @@ from decimal import Decimal
 
 import phonenumbers
 
+from sandbox.data.crossref import zalo_user_id
 from sandbox.data.experience import Profile, company_mood, draw_profile
 from sandbox.data.history import person_history
 from sandbox.data.markets import (
@@ -52,7 +53,7 @@ from sandbox.data.seeding import Choice, rng_for
 from sandbox.data.text import Composer
 from sandbox.data.timeline import Subject
 
-GENERATOR_VERSION = "1.5.0"
+GENERATOR_VERSION = "1.6.0"
 DEFAULT_START = datetime(2024, 11, 1, tzinfo=UTC)
 WINDOW = timedelta(days=730)
 BLOCK = 8  # person slots per layout block; see _company_slots
@@ -289,6 +290,7 @@ def generate_part(
                 owner_id=owner.id,
                 created_at=created,
                 is_lead=is_lead,
+                zalo_user_id=zalo_user_id(seed, f"p{index:07d}", country.code),
             )
             yield person
             subject = Subject(

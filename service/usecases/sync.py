@@ -8,20 +8,20 @@ unchanged fields out, and tasks are keyed so a rerun never makes a second one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Protocol
 
 from service.domain import ActionTask, DomainModel
-from service.ports import CrmReader, CrmWriter, FieldUpdate, ReadOnlyWriter
+from service.ports import CrmError, CrmReader, CrmWriter, FieldUpdate, ReadOnlyWriter
 from service.scoring.churn.features import FeatureSpec
 from service.scoring.churn.labelled import Verdict, judge
 from service.scoring.churn.thresholds import FlagPolicy
 from service.scoring.customer import CustomerScore, History, ScoringModels, score_customers
 from service.store.churn_models import ChurnModelRepository
-from service.store.records import Customers, RecordStore
+from service.store.records import Customers
 from service.store.rescore_marks import RescoreMarks
 from service.testing_hooks import crash_point
 from service.usecases.annotate import SignalSource, with_sentiment
@@ -29,7 +29,13 @@ from service.usecases.announce import announce_scores, announce_tasks
 from service.usecases.fields import owned_fields
 from service.usecases.models import joined_history, scoring_models
 from service.usecases.prefetch import prefetched
-from service.usecases.repositories import CursorStore, PushLedger, ScoreStore, TaskStore
+from service.usecases.repositories import (
+    CursorStore,
+    PushLedger,
+    RecordRepository,
+    ScoreStore,
+    TaskStore,
+)
 from service.webhooks.events import EventSink
 
 log = logging.getLogger(__name__)
@@ -63,7 +69,7 @@ class ActOn(Protocol):
 
 @dataclass
 class SyncStores:
-    records: RecordStore
+    records: RecordRepository
     cursors: CursorStore
     ledger: PushLedger
     tasks: TaskStore
@@ -137,7 +143,7 @@ def score(
     accounts = stores.records.accounts(
         connection, {h.crm_account_id for h in histories.values() if h.crm_account_id}
     )
-    verdicts = _labelled_verdicts(histories, as_of, models)
+    verdicts = _labelled_verdicts(connection, histories, stores, as_of, models)
     # All at once through the vectorised core (score_customers), not one by one.
     scored = score_customers(
         [
@@ -160,18 +166,47 @@ def score(
 
 
 def _labelled_verdicts(
-    histories: Mapping[str, Customers], as_of: datetime, models: ScoringModels
+    connection: str,
+    histories: Mapping[str, Customers],
+    stores: SyncStores,
+    as_of: datetime,
+    models: ScoringModels,
 ) -> dict[str, Verdict]:
-    """The labelled churn model's verdicts, in one prediction for all the customers."""
-    if models.labelled is None:
+    """The labelled churn models' verdicts, one prediction per model.
+
+    A person is judged by the model of the first connection (by name) that holds a record of
+    them and has a labelled model in use, with their record there, whichever connection's sync
+    scores them: every CRM holding the person gets the same risk. Persons no such connection
+    holds get no verdict (the label-free model judges them)."""
+    by_connection = dict(models.labelled_elsewhere)
+    if models.labelled is not None:
+        by_connection[connection] = models.labelled
+    if not by_connection:
         return {}
-    return judge(
-        models.labelled,
-        [h.customer for h in histories.values()],
-        as_of,
-        joined_history(histories),
-        FeatureSpec(models.bgnbd, models.horizon_days, models.weights),
-    )
+    spec = FeatureSpec(models.bgnbd, models.horizon_days, models.weights)
+    undecided = set(histories)
+    verdicts: dict[str, Verdict] = {}
+    for decider in sorted(by_connection):
+        held = set(stores.records.crm_ids(decider, sorted(undecided)))
+        if not held:
+            continue
+        undecided -= held
+        # Their record in the deciding CRM: its attributes are what that model learned from.
+        group = (
+            {p: histories[p] for p in held}
+            if decider == connection
+            else stores.records.history(sorted(held), decider)
+        )
+        verdicts |= judge(
+            by_connection[decider],
+            [h.customer for h in group.values()],
+            as_of,
+            joined_history(group),
+            spec,
+        )
+        if not undecided:
+            break
+    return verdicts
 
 
 def act_on(
@@ -337,6 +372,49 @@ def sync(
     # Only persons this pull changed: marked ones carry no news for the other CRMs.
     mark_elsewhere(stores, connection, report.changed_customers)
     return report
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """What a real-time path needs to act on a person's other connections at once: each
+    connection's writer and scoring models (built, and cached, by the composition root)."""
+
+    writer: Callable[[str], CrmWriter]
+    models: Callable[[str], ScoringModels]
+    # The configured connections (a mark may name one removed since: its marks just stay).
+    connections: Collection[str]
+
+
+def act_elsewhere(
+    stores: SyncStores,
+    connection: str,
+    changed: set[str],
+    as_of: datetime,
+    elsewhere: Elsewhere,
+    report: SyncReport,
+) -> None:
+    """Mark the persons changed here for their other connections, then act on those marks now:
+    score and push to every other connection holding one of their records that takes our
+    writes. A Zalo complaint must reach the CRM in seconds, not at the CRM's next sync.
+
+    Marks are the safety net: a connection that fails here (its CRM down, its connection not
+    buildable) keeps its marks, and its next sync scores and pushes them; the failure is
+    reported, and the delivery that brought the change still counts as applied (it is stored)."""
+    mark_elsewhere(stores, connection, changed)
+    if stores.marks is None or not changed:
+        return
+    for other, taken in sorted(stores.marks.of_persons(changed).items()):
+        if other not in elsewhere.connections:
+            continue
+        try:
+            writer = elsewhere.writer(other)
+            if isinstance(writer, ReadOnlyWriter):
+                continue  # a source we only read: nothing to push there; its sync clears them
+            act_on(other, list(taken), writer, stores, as_of, elsewhere.models(other), report)
+        except CrmError as error:
+            report.push_failed.append(f"{other}: {error}")
+            continue
+        stores.marks.clear(other, taken)
 
 
 def mark_elsewhere(stores: SyncStores, connection: str, changed: set[str]) -> None:

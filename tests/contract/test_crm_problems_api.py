@@ -78,6 +78,8 @@ FAULTS = {
 def test_each_crm_failure_is_one_problem(
     harness: Harness, admin: SandboxAdmin, api: TestClient, fault: str
 ) -> None:
+    if fault == "quota_exhausted" and harness.crm == "zalo":
+        pytest.skip("Zalo states no daily API quota; its sandbox renders the fault as -32")
     if fault == "quota_exhausted" and not getattr(harness, "daily_quota", True):
         pytest.skip(f"{harness.crm} has no daily API quota to exhaust")
     customer = harness.customer_ids()[11]
