@@ -135,10 +135,15 @@ class ZendeskReader:
         closed = _when(metric.get("solved_at"))
         if closed is None and row.get("status") in ("solved", "closed"):
             closed = _when(row.get("updated_at"))  # solved before metrics were kept
+        wait = (metric.get("requester_wait_time_in_minutes") or {}).get("calendar")
         return {
             **row,
             "metric_set": metric,
-            "derived": {"first_response_at": first_response, "closed_at": closed},
+            "derived": {
+                "first_response_at": first_response,
+                "closed_at": closed,
+                "requester_wait_hours": wait / 60 if isinstance(wait, int | float) else None,
+            },
         }
 
     @staticmethod

@@ -80,6 +80,11 @@ def test_cases_take_their_times_from_the_metric_sets(
         status = store.tickets.rows[int(case.id)]["status"]
         read_as = {"hold": "pending", "solved": "resolved"}.get(status, status)
         assert case.status is CaseStatus(read_as)
+        # The effort the times do not show comes along.
+        assert case.reopens == metric["reopens"]
+        wait = metric["requester_wait_time_in_minutes"]["calendar"]
+        assert case.requester_wait_hours == (None if wait is None else wait / 60)
+    assert any(c.reopens for c in cases)
 
 
 def test_ratings_are_csat_answers_good_five_bad_one_with_their_comment(
