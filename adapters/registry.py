@@ -17,12 +17,14 @@ from pydantic import Field, TypeAdapter
 from adapters.connector import Connector
 from adapters.hubspot.connector import CONNECTOR as HUBSPOT
 from adapters.mapping import MappingError, MappingSet
+from adapters.qualtrics.connector import CONNECTOR as QUALTRICS
 from adapters.salesforce.connector import CONNECTOR as SALESFORCE
 from adapters.settings import ConnectionSettings
 
 CONNECTORS: tuple[Connector[Any], ...] = (
     SALESFORCE,
     HUBSPOT,
+    QUALTRICS,
 )
 
 _BY_KIND: dict[str, Connector[Any]] = {c.kind: c for c in CONNECTORS}

@@ -71,10 +71,13 @@ class QualtricsClient:
                 f"connection {name}: set API_TOKEN, or CLIENT_ID and CLIENT_SECRET",
                 connection=name,
             )
+        try:
+            self.base_url = settings.api_base()
+        except ValueError as error:
+            raise CrmConfigError(f"connection {name}: {error}", connection=name) from None
         self.name = name
         self.settings = settings
         self.policy = policy or RetryPolicy()
-        self.base_url = settings.api_base()
         self.timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
         share = max(1, int(BRAND_REQUESTS_PER_MINUTE * settings.rate_share))
         self.pacer = Pacer(LABEL, name, {BURST: Window(share, 60)}, storage_url=pacing_url)

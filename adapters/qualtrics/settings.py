@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl, SecretStr, model_validator
+from pydantic import Field, HttpUrl, SecretStr
 
 from adapters.settings import ConnectionSettings
 
@@ -37,16 +37,13 @@ class QualtricsSettings(ConnectionSettings):
     # Respondents per batch handed to the sync (the export file is read whole, then chunked).
     batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500
 
-    @model_validator(mode="after")
-    def _where(self) -> QualtricsSettings:
-        if self.datacenter is None and self.base_url is None:
-            raise ValueError("set DATACENTER (e.g. fra1) or BASE_URL")
-        return self
-
     def api_base(self) -> str:
-        """`https://{datacenter}.qualtrics.com/API/v3`, or `{base_url}/API/v3`."""
+        """`https://{datacenter}.qualtrics.com/API/v3`, or `{base_url}/API/v3` (ValueError
+        when neither is set)."""
         if self.base_url is not None:
             return str(self.base_url).rstrip("/") + "/API/v3"
+        if self.datacenter is None:
+            raise ValueError("set DATACENTER (e.g. fra1) or BASE_URL")
         return f"https://{self.datacenter}.qualtrics.com/API/v3"
 
     def token_url(self) -> str:
