@@ -36,6 +36,16 @@ from service.ports import Canonical, CrmNotFoundError, CrmUnavailableError, Stre
 log = logging.getLogger(__name__)
 
 
+def _repeated(record: DomainModel, seen: dict[str, DomainModel]) -> bool:
+    """Whether `record` is a respondent already yielded, unchanged, in this run."""
+    if not isinstance(record, Customer):
+        return False
+    if seen.get(record.id) == record:
+        return True
+    seen[record.id] = record
+    return False
+
+
 class QualtricsReader:
     """`CrmReader` for one Qualtrics brand."""
 
@@ -111,6 +121,9 @@ class QualtricsReader:
     ) -> Iterator[Batch[DomainModel]]:
         start = state.delivered if state.phase == "file" else 0
         total = len(rows)
+        # A respondent who answered several times is yielded once a run (again only when a
+        # later response says something new about them, e.g. a CRM id the first lacked).
+        seen: dict[str, DomainModel] = {}
         if start >= total:
             final = ExportState("next", token=done.token)
             yield Batch(records=(), cursor=self._cursor(stream, stamp, final))
@@ -118,6 +131,7 @@ class QualtricsReader:
         for first in range(start, total, self.batch_size):
             chunk = rows[first : first + self.batch_size]
             records, rejected, newest = self._build(smap, chunk)
+            records = [r for r in records if not _repeated(r, seen)]
             stamp = max(stamp, newest or stamp)
             end = first + len(chunk)
             more = end < total
