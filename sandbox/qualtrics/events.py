@@ -62,6 +62,7 @@ class Delivery:
     url: str
     status: int | None
     error: str | None
+    answer: str = ""  # the receiver's answer body (first 2,000 characters), for tests
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +70,7 @@ class Delivery:
             "url": self.url,
             "status": self.status,
             "error": self.error,
+            "answer": self.answer,
         }
 
 
@@ -85,4 +87,4 @@ def deliver(subscription: dict[str, Any], body: str, timeout: float = 10.0) -> D
         )
     except httpx.HTTPError as error:
         return Delivery(str(subscription["id"]), url, None, type(error).__name__)
-    return Delivery(str(subscription["id"]), url, answer.status_code, None)
+    return Delivery(str(subscription["id"]), url, answer.status_code, None, answer.text[:2000])
