@@ -312,6 +312,7 @@ def sync_stores(settings: Settings, engine: Engine) -> SyncStores:
             engine,
             keep_text=settings.keep_message_text,
             suppressions=SuppressionList(engine, settings.suppression_secret()),
+            kinds={name: c.kind for name, c in settings.connections.items()},
         ),
         CursorRepository(engine),
         PushLedgerRepository(engine),

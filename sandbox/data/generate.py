@@ -48,11 +48,12 @@ from sandbox.data.markets import (
 from sandbox.data.model import Company, Owner, Person, Record, Truth
 from sandbox.data.people import draw_company, draw_name, signature
 from sandbox.data.resources import name_bank
+from sandbox.data.crossref import zalo_user_id
 from sandbox.data.seeding import Choice, rng_for
 from sandbox.data.text import Composer
 from sandbox.data.timeline import Subject
 
-GENERATOR_VERSION = "1.5.0"
+GENERATOR_VERSION = "1.6.0"
 DEFAULT_START = datetime(2024, 11, 1, tzinfo=UTC)
 WINDOW = timedelta(days=730)
 BLOCK = 8  # person slots per layout block; see _company_slots
@@ -289,6 +290,7 @@ def generate_part(
                 owner_id=owner.id,
                 created_at=created,
                 is_lead=is_lead,
+                zalo_user_id=zalo_user_id(seed, f"p{index:07d}", country.code),
             )
             yield person
             subject = Subject(

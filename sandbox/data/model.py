@@ -76,6 +76,9 @@ class Person:
     owner_id: str
     created_at: datetime
     is_lead: bool
+    # Their user id at the shop's Zalo Official Account (a follower), or None
+    # (sandbox/data/crossref.py): the Zalo emulator's follower id, kept by the CRMs too.
+    zalo_user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,6 +186,8 @@ class Loader:
         }
         if company_id is not None:
             values["associatedcompanyid"] = str(company_id)
+        if person.zalo_user_id is not None:
+            values["zalo_user_id"] = person.zalo_user_id
         status = self.churn.get(person.id)
         if status is not None and not person.is_lead:
             values["churn_status"] = status.label.lower()

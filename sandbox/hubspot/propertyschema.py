@@ -26,6 +26,9 @@ _CONTACT: tuple[Spec, ...] = (
     ("hs_lead_status", "enumeration", "radio", "sales_properties"),
     ("associatedcompanyid", "number", "number", "contactinformation"),
     ("hubspot_owner_id", "enumeration", "select", "contactinformation"),
+    # Not HubSpot's own: the custom property a Vietnamese shop's portal keeps the customer's Zalo
+    # user id in (a string: the ids exceed 2^53); mapped as `refs.zalo`.
+    ("zalo_user_id", "string", "text", "contactinformation"),
 )
 
 _COMPANY: tuple[Spec, ...] = (

@@ -201,6 +201,7 @@ class Loader:
             "OwnerId": owner,
             "Language__c": person.language,
             "Time_Zone__c": person.timezone,
+            "Zalo_User_Id__c": person.zalo_user_id,
         }
         if person.is_lead:
             values = {

@@ -77,6 +77,9 @@ _PERSON_NAME = [
 _LANGUAGE = [
     FieldDef("Language__c", F.STRING, length=10, custom=True, label="Language"),
     FieldDef("Time_Zone__c", F.STRING, length=60, custom=True, label="Time Zone"),
+    # A Vietnamese shop's org keeps the customer's Zalo user id once they have chatted (a
+    # string: the ids exceed 2^53); mapped as `refs.zalo` (mappings examples/zalo/).
+    FieldDef("Zalo_User_Id__c", F.STRING, length=32, custom=True, label="Zalo User Id"),
 ]
 _WHO = ("Contact", "Lead")
 # Present in multi-currency orgs; the generated data mixes VND, CNY, EUR and USD.

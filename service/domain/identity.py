@@ -41,6 +41,8 @@ from service.domain.parties import Customer
 class Rule(StrEnum):
     """Why a record joined a person."""
 
+    # A record names the other's id (a CRM contact's Zalo user id, a survey's CRM contact id).
+    REF = "ref"
     EMAIL_AND_PHONE = "email+phone"
     EMAIL = "email"
     PHONE = "phone"
@@ -55,6 +57,8 @@ class DecidedBy(StrEnum):
 
 
 CONFIDENCE: dict[Rule, float] = {
+    # Below a person's own decision: a CRM field can hold a mistyped id.
+    Rule.REF: 0.98,
     Rule.EMAIL_AND_PHONE: 0.99,
     Rule.EMAIL: 0.95,
     Rule.PHONE: 0.70,
@@ -142,18 +146,36 @@ BOUNCED_ATTRIBUTES = ("email_bounced", "email_invalid")
 
 @dataclass(frozen=True, slots=True)
 class IdentityKeys:
-    """What a record is matched by: its verified, normalised e-mail and phone."""
+    """What a record is matched by: its verified, normalised e-mail and phone, and the ids it
+    names in other systems (`ref_key`s)."""
 
     email: str | None = None
     phone: str | None = None
+    refs: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
-        return bool(self.email or self.phone)
+        return bool(self.email or self.phone or self.refs)
+
+
+def ref_key(system: str, record_id: str) -> str:
+    """One reference as matched: `<system>:<id>`, the system (a connector kind or a connection
+    name) lower-cased, the id as written (ids are case-sensitive in some systems)."""
+    return f"{system.strip().lower()}:{record_id.strip()}"
+
+
+def own_ref_keys(connection: str, kind: str | None, crm_id: str) -> frozenset[str]:
+    """The keys other records name this record by: its connection's name, and its kind."""
+    keys = {ref_key(connection, crm_id)}
+    if kind:
+        keys.add(ref_key(kind, crm_id))
+    return frozenset(keys)
 
 
 def identity_keys(customer: Customer) -> IdentityKeys:
     """The keys of a pulled customer record."""
-    return keys_of(customer.email, customer.phone, customer.language, customer.attributes)
+    found = keys_of(customer.email, customer.phone, customer.language, customer.attributes)
+    refs = frozenset(ref_key(s, i) for s, i in customer.refs.items() if s.strip() and i.strip())
+    return IdentityKeys(found.email, found.phone, refs)
 
 
 def keys_of(
@@ -192,14 +214,26 @@ class Evidence:
 
 
 def judge(
-    keys: IdentityKeys, by_email: set[str], by_phone: set[str]
+    keys: IdentityKeys,
+    by_email: set[str],
+    by_phone: set[str],
+    by_ref: Mapping[str, str] | None = None,
 ) -> tuple[str, Evidence] | None:
     """The person a record joins, given the persons whose unambiguous records share its e-mail
-    (`by_email`) and phone (`by_phone`); None when no one reaches the threshold or the e-mail
-    points at more than one person (ambiguous: left for a person to decide).
+    (`by_email`) and phone (`by_phone`), and those a reference ties it to (`by_ref`: person ->
+    the ref key, either way: it names their record, or their record names it); None when no
+    one reaches the threshold or the evidence points at more than one person (ambiguous: left
+    for a person to decide).
 
-    The e-mail decides; the phone only raises its confidence (a phone alone is below the
-    threshold, so a number shared with someone else never outweighs a personal address)."""
+    A reference decides first: a system saying "this is that record" is stronger than a shared
+    address, and when the two disagree no one is joined. Then the e-mail decides; the phone only
+    raises its confidence (a phone alone is below the threshold, so a number shared with someone
+    else never outweighs a personal address)."""
+    if by_ref:
+        if len(by_ref) != 1 or (keys.email and by_email and set(by_ref) != by_email):
+            return None
+        ((person, key),) = by_ref.items()
+        return person, Evidence(Rule.REF, key)
     if not keys.email or len(by_email) != 1:
         return None
     (person,) = by_email

@@ -35,6 +35,7 @@ from service.store.tables import (
     Customer,
     EntityType,
     IdentityDecision,
+    IdentityRef,
     Job,
     JobState,
     PushLedger,
@@ -208,6 +209,15 @@ class ErasureStore:
             for task in tasks:
                 if task.crm_task_id:
                     record_ids.setdefault(task.connection, set()).add(task.crm_task_id)
+            deleted["identity_refs"] = sum(
+                self._delete_where(
+                    session,
+                    IdentityRef,
+                    (col(IdentityRef.connection) == connection)
+                    & col(IdentityRef.crm_id).in_(sorted(ids)),
+                )
+                for connection, ids in record_ids.items()
+            )
             deleted["crm_links"] = self._delete_rows(session, links)
             deleted["task_ledger"] = self._delete_rows(session, tasks)
             deleted["push_ledger"] = self._delete_where(

@@ -2,8 +2,9 @@
 
 `RecordStore.upsert()` asks `find_people()` once per batch, for the batch's customer records
 that have no person yet (new records, and placeholders made by their history). It reads the
-stored customer records sharing their keys in two queries per chunk of values (one by e-mail,
-one by phone), whatever the batch size, and decides by the rules of service/domain/identity.py:
+stored customer records sharing their keys in a few queries per chunk of values (by e-mail, by
+phone, the records their refs name, the records that name them), whatever the batch size, and
+decides by the rules of service/domain/identity.py:
 
 - a value held by more than one record *within one connection* is ambiguous (a shared switchboard,
   a family address, or the CRM's own duplicates) and links no one;
@@ -23,15 +24,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from more_itertools import chunked
-from sqlalchemy import Connection, false, func, select, update
+from sqlalchemy import ColumnElement, Connection, false, func, select, update
 from sqlalchemy.orm import Session
 
-from service.domain.identity import Evidence, IdentityKeys, judge, value_hash
-from service.store.tables import CrmLink, EntityType, IdentityDecision, utcnow
+from service.domain.identity import Evidence, IdentityKeys, judge, own_ref_keys, value_hash
+from service.store.tables import CrmLink, EntityType, IdentityDecision, IdentityRef, utcnow
 from service.store.upserts import table_of
 
 _LINKS = table_of(CrmLink)
 _DECISIONS = table_of(IdentityDecision)
+_REFS = table_of(IdentityRef)
 _CHUNK = 1000
 PLACEHOLDER = "?"
 
@@ -98,16 +100,101 @@ def _persons(holders: list[_Holder], connection: str, batch: set[str]) -> set[st
     return {h.person for h in holders if h.connection != connection}
 
 
+def _live_customers() -> tuple[ColumnElement[bool], ...]:
+    return (
+        _LINKS.c.entity_type == EntityType.CUSTOMER.value,
+        _LINKS.c.deleted_at.is_(None),
+        _LINKS.c.crm_object != PLACEHOLDER,
+    )
+
+
+def _named(
+    session: Session, refs: Iterable[str], kinds: Mapping[str, str]
+) -> dict[str, list[_Holder]]:
+    """Stored live customer records each ref key (`system:id`) names: records with that id in
+    the connection called `system`, or in any connection of kind `system`."""
+    wanted = set(refs)
+    ids_by_connection: dict[str, set[str]] = defaultdict(set)
+    for key in wanted:
+        system, _, record_id = key.partition(":")
+        for connection in {system} | {c for c, k in kinds.items() if k.lower() == system}:
+            ids_by_connection[connection].add(record_id)
+    found: dict[str, list[_Holder]] = defaultdict(list)
+    for connection, ids in sorted(ids_by_connection.items()):
+        for chunk in chunked(sorted(ids), _CHUNK):
+            rows = session.connection().execute(
+                select(_LINKS.c.entity_id, _LINKS.c.crm_id).where(
+                    _LINKS.c.connection == connection,
+                    _LINKS.c.crm_id.in_(chunk),
+                    *_live_customers(),
+                )
+            )
+            for person, crm_id in rows:
+                for key in own_ref_keys(connection, kinds.get(connection), crm_id) & wanted:
+                    found[key].append(_Holder(person, connection, crm_id))
+    return found
+
+
+def _naming(session: Session, keys: Iterable[str]) -> dict[str, list[_Holder]]:
+    """Stored live customer records that name each key in their refs."""
+    found: dict[str, list[_Holder]] = defaultdict(list)
+    joined = _REFS.join(
+        _LINKS,
+        (_LINKS.c.connection == _REFS.c.connection) & (_LINKS.c.crm_id == _REFS.c.crm_id),
+    )
+    for chunk in chunked(sorted(set(keys)), _CHUNK):
+        rows = session.connection().execute(
+            select(_REFS.c.ref_key, _LINKS.c.entity_id, _LINKS.c.connection, _LINKS.c.crm_id)
+            .select_from(joined)
+            .where(_REFS.c.ref_key.in_(chunk), *_live_customers())
+        )
+        for key, person, connection, crm_id in rows:
+            found[key].append(_Holder(person, connection, crm_id))
+    return found
+
+
+def _by_ref(
+    keys: IdentityKeys,
+    own: frozenset[str],
+    named: Mapping[str, list[_Holder]],
+    naming: Mapping[str, list[_Holder]],
+    connection: str,
+) -> dict[str, str] | None:
+    """Person -> ref key for the persons references tie this record to, either way (its refs
+    name their record, or their record's refs name it); None when a reference is ambiguous
+    (several records of one connection name the same id). References within one connection
+    link no one: two records of one person in one system are that system's duplicate."""
+    persons: dict[str, str] = {}
+    for key, holders in [*((k, named.get(k, [])) for k in sorted(keys.refs)),
+                         *((k, naming.get(k, [])) for k in sorted(own))]:  # fmt: skip
+        found = _persons(holders, connection, set())
+        if found is None:
+            return None
+        persons.update(dict.fromkeys(sorted(found), key))
+    return persons
+
+
 def find_people(
-    session: Session, connection: str, keys: Mapping[str, IdentityKeys], unplaced: Iterable[str]
+    session: Session,
+    connection: str,
+    keys: Mapping[str, IdentityKeys],
+    unplaced: Iterable[str],
+    kinds: Mapping[str, str] | None = None,
 ) -> dict[str, Join]:
     """CRM id -> the person to join, for the `unplaced` records of a batch of `connection`.
 
     `keys` holds every customer record of the batch (CRM id -> keys): the batch's own records
-    count when deciding whether a value is shared within the connection."""
-    wanted = [crm_id for crm_id in unplaced if keys.get(crm_id)]
+    count when deciding whether a value is shared within the connection. `kinds` maps each
+    connection to its connector's kind, so a ref naming a kind (`zalo:…`) finds its record.
+    Every unplaced record is looked at, keyless ones too: another system may name it."""
+    kinds = kinds or {}
+    wanted = list(unplaced)
     if not wanted:
         return {}
+    kind = kinds.get(connection)
+    own = {crm_id: own_ref_keys(connection, kind, crm_id) for crm_id in wanted}
+    named = _named(session, (r for k in keys.values() for r in k.refs), kinds)
+    naming = _naming(session, (key for keys_ in own.values() for key in keys_))
     by_email = _holders(session, "match_email", {k.email for k in keys.values() if k.email})
     by_phone = _holders(session, "match_phone", {k.phone for k in keys.values() if k.phone})
     batch_emails: dict[str, set[str]] = defaultdict(set)
@@ -119,7 +206,10 @@ def find_people(
             batch_phones[k.phone].add(crm_id)
     decided: dict[str, Join] = {}
     for crm_id in wanted:
-        k = keys[crm_id]
+        k = keys.get(crm_id, IdentityKeys())
+        refs = _by_ref(k, own[crm_id], named, naming, connection)
+        if refs is None:
+            continue  # an ambiguous reference: left for a person to decide
         emails = (
             _persons(by_email.get(k.email, []), connection, batch_emails[k.email])
             if k.email
@@ -130,7 +220,7 @@ def find_people(
             if k.phone
             else set()
         )
-        verdict = judge(k, emails or set(), phones or set())
+        verdict = judge(k, emails or set(), phones or set(), refs)
         if verdict is not None:
             decided[crm_id] = Join(*verdict)
     return _one_record_per_connection(session, connection, decided)
@@ -162,6 +252,21 @@ def _one_record_per_connection(
         taken.add(join.person)
         kept[crm_id] = join
     return kept
+
+
+def write_refs(conn: Connection, connection: str, refs: Mapping[str, frozenset[str]]) -> None:
+    """Replace the stored refs of these customer records (CRM id -> their ref keys now)."""
+    for chunk in chunked(sorted(refs), _CHUNK):
+        conn.execute(
+            _REFS.delete().where(_REFS.c.connection == connection, _REFS.c.crm_id.in_(chunk))
+        )
+    rows = [
+        {"connection": connection, "crm_id": crm_id, "ref_key": key}
+        for crm_id, keys in sorted(refs.items())
+        for key in sorted(keys)
+    ]
+    if rows:
+        conn.execute(_REFS.insert(), rows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,7 @@ from service.store.identity_graph import (
     find_people,
     lock_identities,
     record_decisions,
+    write_refs,
 )
 from service.store.identity_moves import merge_people
 from service.store.linking import LinkIndex, StoredLink
@@ -120,6 +121,8 @@ class _Batch:
     joins: dict[str, Join]
     merged: dict[str, str] = field(default_factory=dict)  # placeholder person -> person
     decisions: list[Decision] = field(default_factory=list)
+    # CRM id -> the ref keys of each customer record written (their stored refs are replaced).
+    refs: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def join(self, link: StoredLink | None, crm_object: str, crm_id: str) -> str | None:
         """The person a customer record joins (None: it stays or becomes its own person)."""
@@ -153,10 +156,13 @@ class RecordStore:
         *,
         keep_text: bool = False,
         suppressions: SuppressionList | None = None,
+        kinds: Mapping[str, str] | None = None,
     ) -> None:
         self._engine = engine
         self._keep_text = keep_text
         self._suppressions = suppressions or SuppressionList(engine)
+        # Connection -> its connector's kind: a record's refs may name a kind (`zalo:…`).
+        self._kinds = dict(kinds or {})
 
     def _link(
         self, session: Session, connection: str, crm_id: str, kinds: Iterable[EntityType]
@@ -219,8 +225,8 @@ class RecordStore:
                 for crm_id in keys
                 if (found := index.customers.get(crm_id)) is None or found.crm_object == PLACEHOLDER
             ]
-            batch = _Batch(plan=Plan(connection, utcnow()), index=index, keys=keys,
-                           joins=find_people(session, connection, keys, unplaced))  # fmt: skip
+            joins = find_people(session, connection, keys, unplaced, self._kinds)
+            batch = _Batch(plan=Plan(connection, utcnow()), index=index, keys=keys, joins=joins)
             for record in live:
                 if not self._plan(batch, record, changed):
                     unchanged += 1
@@ -228,6 +234,7 @@ class RecordStore:
             # Placeholders whose contact joined a person: their history goes to that person.
             merge_people(session.connection(), batch.merged)
             record_decisions(session.connection(), batch.decisions)
+            write_refs(session.connection(), connection, batch.refs)
         changed = {batch.merged.get(c, c) for c in changed}
         return UpsertReport(len(records) - unchanged, unchanged, frozenset(changed))
 
@@ -246,6 +253,7 @@ class RecordStore:
         keys: IdentityKeys | None = None
         if kind is EntityType.CUSTOMER:
             keys = batch.keys.get(source.crm_id)
+            batch.refs[source.crm_id] = keys.refs if keys else frozenset()
             person = batch.join(link, source.crm_object, source.crm_id)
             if link is None and person is not None:
                 entity_id = person

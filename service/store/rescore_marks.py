@@ -68,6 +68,21 @@ class RescoreMarks:
             )
             return {str(person): at for person, at in rows.all()}
 
+    def of_persons(self, persons: Iterable[str]) -> dict[str, dict[str, datetime]]:
+        """connection -> {person: marked at} for the marks these persons have (a real-time path
+        acts on them at once, then clears what it took)."""
+        found: dict[str, dict[str, datetime]] = {}
+        with self._engine.connect() as conn:
+            for chunk in chunked(sorted(set(persons)), _CHUNK):
+                rows = conn.execute(
+                    select(_MARKS.c.connection, _MARKS.c.customer_id, _MARKS.c.marked_at).where(
+                        _MARKS.c.customer_id.in_(chunk)
+                    )
+                )
+                for connection, person, at in rows:
+                    found.setdefault(str(connection), {})[str(person)] = at
+        return found
+
     def clear(self, connection: str, taken: dict[str, datetime]) -> None:
         """Remove the marks taken, unless marked again since (a newer change elsewhere)."""
         if not taken:

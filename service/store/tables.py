@@ -206,6 +206,20 @@ class IdentityDecision(SQLModel, table=True):
     decided_at: datetime = stamp()
 
 
+class IdentityRef(SQLModel, table=True):
+    """An id a customer record names in another system (`Customer.refs`, as `ref_key`s of
+    service/domain/identity.py): the identity graph joins it to the record it names, and a
+    record pulled later to the records that name it. Rows follow their record: replaced when it
+    is pulled again, deleted when its person is erased."""
+
+    __tablename__ = "identity_refs"
+    __table_args__ = (Index("ix_identity_refs_record", "connection", "crm_id"),)
+
+    connection: str = Field(primary_key=True, max_length=64)
+    crm_id: str = Field(primary_key=True, max_length=64)
+    ref_key: str = Field(primary_key=True, max_length=160, index=True)
+
+
 class RescoreMark(SQLModel, table=True):
     """A person to score again at the next sync of `connection`: their history changed through
     another connection (service/store/rescore_marks.py), so this CRM's copy of their scores is

@@ -23,7 +23,7 @@ from service.realtime.changes import Changes, Inbox, SecretError, SignatureError
 from service.scoring.customer import ScoringModels
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.usecases.realtime import apply_changes
-from service.usecases.sync import SyncReport, SyncStores
+from service.usecases.sync import Elsewhere, SyncReport, SyncStores
 
 
 class DeliveryError(Exception):
@@ -147,12 +147,13 @@ def plan(
         found, ignored = source.notices(payload, deps.own_fields(connection))
     except ValueError as error:
         raise MalformedDeliveryError(str(error)) from None
+    events = len(found) + ignored
     # An event time before 1970 or more than a day ahead is no event time: such an event is
     # ignored like any other malformed one (a far-future stamp would make every later, real
     # change of the record look stale and be dropped).
     timely = [n for n in found if epoch_ms_in_range(n.stamp, now_ms)]
     ignored += len(found) - len(timely)
-    return len(payload), deps.inbox.plan(connection, timely, ignored)
+    return events, deps.inbox.plan(connection, timely, ignored)
 
 
 def apply(connection: str, events: int, changes: Changes, deps: CrmEventsDeps) -> Outcome:
@@ -178,6 +179,11 @@ def apply(connection: str, events: int, changes: Changes, deps: CrmEventsDeps) -
         analyzer=deps.analyzer(),
         models=deps.models(connection, stores.records),
         serial=inbox.lock(connection),
+        elsewhere=Elsewhere(
+            lambda other: inbox.wiring(other, deps.build).writer,
+            lambda other: deps.models(other, stores.records),
+            deps.connections,
+        ),
     )
     inbox.applied(connection, changes)
     return Outcome(events, changes, report)

@@ -18,7 +18,14 @@ from service.ports import Canonical, CrmNotFoundError, CrmReader, CrmWriter
 from service.scoring.customer import CustomerScore, ScoringModels
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.usecases.annotate import with_sentiment
-from service.usecases.sync import SyncReport, SyncStores, act_on, mark_elsewhere
+from service.usecases.sync import (
+    Elsewhere,
+    SyncReport,
+    SyncStores,
+    act_elsewhere,
+    act_on,
+    mark_elsewhere,
+)
 
 INGESTED_OBJECT = "cem_message"  # the source object of messages that came in through our API
 
@@ -69,8 +76,10 @@ def ingest_interaction(
     *,
     analyzer: SentimentAnalyzer | None,
     models: ScoringModels,
+    elsewhere: Elsewhere | None = None,
 ) -> IngestResult:
-    """Store one message for the CRM customer `interaction.customer_id`, rescore, push.
+    """Store one message for the CRM customer `interaction.customer_id`, rescore, push (with
+    `elsewhere`: to the person's other connections too, at once).
 
     `CustomerErasedError` when that customer was erased: storing the message would start a new
     profile of a person who asked to be forgotten.
@@ -101,5 +110,8 @@ def ingest_interaction(
     if not stored.changed_customers:
         return IngestResult(customer_id, False, None, report)
     scores = act_on(connection, stored.changed_customers, writer, stores, as_of, models, report)
-    mark_elsewhere(stores, connection, report.changed_customers)
+    if elsewhere is not None:
+        act_elsewhere(stores, connection, report.changed_customers, as_of, elsewhere, report)
+    else:
+        mark_elsewhere(stores, connection, report.changed_customers)
     return IngestResult(customer_id, True, scores.get(customer_id), report)

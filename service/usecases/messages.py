@@ -18,7 +18,7 @@ from service.scoring.customer import CustomerScore
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.usecases.ingest import ingest_interaction
 from service.usecases.model_cache import PurchaseModels
-from service.usecases.sync import SyncReport, SyncStores
+from service.usecases.sync import Elsewhere, SyncReport, SyncStores
 
 
 class UnknownConnectionError(LookupError):
@@ -94,6 +94,11 @@ class ReceiveMessage:
             now,
             analyzer=self._analyzer(),
             models=self._models.get(connection, stores.records),
+            elsewhere=Elsewhere(
+                lambda other: self._build_connection(other).writer,
+                lambda other: self._models.get(other, stores.records),
+                self._connections,
+            ),
         )
         history = stores.records.history([result.customer_id]).get(result.customer_id)
         mine = [i for i in history.interactions if i.id == message.id] if history else []

@@ -12,7 +12,14 @@ from service.realtime.changes import Changes
 from service.scoring.customer import ScoringModels
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.usecases.annotate import with_sentiment
-from service.usecases.sync import SyncReport, SyncStores, act_on, mark_elsewhere
+from service.usecases.sync import (
+    Elsewhere,
+    SyncReport,
+    SyncStores,
+    act_elsewhere,
+    act_on,
+    mark_elsewhere,
+)
 
 
 def apply_changes(
@@ -26,11 +33,14 @@ def apply_changes(
     analyzer: SentimentAnalyzer | None,
     models: ScoringModels,
     serial: AbstractContextManager[Any] | None = None,
+    elsewhere: Elsewhere | None = None,
 ) -> SyncReport:
     """Re-read changed records (gone ones count as deleted), then act on the customers touched.
 
     `serial` is held while reading and storing, so of two deliveries about one record the later
     read is also the later write (a re-read is the CRM's state at that moment, never older).
+    With `elsewhere`, the persons' other connections are acted on at once too (`act_elsewhere`);
+    without, they are marked for their next sync.
     """
     report = SyncReport()
     streams = {s.name: s for s in reader.streams()}
@@ -54,5 +64,8 @@ def apply_changes(
                 )
     if report.changed_customers:
         act_on(connection, report.changed_customers, writer, stores, as_of, models, report)
-        mark_elsewhere(stores, connection, report.changed_customers)
+        if elsewhere is not None:
+            act_elsewhere(stores, connection, report.changed_customers, as_of, elsewhere, report)
+        else:
+            mark_elsewhere(stores, connection, report.changed_customers)
     return report

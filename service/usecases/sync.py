@@ -8,14 +8,14 @@ unchanged fields out, and tasks are keyed so a rerun never makes a second one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Protocol
 
 from service.domain import ActionTask, DomainModel
-from service.ports import CrmReader, CrmWriter, FieldUpdate, ReadOnlyWriter
+from service.ports import CrmError, CrmReader, CrmWriter, FieldUpdate, ReadOnlyWriter
 from service.scoring.churn.features import FeatureSpec
 from service.scoring.churn.labelled import Verdict, judge
 from service.scoring.churn.thresholds import FlagPolicy
@@ -337,6 +337,49 @@ def sync(
     # Only persons this pull changed: marked ones carry no news for the other CRMs.
     mark_elsewhere(stores, connection, report.changed_customers)
     return report
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """What a real-time path needs to act on a person's other connections at once: each
+    connection's writer and scoring models (built, and cached, by the composition root)."""
+
+    writer: Callable[[str], CrmWriter]
+    models: Callable[[str], ScoringModels]
+    # The configured connections (a mark may name one removed since: its marks just stay).
+    connections: Collection[str]
+
+
+def act_elsewhere(
+    stores: SyncStores,
+    connection: str,
+    changed: set[str],
+    as_of: datetime,
+    elsewhere: Elsewhere,
+    report: SyncReport,
+) -> None:
+    """Mark the persons changed here for their other connections, then act on those marks now:
+    score and push to every other connection holding one of their records that takes our
+    writes. A Zalo complaint must reach the CRM in seconds, not at the CRM's next sync.
+
+    Marks are the safety net: a connection that fails here (its CRM down, its connection not
+    buildable) keeps its marks, and its next sync scores and pushes them; the failure is
+    reported, and the delivery that brought the change still counts as applied (it is stored)."""
+    mark_elsewhere(stores, connection, changed)
+    if stores.marks is None or not changed:
+        return
+    for other, taken in sorted(stores.marks.of_persons(changed).items()):
+        if other not in elsewhere.connections:
+            continue
+        try:
+            writer = elsewhere.writer(other)
+            if isinstance(writer, ReadOnlyWriter):
+                continue  # a source we only read: nothing to push there; its sync clears them
+            act_on(other, list(taken), writer, stores, as_of, elsewhere.models(other), report)
+        except CrmError as error:
+            report.push_failed.append(f"{other}: {error}")
+            continue
+        stores.marks.clear(other, taken)
 
 
 def mark_elsewhere(stores: SyncStores, connection: str, changed: set[str]) -> None:

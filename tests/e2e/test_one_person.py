@@ -36,7 +36,7 @@ from service.store.tables import CrmLink, EntityType, IdentityDecision, TaskLedg
 from service.store.tasks import TaskLedgerRepository
 from service.usecases.erase import ErasureStores, erase_customer
 from service.usecases.ingest import ingest_interaction
-from service.usecases.sync import SyncReport, sync
+from service.usecases.sync import Elsewhere, SyncReport, sync
 
 RECORDS = 96  # 48 per CRM
 SF, HS = "salesforce-one", "hubspot-one"
@@ -226,6 +226,41 @@ def test_a_message_in_one_crm_marks_the_person_for_the_other(world: World) -> No
     )  # fmt: skip
     assert result.customer_id == person
     assert person in marks.pending(HS)
+
+
+def test_a_complaint_in_one_crm_reaches_the_other_at_once_in_real_time(world: World) -> None:
+    """The real-time paths (a posted message, a CRM or source webhook) act on the person's other
+    connections at once: the other CRM gets the new scores now, and the mark that would have
+    waited for its next sync is taken."""
+    records = _records_by_person(world.engine)
+    person, ids = next((p, r) for p, r in sorted(records.items()) if len(r) == 2)
+    stores = sync_stores(world.settings, world.engine)
+    connection = build_connection(world.settings, SF)
+    now = datetime.now(UTC)
+    before = world.watches[HS].look([ids[HS]])[ids[HS]]
+    message = Interaction(
+        id="one-person-complaint-1",
+        customer_id=ids[SF],
+        channel=Channel.CHAT,
+        occurred_at=now,
+        text="Terrible. The parcel is two weeks late, it arrived broken, I want my money back.",
+        language="en",
+    )
+    elsewhere = Elsewhere(
+        lambda name: build_connection(world.settings, name).writer,
+        lambda _name: ScoringModels(),
+        world.settings.connections,
+    )
+    result = ingest_interaction(
+        SF, connection.reader, connection.writer, stores, message, now,
+        analyzer=None, models=ScoringModels(), elsewhere=elsewhere,
+    )  # fmt: skip
+    assert result.customer_id == person
+    assert person not in RescoreMarks(world.engine).pending(HS)
+    after = world.watches[HS].look([ids[HS]])[ids[HS]]
+    # HubSpot holds the scoring made now, for the message that came in through Salesforce.
+    assert after.scored_at != before.scored_at
+    assert result.report.pushed >= 2  # the person's record in each CRM
 
 
 def test_both_crms_get_the_same_churn_risk_for_one_person(world: World) -> None:

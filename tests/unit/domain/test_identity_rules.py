@@ -13,7 +13,9 @@ from service.domain.identity import (
     email_key,
     identity_keys,
     judge,
+    own_ref_keys,
     phone_key,
+    ref_key,
     region_of,
     value_hash,
 )
@@ -96,3 +98,20 @@ def test_the_log_keeps_a_hash() -> None:
     assert len(hashed) == 64
     assert "ann" not in hashed
     assert hashed != value_hash(Rule.EMAIL, "bob@example.com")
+
+
+def test_a_reference_decides_before_the_email_and_a_disagreement_links_no_one() -> None:
+    keys = IdentityKeys("lan@example.vn", None, frozenset({"zalo:42"}))
+    person, evidence = judge(keys, {"p1"}, set(), {"p1": "zalo:42"})  # type: ignore[misc]
+    assert (person, evidence.rule, evidence.confidence) == ("p1", Rule.REF, 0.98)
+    assert judge(keys, {"p2"}, set(), {"p1": "zalo:42"}) is None  # e-mail and ref disagree
+    assert judge(keys, set(), set(), {"p1": "zalo:42", "p2": "zalo:42"}) is None
+    # No e-mail match at all: the reference alone links.
+    assert judge(IdentityKeys(refs=frozenset({"zalo:42"})), set(), set(), {"p3": "zalo:42"})
+
+
+def test_refs_are_keyed_by_system_lower_cased_and_the_id_as_written() -> None:
+    customer = Customer(id="101", refs={"Zalo": " 7403916482001573992 ", "hubspot": "AbC"})
+    assert identity_keys(customer).refs == {"zalo:7403916482001573992", "hubspot:AbC"}
+    assert own_ref_keys("shop-oa", "zalo", "9") == {"shop-oa:9", "zalo:9"}
+    assert ref_key("HubSpot", "AbC") != ref_key("hubspot", "abc")
