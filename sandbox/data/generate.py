@@ -34,6 +34,7 @@ from decimal import Decimal
 
 import phonenumbers
 
+from sandbox.data.crossref import zalo_user_id
 from sandbox.data.experience import Profile, company_mood, draw_profile
 from sandbox.data.history import person_history
 from sandbox.data.markets import (
@@ -48,7 +49,6 @@ from sandbox.data.markets import (
 from sandbox.data.model import Company, Owner, Person, Record, Truth
 from sandbox.data.people import draw_company, draw_name, signature
 from sandbox.data.resources import name_bank
-from sandbox.data.crossref import zalo_user_id
 from sandbox.data.seeding import Choice, rng_for
 from sandbox.data.text import Composer
 from sandbox.data.timeline import Subject
