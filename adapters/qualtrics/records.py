@@ -1,12 +1,13 @@
 """One exported response -> the respondent (`Customer`), their answers (`SurveyResponse`s) and
 their free text (`Interaction`, channel survey, so sentiment reads it).
 
-The respondent's id is stable across surveys and runs: keyed on their e-mail (trimmed,
-lower-cased, hashed: ids reach logs and cursors, addresses must not), else on their CRM
-contact id (`refs.<system>`), else the response itself (an anonymous respondent is one person
-per response). Every respondent is one `Customer` of the object `respondents`, so one person
-who answers three surveys is one record in this connection, not three (docs/identity.md: a
-value held by several records of one connection links no one).
+The respondent's id is stable across surveys and runs: keyed on their e-mail as the identity
+graph matches it (service.domain.identity.email_key; hashed: ids reach logs and cursors,
+addresses must not), else on their CRM contact id (`refs.<system>`), else a role mailbox as
+written, else the response itself (an anonymous respondent is one person per response).
+Every respondent is one `Customer` of the object `respondents`, so one person who answers
+three surveys is one record in this connection, not three (docs/identity.md: a value held by
+several records of one connection links no one).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from adapters.mapping import CoercionError, FieldMap, Mapping, coerce
 from adapters.qualtrics.surveymap import SurveyMap
 from adapters.records import RecordRefusedError, build_record
 from service.domain import Channel, DomainModel, Interaction, SourceRef, SurveyResponse
+from service.domain.identity import email_key
 
 RESPONDENTS = "respondents"  # the source object of every respondent record
 COMMENTS = "comment"  # the suffix of a survey's free-text object: "<survey id>.comment"
@@ -42,12 +44,18 @@ def respondent_key(values: dict[str, Any], smap: SurveyMap, response_id: str) ->
     """The respondent's stable id (see the module docstring)."""
     email_field = smap.email
     email = _value(values, email_field) if email_field is not None else None
-    if isinstance(email, str) and "@" in email:
-        return _hashed("em-", email.strip().lower())
+    text = email if isinstance(email, str) and "@" in email else None
+    # As the identity graph matches it (Gmail's dots and tags folded), so two spellings of one
+    # address are one respondent, never two records sharing a match key.
+    personal = email_key(text)
+    if personal is not None:
+        return _hashed("em-", personal)
     for field in smap.ref_fields:
         ref = _value(values, field)
         if ref not in (None, ""):
             return _hashed("ref-", f"{field.canonical}:{ref}")
+    if text is not None:  # a role mailbox without a CRM id: one respondent per mailbox
+        return _hashed("em-", text.strip().lower())
     return f"resp-{response_id}"
 
 

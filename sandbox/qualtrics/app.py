@@ -133,7 +133,7 @@ class Gate:
         else:
             raise QualtricsError(401, "Missing authentication (X-API-TOKEN or Bearer)")
         if self.emu.bucket is not None:
-            with self.emu._lock:
+            with self.emu.lock:
                 wait = self.emu.bucket.take(time.monotonic())
             if wait is not None:
                 raise QualtricsError(429, "Too many requests: the brand's limit is reached")
@@ -264,7 +264,7 @@ def _api_router(emu: QualtricsEmulator) -> APIRouter:
             "sharedKey": body.get("sharedKey"),
             "successfulCalls": 0,
         }
-        with emu._lock:
+        with emu.lock:
             emu.subscriptions[subscription["id"]] = subscription
         return ok({"id": subscription["id"]})
 
@@ -275,7 +275,7 @@ def _api_router(emu: QualtricsEmulator) -> APIRouter:
     def list_subscriptions(request: Request) -> Response:
         gate(request, admin=True)
         _no_query(request)
-        with emu._lock:
+        with emu.lock:
             elements = [_public(s) for s in emu.subscriptions.values()]
         return ok({"elements": elements, "nextPage": None})
 
@@ -290,7 +290,7 @@ def _api_router(emu: QualtricsEmulator) -> APIRouter:
     @router.delete("/eventsubscriptions/{subscription_id}")
     def unsubscribe(request: Request, subscription_id: str) -> Response:
         gate(request, admin=True)
-        with emu._lock:
+        with emu.lock:
             if emu.subscriptions.pop(subscription_id, None) is None:
                 raise QualtricsError(404, f"Subscription {subscription_id} not found")
         return ok({})
@@ -319,7 +319,7 @@ def _oauth_router(emu: QualtricsEmulator) -> APIRouter:
                 status_code=401,
             )
         access = secrets.token_urlsafe(24)
-        with emu._lock:
+        with emu.lock:
             emu.access_tokens[access] = time.monotonic() + cfg.access_token_seconds
         return JSONResponse(
             {
@@ -348,7 +348,7 @@ def _admin_router(emu: QualtricsEmulator) -> APIRouter:
             response.id,
             response.recorded.strftime("%Y-%m-%d %H:%M:%S"),
         )
-        with emu._lock:
+        with emu.lock:
             targets = [
                 s for s in emu.subscriptions.values() if events.matches(s, response.survey_id)
             ]
@@ -366,7 +366,7 @@ def _admin_router(emu: QualtricsEmulator) -> APIRouter:
     async def fail_exports(request: Request) -> Response:
         """The next `count` exports end `failed` instead of `complete`."""
         body = await _json_object(request)
-        with emu._lock:
+        with emu.lock:
             emu.fail_next = int(body.get("count", 1))
         return JSONResponse({"failNext": emu.fail_next})
 

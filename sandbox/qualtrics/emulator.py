@@ -100,7 +100,7 @@ class QualtricsEmulator:
         self.config = config or QualtricsConfig()
         self.sandbox = SandboxState(crm="qualtrics")
         self.sandbox.faults.set_profile(self.config.faults)
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
         self._seq = itertools.count(1)
         self.responses: dict[str, dict[str, Response]] = {s.id: {} for s in SURVEYS}
         self.persons: dict[str, Person] = {}
@@ -119,13 +119,13 @@ class QualtricsEmulator:
     # --- lifecycle ------------------------------------------------------------------------
 
     def _reset(self) -> None:
-        with self._lock:
+        with self.lock:
             self.fail_next = 0
             if self.bucket is not None:
                 self.bucket.level = 0.0
 
     def _clear(self) -> None:
-        with self._lock:
+        with self.lock:
             for survey in self.responses.values():
                 survey.clear()
             self.persons.clear()
@@ -143,7 +143,7 @@ class QualtricsEmulator:
         person's e-mail and (from `crm_ids`, generator id -> CRM id) their CRM contact id."""
         report = LoadReport()
         answers: list[SurveyAnswer] = []
-        with self._lock:
+        with self.lock:
             for record in records:
                 if isinstance(record, Person):
                     self.persons[record.id] = record
@@ -195,7 +195,7 @@ class QualtricsEmulator:
         """Give the responses of these generator persons their CRM contact id (the embedded
         `crm_contact_id`, as a survey sent from the CRM carries it); how many changed."""
         changed = 0
-        with self._lock:
+        with self.lock:
             self.crm_ids.update(crm_ids)
             for survey in self.responses.values():
                 for response in survey.values():
@@ -219,7 +219,7 @@ class QualtricsEmulator:
             k: str(v) for k, v in values.items() if k in ("email", "crm_contact_id", "touchpoint")
         }
         language = str(values.get("language") or "en")
-        with self._lock:
+        with self.lock:
             seq = next(self._seq)
             response = Response(
                 id=response_id(f"created-{uuid.uuid4()}"),
@@ -239,7 +239,7 @@ class QualtricsEmulator:
         return response
 
     def delete_response(self, survey_id: str, rid: str) -> None:
-        with self._lock:
+        with self.lock:
             if self.responses.get(survey_id, {}).pop(rid, None) is None:
                 raise QualtricsError(404, f"Response {rid} not found")
 
@@ -251,7 +251,7 @@ class QualtricsEmulator:
 
     def response(self, survey_id: str, rid: str) -> Response:
         self.survey(survey_id)
-        with self._lock:
+        with self.lock:
             found = self.responses[survey_id].get(rid)
         if found is None:
             raise QualtricsError(404, f"Response {rid} not found")
@@ -262,7 +262,7 @@ class QualtricsEmulator:
     def start_export(self, survey_id: str, params: dict[str, Any]) -> Export:
         """Select the responses now (an export is a snapshot) and queue the job."""
         self.survey(survey_id)
-        with self._lock:
+        with self.lock:
             rows = sorted(self.responses[survey_id].values(), key=lambda r: r.seq)
             last = rows[-1].seq if rows else 0
             token = params.get("continuationToken")
@@ -309,7 +309,7 @@ class QualtricsEmulator:
         return job
 
     def poll_export(self, survey_id: str, progress_id: str) -> Export:
-        with self._lock:
+        with self.lock:
             job = self.exports.get(progress_id)
             if job is None or job.survey_id != survey_id:
                 raise QualtricsError(404, f"Export {progress_id} not found")
@@ -326,7 +326,7 @@ class QualtricsEmulator:
             return job
 
     def export_file(self, survey_id: str, file_id: str) -> Export:
-        with self._lock:
+        with self.lock:
             job = self.files.get(file_id)
         if job is None or job.survey_id != survey_id:
             raise QualtricsError(404, f"File {file_id} not found")
@@ -334,7 +334,7 @@ class QualtricsEmulator:
 
     def expire_exports(self) -> int:
         """Forget every export and file (as Qualtrics does after a while): polls answer 404."""
-        with self._lock:
+        with self.lock:
             count = len(self.exports)
             self.exports.clear()
             self.files.clear()
@@ -344,7 +344,7 @@ class QualtricsEmulator:
 
     def truth(self) -> list[dict[str, Any]]:
         """Per response: the generator's person, survey kind, score and whether it finished."""
-        with self._lock:
+        with self.lock:
             return [
                 {
                     "responseId": r.id,

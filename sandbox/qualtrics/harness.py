@@ -103,7 +103,7 @@ class QualtricsHarness:
         return ids
 
     def _finished(self) -> list[Response]:
-        with self.emulator._lock:
+        with self.emulator.lock:
             return [r for r in self.emulator.responses[NPS].values() if r.finished]
 
     def customer_ids(self) -> list[str]:

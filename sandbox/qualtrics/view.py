@@ -32,7 +32,7 @@ class QualtricsView:
     ) -> tuple[int, Sequence[RecordSummary]]:
         needle = query.lower()
         rows: list[RecordSummary] = []
-        with self._emu._lock:
+        with self._emu.lock:
             if kind == "subscriptions":
                 for sub in self._emu.subscriptions.values():
                     rows.append(
@@ -51,7 +51,7 @@ class QualtricsView:
         return len(rows), rows[offset : offset + limit]
 
     def detail(self, kind: str, record_id: str) -> RecordDetail | None:
-        with self._emu._lock:
+        with self._emu.lock:
             if kind == "subscriptions":
                 sub = self._emu.subscriptions.get(record_id)
                 if sub is None:
