@@ -123,3 +123,16 @@ def test_faults_answer_in_the_envelope(brand: Brand) -> None:
         assert failed.status_code == 503
         assert failed.json()["meta"]["httpStatus"].startswith("503")
         assert api.get("/surveys").status_code == 200
+
+
+def test_the_view_lists_and_shows_responses_escaped(brand: Brand) -> None:
+    base = brand.server.base_url + "/__sandbox/view"
+    rid = next(iter(brand.emulator.responses[NPS]))
+    email = brand.emulator.responses[NPS][rid].embedded["email"]
+    listing = httpx.get(f"{base}/responses", params={"q": email}, trust_env=False)
+    assert listing.status_code == 200
+    assert rid in listing.text
+    detail = httpx.get(f"{base}/responses/{rid}", trust_env=False)
+    assert "QID1" in detail.text
+    assert "recordedDate" in detail.text
+    assert httpx.get(f"{base}/responses/R_nothere", trust_env=False).status_code == 404
