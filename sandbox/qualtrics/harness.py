@@ -20,7 +20,7 @@ from adapters.qualtrics.settings import QualtricsSettings
 from adapters.qualtrics.surveymap import survey_map
 from adapters.qualtrics.writer import QualtricsSubscriber
 from adapters.retry import RetryPolicy
-from sandbox.core.harness import TEST_POLICY
+from sandbox.core.harness import TEST_POLICY, PullShape
 from sandbox.core.server import SandboxServer
 from sandbox.data.generate import generate
 from sandbox.qualtrics.app import API, create_app
@@ -41,6 +41,11 @@ class QualtricsHarness:
     api_routes = "* /API/v3/*"
     batch_size = 100
     customer_object = NPS
+    # One export file per pull, no deletions (an export lists what exists), survey streams that
+    # yield respondents, answers and comments.
+    shape = PullShape(
+        pages=False, deletes=False, kinds=frozenset({"customer", "interaction", "survey"})
+    )
 
     def __init__(self, customers: int, page_size: int, policy: RetryPolicy = TEST_POLICY) -> None:
         self.policy = policy
