@@ -113,7 +113,8 @@ class QualtricsClient:
                 )
             return self._http
 
-    def _auth_headers(self, http: httpx.Client) -> dict[str, str]:
+    def auth_headers(self, http: httpx.Client) -> dict[str, str]:
+        """The headers that authenticate a call (the OAuth token fetched when none is held)."""
         s = self.settings
         if s.api_token is not None:
             return {"X-API-TOKEN": s.api_token.get_secret_value()}
@@ -183,7 +184,7 @@ class QualtricsClient:
         def send(http: httpx.Client) -> Any:
             response = _answer(
                 http.request(
-                    method, path, json=json, params=params, headers=self._auth_headers(http)
+                    method, path, json=json, params=params, headers=self.auth_headers(http)
                 )
             )
             body = error_body(response.content)
@@ -201,7 +202,7 @@ class QualtricsClient:
         retried too."""
 
         def send(http: httpx.Client) -> bytes:
-            response = _answer(http.get(path, headers=self._auth_headers(http)))
+            response = _answer(http.get(path, headers=self.auth_headers(http)))
             return response.content
 
         return self.call(send)

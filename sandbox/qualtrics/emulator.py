@@ -23,7 +23,7 @@ from sandbox.core.state import SandboxState
 from sandbox.data.model import Person, Record, SurveyAnswer
 from sandbox.qualtrics.errors import QualtricsError
 from sandbox.qualtrics.responses import Response, answer_times, response_id
-from sandbox.qualtrics.surveys import BY_ID, BY_KIND, SURVEYS
+from sandbox.qualtrics.surveys import BY_ID, BY_KIND, SURVEYS, USER_LANGUAGE
 
 
 class QualtricsConfig(BaseModel):
@@ -218,7 +218,10 @@ class QualtricsEmulator:
         embedded = {
             k: str(v) for k, v in values.items() if k in ("email", "crm_contact_id", "touchpoint")
         }
-        language = str(values.get("language") or "en")
+        # `userLanguage` as Qualtrics writes it (EN, VI, ZH-S, ET); `language` (BCP-47) is the
+        # emulator's shorthand for tests.
+        codes = {code: tag for tag, code in USER_LANGUAGE.items()}
+        language = str(values.get("language") or codes.get(str(values.get("userLanguage")), "en"))
         with self.lock:
             seq = next(self._seq)
             response = Response(

@@ -23,14 +23,14 @@ NPS = BY_KIND["nps"].id
 
 
 def _get(path: str, http: httpx.Client, client: QualtricsClient) -> object:
-    answer = http.get(path, headers=client._auth_headers(http))
+    answer = http.get(path, headers=client.auth_headers(http))
     if not 200 <= answer.status_code < 300:
         raise QualtricsAnswerError(answer.status_code, answer.json(), answer.headers)
     return answer
 
 
 def _post(path: str, body: dict[str, Any], http: httpx.Client, client: QualtricsClient) -> object:
-    answer = http.post(path, json=body, headers=client._auth_headers(http))
+    answer = http.post(path, json=body, headers=client.auth_headers(http))
     if not 200 <= answer.status_code < 300:
         raise QualtricsAnswerError(answer.status_code, answer.json(), answer.headers)
     return answer
