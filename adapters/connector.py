@@ -70,6 +70,10 @@ class WebhookSource:
     # How the body is read once its signature holds (None: JSON). A system that posts forms
     # (Qualtrics) decodes them here; ValueError on a body that is not its format (a 400).
     decode: Callable[[bytes], Any] | None = None
+    # (the connection's settings, body) -> None or SignatureError, once the signature holds:
+    # the delivery is from the account this connection was set up for (Zalo: its app id), when
+    # the signature alone does not say so.
+    sender: Callable[[Any, bytes], None] | None = None
     # Paths earlier releases published for this system, kept as deprecated aliases of
     # `/v1/webhooks/<kind>`: (route name, path); a path may take the connection as
     # `{connection}`. The route name keeps the alias's OpenAPI operationId.

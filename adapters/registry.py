@@ -20,10 +20,12 @@ from adapters.mapping import MappingError, MappingSet
 from adapters.qualtrics.connector import CONNECTOR as QUALTRICS
 from adapters.salesforce.connector import CONNECTOR as SALESFORCE
 from adapters.settings import ConnectionSettings
+from adapters.zalo.connector import CONNECTOR as ZALO
 
 CONNECTORS: tuple[Connector[Any], ...] = (
     SALESFORCE,
     HUBSPOT,
+    ZALO,
     QUALTRICS,
 )
 

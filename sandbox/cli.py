@@ -45,7 +45,8 @@ def serve(
     crm: Annotated[
         list[str] | None,
         typer.Option(
-            help="An emulator to serve, by connector kind (repeat for several), or 'all'.",
+            help="An emulator to serve, by connector kind (repeat for several), or 'all' "
+            "(default: the first registered).",
         ),
     ] = None,
     port: Annotated[
@@ -109,7 +110,7 @@ def serve(
 ) -> None:
     """Serve the emulators with generated data, print URLs and credentials, keep serving."""
     options = ServeOptions(
-        kinds=tuple(crm or ("salesforce",)),
+        kinds=tuple(crm or ()),
         host=host,
         port=port,
         customers=customers,

@@ -32,7 +32,8 @@ ALIASES = {"both": ALL}
 class ServeOptions:
     """What `cem sandbox serve` was asked for."""
 
-    kinds: tuple[str, ...] = ("salesforce",)
+    # Which emulators, by connector kind (empty: the first registered one).
+    kinds: tuple[str, ...] = ()
     host: str = "127.0.0.1"
     port: int = 0
     customers: int = 100
@@ -174,7 +175,7 @@ def start_sandbox(options: ServeOptions) -> RunningSandbox:
     With several, the n-th listens on `port + n` (each on a free port when `port` is 0).
     """
     resolve_profile(options.faults)  # fail fast on an unknown profile
-    chosen = resolve_kinds(options.kinds)
+    chosen = resolve_kinds(options.kinds or served_kinds()[:1])
     running = RunningSandbox()
     running.info = {
         "seed": options.seed,

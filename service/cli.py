@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import Engine
@@ -18,7 +18,7 @@ from sandbox.cli import sandbox_app
 from service import __version__
 from service.config import ConfigError, Settings, load_settings
 from service.logs import configure_logging, one_line_error
-from service.ports import CrmError
+from service.ports import CrmError, CrmWriter
 from service.sentiment.schemas import MAX_BATCH
 from service.store.database import DatabaseUnavailableError, check_database, make_engine, upgrade
 from service.store.keys import ApiKeyRepository, Scope
@@ -35,11 +35,13 @@ db_app = typer.Typer(help="Database tasks.", no_args_is_help=True)
 openapi_app = typer.Typer(help="The OpenAPI document.", no_args_is_help=True)
 customers_app = typer.Typer(help="Act on one customer.", no_args_is_help=True)
 models_app = typer.Typer(help="The churn model learnt from a CRM's outcomes.", no_args_is_help=True)
+import_app = typer.Typer(help="Load files exported from other tools.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(openapi_app, name="openapi")
 app.add_typer(customers_app, name="customers")
 app.add_typer(models_app, name="models")
+app.add_typer(import_app, name="import")
 # The local CRM emulators (the CLI is the one place in the service that reaches the sandbox).
 app.add_typer(sandbox_app, name="sandbox")
 
@@ -361,6 +363,125 @@ def models_show(
     typer.echo(card.as_text())
 
 
+# Exit code of an import that left rows out (invalid or unmatched): scripts can tell it from a
+# failure (1) and from a complete import (0).
+IMPORT_INCOMPLETE = 3
+
+
+@import_app.command("surveys")
+def import_surveys(
+    file: Annotated[Path, typer.Argument(help="The export: .csv, .xlsx, .json or .jsonl")],
+    mapping: Annotated[
+        Path, typer.Option("--mapping", help="The mapping (YAML; docs/survey-import.md)")
+    ],
+    connection: Annotated[
+        str | None,
+        typer.Option(help="The connection the CRM id column belongs to (overrides the mapping)"),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and match only; write nothing")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    report_file: Annotated[
+        Path | None,
+        typer.Option("--report", help="Where to write the report (default: FILE.report.json)"),
+    ] = None,
+    no_sentiment: Annotated[
+        bool, typer.Option("--no-sentiment", help="Skip the comments' sentiment (faster)")
+    ] = False,
+) -> None:
+    """Import NPS, CSAT and CES answers and comments from a survey tool's export, into the
+    history of the persons who answered; rescore and push them. Exit code 3 when some rows were
+    invalid or matched no one (listed in the report file)."""
+    from service.clock import SYSTEM_CLOCK
+    from service.imports.mapping import MappingError, load_mapping
+    from service.imports.readers import FileError, open_table
+    from service.main import build_connection, sync_stores
+    from service.progress import CounterLine, progress_bar
+    from service.sentiment.pipeline import SentimentAnalyzer
+    from service.store.survey_imports import SurveyImportLookups
+    from service.testing_hooks import scoring_clock
+    from service.usecases.rescore import rescore_stores
+    from service.usecases.survey_import import ImportSetupError, SurveyImport
+
+    settings = _settings()
+    try:
+        parsed = load_mapping(mapping)
+        table = open_table(file, parsed.format)
+    except (MappingError, FileError) as error:
+        raise CliError(str(error)) from None
+    named = connection or parsed.crm_connection
+    crm_connection = _connection_name(settings, named) if named else None
+    engine = _engine(settings)
+    writers: dict[str, CrmWriter] = {}
+
+    def writer(name: str) -> CrmWriter:
+        if name not in writers:
+            writers[name] = build_connection(settings, name).writer
+        return writers[name]
+
+    run = SurveyImport(
+        rescore_stores(sync_stores(settings, engine), engine),
+        SurveyImportLookups(engine),
+        writer,
+        set(settings.connections),
+        analyzer=None if no_sentiment or dry_run else SentimentAnalyzer(settings.sentiment),
+        flag_policy=settings.churn,
+    )
+    now = scoring_clock(SYSTEM_CLOCK).now()  # scored like a sync (the fault suites fix it)
+    try:
+        if as_json:
+            report = run.run(table, parsed, now, connection=crm_connection, dry_run=dry_run)
+        else:
+            with progress_bar() as bar:
+                run.progress = CounterLine(bar, f"{parsed.label}")
+                report = run.run(table, parsed, now, connection=crm_connection, dry_run=dry_run)
+    except (ImportSetupError, FileError) as error:
+        raise CliError(str(error)) from None
+    document = {"file": str(file), "mapping": str(mapping), **report.as_dict()}
+    target = report_file or file.with_name(file.name + ".report.json")
+    try:
+        target.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    except OSError as error:
+        # The import itself is done: say so rather than fail it (use --report elsewhere).
+        typer.echo(f"warning: {target}: cannot write the report ({error.strerror})", err=True)
+    if as_json:
+        typer.echo(json.dumps(document, ensure_ascii=False))
+    else:
+        for line in _import_summary(report, dry_run):
+            typer.echo(line)
+        typer.echo(f"report: {target}", err=True)
+    if not report.complete:
+        raise typer.Exit(IMPORT_INCOMPLETE)
+
+
+def _import_summary(report: Any, dry_run: bool) -> list[str]:
+    """The human summary of an import (`ImportReport`)."""
+    would = "would be " if dry_run else ""
+    rules = ", ".join(f"{n} by {rule}" for rule, n in sorted(report.matched_by.items()))
+    lines = [
+        f"{report.source}: {report.rows_read:,} rows read, {report.valid:,} valid, "
+        f"{report.invalid:,} invalid",
+        f"matched {report.matched:,}{f' ({rules})' if rules else ''}, "
+        f"unmatched {len(report.unmatched):,}",
+        f"{report.new:,} {would}new, {report.updated:,} {would}updated, "
+        f"{report.already_imported:,} already imported",
+    ]
+    if not dry_run:
+        lines.append(
+            f"rescored {report.persons:,} person(s): scored {report.scored:,}, "
+            f"fields pushed {report.pushed:,}, tasks created {report.tasks_created:,}, "
+            f"failed writes {len(report.push_failed):,}"
+        )
+    for problem in report.problems[:20]:
+        lines.append(f"  invalid: {problem}")
+    for row in report.unmatched[:20]:
+        lines.append(f"  unmatched: row {row.row}: {row.reason}")
+    for note in report.deferred:
+        lines.append(f"  pushed at the next sync: {note}")
+    return lines
+
+
 @app.command("sentiment")
 def sentiment(
     batch_size: Annotated[
@@ -404,7 +525,8 @@ def demo(
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn every failure into one line on stderr."""
     try:
-        app(args=argv, standalone_mode=False, prog_name="cem")
+        # Outside standalone mode click returns a command's `typer.Exit` code instead of raising.
+        code = app(args=argv, standalone_mode=False, prog_name="cem")
     except typer.Exit as done:
         return int(getattr(done, "exit_code", 0))
     except typer.Abort:
@@ -434,7 +556,7 @@ def main(argv: list[str] | None = None) -> int:
             f"error: {one_line_error(error)} (CEM_LOG_LEVEL=DEBUG shows the traceback)", err=True
         )
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

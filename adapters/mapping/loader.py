@@ -92,7 +92,7 @@ def _validator(schema_path: Path) -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
-def _line_of(node: yaml.Node, path: list[str | int]) -> int:
+def line_of(node: yaml.Node, path: list[str | int]) -> int:
     """1-based line of the YAML node at `path` (or of the deepest ancestor that exists)."""
     line = node.start_mark.line
     for part in path:
@@ -137,15 +137,22 @@ def _parse(path: Path) -> tuple[Any, yaml.Node]:
     return data, node
 
 
-def load_mapping(path: Path, schema_path: Path) -> Mapping:
-    """Load one mapping file, validating it against the schema."""
+def read_validated(path: Path, schema_path: Path) -> tuple[Any, yaml.Node]:
+    """A YAML file's data and node tree, valid against the JSON Schema at `schema_path`;
+    `MappingError` naming the file, the line and the first problem otherwise."""
     data, node = _parse(path)
     errors = sorted(_validator(schema_path).iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        line = _line_of(node, list(first.absolute_path))
-        raise MappingError(f"{path}:{line}: {_describe(first)}{more}")
+        raise MappingError(f"{path}:{line_of(node, list(first.absolute_path))}: "
+                           f"{_describe(first)}{more}")  # fmt: skip
+    return data, node
+
+
+def load_mapping(path: Path, schema_path: Path) -> Mapping:
+    """Load one mapping file, validating it against the schema."""
+    data, _node = read_validated(path, schema_path)
     fields = tuple(
         FieldMap(
             canonical=name,

@@ -21,6 +21,7 @@ import yaml
 
 from adapters.mapping import FieldMap, Mapping, MappingError
 from adapters.mapping.coerce import Scalar
+from adapters.mapping.loader import line_of
 from service.domain import SurveyKind
 
 KIND = "qualtrics"
@@ -63,22 +64,12 @@ class SurveyMap:
 
 
 def _line(source: str, *path: str) -> int:
-    """1-based line of the key at `path` in the YAML file (1 when it cannot be found)."""
+    """1-based line of the key at `path` in the YAML file (1 when the file cannot be read)."""
     try:
         node = yaml.compose(Path(source).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except (OSError, yaml.YAMLError):
         return 1
-    line = 0
-    for part in path:
-        if not isinstance(node, yaml.MappingNode):
-            break
-        for key, value in node.value:
-            if key.value == part:
-                line, node = key.start_mark.line, value
-                break
-        else:
-            break
-    return line + 1
+    return line_of(node, list(path)) if node is not None else 1
 
 
 def _fail(mapping: Mapping, problem: str, *path: str) -> MappingError:

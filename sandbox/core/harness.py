@@ -26,27 +26,19 @@ from service.ports import CrmReader, CrmWriter, Stream
 TEST_POLICY = RetryPolicy(max_attempts=8, max_elapsed_seconds=60, base_delay=0.01, max_delay=0.05)
 
 
-# Every canonical kind a CRM's shipped mappings pull.
-CRM_KINDS = frozenset(
-    {"owner", "account", "customer", "transaction", "interaction", "case", "survey"}
-)
-
-
 @dataclass(frozen=True)
 class PullShape:
-    """What the pull contract may ask of a source, where sources differ (a CRM: the defaults).
+    """What the pull contract may ask of a source's customer stream, where sources differ.
 
-    `pages`: its customer stream is read in pages of `page_size` records, one data call each (a
-    survey export is one file per pull instead); `deletes`: deletions since the cursor come back
-    in `deleted_ids` (an export lists only what exists); `kinds`: the canonical kinds its
-    streams cover."""
+    `pages`: it is read in pages of `page_size` records, one data call each (a survey export is
+    one file per pull instead); `deletes`: deletions since the cursor come back in `deleted_ids`
+    (an export lists only what exists)."""
 
     pages: bool = True
     deletes: bool = True
-    kinds: frozenset[str] = CRM_KINDS
 
 
-CRM_SHAPE = PullShape()
+PAGED = PullShape()  # a CRM's (and any paged API's) stream
 
 
 class Harness(Protocol):

@@ -41,11 +41,8 @@ class QualtricsHarness:
     api_routes = "* /API/v3/*"
     batch_size = 100
     customer_object = NPS
-    # One export file per pull, no deletions (an export lists what exists), survey streams that
-    # yield respondents, answers and comments.
-    shape = PullShape(
-        pages=False, deletes=False, kinds=frozenset({"customer", "interaction", "survey"})
-    )
+    # One export file per pull, and no deletions (an export lists what exists).
+    shape = PullShape(pages=False, deletes=False)
 
     def __init__(self, customers: int, page_size: int, policy: RetryPolicy = TEST_POLICY) -> None:
         self.policy = policy

@@ -23,7 +23,7 @@ from service.scoring.customer import ScoringModels
 from service.sentiment.language import Hint, Prior
 from service.sentiment.pipeline import SentimentAnalyzer
 from service.sentiment.signal import TextSignal
-from service.usecases.models import trained_models
+from service.usecases.models import labelled_elsewhere, trained_models
 from service.usecases.sync import Progress, SyncReport, SyncStores, act_on, ignore_progress
 
 TEXTS = "texts"
@@ -97,10 +97,11 @@ class FanOutActions:
         # between plain and recalibrated BG/NBD flips with the order rows come back in), and one
         # sync must score every customer with the same models. The labelled classifier is not
         # JSON: each batch reads it from the churn-model store, as the parent did.
-        fitted = models.model_dump(mode="json", exclude={"labelled"})
+        fitted = models.model_dump(mode="json", exclude={"labelled", "labelled_elsewhere"})
+        labelled = models.labelled is not None or bool(models.labelled_elsewhere)
         payloads = [
             {"connection": connection, "customers": batch, "as_of": as_of.isoformat(),
-             "models": fitted, "labelled": models.labelled is not None}
+             "models": fitted, "labelled": labelled}
             for batch in chunked(sorted(customer_ids), CUSTOMER_BATCH)
         ]  # fmt: skip
         spent: list[dict[str, Any]] = []
@@ -139,8 +140,12 @@ def sync_task_kinds(
             return fitted
         policy = flag_policy or FlagPolicy()
         as_of = datetime.fromisoformat(payload["as_of"])
-        trained = trained_models(repositories.churn_models, payload["connection"], policy, as_of)
-        return fitted.model_copy(update={"labelled": trained.get("labelled")})
+        store, connection = repositories.churn_models, payload["connection"]
+        trained = trained_models(store, connection, policy, as_of)
+        elsewhere = labelled_elsewhere(store, connection, policy, as_of)
+        return fitted.model_copy(
+            update={"labelled": trained.get("labelled"), "labelled_elsewhere": elsewhere}
+        )
 
     def texts(payload: dict[str, Any]) -> dict[str, Any]:
         scorer = analyzer()

@@ -60,6 +60,10 @@ class ScoringModels(BaseModel):
     plan_attribute: str = "plan"
     # The model trained on the CRM's own outcomes, when it beat the label-free one out of time.
     labelled: LabelledChurn | None = None
+    # The other connections' labelled models in use (connection -> model): a person with records
+    # in several CRMs is judged by the model of the first of them (by name) that has one, so
+    # every CRM holding them gets the same risk (service/usecases/sync.py, docs/identity.md).
+    labelled_elsewhere: dict[str, LabelledChurn] = Field(default_factory=dict)
     horizon_days: int = Field(default=90, gt=0)
     threshold: float = Field(default=0.5, gt=0, le=1)
     base_rate: float | None = Field(default=None, ge=0, le=1)
@@ -206,7 +210,7 @@ def score_customer(
     """Score one customer from their history (records of other customers are ignored).
 
     `verdict` is the labelled model's word on this customer (`labelled.judge`, worked out for
-    many customers at once); with it and `models.labelled`, that model judges the churn risk."""
+    many customers at once); the model it names (else `models.labelled`) judges the churn risk."""
     one = History(
         customer,
         surveys,
@@ -235,18 +239,20 @@ def _score(
     """The rest of one customer's scoring, from their profile and purchase risk row."""
     customer, verdict = h.customer, h.verdict
     sv, it, cs, tx, won = k.sv, k.it, k.cs, k.tx, k.won
-    if verdict is not None and m.labelled is not None:
+    # The verdict names its model: another connection's, for a person judged by their first CRM.
+    judged_by = (verdict.model or m.labelled) if verdict is not None else None
+    if verdict is not None and judged_by is not None:
         flag: ChurnFlag | None = labelled_flag(
             customer,
             as_of,
             verdict,
-            m.labelled,
+            judged_by,
             horizon_days=m.horizon_days,
             surveys=sv,
             interactions=it,
             cases=cs,
             transactions=tx,
-            base_rate=m.labelled.classifier.card.base_rate_test,
+            base_rate=judged_by.classifier.card.base_rate_test,
         )
     else:
         subscribed_plan = customer.attributes.get(m.plan_attribute)

@@ -68,6 +68,12 @@ class ChurnModelRepository:
                 )
             )
 
+    def connections(self) -> list[str]:
+        """Every connection that ever trained, by name."""
+        with Session(self._engine) as session:
+            rows = session.exec(select(ChurnModel.connection).distinct()).all()
+        return sorted(str(r) for r in rows)
+
     def latest(self, connection: str, *, with_model: bool = True) -> StoredChurnModel | None:
         """The connection's newest run, or None when it never trained."""
         with Session(self._engine) as session:

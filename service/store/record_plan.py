@@ -44,6 +44,9 @@ _LINK_UPDATES = (
     "match_phone",
 )
 _CUSTOMER_UPDATES = ("display_name", "email", "phone", "language", "owner_ref", "updated_at")
+# A person's row sums up their records: one record that gives no language, e-mail or phone (a
+# second CRM, a chat follower) leaves what another gave.
+_CUSTOMER_KEPT = ("email", "phone", "language")
 _ACCOUNT_UPDATES = ("name", "domain", "updated_at")
 
 
@@ -134,6 +137,7 @@ class Plan:
             list(self._customers.values()),
             key=["id"],
             update=_CUSTOMER_UPDATES,
+            keep=_CUSTOMER_KEPT,
         )
         upsert_rows(
             session, _ACCOUNTS, list(self._accounts.values()), key=["id"], update=_ACCOUNT_UPDATES

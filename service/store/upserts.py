@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
@@ -36,9 +36,11 @@ def upsert_rows(
     *,
     key: Sequence[str],
     update: Sequence[str],
+    keep: Sequence[str] = (),
 ) -> None:
     """Insert `rows` (dicts with the same columns); a row whose `key` exists gets the `update`
-    columns of the new row instead (its other columns, the primary key included, stay)."""
+    columns of the new row instead (its other columns, the primary key included, stay); of
+    those, a `keep` column whose new value is NULL keeps the stored one."""
     if not rows:
         return
     # Core on the session's connection (its transaction): no ORM layer, as for every set-based
@@ -51,7 +53,13 @@ def upsert_rows(
         chunk = list(rows[start : start + step])
         statement = insert(table).values(chunk) if postgres else insert(table)
         statement = statement.on_conflict_do_update(
-            index_elements=list(key), set_={c: statement.excluded[c] for c in update}
+            index_elements=list(key),
+            set_={
+                c: func.coalesce(statement.excluded[c], table.c[c])
+                if c in keep
+                else statement.excluded[c]
+                for c in update
+            },
         )
         # PostgreSQL: the rows are in the statement; SQLite: the statement runs once per row.
         connection.execute(statement, None if postgres else chunk)

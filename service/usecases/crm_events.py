@@ -131,6 +131,8 @@ def authenticate(delivery: Delivery, deps: CrmEventsDeps, now_ms: int) -> str:
         source.verify(
             secret, delivery.method, delivery.uri, delivery.headers, delivery.body, now_ms
         )
+        if source.sender is not None:
+            source.sender(deps.connections[name], delivery.body)
     except SecretError:
         raise MisconfiguredSecretError("the connection's webhook secret is misconfigured") from None
     except SignatureError as error:

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from service.ports import Clock
 from service.scoring.churn.thresholds import FlagPolicy
 from service.scoring.customer import ScoringModels
-from service.store.records import RecordStore
 from service.usecases.models import scoring_models
+from service.usecases.repositories import RecordRepository
 
 MODEL_TTL_SECONDS = 3600.0
 
@@ -38,7 +38,7 @@ class PurchaseModels:
         self._fitted: dict[str, tuple[float, ScoringModels]] = {}
         self._lock = threading.Lock()
 
-    def get(self, connection: str, records: RecordStore) -> ScoringModels:
+    def get(self, connection: str, records: RecordRepository) -> ScoringModels:
         """The connection's models, fitted now when there are none or they are too old."""
         with self._lock:
             cached = self._fitted.get(connection)

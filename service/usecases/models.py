@@ -6,9 +6,10 @@ fits the same model on the same whole histories it scores (a person with records
 gets the same risk in both: docs/identity.md). Its probability is then recalibrated on that
 history when it allows (`churn.backtest`, docs/churn.md), and the churn flag's threshold is
 chosen over that same population from the stated `FlagPolicy`, on the probability scoring will
-show, not fixed at a magic 0.5. A labelled model (`churn-train`) stays per connection: it learns
-that CRM's own churn labels. Too few repeat buyers give no model, and scoring then says so
-instead of guessing (`CustomerScore.churn_note`).
+show, not fixed at a magic 0.5. A labelled model (`churn-train`) is trained per connection on
+that CRM's own churn labels; a person is judged by the model of the first of their connections
+(by name) that has one in use, whichever connection scores them. Too few repeat buyers give no
+model, and scoring then says so instead of guessing (`CustomerScore.churn_note`).
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ from service.scoring.churn.thresholds import FlagPolicy, threshold_for_share
 from service.scoring.columns import columns_from_records, epoch_day
 from service.scoring.customer import ScoringModels
 from service.store.churn_models import ChurnModelRepository
-from service.store.records import Customers, RecordStore
+from service.store.records import Customers
+from service.usecases.repositories import RecordRepository
 
 log = logging.getLogger(__name__)
 
 
 def scoring_models(
-    records: RecordStore,
+    records: RecordRepository,
     connection: str,
     as_of: datetime,
     policy: FlagPolicy | None = None,
@@ -45,6 +47,7 @@ def scoring_models(
     model where it beat the label-free one)."""
     policy = policy or FlagPolicy()
     trained = trained_models(trained_store, connection, policy, as_of)
+    trained["labelled_elsewhere"] = labelled_elsewhere(trained_store, connection, policy, as_of)
     fitted = _label_free(records, as_of, policy.horizon_days)
     if fitted is None:
         return ScoringModels(horizon_days=policy.horizon_days, **trained)
@@ -73,7 +76,7 @@ def scoring_models(
     )
 
 
-def _label_free(records: RecordStore, as_of: datetime, horizon_days: int) -> Fitted | None:
+def _label_free(records: RecordRepository, as_of: datetime, horizon_days: int) -> Fitted | None:
     """BG/NBD and its recalibration on every person's purchases (None: nobody bought).
 
     One population for every connection: a person is scored on their whole history, whichever
@@ -92,12 +95,29 @@ def _label_free(records: RecordStore, as_of: datetime, horizon_days: int) -> Fit
 
 
 def purchase_model(
-    records: RecordStore, connection: str, as_of: datetime, horizon_days: int
+    records: RecordRepository, connection: str, as_of: datetime, horizon_days: int
 ) -> BgNbdParams | None:
     """The BG/NBD fit `connection`'s scoring uses (None with too few repeat buyers): the one
     fitted on every person, as scoring fits it."""
     fitted = _label_free(records, as_of, horizon_days)
     return None if fitted is None else fitted.bgnbd
+
+
+def labelled_elsewhere(
+    store: ChurnModelRepository | None, connection: str, policy: FlagPolicy, as_of: datetime
+) -> dict[str, LabelledChurn]:
+    """The labelled models in use of every other connection (connection -> model): a person
+    with records in several CRMs is judged by one of them, whichever connection scores them."""
+    if store is None:
+        return {}
+    found: dict[str, LabelledChurn] = {}
+    for other in store.connections():
+        if other == connection:
+            continue
+        model = trained_models(store, other, policy, as_of).get("labelled")
+        if model is not None:
+            found[other] = model
+    return found
 
 
 def trained_models(

@@ -7,7 +7,7 @@ not a change (see `StampTolerantLedger`), so a second call with nothing new writ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -50,10 +50,34 @@ def rescore_customer(
     progress: Progress = _ignore,
 ) -> SyncReport:
     """Score `customer_id` and push the result on each of `connections` (where it is linked)."""
+    return rescore_people(
+        {connection: [customer_id] for connection in connections},
+        writers,
+        stores,
+        as_of,
+        flag_policy=flag_policy,
+        progress=progress,
+    )
+
+
+def rescore_people(
+    people: Mapping[str, Collection[str]],
+    writers: Callable[[str], CrmWriter],
+    stores: SyncStores,
+    as_of: datetime,
+    *,
+    flag_policy: FlagPolicy | None = None,
+    progress: Progress = _ignore,
+) -> SyncReport:
+    """Score the persons `people[connection]` and push the results on each connection: the
+    models are fitted once per connection, whatever the number of persons (a survey import
+    rescoring everyone who answered)."""
     report = SyncReport()
-    for connection in connections:
+    for connection, customer_ids in people.items():
+        if not customer_ids:
+            continue
         models = scoring_models(stores.records, connection, as_of, flag_policy, stores.churn_models)
         act_on(
-            connection, [customer_id], writers(connection), stores, as_of, models, report, progress
+            connection, customer_ids, writers(connection), stores, as_of, models, report, progress
         )
     return report

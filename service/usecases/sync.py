@@ -21,7 +21,7 @@ from service.scoring.churn.labelled import Verdict, judge
 from service.scoring.churn.thresholds import FlagPolicy
 from service.scoring.customer import CustomerScore, History, ScoringModels, score_customers
 from service.store.churn_models import ChurnModelRepository
-from service.store.records import Customers, RecordStore
+from service.store.records import Customers
 from service.store.rescore_marks import RescoreMarks
 from service.testing_hooks import crash_point
 from service.usecases.annotate import SignalSource, with_sentiment
@@ -29,7 +29,13 @@ from service.usecases.announce import announce_scores, announce_tasks
 from service.usecases.fields import owned_fields
 from service.usecases.models import joined_history, scoring_models
 from service.usecases.prefetch import prefetched
-from service.usecases.repositories import CursorStore, PushLedger, ScoreStore, TaskStore
+from service.usecases.repositories import (
+    CursorStore,
+    PushLedger,
+    RecordRepository,
+    ScoreStore,
+    TaskStore,
+)
 from service.webhooks.events import EventSink
 
 log = logging.getLogger(__name__)
@@ -63,7 +69,7 @@ class ActOn(Protocol):
 
 @dataclass
 class SyncStores:
-    records: RecordStore
+    records: RecordRepository
     cursors: CursorStore
     ledger: PushLedger
     tasks: TaskStore
@@ -137,7 +143,7 @@ def score(
     accounts = stores.records.accounts(
         connection, {h.crm_account_id for h in histories.values() if h.crm_account_id}
     )
-    verdicts = _labelled_verdicts(histories, as_of, models)
+    verdicts = _labelled_verdicts(connection, histories, stores, as_of, models)
     # All at once through the vectorised core (score_customers), not one by one.
     scored = score_customers(
         [
@@ -160,18 +166,47 @@ def score(
 
 
 def _labelled_verdicts(
-    histories: Mapping[str, Customers], as_of: datetime, models: ScoringModels
+    connection: str,
+    histories: Mapping[str, Customers],
+    stores: SyncStores,
+    as_of: datetime,
+    models: ScoringModels,
 ) -> dict[str, Verdict]:
-    """The labelled churn model's verdicts, in one prediction for all the customers."""
-    if models.labelled is None:
+    """The labelled churn models' verdicts, one prediction per model.
+
+    A person is judged by the model of the first connection (by name) that holds a record of
+    them and has a labelled model in use, with their record there, whichever connection's sync
+    scores them: every CRM holding the person gets the same risk. Persons no such connection
+    holds get no verdict (the label-free model judges them)."""
+    by_connection = dict(models.labelled_elsewhere)
+    if models.labelled is not None:
+        by_connection[connection] = models.labelled
+    if not by_connection:
         return {}
-    return judge(
-        models.labelled,
-        [h.customer for h in histories.values()],
-        as_of,
-        joined_history(histories),
-        FeatureSpec(models.bgnbd, models.horizon_days, models.weights),
-    )
+    spec = FeatureSpec(models.bgnbd, models.horizon_days, models.weights)
+    undecided = set(histories)
+    verdicts: dict[str, Verdict] = {}
+    for decider in sorted(by_connection):
+        held = set(stores.records.crm_ids(decider, sorted(undecided)))
+        if not held:
+            continue
+        undecided -= held
+        # Their record in the deciding CRM: its attributes are what that model learned from.
+        group = (
+            {p: histories[p] for p in held}
+            if decider == connection
+            else stores.records.history(sorted(held), decider)
+        )
+        verdicts |= judge(
+            by_connection[decider],
+            [h.customer for h in group.values()],
+            as_of,
+            joined_history(group),
+            spec,
+        )
+        if not undecided:
+            break
+    return verdicts
 
 
 def act_on(

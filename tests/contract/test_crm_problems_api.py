@@ -79,6 +79,8 @@ FAULTS = {
 def test_each_crm_failure_is_one_problem(
     harness: Harness, admin: SandboxAdmin, api: TestClient, fault: str
 ) -> None:
+    if fault == "quota_exhausted" and harness.crm == "zalo":
+        pytest.skip("Zalo states no daily API quota; its sandbox renders the fault as -32")
     customer = harness.customer_ids()[11]
     admin.faults([{"route": harness.api_routes, fault: 1.0, "retry_after_seconds": 2}])
     answer = _post(api, customer)

@@ -27,6 +27,9 @@ ROOT = Path(__file__).resolve().parents[2]
 EXCEPTIONS = {
     # The one list of connectors.
     "adapters/registry.py": "the registry",
+    # Zalo is also a chat channel an interaction can come from (any source may report one).
+    "service/domain/events.py": "Channel.ZALO, the messenger as a channel",
+    "service/api/routes/interactions.py": "an example id of a Zalo chat message",
 }
 
 

@@ -66,10 +66,12 @@ class LabelledChurn(BaseModel):
 
 @dataclass(frozen=True)
 class Verdict:
-    """The labelled model's word on one customer."""
+    """The labelled model's word on one customer, and which model said it (a person with records
+    in several CRMs is judged by one CRM's model, whichever connection scores them)."""
 
     probability: float
     drivers: tuple[RiskDriver, ...]
+    model: LabelledChurn | None = None
 
 
 def feature_frame(
@@ -115,7 +117,7 @@ def judge(
     risky = np.flatnonzero(p >= model.threshold)
     explained = model.classifier.drivers(frame.iloc[risky]) if len(risky) else []
     drivers = {int(i): d for i, d in zip(risky, explained, strict=True)}
-    return {c.id: Verdict(float(p[i]), drivers.get(i, ())) for i, c in enumerate(customers)}
+    return {c.id: Verdict(float(p[i]), drivers.get(i, ()), model) for i, c in enumerate(customers)}
 
 
 def labelled_flag(

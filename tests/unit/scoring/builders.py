@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
+import numpy as np
+
 from service.domain import (
     AspectSentiment,
     Case,
     CaseStatus,
     Channel,
+    Customer,
     Direction,
     Interaction,
     Polarity,
@@ -18,6 +21,7 @@ from service.domain import (
     SurveyResponse,
     Transaction,
 )
+from service.scoring.churn.features import History
 
 AS_OF = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 _ids = count(1)
@@ -109,3 +113,28 @@ def purchase(days: float, amount: float = 50.0, *, customer: str = "c1") -> Tran
     return Transaction(
         id=f"t{next(_ids)}", customer_id=customer, amount=amount, occurred_at=ago(days)
     )
+
+
+def unhappy_stop_buying(
+    customers: int = 300, seed: int = 0
+) -> tuple[list[Customer], History, list[datetime]]:
+    """Simulated ground truth for classifier tests: unhappy customers (low NPS, negative chats)
+    mostly stop buying in the 60 days after each of three snapshots (300, 200, 100 days ago).
+    Customers, their history, and the snapshot times."""
+    rng = np.random.default_rng(seed)
+    people, surveys, msgs, buys = [], [], [], []
+    for i in range(customers):
+        cid = f"c{i}"
+        people.append(Customer(id=cid))
+        unhappy = rng.random() < 0.4
+        for snap_days in (300, 200, 100):
+            seen = snap_days + 5
+            nps = int(rng.integers(0, 5) if unhappy else rng.integers(7, 11))
+            surveys.append(survey(nps, days=seen, customer=cid))
+            msgs.append(message(-0.7 if unhappy else 0.5, days=seen + 1, customer=cid))
+            buys.append(purchase(seen + 20, customer=cid))
+            # Happy customers buy in the following window; unhappy ones mostly do not.
+            if not unhappy or rng.random() < 0.2:
+                buys.append(purchase(snap_days - 30, customer=cid))
+    snaps = [AS_OF - timedelta(days=d) for d in (300, 200, 100)]
+    return people, History(surveys=surveys, interactions=msgs, transactions=buys), snaps

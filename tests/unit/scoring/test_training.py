@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import numpy as np
 import pytest
 
 from service.domain import ContractKind, Customer, TransactionKind, TransactionStatus
 from service.scoring.churn.classifier import train_churn_classifier
 from service.scoring.churn.features import History
 from service.scoring.churn.training import LabelRule, crm_outcomes, dated_status, snapshot_table
-from tests.unit.scoring.builders import AS_OF, ago, message, purchase, survey
+from tests.unit.scoring.builders import AS_OF, ago, purchase, unhappy_stop_buying
 
 
 def test_no_purchase_labels_and_features_hand_checked() -> None:
@@ -79,33 +76,9 @@ def test_undated_retained_customers_switch_the_status_to_snapshots() -> None:
 
 def test_classifier_learns_from_history_tables_end_to_end() -> None:
     """Simulated ground truth: unhappy customers (low NPS, negative chats) stop buying."""
-    rng = np.random.default_rng(0)
-    customers, surveys, msgs, buys = [], [], [], []
-    snaps = [AS_OF - timedelta(days=d) for d in (300, 200, 100)]
-    for i in range(300):
-        cid = f"c{i}"
-        customers.append(Customer(id=cid))
-        unhappy = rng.random() < 0.4
-        for snap_days in (300, 200, 100):
-            seen = snap_days + 5
-            surveys.append(
-                survey(
-                    int(rng.integers(0, 5) if unhappy else rng.integers(7, 11)),
-                    days=seen,
-                    customer=cid,
-                )
-            )
-            msgs.append(message(-0.7 if unhappy else 0.5, days=seen + 1, customer=cid))
-            buys.append(purchase(seen + 20, customer=cid))
-            # Happy customers buy in the following window; unhappy ones mostly do not.
-            if not unhappy or rng.random() < 0.2:
-                buys.append(purchase(snap_days - 30, customer=cid))
+    customers, history, snaps = unhappy_stop_buying()
     table = snapshot_table(
-        customers,
-        snaps,
-        horizon_days=60,
-        label=LabelRule.NO_PURCHASE,
-        history=History(surveys=surveys, interactions=msgs, transactions=buys),
+        customers, snaps, horizon_days=60, label=LabelRule.NO_PURCHASE, history=history
     )
     assert len(table) == 900
     features = table.drop(columns=["customer_id", "snapshot_at", "churned"])

@@ -1,0 +1,1 @@
+"""The Zalo Official Account connector (docs/zalo.md)."""
