@@ -21,12 +21,14 @@ from adapters.qualtrics.connector import CONNECTOR as QUALTRICS
 from adapters.salesforce.connector import CONNECTOR as SALESFORCE
 from adapters.settings import ConnectionSettings
 from adapters.zalo.connector import CONNECTOR as ZALO
+from adapters.zendesk.connector import CONNECTOR as ZENDESK
 
 CONNECTORS: tuple[Connector[Any], ...] = (
     SALESFORCE,
     HUBSPOT,
     ZALO,
     QUALTRICS,
+    ZENDESK,
 )
 
 _BY_KIND: dict[str, Connector[Any]] = {c.kind: c for c in CONNECTORS}

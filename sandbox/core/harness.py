@@ -38,7 +38,9 @@ class PullShape:
     deletes: bool = True
 
 
-PAGED = PullShape()  # a CRM's (and any paged API's) stream
+# A CRM's (and any paged API's) stream: the shape of a harness that states none (a harness of
+# another shape names it as its `shape` attribute).
+PAGED = PullShape()
 
 
 class Harness(Protocol):
@@ -51,7 +53,6 @@ class Harness(Protocol):
     batch_size: int
     customer_object: str
     server: SandboxServer
-    shape: PullShape
 
     def settings(self, **overrides: Any) -> ConnectionSettings: ...
     def reader(self, **overrides: Any) -> CrmReader: ...

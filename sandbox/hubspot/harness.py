@@ -14,7 +14,7 @@ from adapters.hubspot.settings import HubSpotSettings
 from adapters.hubspot.writer import HubSpotWriter
 from adapters.mapping import load_mappings
 from adapters.retry import RetryPolicy
-from sandbox.core.harness import PAGED, TEST_POLICY
+from sandbox.core.harness import TEST_POLICY
 from sandbox.core.server import SandboxServer
 from sandbox.data.generate import generate
 from sandbox.hubspot.app import create_app as create_hubspot_app
@@ -32,7 +32,6 @@ class HubSpotHarness:
     batch_size = 100
     page_size = 200  # CRM search page size
     customer_object = "contacts"
-    shape = PAGED
     token = "pat-na1-contract-tests"  # noqa: S105  (the emulator's test token)
 
     def __init__(self, customers: int, policy: RetryPolicy = TEST_POLICY) -> None:

@@ -13,7 +13,7 @@ from adapters.salesforce.connector import TASK_KEY_FIELD
 from adapters.salesforce.reader import SalesforceReader
 from adapters.salesforce.settings import SalesforceSettings
 from adapters.salesforce.writer import SalesforceWriter
-from sandbox.core.harness import PAGED, TEST_POLICY
+from sandbox.core.harness import TEST_POLICY
 from sandbox.core.server import SandboxServer
 from sandbox.data.generate import generate
 from sandbox.salesforce.app import create_app, emulator_of
@@ -29,7 +29,6 @@ class SalesforceHarness:
     api_routes = "* /services/data/*"
     batch_size = 200
     customer_object = "Contact"
-    shape = PAGED
 
     def __init__(self, customers: int, page_size: int, policy: RetryPolicy = TEST_POLICY) -> None:
         self.page_size = page_size

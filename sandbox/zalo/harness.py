@@ -19,7 +19,7 @@ from adapters.retry import RetryPolicy
 from adapters.zalo.client import ZaloClient
 from adapters.zalo.reader import ZaloReader, vietnam_day
 from adapters.zalo.settings import ZaloSettings
-from sandbox.core.harness import PAGED, TEST_POLICY
+from sandbox.core.harness import TEST_POLICY
 from sandbox.core.server import SandboxServer
 from sandbox.data.generate import generate
 from sandbox.zalo.app import create_app
@@ -39,7 +39,6 @@ class ZaloHarness:
     batch_size = 50
     page_size = 50  # user/getlist's largest page
     customer_object = "followers"
-    shape = PAGED
 
     def __init__(self, customers: int, policy: RetryPolicy = TEST_POLICY) -> None:
         self.policy = policy

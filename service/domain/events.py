@@ -203,6 +203,11 @@ class Case(Sourced):
     subject: str | None = None
     # How long resolution may take under the service level; None = the scoring default.
     target_resolution_hours: float | None = Field(default=None, gt=0)
+    # Effort the customer went through that the times do not show, where the helpdesk counts
+    # it (Zendesk ticket metrics): reopened after being solved, and hours waiting on the agents.
+    # Kept and shown; not yet weighted in the effort score (no labelled data to weigh it on).
+    reopens: int | None = Field(default=None, ge=0)
+    requester_wait_hours: float | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _times_in_order(self) -> Self:

@@ -24,10 +24,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     dropped: list[pytest.Item] = []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        # The connector is the harness fixture's parameter (or another module fixture's, e.g.
-        # the scale suite's `big`): the first parameter that is a registered kind.
+        # The connector is the `harness` parameter, or any module fixture parametrized by kind
+        # (the slow suite's `big`).
         params = callspec.params.values() if callspec is not None else ()
-        kind = next((p for p in params if isinstance(p, str) and p in kinds()), None)
+        kind = next((v for v in params if isinstance(v, str) and v in kinds()), None)
         needed = [n for m in item.iter_markers("needs") for n in m.args]
         capabilities = connector(kind).capabilities if kind is not None else None
         if capabilities is not None and not all(getattr(capabilities, n) for n in needed):

@@ -1,0 +1,1 @@
+"""The Zendesk Support connector (docs/zendesk.md)."""
