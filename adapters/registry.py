@@ -17,6 +17,7 @@ from pydantic import Field, TypeAdapter
 from adapters.connector import Connector
 from adapters.hubspot.connector import CONNECTOR as HUBSPOT
 from adapters.mapping import MappingError, MappingSet
+from adapters.qualtrics.connector import CONNECTOR as QUALTRICS
 from adapters.salesforce.connector import CONNECTOR as SALESFORCE
 from adapters.settings import ConnectionSettings
 from adapters.zalo.connector import CONNECTOR as ZALO
@@ -26,6 +27,7 @@ CONNECTORS: tuple[Connector[Any], ...] = (
     SALESFORCE,
     HUBSPOT,
     ZALO,
+    QUALTRICS,
     ZENDESK,
 )
 

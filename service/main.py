@@ -101,6 +101,18 @@ Every error is an RFC 9457 `application/problem+json` document.
 """
 
 
+def _raw_body_paths() -> tuple[str, ...]:
+    """The webhook paths of connectors whose systems post another format than JSON (forms):
+    their own `decode` reads the body, so the JSON-only body guard lets them through."""
+    paths: list[str] = []
+    for connector in registry.CONNECTORS:
+        source = connector.webhooks
+        if source is not None and source.decode is not None:
+            paths.append(f"/v1/webhooks/{connector.kind}")
+            paths.extend(path.split("{", 1)[0] for _name, path in source.aliases)
+    return tuple(paths)
+
+
 def create_app(
     settings: Settings, *, job_registry: JobRegistry | None = None, clock: Clock = SYSTEM_CLOCK
 ) -> FastAPI:
@@ -232,7 +244,11 @@ def create_app(
     app.include_router(models.router)
 
     # Added last = runs first: the request context wraps everything, including the body guard.
-    app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.api.max_body_bytes)
+    app.add_middleware(
+        BodyGuardMiddleware,
+        max_body_bytes=settings.api.max_body_bytes,
+        raw_body_prefixes=_raw_body_paths(),
+    )
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
     return app
 

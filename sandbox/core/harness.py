@@ -26,6 +26,23 @@ from service.ports import CrmReader, CrmWriter, Stream
 TEST_POLICY = RetryPolicy(max_attempts=8, max_elapsed_seconds=60, base_delay=0.01, max_delay=0.05)
 
 
+@dataclass(frozen=True)
+class PullShape:
+    """What the pull contract may ask of a source's customer stream, where sources differ.
+
+    `pages`: it is read in pages of `page_size` records, one data call each (a survey export is
+    one file per pull instead); `deletes`: deletions since the cursor come back in `deleted_ids`
+    (an export lists only what exists)."""
+
+    pages: bool = True
+    deletes: bool = True
+
+
+# A CRM's (and any paged API's) stream: the shape of a harness that states none (a harness of
+# another shape names it as its `shape` attribute).
+PAGED = PullShape()
+
+
 class Harness(Protocol):
     """One connector's emulator with the connector's adapters on it (a context manager)."""
 

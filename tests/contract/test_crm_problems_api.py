@@ -75,6 +75,7 @@ FAULTS = {
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.needs("push_fields")  # POST /v1/interactions acts in a CRM we push to
 def test_each_crm_failure_is_one_problem(
     harness: Harness, admin: SandboxAdmin, api: TestClient, fault: str
 ) -> None:
@@ -99,6 +100,7 @@ def test_each_crm_failure_is_one_problem(
     assert answer.headers.get("Retry-After") == ("2" if told else None)
 
 
+@pytest.mark.needs("push_fields")  # POST /v1/interactions acts in a CRM we push to
 def test_tls_is_a_bad_gateway_named_as_such(harness: Harness, api: TestClient) -> None:
     if harness.crm != "salesforce":
         pytest.skip("the HubSpot sandbox serves plain HTTP here")
@@ -108,6 +110,7 @@ def test_tls_is_a_bad_gateway_named_as_such(harness: Harness, api: TestClient) -
     assert "CA bundle not found" in answer.json()["detail"]
 
 
+@pytest.mark.needs("push_fields")  # POST /v1/interactions acts in a CRM we push to
 def test_a_config_failure_logs_its_cause_without_a_secret(
     harness: Harness,
     admin: SandboxAdmin,

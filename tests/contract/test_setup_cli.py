@@ -52,6 +52,7 @@ def test_unknown_connection_is_one_line(
     assert err.count("\n") == 1
 
 
+@pytest.mark.needs("push_fields")  # its first sync must push fields
 def test_cem_sync_runs_the_loop_and_a_rerun_changes_nothing(
     harness: Harness,
     monkeypatch: pytest.MonkeyPatch,

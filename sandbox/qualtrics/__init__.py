@@ -1,0 +1,1 @@
+"""The Qualtrics emulator: surveys, response exports, single responses and event subscriptions."""
