@@ -33,7 +33,7 @@ class InteractionIn(BaseModel):
     )
     id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")] = Field(
         description="Your id of the message; sending the same id again changes nothing",
-        examples=["zalo-8812734"],
+        examples=["chat-8812734"],
     )
     channel: Channel = Field(examples=["chat"])
     text: Annotated[str, Field(min_length=1, max_length=20_000)] = Field(
