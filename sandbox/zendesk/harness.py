@@ -71,8 +71,9 @@ class ZendeskHarness:
             "read_timeout": 3.0,
             "lookback_seconds": 60,
             "export_page_size": self.page_size,
-            # This emulator enforces no limits here: nothing to pace.
-            "incremental_per_minute": None,
+            # This emulator enforces no limits here: nothing to pace. A number, not None, so
+            # that settings passed on as environment variables (the CLI tests) keep it.
+            "incremental_per_minute": 1_000_000,
             "job_timeout_seconds": 20.0,
         }
         if "client_secret" in overrides:  # "bad credentials" means a wrong API token here
