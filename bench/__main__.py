@@ -28,6 +28,7 @@ BENCHMARKS = [
     "bench.api",
     "bench.read_api",
     "bench.realtime",
+    "bench.realtime.sources",
     "bench.complaints",
     "bench.faults",
     "bench.workers",

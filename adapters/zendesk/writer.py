@@ -25,6 +25,7 @@ from adapters.zendesk.client import ZendeskClient
 from adapters.zendesk.errors import GONE_CODES
 from service.domain import ActionTask
 from service.ports import (
+    CrmNotFoundError,
     CrmRejectedError,
     CrmUnavailableError,
     FieldUpdate,
@@ -126,6 +127,27 @@ class ZendeskWriter:
         bad = {r.record_id for r in refused}
         return [k for k in keys.values() if k not in bad], refused
 
+    def _one(
+        self, user: dict[str, Any], keys: dict[str, str]
+    ) -> tuple[list[str], list[CrmRejectedError]]:
+        """One user by `PUT /users/{id}.json` (synchronous): our key written, or refused as gone
+        (a 422 here is the call's, as the error table says: a field the account refuses)."""
+        crm_id = str(user["id"])
+        try:
+            self.client.send(
+                "PUT", f"/users/{crm_id}.json", {"user": {"user_fields": user["user_fields"]}}
+            )
+        except CrmNotFoundError:
+            gone = CrmRejectedError(
+                f"Zendesk refused {crm_id}: RecordNotFound",
+                record_id=keys[crm_id],
+                code="RecordNotFound",
+                connection=self.connection,
+                gone=True,
+            )
+            return [], [gone]
+        return [keys[crm_id]], []
+
     def _tags(self, crm_id: str, add: list[str], remove: list[str]) -> int:
         """Our flag tags on one user: PUT adds, DELETE removes (never POST). Calls made."""
         calls = 0
@@ -159,7 +181,10 @@ class ZendeskWriter:
                     }
                     for u in chunk
                 ]
-                done, bad = self._job(users, {str(u.crm_id): u.external_id for u in chunk})
+                keys = {str(u.crm_id): u.external_id for u in chunk}
+                # One user (a webhook's real-time push): the plain update answers at once,
+                # where a job adds its polls before the person's other systems hear of it.
+                done, bad = self._one(users[0], keys) if len(users) == 1 else self._job(users, keys)
                 calls += 1
                 written.extend(done)
                 rejected.extend(bad)

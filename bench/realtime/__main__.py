@@ -24,30 +24,27 @@ import argparse
 import json
 import os
 import platform
-import signal
-import socket
-import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-import numpy as np
-
+from bench.realtime.processes import CEM
+from bench.realtime.processes import admin as _admin
+from bench.realtime.processes import free_port as _free_port
+from bench.realtime.processes import process as _process
+from bench.realtime.processes import serving as _serving
+from bench.realtime.processes import stats as _stats
 from sandbox.watch import CrmWatch, HubSpotWatch, SalesforceWatch, Seen
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "realtime.json"
 GOAL_P95_SECONDS = 1.0
 POLL_SECONDS = 0.05
-CEM = str(Path(sys.executable).with_name("cem"))
 # Negative, about delivery (the aspect the delivery-apology playbook answers), per language mix.
 COMPLAINTS = (
     "My order arrived two weeks late and the box was damaged. Terrible delivery, very "
@@ -56,44 +53,6 @@ COMPLAINTS = (
     "Delivery was a disaster: the parcel came late and broken. Worst service ever.",
 )
 HS, SF = "hubspot-bench", "salesforce-bench"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[str]]:
-    with log.open("w") as out:
-        proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=out, text=True)
-        try:
-            yield proc
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
-@contextmanager
-def _serving(env: dict[str, str], workdir: Path, port: int) -> Iterator[str]:
-    """`cem serve` on `port`, once its /healthz answers; yields its base URL."""
-    with _process([CEM, "serve"], env, workdir / "service.log"):
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("cem serve did not start; see its log")
-            time.sleep(0.2)
-        yield base
 
 
 def _service_env(info: dict[str, Any], workdir: Path, port: int) -> dict[str, str]:
@@ -115,17 +74,6 @@ def _service_env(info: dict[str, Any], workdir: Path, port: int) -> dict[str, st
         f"CEM_CONNECTIONS__{HS}__WEBHOOK_SECRET": hs["webhook_client_secret"],
     }
     return env
-
-
-def _admin(info: dict[str, Any], path: str, body: dict[str, Any] | None = None) -> Any:
-    """PUT `body` to (or with None GET) the sandbox admin API; the JSON answer."""
-    ca = info.get("ca_cert")
-    verify = ssl.create_default_context(cafile=ca) if ca else True
-    with httpx.Client(verify=verify, trust_env=False, timeout=30) as client:
-        url = f"{info['admin_url']}/{path}"
-        answer = client.get(url) if body is None else client.put(url, json=body)
-        answer.raise_for_status()
-        return answer.json()
 
 
 @dataclass
@@ -219,25 +167,6 @@ def _run(crms: list[Crm], chosen: dict[str, list[str]], rate: float, timeout: fl
         writing.clear()
         for poller in pollers:
             poller.join()
-
-
-def _stats(values: list[float]) -> dict[str, Any]:
-    done = np.array([v for v in values if v != float("inf")])
-    if not len(done):
-        return {"events": len(values), "arrived": 0}
-    q = {p: float(np.percentile(done, p)) for p in (50, 95, 99)}
-    return {
-        "events": len(values),
-        "arrived": len(done),
-        "p50_s": round(q[50], 3),
-        "p95_s": round(q[95], 3),
-        "p99_s": round(q[99], 3),
-        "max_s": round(float(done.max()), 3),
-        # Events that never arrived count as infinitely slow for the goal.
-        "p95_with_missing_s": round(float(np.percentile(np.array(values), 95)), 3)
-        if len(done) < len(values)
-        else round(q[95], 3),
-    }
 
 
 def main() -> int:

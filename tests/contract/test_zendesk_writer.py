@@ -92,6 +92,28 @@ def test_a_refused_user_is_reported_and_the_rest_are_written(
     ]
 
 
+def test_one_user_is_one_plain_update_without_a_job_and_a_gone_one_is_reported(
+    zendesk: ZendeskHarness, admin: SandboxAdmin
+) -> None:
+    """A webhook's real-time push writes one user: a synchronous `PUT /users/{id}` answers at
+    once, where a job would add its polls before the person's other systems hear of it."""
+    crm_id = zendesk.customer_ids()[2]
+    report = zendesk.writer().upsert_fields([_update(crm_id, True)])
+    assert report.written == (f"cem-{crm_id}",)
+    assert report.calls == 1
+    assert zendesk.field_value(crm_id, "cem_churn_flag") is True
+    paths = [(r["method"], r["path"]) for r in admin.requests()]
+    assert paths.count(("PUT", f"/api/v2/users/{crm_id}.json")) == 1
+    assert not [p for _, p in paths if "update_many" in p or "job_statuses" in p]
+    (gone,) = zendesk.create_customers(1, prefix="GoneAlone")
+    zendesk.delete_customer(gone)
+    refused = zendesk.writer().upsert_fields([_update(gone, True)])
+    assert refused.written == ()
+    assert [(r.record_id, r.code, r.gone) for r in refused.rejected] == [
+        (f"cem-{gone}", "RecordNotFound", True)
+    ]
+
+
 def test_provisioning_creates_each_user_field_once(zendesk: ZendeskHarness) -> None:
     again = zendesk.writer().provision(dry_run=False)
     assert again.created == ()
