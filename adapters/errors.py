@@ -14,10 +14,11 @@ propagates unchanged instead of being retried as an outage.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import requests
 import urllib3.exceptions
@@ -169,3 +170,17 @@ def transport_error(error: BaseException, crm: str, base_url: str, connection: s
         "retried later)",
         connection=connection,
     )
+
+
+def error_body(body: Any) -> dict[str, Any]:
+    """An answer's body as a JSON object: empty when absent, not JSON (a 429 may be plain text)
+    or not an object. Every connector's error table reads its codes from this."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str):
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return body if isinstance(body, dict) else {}

@@ -23,8 +23,8 @@ import orjson
 import requests
 from hubspot import HubSpot
 
-from adapters.errors import TRANSPORT_ERRORS, transport_error
-from adapters.hubspot.errors import error_body, map_answer
+from adapters.errors import TRANSPORT_ERRORS, error_body, transport_error
+from adapters.hubspot.errors import map_answer
 from adapters.hubspot.quota import hubspot_usage, hubspot_window
 from adapters.hubspot.settings import HubSpotSettings
 from adapters.pacing import BURST, SEARCH, Pacer, Window

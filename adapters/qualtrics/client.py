@@ -21,9 +21,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-from adapters.errors import transport_error
+from adapters.errors import error_body, transport_error
 from adapters.pacing import BURST, Pacer, Window
-from adapters.qualtrics.errors import error_body, map_answer
+from adapters.qualtrics.errors import map_answer
 from adapters.qualtrics.settings import QualtricsSettings
 from adapters.retry import RetryPolicy, call_with_retry
 from service.ports import CrmConfigError, CrmUnavailableError

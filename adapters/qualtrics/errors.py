@@ -9,11 +9,10 @@ body and headers of every refused call.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.errors import ErrorRow, ErrorTable
+from adapters.errors import ErrorRow, ErrorTable, error_body
 from service.ports import (
     CrmConfigError,
     CrmError,
@@ -71,19 +70,6 @@ ERROR_TABLE = ErrorTable(
         ),
     ],
 )
-
-
-def error_body(body: Any) -> dict[str, Any]:
-    """The parsed body (empty when absent or not JSON)."""
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
-    if isinstance(body, str):
-        try:
-            parsed = json.loads(body)
-        except ValueError:
-            return {}
-        return parsed if isinstance(parsed, dict) else {}
-    return body if isinstance(body, dict) else {}
 
 
 def _error(body: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -10,11 +10,10 @@ docs/zendesk.md.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.errors import ErrorRow, ErrorTable
+from adapters.errors import ErrorRow, ErrorTable, error_body
 from service.ports import (
     CrmConfigError,
     CrmError,
@@ -88,19 +87,6 @@ ERROR_TABLE = ErrorTable(
         ),
     ],
 )
-
-
-def error_body(body: Any) -> dict[str, Any]:
-    """The parsed error body (empty when absent or not JSON: a 429 may be plain text)."""
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
-    if isinstance(body, str):
-        try:
-            parsed = json.loads(body)
-        except ValueError:
-            return {}
-        return parsed if isinstance(parsed, dict) else {}
-    return body if isinstance(body, dict) else {}
 
 
 def vendor_code(body: Mapping[str, Any]) -> str:
