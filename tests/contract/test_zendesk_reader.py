@@ -129,7 +129,7 @@ def test_a_pull_rides_out_429s_with_retry_after_and_failures(
 def test_incremental_calls_are_paced_apart_within_their_share(zendesk: ZendeskHarness) -> None:
     reader = zendesk.reader(incremental_per_minute=10, rate_share=0.5)
     assert reader.client.pacer.window(INCREMENTAL) == Window(5, 60)
-    unpaced = zendesk.reader()
+    unpaced = zendesk.reader(incremental_per_minute=None)
     assert unpaced.client.pacer.window(INCREMENTAL) is None
 
 
